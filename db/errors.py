@@ -1,0 +1,26 @@
+"""The one exception type of the domain: a message key and its parameters.
+
+Front ends render it with :func:`db.i18n.t` in the user's language; nothing in
+``db/`` formats user-facing text itself.
+"""
+from __future__ import annotations
+
+
+class PtdvError(Exception):
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+    # parameters that hold a stage id are shown as the stage's label in the user's language
+    STAGE_PARAMS = frozenset({"stage", "expected", "previous"})
+
+    def message(self, lang: str = "vi") -> str:
+        from .i18n import t
+
+        params = {k: t(f"stage_short.{v}", lang) if k in self.STAGE_PARAMS and isinstance(v, str) else v
+                  for k, v in self.params.items()}
+        return t(self.key, lang, **params)
+
+    def __str__(self) -> str:  # English in logs and tracebacks of tests
+        return self.message("en")

@@ -1,0 +1,163 @@
+"""Quota and roll-up arithmetic over the unit tree, for one year.
+
+Rounding: a rate target is ``rate% x members at the start of the year`` rounded UP to a
+whole member (4% of 1,234 = 49.36 -> 50), computed with exact fractions, so that
+4% of 1,250 is exactly 50 and never 51 from floating-point noise.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+
+from .model import COUNTS_TOWARD_QUOTA, FORECAST_FROM, STAGES, Candidate, Quota, stage_index
+from .rules import is_overdue
+from .state import State
+
+
+def rate_target(rate: float, members: int) -> int:
+    """Members to admit for a rate in percent: rounded up to a whole person."""
+    return math.ceil(Fraction(str(rate)) * members / 100)
+
+
+def quarter_of(day: date) -> int:
+    return (day.month - 1) // 3 + 1
+
+
+def cutoff_for(year: int, today: date) -> date:
+    """The day a year's stage counts are taken: its last day, or today while it runs."""
+    return min(date(year, 12, 31), today)
+
+
+@dataclass
+class Figures:
+    unit: int
+    year: int
+    members: int | None = None          # at the start of the year: own figure, else the children's sum
+    members_own: int | None = None
+    members_children: int | None = None
+    target: int | None = None
+    rate: float | None = None
+    admitted: int = 0
+    by_quarter: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
+    by_stage: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STAGES, 0))
+    exited: int = 0
+    overdue: int = 0
+    children_target: int | None = None
+    children_without_target: int = 0
+
+    @property
+    def percent(self) -> float | None:
+        return round(100 * self.admitted / self.target, 1) if self.target else None
+
+    @property
+    def pipeline(self) -> int:
+        """Live candidates not yet counted toward the quota."""
+        cut = stage_index(COUNTS_TOWARD_QUOTA)
+        return sum(n for s, n in self.by_stage.items() if stage_index(s) < cut)
+
+    @property
+    def forecast(self) -> int:
+        """Admitted, plus those who passed the branch vote and await the decision."""
+        lo, hi = stage_index(FORECAST_FROM), stage_index(COUNTS_TOWARD_QUOTA)
+        return self.admitted + sum(n for s, n in self.by_stage.items() if lo <= stage_index(s) < hi)
+
+    @property
+    def allocation_gap(self) -> int | None:
+        """Own target minus the sum of the children's targets (None when either is unknown)."""
+        if self.target is None or self.children_target is None:
+            return None
+        return self.target - self.children_target
+
+    @property
+    def members_mismatch(self) -> bool:
+        return (self.members_own is not None and self.members_children is not None
+                and self.members_own != self.members_children)
+
+    def to_json(self, state: State) -> dict:
+        return {
+            "unit": self.unit, "unit_name": state.units[self.unit].name, "path": state.path(self.unit),
+            "year": self.year, "members": self.members, "members_own": self.members_own,
+            "members_children": self.members_children, "members_mismatch": self.members_mismatch,
+            "target": self.target, "rate": self.rate, "admitted": self.admitted, "percent": self.percent,
+            "forecast": self.forecast, "pipeline": self.pipeline,
+            "by_quarter": {f"Q{i + 1}": n for i, n in enumerate(self.by_quarter)},
+            "by_stage": dict(self.by_stage), "exited": self.exited, "overdue": self.overdue,
+            "children_target": self.children_target, "children_without_target": self.children_without_target,
+            "allocation_gap": self.allocation_gap,
+        }
+
+
+def _count_candidate(fig: Figures, cand: Candidate, year: int, cutoff: date) -> None:
+    decided = cand.stage_date(COUNTS_TOWARD_QUOTA)
+    if decided and decided.year == year and decided <= cutoff:
+        fig.admitted += 1
+        fig.by_quarter[quarter_of(decided) - 1] += 1
+    stage = cand.stage_on(cutoff)
+    if stage is not None:
+        fig.by_stage[stage] += 1
+    elif cand.exit is not None and cand.exit.date.year == year:
+        fig.exited += 1
+
+
+def rollup(state: State, year: int, today: date, root: int | None = None) -> dict[int, Figures]:
+    """Figures for every unit under ``root`` (default: the whole tree), children summed into parents."""
+    top = state.root if root is None else root
+    if top is None or top not in state.units:
+        return {}
+    cutoff = cutoff_for(year, today)
+    order = state.subtree(top)
+    figures: dict[int, Figures] = {}
+    for uid in reversed(order):  # children before parents
+        fig = Figures(unit=uid, year=year)
+        for cid in state.by_unit.get(uid, []):
+            cand = state.candidates[cid]
+            _count_candidate(fig, cand, year, cutoff)
+            if year == today.year and cand.live and is_overdue(cand, state.settings, today):
+                fig.overdue += 1
+        kids = [figures[c] for c in state.children.get(uid, [])]
+        for kid in kids:
+            fig.admitted += kid.admitted
+            fig.exited += kid.exited
+            fig.overdue += kid.overdue
+            fig.by_quarter = [a + b for a, b in zip(fig.by_quarter, kid.by_quarter)]
+            for stage, n in kid.by_stage.items():
+                fig.by_stage[stage] += n
+        own = state.units[uid].members.get(year)
+        kid_members = [k.members for k in kids if k.members is not None]
+        fig.members_own = own
+        fig.members_children = sum(kid_members) if kid_members else None
+        fig.members = own if own is not None else fig.members_children
+        quota = state.quotas.get((uid, year))
+        fig.rate = quota.rate if quota else None
+        fig.target = target_of(quota, fig.members)
+        if kids:
+            fig.children_target = sum(k.target or 0 for k in kids)
+            fig.children_without_target = sum(1 for k in kids if k.target is None)
+        figures[uid] = fig
+    return figures
+
+
+def target_of(quota: Quota | None, members: int | None) -> int | None:
+    if quota is None:
+        return None
+    if quota.target is not None:
+        return quota.target
+    if quota.rate is not None and members is not None:
+        return rate_target(quota.rate, members)
+    return None
+
+
+def proportional_split(total: int, weights: list[int]) -> list[int]:
+    """Split ``total`` in proportion to ``weights`` (largest remainders), summing to ``total`` exactly."""
+    weight_sum = sum(weights)
+    if total <= 0 or weight_sum <= 0:
+        return [0] * len(weights)
+    exact = [Fraction(total * w, weight_sum) for w in weights]
+    shares = [math.floor(x) for x in exact]
+    leftover = total - sum(shares)
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-(exact[i] - shares[i]), -weights[i], i))
+    for i in by_remainder[:leftover]:
+        shares[i] += 1
+    return shares

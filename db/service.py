@@ -1,0 +1,415 @@
+"""The operations staff perform, for every front end: validate, apply through the store, audit.
+
+A ``Service`` is bound to one store, one person (the OS account) and a "today" that tests
+may fix.  Reads return records and figures; writes return the new record.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Iterable
+
+from . import quota as quota_math
+from . import rules
+from .errors import PtdvError
+from .model import (EDITABLE_FIELDS, EDUCATION, GENDERS, OCCUPATIONS, STAGES, Candidate, Exit, Quota,
+                    StageEntry, Unit)
+from .state import State
+from .store import Store
+from .text import clean_name, fmt_date, parse_date, safe
+
+
+@dataclass(frozen=True)
+class DueItem:
+    candidate: Candidate
+    finding: rules.Finding
+
+
+def parse_rate(text: str | float) -> float:
+    """``4%``, ``4`` or ``3.5 %`` -> percent as a float; refused outside 0–100."""
+    raw = str(text).strip().rstrip("%").strip().replace(",", ".")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise PtdvError("quota.bad_rate", value=safe(str(text))) from None
+    if not 0 <= value <= 100 or value != value:
+        raise PtdvError("quota.bad_rate", value=safe(str(text)))
+    return value
+
+
+def parse_count(value: str | int, *, field: str, maximum: int = 10_000_000) -> int:
+    try:
+        number = int(str(value).strip().replace(".", "").replace(",", "")) if not isinstance(value, int) else value
+    except ValueError:
+        raise PtdvError("input.not_a_number", field=field, value=safe(str(value))) from None
+    if number < 0:
+        raise PtdvError("input.negative", field=field, value=number)
+    if number > maximum:
+        raise PtdvError("input.too_large", field=field, value=number, limit=maximum)
+    return number
+
+
+def _choice(value: str | None, options: Iterable[str], key: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if value not in options:
+        raise PtdvError(key, value=safe(str(value)), options=", ".join(options))
+    return value
+
+
+class Service:
+    def __init__(self, store: Store, *, today: date | None = None) -> None:
+        self.store = store
+        self._today = today
+
+    @property
+    def user(self) -> str:
+        return self.store.user
+
+    def today(self) -> date:
+        return self._today or date.today()
+
+    def state(self) -> State:
+        return self.store.state()
+
+    # -- store --------------------------------------------------------------------------
+    def init(self, root_name: str, *, members: int | None = None, year: int | None = None) -> Unit:
+        """Create the store with its top unit (the account doing it becomes its first admin)."""
+        name = clean_name(root_name)
+        self.store.create()
+        with self.store.transaction() as tx:
+            unit = Unit(id=tx.next_id("next_unit"), name=name, level=next(iter(tx.state.levels)), parent=None,
+                        members={} if members is None else {year or self.today().year: members})
+            tx.put("units", unit.id, unit.to_doc())
+            tx.db.table("meta").update({"root": unit.id}, doc_ids=[1])
+            tx.audit("store.init", f"unit:{unit.id}", unit.id, None, unit.to_doc())
+        return unit
+
+    # -- units --------------------------------------------------------------------------
+    def resolve_unit(self, ref: str | int) -> Unit:
+        return self.state().resolve_unit(ref)
+
+    def root(self) -> Unit:
+        state = self.state()
+        if state.root is None:
+            raise PtdvError("store.no_root", path=str(self.store.path))
+        return state.unit(state.root)
+
+    def add_unit(self, name: str, parent_ref: str | int, level: str | None = None,
+                 members: int | None = None, year: int | None = None) -> Unit:
+        name = clean_name(name)
+        with self.store.transaction() as tx:
+            state = tx.state
+            parent = state.resolve_unit(parent_ref)
+            level_id = level or self._level_below(state, parent.level)
+            if level_id not in state.levels:
+                raise PtdvError("unit.unknown_level", level=safe(str(level_id)), levels=", ".join(state.levels))
+            if any(state.units[c].name.casefold() == name.casefold() for c in state.children.get(parent.id, [])):
+                raise PtdvError("unit.duplicate", name=name, parent=parent.name)
+            counts = {} if members is None else {year or self.today().year: parse_count(members, field="members")}
+            unit = Unit(id=tx.next_id("next_unit"), name=name, level=level_id, parent=parent.id, members=counts)
+            tx.put("units", unit.id, unit.to_doc())
+            tx.audit("unit.add", f"unit:{unit.id}", unit.id, None, unit.to_doc())
+        return unit
+
+    @staticmethod
+    def _level_below(state: State, level_id: str) -> str:
+        ids = list(state.levels)
+        index = ids.index(level_id) if level_id in ids else len(ids) - 1
+        return ids[min(index + 1, len(ids) - 1)]
+
+    def _update_unit(self, ref: str | int, action: str, change) -> Unit:
+        with self.store.transaction() as tx:
+            unit = tx.state.resolve_unit(ref)
+            new = change(tx.state, unit)
+            new = Unit(id=new.id, name=new.name, level=new.level, parent=new.parent, members=new.members,
+                       rev=unit.rev + 1)
+            tx.put("units", unit.id, new.to_doc())
+            tx.audit(action, f"unit:{unit.id}", unit.id, unit.to_doc(), new.to_doc())
+        return new
+
+    def rename_unit(self, ref: str | int, name: str) -> Unit:
+        name = clean_name(name)
+
+        def change(state: State, unit: Unit) -> Unit:
+            return Unit(unit.id, name, unit.level, unit.parent, unit.members)
+        return self._update_unit(ref, "unit.rename", change)
+
+    def move_unit(self, ref: str | int, parent_ref: str | int) -> Unit:
+        def change(state: State, unit: Unit) -> Unit:
+            parent = state.resolve_unit(parent_ref)
+            if parent.id in state.subtree(unit.id):
+                raise PtdvError("unit.move_into_itself", unit=unit.name, parent=parent.name)
+            return Unit(unit.id, unit.name, unit.level, parent.id, unit.members)
+        return self._update_unit(ref, "unit.move", change)
+
+    def set_members(self, ref: str | int, members: int | str | None, year: int | None = None) -> Unit:
+        """Members at the start of ``year``; ``None`` clears the unit's own figure (children's sum is used)."""
+        year = year or self.today().year
+        count = None if members in (None, "") else parse_count(members, field="members")
+
+        def change(state: State, unit: Unit) -> Unit:
+            counts = dict(unit.members)
+            if count is None:
+                counts.pop(year, None)
+            else:
+                counts[year] = count
+            return Unit(unit.id, unit.name, unit.level, unit.parent, counts)
+        return self._update_unit(ref, "unit.members", change)
+
+    # -- quotas -------------------------------------------------------------------------
+    def set_quota(self, ref: str | int, year: int | None = None, *, target: int | str | None = None,
+                  rate: float | str | None = None) -> Quota:
+        year = year or self.today().year
+        if (target is None) == (rate is None):
+            raise PtdvError("quota.target_or_rate")
+        new_target = None if target is None else parse_count(target, field="target")
+        new_rate = None if rate is None else parse_rate(rate)
+        with self.store.transaction() as tx:
+            unit = tx.state.resolve_unit(ref)
+            before = tx.state.quotas.get((unit.id, year))
+            quota = Quota(unit=unit.id, year=year, target=new_target, rate=new_rate)
+            table = tx.db.table("quotas")
+            existing = [d.doc_id for d in table if d["unit"] == unit.id and d["year"] == year]
+            if existing:
+                table.update(quota.to_doc(), doc_ids=existing)
+            else:
+                table.insert(quota.to_doc())
+            tx.audit("quota.set", f"quota:{unit.id}:{year}", unit.id,
+                     before.to_doc() if before else None, quota.to_doc())
+        return quota
+
+    def allocate(self, ref: str | int, targets: dict[int, int], year: int | None = None) -> None:
+        """Set the children's targets in one write (a quota editor's "allocate")."""
+        year = year or self.today().year
+        clean = {int(uid): parse_count(n, field="target") for uid, n in targets.items()}
+        with self.store.transaction() as tx:
+            parent = tx.state.resolve_unit(ref)
+            kids = set(tx.state.children.get(parent.id, []))
+            table = tx.db.table("quotas")
+            for uid, n in clean.items():
+                if uid not in kids:
+                    raise PtdvError("quota.not_a_child", unit=uid, parent=parent.name)
+                before = tx.state.quotas.get((uid, year))
+                quota = Quota(unit=uid, year=year, target=n)
+                existing = [d.doc_id for d in table if d["unit"] == uid and d["year"] == year]
+                if existing:
+                    table.update(quota.to_doc(), doc_ids=existing)
+                else:
+                    table.insert(quota.to_doc())
+                tx.audit("quota.set", f"quota:{uid}:{year}", uid, before.to_doc() if before else None,
+                         quota.to_doc())
+
+    def figures(self, year: int | None = None, root: int | None = None) -> dict[int, quota_math.Figures]:
+        return quota_math.rollup(self.state(), year or self.today().year, self.today(), root)
+
+    def unit_figures(self, ref: str | int, year: int | None = None) -> quota_math.Figures:
+        unit = self.resolve_unit(ref)
+        return self.figures(year, unit.id)[unit.id]
+
+    def suggest_allocation(self, ref: str | int, year: int | None = None) -> dict[int, int]:
+        """The unit's target split over its children in proportion to their members."""
+        year = year or self.today().year
+        unit = self.resolve_unit(ref)
+        figs = self.figures(year, unit.id)
+        kids = self.state().children.get(unit.id, [])
+        shares = quota_math.proportional_split(figs[unit.id].target or 0, [figs[k].members or 0 for k in kids])
+        return dict(zip(kids, shares))
+
+    # -- candidates ---------------------------------------------------------------------
+    def _candidate_fields(self, values: dict) -> dict:
+        """Validate the person-editable fields; unknown keys are refused."""
+        out: dict = {}
+        for key, value in values.items():
+            if key not in EDITABLE_FIELDS:
+                raise PtdvError("candidate.unknown_field", field=key)
+            if key == "name":
+                out[key] = clean_name(value)
+            elif key == "born":
+                born = None if value in (None, "") else parse_date(value, field="born")
+                if born and (born > self.today() or born.year < 1900):
+                    raise PtdvError("candidate.bad_birth", date=fmt_date(born))
+                out[key] = born
+            elif key == "gender":
+                out[key] = _choice(value, GENDERS, "candidate.bad_gender")
+            elif key == "education":
+                out[key] = _choice(value, EDUCATION, "candidate.bad_education")
+            elif key == "occupation":
+                out[key] = _choice(value, OCCUPATIONS, "candidate.bad_occupation")
+            elif key in ("youth_union", "renter"):
+                out[key] = bool(value)
+            elif key in ("tags", "introducers"):
+                items = [value] if isinstance(value, str) else list(value or ())
+                out[key] = tuple(clean_name(v, field=key) for v in items if str(v).strip())
+            else:
+                text = " ".join(str(value or "").split())
+                out[key] = clean_name(text, field=key) if text else ""
+        return out
+
+    def add_candidate(self, unit_ref: str | int, name: str, *, stage: str = "source",
+                      date_: date | str | None = None, **values) -> Candidate:
+        """A new candidate at a branch, entering the pipeline at ``source`` on ``date_`` (today)."""
+        fields_ = self._candidate_fields({"name": name, **values})
+        day = parse_date(date_) if date_ else self.today()
+        if stage != "source":
+            raise PtdvError("candidate.starts_at_source")
+        with self.store.transaction() as tx:
+            unit = tx.state.resolve_unit(unit_ref)
+            if not tx.state.is_leaf(unit.id):
+                raise PtdvError("candidate.not_a_branch", unit=unit.name)
+            cand = Candidate(id=tx.next_id("next_candidate"), unit=unit.id, **fields_)
+            rules.check_stage_date(cand, "source", day, self.today())
+            cand = cand.with_(history=(StageEntry("source", day, self.user, tx.at),))
+            tx.put("candidates", cand.id, cand.to_doc())
+            tx.audit("candidate.add", f"candidate:{cand.id}", unit.id, None, cand.to_doc())
+        return cand
+
+    def _update_candidate(self, cid: int | str, action: str, change, expected_rev: int | None) -> Candidate:
+        ident = self._candidate_id(cid)
+        with self.store.transaction() as tx:
+            cand = tx.state.candidate(ident)
+            if expected_rev is not None and cand.rev != expected_rev:
+                raise PtdvError("candidate.stale", id=cand.id, rev=cand.rev, expected=expected_rev,
+                                name=cand.name, stage=cand.stage)
+            new = change(tx, cand).with_(rev=cand.rev + 1)
+            tx.put("candidates", cand.id, new.to_doc())
+            tx.audit(action, f"candidate:{cand.id}", new.unit, cand.to_doc(), new.to_doc())
+        return new
+
+    @staticmethod
+    def _candidate_id(cid: int | str) -> int:
+        text = str(cid).strip().lstrip("#")
+        if not text.isdigit():
+            raise PtdvError("candidate.not_found", ref=safe(str(cid)))
+        return int(text)
+
+    def candidate(self, cid: int | str) -> Candidate:
+        return self.state().candidate(self._candidate_id(cid))
+
+    def advance(self, cid: int | str, stage: str | None = None, day: date | str | None = None,
+                *, expected_rev: int | None = None) -> Candidate:
+        """Record the next stage on ``day`` (today by default)."""
+        when = parse_date(day) if day else self.today()
+
+        def change(tx, cand: Candidate) -> Candidate:
+            target = stage or rules.next_stage(cand)
+            if target is None:
+                raise PtdvError("stage.finished", id=cand.id)
+            rules.check_advance(cand, target, when, self.today())
+            return cand.with_(history=cand.history + (StageEntry(target, when, self.user, tx.at),))
+        return self._update_candidate(cid, "candidate.advance", change, expected_rev)
+
+    def exit(self, cid: int | str, reason: str, *, kind: str = "withdrawn", day: date | str | None = None,
+             expected_rev: int | None = None) -> Candidate:
+        when = parse_date(day) if day else self.today()
+        text = " ".join(str(reason or "").split())
+
+        def change(tx, cand: Candidate) -> Candidate:
+            rules.check_exit(cand, kind, text, when, self.today())
+            return cand.with_(exit=Exit(kind, clean_name(text, field="reason"), when, self.user, tx.at))
+        return self._update_candidate(cid, "candidate.exit", change, expected_rev)
+
+    def edit(self, cid: int | str, values: dict, *, expected_rev: int | None = None) -> Candidate:
+        fields_ = self._candidate_fields(values)
+
+        def change(tx, cand: Candidate) -> Candidate:
+            return cand.with_(**fields_)
+        return self._update_candidate(cid, "candidate.edit", change, expected_rev)
+
+    def move_candidate(self, cid: int | str, unit_ref: str | int, *, expected_rev: int | None = None) -> Candidate:
+        def change(tx, cand: Candidate) -> Candidate:
+            unit = tx.state.resolve_unit(unit_ref)
+            if not tx.state.is_leaf(unit.id):
+                raise PtdvError("candidate.not_a_branch", unit=unit.name)
+            return cand.with_(unit=unit.id)
+        return self._update_candidate(cid, "candidate.move", change, expected_rev)
+
+    def candidates(self, unit_ref: str | int | None = None, *, stage: str | None = None,
+                   overdue: bool = False, include_exited: bool = False) -> list[Candidate]:
+        state = self.state()
+        if stage is not None and stage not in STAGES:
+            raise PtdvError("stage.unknown", stage=safe(stage), stages=", ".join(STAGES))
+        unit = state.resolve_unit(unit_ref) if unit_ref not in (None, "") else self.root()
+        found = []
+        for cand in state.candidates_under(unit.id):
+            if not include_exited and not cand.live:
+                continue
+            if stage is not None and (cand.stage != stage or not cand.live):
+                continue
+            if overdue and not rules.is_overdue(cand, state.settings, self.today()):
+                continue
+            found.append(cand)
+        found.sort(key=lambda c: (STAGES.index(c.stage), c.history[-1].date if c.history else date.min, c.id))
+        return found
+
+    def findings(self, cand: Candidate) -> list[rules.Finding]:
+        return rules.findings(cand, self.state().settings, self.today())
+
+    def due(self, unit_ref: str | int | None = None) -> list[DueItem]:
+        """Overdue and due-soon items under a unit, most urgent first."""
+        state = self.state()
+        items = [DueItem(c, f) for c in self.candidates(unit_ref)
+                 for f in rules.needs_attention(c, state.settings, self.today())]
+        items.sort(key=lambda i: (rules.SEVERITIES.index(i.finding.severity), i.finding.due or date.max,
+                                  i.candidate.id))
+        return items
+
+    def days_in_stage(self, cand: Candidate) -> int:
+        return (self.today() - cand.history[-1].date).days if cand.history else 0
+
+    # -- audit and integrity ------------------------------------------------------------
+    def log(self, unit_ref: str | int | None = None, since: date | str | None = None) -> list[dict]:
+        state = self.state()
+        units = set(state.subtree(state.resolve_unit(unit_ref).id)) if unit_ref not in (None, "") else None
+        start = parse_date(since, field="since").isoformat() if since else None
+        out = []
+        for entry in self.store.audit_since(0):
+            if units is not None and entry.get("unit") not in units:
+                continue
+            if start and str(entry.get("at", ""))[:10] < start:
+                continue
+            out.append(entry)
+        return out
+
+    def check(self) -> list[tuple[str, dict]]:
+        """Integrity problems of the store and its records, as (message key, params)."""
+        state = self.state()
+        problems: list[tuple[str, dict]] = []
+        if state.root is None or state.root not in state.units:
+            problems.append(("check.no_root", {}))
+        for unit in state.units.values():
+            if unit.level not in state.levels:
+                problems.append(("check.unit_level", {"unit": unit.id, "level": unit.level}))
+            if unit.parent is not None and unit.parent not in state.units:
+                problems.append(("check.unit_parent", {"unit": unit.id, "parent": unit.parent}))
+            if unit.parent is None and unit.id != state.root:
+                problems.append(("check.unit_orphan", {"unit": unit.id}))
+        reachable = set(state.subtree(state.root)) if state.root in state.units else set()
+        for uid in state.units:
+            if uid not in reachable and state.units[uid].parent in state.units:
+                problems.append(("check.unit_cycle", {"unit": uid}))
+        for cand in state.candidates.values():
+            if cand.unit not in state.units:
+                problems.append(("check.candidate_unit", {"id": cand.id, "unit": cand.unit}))
+            elif not state.is_leaf(cand.unit):
+                problems.append(("check.candidate_not_branch", {"id": cand.id, "unit": state.units[cand.unit].name}))
+            stages = [e.stage for e in cand.history]
+            if stages != list(STAGES[:len(stages)]):
+                problems.append(("check.candidate_order", {"id": cand.id, "stages": ", ".join(stages)}))
+            days = [e.date for e in cand.history]
+            if days != sorted(days):
+                problems.append(("check.candidate_dates", {"id": cand.id}))
+            if days and days[-1] > self.today():
+                problems.append(("check.candidate_future", {"id": cand.id, "date": fmt_date(days[-1])}))
+        for (uid, year), q in state.quotas.items():
+            if uid not in state.units:
+                problems.append(("check.quota_unit", {"unit": uid, "year": year}))
+            if (q.target is None) == (q.rate is None) or (q.target is not None and q.target < 0):
+                problems.append(("check.quota_value", {"unit": uid, "year": year}))
+        year = self.today().year
+        for fig in quota_math.rollup(state, year, self.today()).values():
+            if fig.members_mismatch:
+                problems.append(("check.members_mismatch", {"unit": state.path(fig.unit), "own": fig.members_own,
+                                                            "children": fig.members_children, "year": year}))
+        return problems
+

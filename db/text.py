@@ -1,0 +1,66 @@
+"""Text helpers: diacritics-insensitive folding, safe display, dates in dd/mm/yyyy."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+
+from .errors import PtdvError
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text`` and strip Vietnamese diacritics: ``Phước Mỹ`` -> ``phuoc my``."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(stripped.lower().split())
+
+
+def safe(text: str) -> str:
+    """Show control characters (escape sequences, newlines, bells) escaped, never raw."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def clean_name(text: str, *, field: str = "name") -> str:
+    """A name as typed, trimmed; empty or control characters are refused."""
+    value = " ".join(str(text).split())
+    if not value:
+        raise PtdvError("input.required", field=field)
+    if _CONTROL.search(str(text).replace("\n", " ").replace("\t", " ")):
+        raise PtdvError("input.control_chars", field=field, value=safe(str(text)))
+    if len(value) > 200:
+        raise PtdvError("input.too_long", field=field, limit=200)
+    return value
+
+
+def parse_date(text: str | date, *, field: str = "date") -> date:
+    """Accept ``dd/mm/yyyy`` (also ``d/m/yyyy``, ``dd-mm-yyyy``, ``dd.mm.yyyy``) or ISO ``yyyy-mm-dd``."""
+    if isinstance(text, datetime):
+        return text.date()
+    if isinstance(text, date):
+        return text
+    raw = str(text).strip()
+    match = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})", raw)
+    try:
+        if match:
+            day, month, year = (int(g) for g in match.groups())
+            return date(year, month, day)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            return date.fromisoformat(raw)
+    except ValueError:
+        pass
+    raise PtdvError("input.bad_date", field=field, value=safe(raw))
+
+
+def fmt_date(value: date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def from_iso(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
