@@ -17,8 +17,9 @@ class PtdvError(Exception):
 
     def message(self, lang: str = "vi") -> str:
         from .i18n import t
+        from .model import STAGES
 
-        params = {k: t(f"stage_short.{v}", lang) if k in self.STAGE_PARAMS and isinstance(v, str) else v
+        params = {k: t(f"stage_short.{v}", lang) if k in self.STAGE_PARAMS and v in STAGES else v
                   for k, v in self.params.items()}
         return t(self.key, lang, **params)
 
