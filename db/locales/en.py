@@ -160,4 +160,7 @@ MESSAGES: dict[str, str] = {
     "check.quota_value": "The quota of unit {unit} for {year} is neither one number nor one rate.",
     "check.members_mismatch": "'{unit}': own member figure {own} differs from its units' sum {children} ({year}).",
     "check.problems": "{count} problem(s) found:",
+    # -- cli (keys "cli.*")
+    # -- ui: app, unit and branch screens, help, palette (keys "ui.app.*", "ui.unit.*", "ui.branch.*", "ui.help.*")
+    # -- ui: candidate screen, forms, due list, quota editor (keys "ui.candidate.*", "ui.form.*", "ui.due.*", "ui.quota.*")
 }

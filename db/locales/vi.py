@@ -160,4 +160,7 @@ MESSAGES: dict[str, str] = {
     "check.quota_value": "Chỉ tiêu của đơn vị {unit} năm {year} không phải một số hoặc một tỷ lệ.",
     "check.members_mismatch": "'{unit}': số đảng viên tự khai {own} khác tổng của các đơn vị trực thuộc {children} (năm {year}).",
     "check.problems": "Phát hiện {count} vấn đề:",
+    # -- cli (keys "cli.*")
+    # -- ui: app, unit and branch screens, help, palette (keys "ui.app.*", "ui.unit.*", "ui.branch.*", "ui.help.*")
+    # -- ui: candidate screen, forms, due list, quota editor (keys "ui.candidate.*", "ui.form.*", "ui.due.*", "ui.quota.*")
 }
