@@ -406,10 +406,20 @@ class Service:
                 problems.append(("check.quota_unit", {"unit": uid, "year": year}))
             if (q.target is None) == (q.rate is None) or (q.target is not None and q.target < 0):
                 problems.append(("check.quota_value", {"unit": uid, "year": year}))
-        year = self.today().year
-        for fig in quota_math.rollup(state, year, self.today()).values():
-            if fig.members_mismatch:
-                problems.append(("check.members_mismatch", {"unit": state.path(fig.unit), "own": fig.members_own,
-                                                            "children": fig.members_children, "year": year}))
         return problems
 
+    def warnings(self, year: int | None = None) -> list[tuple[str, dict]]:
+        """Things staff should look at that do not make the store inconsistent: member figures
+        that differ from the units' sum, and targets that the children's targets do not add up to."""
+        year = year or self.today().year
+        state = self.state()
+        out: list[tuple[str, dict]] = []
+        for fig in quota_math.rollup(state, year, self.today()).values():
+            if fig.members_mismatch:
+                out.append(("check.members_mismatch", {"unit": state.path(fig.unit), "own": fig.members_own,
+                                                       "children": fig.members_children, "year": year}))
+            if fig.allocation_gap:
+                out.append(("check.allocation_gap", {"unit": state.path(fig.unit), "target": fig.target,
+                                                     "children": fig.children_target, "gap": fig.allocation_gap,
+                                                     "year": year}))
+        return out

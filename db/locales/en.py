@@ -159,6 +159,8 @@ MESSAGES: dict[str, str] = {
     "check.quota_unit": "A quota for {year} names a missing unit {unit}.",
     "check.quota_value": "The quota of unit {unit} for {year} is neither one number nor one rate.",
     "check.members_mismatch": "'{unit}': own member figure {own} differs from its units' sum {children} ({year}).",
+    "check.allocation_gap": "'{unit}': target {target} but its units' targets add up to {children} (gap {gap}, {year}).",
+    "check.warnings": "{count} thing(s) to look at:",
     "check.problems": "{count} problem(s) found:",
     # -- cli (keys "cli.*")
     # -- ui: app, unit and branch screens, help, palette (keys "ui.app.*", "ui.unit.*", "ui.branch.*", "ui.help.*")

@@ -159,6 +159,8 @@ MESSAGES: dict[str, str] = {
     "check.quota_unit": "Chỉ tiêu năm {year} ghi đơn vị không tồn tại {unit}.",
     "check.quota_value": "Chỉ tiêu của đơn vị {unit} năm {year} không phải một số hoặc một tỷ lệ.",
     "check.members_mismatch": "'{unit}': số đảng viên tự khai {own} khác tổng của các đơn vị trực thuộc {children} (năm {year}).",
+    "check.allocation_gap": "'{unit}': chỉ tiêu {target} nhưng tổng chỉ tiêu các đơn vị trực thuộc là {children} (chênh {gap}, năm {year}).",
+    "check.warnings": "{count} điểm cần lưu ý:",
     "check.problems": "Phát hiện {count} vấn đề:",
     # -- cli (keys "cli.*")
     # -- ui: app, unit and branch screens, help, palette (keys "ui.app.*", "ui.unit.*", "ui.branch.*", "ui.help.*")

@@ -1,0 +1,68 @@
+"""Shared fixtures: a small store with a fixed "today", built through the service API."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from db.service import Service
+from db.store import Store
+
+TODAY = date(2024, 11, 15)
+
+
+def build_small(service: Service) -> dict[str, int]:
+    """City → 2 districts → 3 wards → 5 branches, quotas for 2024 and 6 candidates at various stages."""
+    ids: dict[str, int] = {}
+    root = service.init("Đảng bộ thành phố Đà Nẵng")
+    ids["city"] = root.id
+    ids["son_tra"] = service.add_unit("Quận ủy Sơn Trà", root.id, "district").id
+    ids["hai_chau"] = service.add_unit("Quận ủy Hải Châu", root.id, "district").id
+    ids["phuoc_my"] = service.add_unit("Đảng ủy phường Phước Mỹ", ids["son_tra"], "grassroots").id
+    ids["an_hai_bac"] = service.add_unit("Đảng ủy phường An Hải Bắc", ids["son_tra"], "grassroots").id
+    ids["thach_thang"] = service.add_unit("Đảng ủy phường Thạch Thang", ids["hai_chau"], "grassroots").id
+    for key, name, parent, members in (
+        ("pm1", "Chi bộ khu dân cư số 1", "phuoc_my", 45),
+        ("pm2", "Chi bộ Trường THCS Phước Mỹ", "phuoc_my", 20),
+        ("ahb1", "Chi bộ khu dân cư số 1", "an_hai_bac", 38),
+        ("tt1", "Chi bộ khu dân cư số 3", "thach_thang", 52),
+        ("tt2", "Chi bộ Trạm y tế", "thach_thang", 12),
+    ):
+        ids[key] = service.add_unit(name, ids[parent], "branch", members=members, year=2024).id
+    service.set_quota(ids["city"], 2024, rate="4%")
+    service.set_quota(ids["phuoc_my"], 2024, target=4)
+    service.set_quota(ids["thach_thang"], 2024, target=3)
+    plans = (
+        ("pm1", "Nguyễn Văn An", "female", ["01/02/2024", "01/03/2024", "01/04/2024", "02/05/2024",
+                                             "03/06/2024", "17/06/2024", "01/07/2024"]),
+        ("pm1", "Trần Thị Bình", "female", ["05/01/2024", "10/02/2024", "11/03/2024"]),
+        ("pm2", "Lê Văn Cường", "male", ["15/01/2024", "20/02/2024", "20/03/2024", "22/04/2024", "03/09/2024"]),
+        ("ahb1", "Phạm Thị Dung", "female", ["01/02/2024", "05/03/2024", "05/04/2024", "06/05/2024",
+                                              "07/06/2024", "08/07/2024", "09/08/2024", "09/09/2024"]),
+        ("tt1", "Hoàng Văn Em", "male", ["10/10/2024"]),
+        ("tt2", "Võ Thị Phượng", "female", ["02/01/2024", "01/02/2024"]),
+    )
+    for n, (branch, name, gender, dates) in enumerate(plans, start=1):
+        cand = service.add_candidate(ids[branch], name, gender=gender, born=f"0{n}/05/199{n}", date_=dates[0],
+                                     introducers=["Ngô Văn Hai", "Đỗ Thị Ba"])
+        for day in dates[1:]:
+            cand = service.advance(cand.id, None, day)
+        ids[f"cand{n}"] = cand.id
+    return ids
+
+
+@pytest.fixture
+def store_path(tmp_path):
+    return tmp_path / "ptdv.json"
+
+
+@pytest.fixture
+def service(store_path) -> Service:
+    """An empty service (no store file yet) with today fixed at 15/11/2024."""
+    return Service(Store(store_path), today=TODAY)
+
+
+@pytest.fixture
+def small(service) -> tuple[Service, dict[str, int]]:
+    ids = build_small(service)
+    return service, ids
