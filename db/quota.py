@@ -49,7 +49,7 @@ class Figures:
 
     @property
     def percent(self) -> float | None:
-        return round(100 * self.admitted / self.target, 1) if self.target else None
+        return percent_of(self.admitted, self.target)
 
     @property
     def pipeline(self) -> int:
@@ -161,3 +161,52 @@ def proportional_split(total: int, weights: list[int]) -> list[int]:
     for i in by_remainder[:leftover]:
         shares[i] += 1
     return shares
+
+
+# -- progress views for the screens: percent, quarters against the plan, the funnel -------------
+def percent_of(admitted: int, target: int | None) -> float | None:
+    """``admitted`` as a percentage of ``target``, one decimal; None without a (non-zero) target."""
+    return round(100 * admitted / target, 1) if target else None
+
+
+@dataclass(frozen=True)
+class QuarterProgress:
+    quarter: int
+    admitted: int       # decisions dated in this quarter
+    cumulative: int     # from 1 January to the end of this quarter
+    plan: int | None    # the target's share due by the end of this quarter: target x quarter / 4, rounded up
+
+
+def quarters(fig: Figures) -> list[QuarterProgress]:
+    """Q1–Q4 admitted, cumulated, against the cumulated quarterly share of the year's target."""
+    out: list[QuarterProgress] = []
+    total = 0
+    for quarter, admitted in enumerate(fig.by_quarter, start=1):
+        total += admitted
+        plan = None if fig.target is None else math.ceil(Fraction(fig.target * quarter, 4))
+        out.append(QuarterProgress(quarter, admitted, total, plan))
+    return out
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    stage: str
+    count: int                 # live candidates at this stage
+    reached: int               # live candidates at this stage or a later one
+    conversion: float | None   # reached, in percent of the previous stage's reached (None for the first)
+
+
+def funnel(by_stage: dict[str, int]) -> list[FunnelStep]:
+    """The pipeline as a funnel, from stage counts (``Figures.by_stage``): at each stage, how many of
+    those who got at least as far as the previous stage also got this far.  Candidates who left the
+    pipeline are not in ``by_stage`` and so not counted."""
+    reached: dict[str, int] = {}
+    running = 0
+    for stage in reversed(STAGES):
+        running += by_stage.get(stage, 0)
+        reached[stage] = running
+    steps: list[FunnelStep] = []
+    for index, stage in enumerate(STAGES):
+        conversion = percent_of(reached[stage], reached[STAGES[index - 1]]) if index else None
+        steps.append(FunnelStep(stage, by_stage.get(stage, 0), reached[stage], conversion))
+    return steps
