@@ -1,0 +1,255 @@
+"""db.rules: one stage at a time on sensible dates, and each rule's warning or due date."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from db.errors import PtdvError
+from db.i18n import t
+from db.model import STAGES, Candidate, Exit, Settings, StageEntry
+from db.rules import check_advance, check_exit, findings, is_overdue, needs_attention
+from db.text import parse_date
+from db.workdays import add_months, add_workdays
+
+from conftest import TODAY
+
+DEFAULTS = Settings()
+
+
+def cand(*dates: str, **fields) -> Candidate:
+    """A candidate who reached the first ``len(dates)`` stages on those dates (dd/mm/yyyy)."""
+    history = tuple(StageEntry(stage, parse_date(day), "tester", "") for stage, day in zip(STAGES, dates))
+    fields.setdefault("introducers", ("Ngô Văn Hai", "Đỗ Thị Ba"))
+    return Candidate(id=7, unit=1, name="Nguyễn Văn An", history=history, **fields)
+
+
+def by_code(found, code):
+    matching = [f for f in found if f.code == code]
+    assert len(matching) <= 1
+    return matching[0] if matching else None
+
+
+# -- check_advance ----------------------------------------------------------------------
+def test_next_stage_is_accepted():
+    check_advance(cand("01/02/2024"), "class", date(2024, 3, 1), TODAY)
+    check_advance(cand("01/02/2024"), "class", TODAY, TODAY)               # today itself
+    check_advance(cand("01/02/2024"), "class", date(2024, 2, 1), TODAY)    # same day as the previous stage
+
+
+def test_skipping_a_stage_names_the_expected_one():
+    with pytest.raises(PtdvError) as err:
+        check_advance(cand("01/02/2024", "01/03/2024"), "verified", date(2024, 4, 1), TODAY)
+    assert err.value.key == "stage.skipped"
+    assert err.value.params["expected"] == "dossier"
+    for lang in ("vi", "en"):
+        message = err.value.message(lang)
+        assert t("stage_short.dossier", lang) in message
+        assert t("stage_short.verified", lang) in message
+
+
+def test_going_back_to_a_reached_stage_is_refused():
+    with pytest.raises(PtdvError) as err:
+        check_advance(cand("01/02/2024", "01/03/2024"), "class", date(2024, 4, 1), TODAY)
+    assert err.value.key == "stage.already"
+
+
+def test_unknown_stage_is_refused_and_lists_the_stages():
+    with pytest.raises(PtdvError) as err:
+        check_advance(cand("01/02/2024"), "promoted", date(2024, 4, 1), TODAY)
+    assert err.value.key == "stage.unknown"
+    assert "dossier" in err.value.message("en")
+
+
+def test_a_date_in_the_future_is_refused():
+    with pytest.raises(PtdvError) as err:
+        check_advance(cand("01/02/2024"), "class", date(2024, 11, 16), TODAY)
+    assert err.value.key == "stage.future_date"
+    assert "16/11/2024" in err.value.message("vi")
+
+
+def test_a_date_before_the_previous_stage_is_refused():
+    with pytest.raises(PtdvError) as err:
+        check_advance(cand("01/02/2024", "01/03/2024"), "dossier", date(2024, 2, 28), TODAY)
+    assert err.value.key == "stage.before_previous"
+    message = err.value.message("en")
+    assert "28/02/2024" in message and "01/03/2024" in message and t("stage_short.class", "en") in message
+
+
+def test_a_candidate_who_left_cannot_advance():
+    left = cand("01/02/2024", exit=Exit("withdrawn", "moved away", date(2024, 5, 1), "tester", ""))
+    with pytest.raises(PtdvError) as err:
+        check_advance(left, "class", date(2024, 6, 1), TODAY)
+    assert err.value.key == "candidate.exited"
+
+
+def test_official_is_final():
+    official = cand(*["01/0%d/2023" % m for m in range(1, 10)])
+    assert official.stage == "official"
+    for stage in ("official", "admitted", "source"):
+        with pytest.raises(PtdvError) as err:
+            check_advance(official, stage, TODAY, TODAY)
+        assert err.value.key == "stage.finished"
+
+
+def test_exit_needs_a_known_kind_a_reason_and_a_sensible_date():
+    c = cand("01/02/2024", "01/03/2024")
+    check_exit(c, "withdrawn", "moved to another city", TODAY, TODAY)
+    for kind, reason, day, key in (
+        ("withdrawn", "  ", TODAY, "exit.reason_required"),
+        ("fired", "x", TODAY, "exit.unknown_kind"),
+        ("rejected", "x", date(2024, 12, 1), "stage.future_date"),
+        ("rejected", "x", date(2024, 2, 15), "stage.before_previous"),
+    ):
+        with pytest.raises(PtdvError) as err:
+            check_exit(c, kind, reason, day, TODAY)
+        assert err.value.key == key
+
+
+# -- findings, one rule at a time (today is Fri 15/11/2024) ---------------------------------
+@pytest.mark.parametrize("class_day, severity", [
+    ("10/11/2019", "overdue"),    # valid until 10/11/2024: expired five days ago
+    ("20/11/2019", "due"),        # valid until 20/11/2024: five days left, within due_soon_days (30)
+    ("01/06/2023", "upcoming"),
+])
+def test_certificate_is_valid_sixty_months(class_day, severity):
+    found = by_code(findings(cand("01/01/2019", class_day), DEFAULTS, TODAY), "certificate")
+    assert found.severity == severity
+    assert found.due == add_months(parse_date(class_day), 60)
+
+
+def test_certificate_no_longer_matters_after_the_decision():
+    c = cand("01/01/2019", "10/11/2019", "01/01/2020", "01/02/2020", "01/03/2020", "01/04/2020", "01/05/2020")
+    assert c.stage == "decided"
+    assert by_code(findings(c, DEFAULTS, TODAY), "certificate") is None
+
+
+def test_dossier_older_than_twelve_months_without_branch_vote():
+    waiting = cand("01/01/2023", "01/06/2023", "01/11/2023", "01/12/2023")   # verified, no branch vote
+    found = by_code(findings(waiting, DEFAULTS, TODAY), "dossier")
+    assert found.severity == "overdue" and found.due == date(2024, 11, 1)
+    voted = cand("01/01/2023", "01/06/2023", "01/11/2023", "01/12/2023", "01/10/2024")
+    assert by_code(findings(voted, DEFAULTS, TODAY), "dossier") is None
+
+
+def test_decision_due_sixty_working_days_after_the_branch_vote():
+    # Branch vote Thu 01/08/2024; counting working days (2 and 3/09 are National Day holidays)
+    # the 60th is Mon 28/10/2024, so on 15/11/2024 the decision is overdue.
+    c = cand("01/01/2024", "01/02/2024", "01/03/2024", "01/04/2024", "01/08/2024")
+    found = by_code(findings(c, DEFAULTS, TODAY), "decision")
+    assert found.due == date(2024, 10, 28)
+    assert found.severity == "overdue"
+    decided = cand("01/01/2024", "01/02/2024", "01/03/2024", "01/04/2024", "01/08/2024", "15/08/2024", "01/11/2024")
+    assert by_code(findings(decided, DEFAULTS, TODAY), "decision") is None
+
+
+@pytest.mark.parametrize("decided_day, severity", [
+    ("03/10/2024", "overdue"),   # 30 working days later is Thu 14/11/2024
+    ("04/10/2024", "due"),       # 30 working days later is Fri 15/11/2024: due today, not yet overdue
+])
+def test_ceremony_due_thirty_working_days_after_the_decision(decided_day, severity):
+    c = cand("01/01/2024", "01/02/2024", "01/03/2024", "01/04/2024", "01/05/2024", "15/05/2024", decided_day)
+    found = by_code(findings(c, DEFAULTS, TODAY), "ceremony")
+    assert found.severity == severity
+    assert found.due == add_workdays(parse_date(decided_day), 30)
+
+
+def test_recognition_vote_due_after_probation():
+    # Ceremony 01/10/2023: probation ends 01/10/2024; the 30th working day after it is Tue 12/11/2024.
+    c = cand(*["01/0%d/2023" % m for m in range(1, 8)], "01/10/2023")
+    assert c.stage == "admitted"
+    found = by_code(findings(c, DEFAULTS, TODAY), "recognition")
+    assert found.due == date(2024, 11, 12)
+    assert found.severity == "overdue"
+    assert found.params["probation_end"] == "01/10/2024"
+    later = cand(*["01/0%d/2023" % m for m in range(1, 8)], "01/12/2023")
+    assert by_code(findings(later, DEFAULTS, TODAY), "recognition").severity == "upcoming"
+    official = cand(*["01/0%d/2023" % m for m in range(1, 8)], "01/10/2023", "15/10/2024")
+    assert by_code(findings(official, DEFAULTS, TODAY), "recognition") is None
+
+
+@pytest.mark.parametrize("born, warned", [
+    ("02/06/2006", True),    # 17 on the day of the branch vote (01/06/2024)
+    ("01/06/2006", False),   # 18 that very day
+    ("31/05/1964", False),   # 60 (turned 60 the day before)
+    ("31/05/1963", True),    # 61
+])
+def test_age_at_the_branch_vote_must_be_between_18_and_60(born, warned):
+    c = cand("01/01/2024", "01/02/2024", "01/03/2024", "01/04/2024", "01/06/2024", born=parse_date(born))
+    found = by_code(findings(c, DEFAULTS, TODAY), "age")
+    assert (found is not None) == warned
+    if warned:
+        assert found.severity == "warning" and found.params["on"] == "01/06/2024"
+
+
+def test_age_before_the_branch_vote_is_checked_on_today():
+    c = cand("01/01/2024", born=date(2007, 1, 1))   # 17 on 15/11/2024
+    assert by_code(findings(c, DEFAULTS, TODAY), "age").params["age"] == 17
+
+
+@pytest.mark.parametrize("introducers, youth_union, needed", [
+    ((), False, 2), (("Ngô Văn Hai",), False, 2), (("Ngô Văn Hai", "Đỗ Thị Ba"), False, None),
+    ((), True, 1), (("Ngô Văn Hai",), True, None),
+])
+def test_two_introducers_or_youth_union_and_one(introducers, youth_union, needed):
+    c = cand("01/01/2024", "01/02/2024", "01/03/2024", introducers=introducers, youth_union=youth_union)
+    found = by_code(findings(c, DEFAULTS, TODAY), "introducers")
+    if needed is None:
+        assert found is None
+    else:
+        assert found.params == {"count": len(introducers), "needed": needed}
+
+
+def test_introducers_are_not_asked_for_before_the_dossier():
+    assert by_code(findings(cand("01/01/2024", "01/02/2024", introducers=()), DEFAULTS, TODAY), "introducers") is None
+
+
+def test_due_soon_follows_the_setting():
+    c = cand("01/01/2019", "05/12/2019")   # certificate valid until 05/12/2024: 20 days from today
+    assert by_code(findings(c, DEFAULTS, TODAY), "certificate").severity == "due"
+    assert by_code(findings(c, replace(DEFAULTS, due_soon_days=10), TODAY), "certificate").severity == "upcoming"
+    assert by_code(findings(c, replace(DEFAULTS, due_soon_days=20), TODAY), "certificate").severity == "due"
+
+
+def test_findings_are_sorted_most_urgent_first_and_attention_drops_upcoming():
+    # Dossier overdue, certificate due soon, one introducer missing, branch vote far ahead.
+    c = cand("01/01/2019", "05/12/2019", "01/11/2023", introducers=("Ngô Văn Hai",))
+    found = findings(c, DEFAULTS, TODAY)
+    assert [f.code for f in found] == ["dossier", "certificate", "introducers"]
+    assert is_overdue(c, DEFAULTS, TODAY)
+    fresh = cand("01/01/2024", "01/06/2024")
+    assert [f.severity for f in findings(fresh, DEFAULTS, TODAY)] == ["upcoming"]
+    assert needs_attention(fresh, DEFAULTS, TODAY) == []
+    assert not is_overdue(fresh, DEFAULTS, TODAY)
+
+
+def test_a_candidate_who_left_has_no_findings():
+    c = cand("01/01/2019", "10/11/2019", exit=Exit("rejected", "no", date(2024, 1, 1), "tester", ""))
+    assert findings(c, DEFAULTS, TODAY) == []
+
+
+def test_settings_in_the_store_change_the_limits(small):
+    service, ids = small
+    # Trần Thị Bình finished the class on 10/02/2024 and is waiting with her dossier.
+    bình = service.candidate(ids["cand2"])
+    assert by_code(service.findings(bình), "certificate").severity == "upcoming"
+    with service.store.transaction() as tx:
+        settings = dict(tx.db.table("meta").get(doc_id=1)["settings"], certificate_valid_months=9)
+        tx.db.table("meta").update({"settings": settings}, doc_ids=[1])
+    assert service.state().settings.certificate_valid_months == 9
+    found = by_code(service.findings(bình), "certificate")
+    assert found.due == date(2024, 11, 10) and found.severity == "overdue"
+    assert found.params["months"] == 9
+    assert "9" in t(found.rule, "vi", **found.params)
+
+
+def test_certificate_valid_months_24_makes_an_old_certificate_expire(service):
+    service.init("Đảng bộ thử")
+    c = cand("01/01/2022", "01/06/2022")
+    assert by_code(findings(c, service.state().settings, TODAY), "certificate").severity == "upcoming"
+    with service.store.transaction() as tx:
+        settings = dict(tx.db.table("meta").get(doc_id=1)["settings"], certificate_valid_months=24)
+        tx.db.table("meta").update({"settings": settings}, doc_ids=[1])
+    found = by_code(findings(c, service.state().settings, TODAY), "certificate")
+    assert found.due == date(2024, 6, 1) and found.severity == "overdue"
