@@ -68,6 +68,16 @@ def _new_file_mode(folder: Path) -> int:
     return 0o660 if shared else 0o600
 
 
+def _read_state(db: TinyDB, path: Path) -> State:
+    """The read model of the loaded file; a record of the wrong shape is an error naming the file."""
+    try:
+        return State.from_db(db)
+    except PtdvError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise PtdvError("store.invalid", path=str(path), detail=f"{type(exc).__name__}: {exc}") from exc
+
+
 def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
@@ -89,7 +99,7 @@ class Transaction:
     @property
     def state(self) -> State:
         if self._state is None:
-            self._state = State.from_db(self.db)
+            self._state = _read_state(self.db, self.store.path)
         return self._state
 
     def next_id(self, counter: str) -> int:
@@ -199,12 +209,7 @@ class Store:
         """The current read model, rebuilt only when the file changed."""
         self.refresh()
         if self._state is None:
-            try:
-                self._state = State.from_db(self._db)
-            except PtdvError:
-                raise
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise PtdvError("store.invalid", path=str(self.path), detail=f"{type(exc).__name__}: {exc}") from exc
+            self._state = _read_state(self._db, self.path)
         return self._state
 
     def audit_since(self, index: int = 0) -> list[dict]:
