@@ -1,0 +1,692 @@
+"""The ``ptdv`` command line: every operation of :class:`db.service.Service` as a click command.
+
+The commands compute nothing themselves: they name units and candidates, call the service,
+and lay out what it returns (``tui.output``) in the user's language (``--lang``).
+Without a subcommand ``ptdv`` opens the Textual app.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+import click
+
+from db.errors import PtdvError
+from db.i18n import LANGS, default_lang, t
+from db.model import EDITABLE_FIELDS, EDUCATION, EXIT_KINDS, GENDERS, OCCUPATIONS, STAGES, TAGS, Candidate
+from db.quota import cutoff_for
+from db.rules import SEVERITIES, Finding
+from db.service import Service, parse_count
+from db.state import State
+from db.store import Store, default_path
+from db.text import fmt_date, iso, safe
+
+from . import output
+from .output import field_label, number, percent, shorten, table, value_text
+
+EXIT_REFUSED = 1   # the request was understood and refused, the store is damaged, or `check` found problems
+EXIT_USAGE = 2     # a malformed command line, or a unit or candidate that does not exist or is ambiguous
+EXIT_INTERNAL = 3  # a bug: a short message, the traceback only with PTDV_DEBUG=1
+NOT_FOUND = frozenset({"unit.not_found", "unit.ambiguous", "candidate.not_found"})
+NAME_CELLS = 44    # a unit's name column (with its tree indent) is cut to this many cells
+MARKS = {"overdue": "!!", "due": "!", "warning": "*"}
+
+EPILOG = """\b
+A unit is named by id (12 or #12), by path ("Sơn Trà/Phước Mỹ") or by name with or
+without diacritics ("phuoc my"). Dates are dd/mm/yyyy or yyyy-mm-dd.
+\b
+Exit status: 0 done; 1 refused (invalid value, a rule of the pipeline, a damaged or busy
+store, or problems found by `check`); 2 a malformed command line, or a unit or candidate
+that does not exist or matches several (they are listed); 3 internal error (run again
+with PTDV_DEBUG=1 to see the traceback).
+\b
+Environment: PTDV_DB (store file), PTDV_LANG (vi or en), PTDV_DEBUG=1.
+"""
+
+
+@dataclass
+class Session:
+    """What every command works with: one service over the chosen store, a language and a year."""
+
+    service: Service
+    lang: str
+    chosen_store: bool  # --db or PTDV_DB given; otherwise the default store, built with demo data on first run
+    year_option: int | None
+
+    @property
+    def year(self) -> int:
+        return self.year_option or self.service.today().year
+
+    def t(self, key: str, **params: object) -> str:
+        return t(key, self.lang, **params)
+
+    def echo(self, text: str = "") -> None:
+        """Print ``text``; control characters from the store never reach the terminal raw."""
+        click.echo("\n".join(safe(line) for line in text.split("\n")))
+
+    def lines(self, lines: list[str]) -> None:
+        self.echo("\n".join(lines))
+
+    def json(self, data: object) -> None:
+        click.echo(output.to_json(data))
+
+
+pass_session = click.make_pass_decorator(Session)
+
+
+class PtdvGroup(click.Group):
+    """Every error ends as one message in the user's language on stderr and an exit status."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        lang = ctx.params.get("lang") or default_lang()
+        try:
+            return super().invoke(ctx)
+        except PtdvError as err:
+            _fail(ctx, err.message(lang), EXIT_USAGE if err.key in NOT_FOUND else EXIT_REFUSED, lang)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except BrokenPipeError:  # `ptdv log | head`: the reader went away; say nothing more
+            _silence_stdout()
+            ctx.exit(EXIT_REFUSED)
+        except OSError as exc:
+            _fail(ctx, t("cli.os_error", lang, path=exc.filename or "", detail=exc.strerror or str(exc)),
+                  EXIT_REFUSED, lang)
+        except Exception as exc:  # a bug: no traceback on screen unless asked for
+            if os.environ.get("PTDV_DEBUG") == "1":
+                traceback.print_exc()
+            _fail(ctx, t("cli.internal_error", lang, kind=type(exc).__name__), EXIT_INTERNAL, lang)
+
+
+def _fail(ctx: click.Context, message: str, status: int, lang: str) -> None:
+    click.echo("\n".join(safe(line) for line in t("cli.error", lang, message=message).split("\n")), err=True)
+    ctx.exit(status)
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+class LocalizedChoice(click.Choice):
+    """``click.Choice`` for help and completion; a refused value gets the catalogue's message."""
+
+    def __init__(self, choices: tuple[str, ...], error: Callable[[str, str], PtdvError]) -> None:
+        super().__init__(choices)
+        self.error = error
+
+    def convert(self, value, param, ctx):
+        if value in self.choices:
+            return value
+        raise self.error(safe(str(value)), ", ".join(self.choices))
+
+
+STAGE_CHOICE = LocalizedChoice(STAGES, lambda v, o: PtdvError("stage.unknown", stage=v, stages=o))
+json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+
+
+# -- the group --------------------------------------------------------------------------------
+@click.group(cls=PtdvGroup, invoke_without_command=True, epilog=EPILOG,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), envvar="PTDV_DB",
+              help="Store file (env PTDV_DB; default: the user data folder, ptdv/ptdv.json).")
+@click.option("--lang", type=click.Choice(LANGS), envvar="PTDV_LANG", default="vi", show_default=True,
+              help="Language of labels and messages (env PTDV_LANG).")
+@click.option("--year", type=click.IntRange(1900, 9999), help="Year of quotas and figures (default: this year).")
+@click.pass_context
+def main(ctx: click.Context, db_path: Path | None, lang: str, year: int | None) -> None:
+    """ptdv — phát triển đảng viên: admission quotas and candidate pipelines.
+
+    Without a command, opens the full-screen app.
+    """
+    today = ctx.obj.get("today") if isinstance(ctx.obj, dict) else None  # tests: main(obj={"today": ...})
+    store = Store(db_path or default_path())
+    ctx.obj = Session(Service(store, today=today), lang, db_path is not None, year)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(open_command)
+
+
+# -- store ------------------------------------------------------------------------------------
+@main.command()
+@click.option("--root", "root_name", required=True, help="Name of the top unit, e.g. \"Đảng bộ thành phố Đà Nẵng\".")
+@click.option("--members", help="Members of the top unit at the start of --year.")
+@pass_session
+def init(ses: Session, root_name: str, members: str | None) -> None:
+    """Create a new, empty store with its top unit."""
+    count = None if members is None else parse_count(members, field="members")
+    unit = ses.service.init(root_name, members=count, year=ses.year)
+    ses.echo(ses.t("cli.init.done", path=ses.service.store.path, id=unit.id, name=unit.name))
+
+
+def _build_demo(ses: Session, seed: int) -> None:
+    from db.demo import build_demo
+
+    summary = build_demo(ses.service, today=ses.service.today(), seed=seed)
+    ses.echo(ses.t("cli.demo.done", path=ses.service.store.path, units=number(summary["units"], ses.lang),
+                   candidates=number(summary["candidates"], ses.lang), quotas=number(summary["quotas"], ses.lang),
+                   years=", ".join(str(y) for y in summary["years"])))
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Replace an existing store (its data is lost).")
+@click.option("--seed", type=int, default=2024, show_default=True, help="Random seed of the demo data.")
+@pass_session
+def demo(ses: Session, force: bool, seed: int) -> None:
+    """Create a store filled with demo data (a city, its wards and branches, candidates)."""
+    store = ses.service.store
+    if store.exists() and not force:
+        raise PtdvError("cli.demo.exists", path=str(store.path))
+    if force:
+        store.path.unlink(missing_ok=True)
+        store.lock_path.unlink(missing_ok=True)
+    _build_demo(ses, seed)
+
+
+# -- units ------------------------------------------------------------------------------------
+@main.group()
+def unit() -> None:
+    """Units: committees and branches."""
+
+
+@unit.command("add")
+@click.argument("name")
+@click.option("--parent", "parent_ref", required=True, metavar="UNIT", help="The unit it belongs to.")
+@click.option("--level", help="Level id (default: the level below the parent's).")
+@click.option("--members", help="Members at the start of --year.")
+@pass_session
+def unit_add(ses: Session, name: str, parent_ref: str, level: str | None, members: str | None) -> None:
+    """Add a unit under another."""
+    new = ses.service.add_unit(name, parent_ref, level, members, ses.year)
+    ses.echo(ses.t("cli.unit.added", id=new.id, path=ses.service.state().path(new.id)))
+
+
+@unit.command("list")
+@click.argument("unit_ref", metavar="[UNIT]", required=False)
+@click.option("--depth", type=click.IntRange(min=0), help="Show this many levels below UNIT.")
+@json_option
+@pass_session
+def unit_list(ses: Session, unit_ref: str | None, depth: int | None, as_json: bool) -> None:
+    """The tree under UNIT (default: the top) with the year's figures."""
+    svc = ses.service
+    state = svc.state()
+    top = svc.resolve_unit(unit_ref) if unit_ref else svc.root()
+    figures = svc.figures(ses.year, top.id)
+    depths = {top.id: 0}
+    shown = []
+    for uid in state.subtree(top.id):
+        if uid != top.id:
+            depths[uid] = depths[state.units[uid].parent] + 1
+        if depth is None or depths[uid] <= depth:
+            shown.append(uid)
+    if as_json:
+        ses.json([{**figures[uid].to_json(state), "level": state.units[uid].level,
+                   "parent": state.units[uid].parent, "depth": depths[uid]} for uid in shown])
+        return
+    rows = []
+    for uid in shown:
+        fig, indent = figures[uid], "  " * depths[uid]
+        rows.append([str(uid), indent + shorten(safe(state.units[uid].name), max(12, NAME_CELLS - len(indent))),
+                     shorten(state.level_label(state.units[uid].level, ses.lang), 16),
+                     number(fig.members, ses.lang), number(fig.target, ses.lang), number(fig.admitted, ses.lang),
+                     percent(fig.percent, ses.lang), number(fig.forecast, ses.lang),
+                     number(fig.pipeline, ses.lang), number(fig.overdue, ses.lang)])
+    headers = ["id", "unit", "level", "members", "target", "admitted", "percent", "forecast", "pipeline", "overdue"]
+    ses.echo(ses.t("cli.year", year=ses.year))
+    ses.lines(table([field_label(h, ses.lang) for h in headers], rows, right=frozenset({0, *range(3, 10)})))
+
+
+@unit.command("rename")
+@click.argument("unit_ref", metavar="UNIT")
+@click.argument("name")
+@pass_session
+def unit_rename(ses: Session, unit_ref: str, name: str) -> None:
+    """Give a unit a new name."""
+    changed = ses.service.rename_unit(unit_ref, name)
+    ses.echo(ses.t("cli.unit.renamed", id=changed.id, path=ses.service.state().path(changed.id)))
+
+
+@unit.command("move")
+@click.argument("unit_ref", metavar="UNIT")
+@click.option("--to", "parent_ref", required=True, metavar="PARENT", help="The new parent unit.")
+@pass_session
+def unit_move(ses: Session, unit_ref: str, parent_ref: str) -> None:
+    """Put a unit (with everything under it) under another parent."""
+    moved = ses.service.move_unit(unit_ref, parent_ref)
+    ses.echo(ses.t("cli.unit.moved", id=moved.id, path=ses.service.state().path(moved.id)))
+
+
+@unit.command("members", context_settings={"ignore_unknown_options": True})  # "-3" is a value, refused below
+@click.argument("unit_ref", metavar="UNIT")
+@click.argument("count", metavar="N")
+@pass_session
+def unit_members(ses: Session, unit_ref: str, count: str) -> None:
+    """Set a unit's members at the start of --year."""
+    changed = ses.service.set_members(unit_ref, count, ses.year)
+    ses.echo(ses.t("cli.unit.members", id=changed.id, name=changed.name, year=ses.year,
+                   members=number(changed.members.get(ses.year), ses.lang)))
+
+
+# -- quotas -----------------------------------------------------------------------------------
+@main.group()
+def quota() -> None:
+    """Yearly admission quotas (chỉ tiêu kết nạp)."""
+
+
+@quota.command("set")
+@click.argument("unit_ref", metavar="UNIT")
+@click.option("--target", help="Number of new members to admit in --year.")
+@click.option("--rate", help="Or a rate of the members at the start of the year, e.g. 4%.")
+@pass_session
+def quota_set(ses: Session, unit_ref: str, target: str | None, rate: str | None) -> None:
+    """Set a unit's quota for --year: a number or a rate (rounded up to whole members)."""
+    saved = ses.service.set_quota(unit_ref, ses.year, target=target, rate=rate)
+    fig = ses.service.unit_figures(saved.unit, ses.year)
+    ses.echo(ses.t("cli.quota.set", year=ses.year, unit=ses.service.state().path(saved.unit),
+                   target=_target_text(ses, fig)))
+
+
+def _target_text(ses: Session, fig) -> str:
+    """``50`` or ``50 (4% × 1.234)``; a rate without a member figure shows why there is no number."""
+    if fig.rate is None:
+        return number(fig.target, ses.lang)
+    return ses.t("cli.quota.rate_of", target=number(fig.target, ses.lang), members=number(fig.members, ses.lang),
+                 rate=percent(fig.rate, ses.lang, ".3g"))
+
+
+@quota.command("show")
+@click.argument("unit_ref", metavar="UNIT")
+@json_option
+@pass_session
+def quota_show(ses: Session, unit_ref: str, as_json: bool) -> None:
+    """A unit's quota for --year: progress, quarters, stages and the allocation to its units."""
+    svc = ses.service
+    state = svc.state()
+    shown = svc.resolve_unit(unit_ref)
+    figures = svc.figures(ses.year, shown.id)
+    fig, kids = figures[shown.id], [figures[k] for k in state.children.get(shown.id, [])]
+    if as_json:
+        ses.json({**fig.to_json(state), "children": [k.to_json(state) for k in kids]})
+        return
+    lang = ses.lang
+    out = [ses.t("cli.quota.title", unit=state.path(shown.id), year=ses.year), ""]
+    out += output.pairs([
+        (field_label("members", lang), number(fig.members, lang)),
+        (field_label("target", lang), _target_text(ses, fig)),
+        (field_label("admitted", lang), " ".join(filter(None, [
+            number(fig.admitted, lang), output.meter(fig.admitted, fig.forecast, fig.target),
+            ses.t("cli.quota.of_plan", percent=percent(fig.percent, lang)) if fig.target else ""]))),
+        (field_label("forecast", lang), number(fig.forecast, lang)),
+        (field_label("pipeline", lang), number(fig.pipeline, lang)),
+        (field_label("overdue", lang), number(fig.overdue, lang)),
+        (field_label("exit", lang), number(fig.exited, lang)),
+    ])
+    out += ["", ses.t("cli.quota.quarters") + "  " + "   ".join(
+        f"Q{i}: {number(n, lang)}" for i, n in enumerate(fig.by_quarter, start=1))]
+    out += ["", ses.t("cli.quota.stages", date=fmt_date(cutoff_for(ses.year, svc.today())))]
+    out += table([field_label("stage", lang), field_label("count", lang)],
+                 [[ses.t(f"stage.{s}"), number(fig.by_stage[s], lang)] for s in STAGES], right=frozenset({1}))
+    if kids:
+        out += ["", ses.t("cli.quota.children")]
+        out += table([field_label(h, lang) for h in ("id", "unit", "members", "target", "admitted", "percent")],
+                     [[str(k.unit), shorten(safe(state.units[k.unit].name), NAME_CELLS), number(k.members, lang),
+                       number(k.target, lang), number(k.admitted, lang), percent(k.percent, lang)] for k in kids],
+                     right=frozenset({0, 2, 3, 4, 5}))
+        out += [""] + output.pairs([
+            (field_label("children_target", lang), number(fig.children_target, lang)
+             + (ses.t("cli.quota.without_target", count=fig.children_without_target)
+                if fig.children_without_target else "")),
+            (field_label("allocation_gap", lang), _gap_text(ses, fig.allocation_gap)),
+        ])
+    ses.lines(out)
+
+
+def _gap_text(ses: Session, gap: int | None) -> str:
+    if gap is None:
+        return ses.t("value.none")
+    if gap == 0:
+        return ses.t("cli.quota.gap_none")
+    key = "cli.quota.gap_under" if gap > 0 else "cli.quota.gap_over"
+    return ses.t(key, gap=number(gap, ses.lang), count=number(abs(gap), ses.lang))
+
+
+# -- candidates -------------------------------------------------------------------------------
+@main.group()
+def candidate() -> None:
+    """Candidates (quần chúng ưu tú) and their way through the pipeline."""
+
+
+def _choice(options: tuple[str, ...], key: str) -> LocalizedChoice:
+    return LocalizedChoice(options, lambda v, o: PtdvError(key, value=v, options=o))
+
+
+PERSON_OPTIONS = (
+    click.option("--born", help="Date of birth, dd/mm/yyyy."),
+    click.option("--gender", type=_choice(GENDERS, "candidate.bad_gender")),
+    click.option("--ethnicity"),
+    click.option("--religion"),
+    click.option("--education", type=_choice(EDUCATION, "candidate.bad_education")),
+    click.option("--occupation", type=_choice(OCCUPATIONS, "candidate.bad_occupation")),
+    click.option("--youth-union/--no-youth-union", "youth_union", default=None, help="Member of the Youth Union."),
+    click.option("--tag", "tags", multiple=True, type=_choice(TAGS, "cli.bad_tag"),
+                 help="A category (repeatable); given on edit, replaces the categories."),
+    click.option("--residence", help="Where the candidate lives."),
+    click.option("--renter/--no-renter", "renter", default=None, help="Lives in rented housing."),
+    click.option("--mentor", help="The official member assigned to help."),
+    click.option("--introducer", "introducers", multiple=True, metavar="NAME",
+                 help="An introducing member (repeatable); given on edit, replaces the introducers."),
+    click.option("--notes", help="Family background and verification notes."),
+)
+
+
+def person_options(command: Callable) -> Callable:
+    for option in reversed(PERSON_OPTIONS):
+        command = option(command)
+    return command
+
+
+def _given(values: dict) -> dict:
+    """The options the user gave: unset ones are None, unset repeatable ones empty."""
+    return {key: value for key, value in values.items() if key in EDITABLE_FIELDS and value not in (None, ())}
+
+
+@candidate.command("add")
+@click.option("--unit", "unit_ref", required=True, metavar="UNIT", help="The branch the candidate belongs to.")
+@click.option("--name", required=True)
+@person_options
+@click.option("--date", "day", help="Date identified as a source (default: today).")
+@pass_session
+def candidate_add(ses: Session, unit_ref: str, name: str, day: str | None, **values) -> None:
+    """Record a new candidate at a branch (stage: source)."""
+    cand = ses.service.add_candidate(unit_ref, name, date_=day, **_given(values))
+    ses.echo(ses.t("cli.candidate.added", id=cand.id, name=cand.name, unit=ses.service.state().path(cand.unit),
+                   stage=ses.t(f"stage.{cand.stage}"), date=fmt_date(cand.history[-1].date)))
+
+
+@candidate.command("advance")
+@click.argument("cid", metavar="ID")
+@click.argument("stage", required=False, type=STAGE_CHOICE)
+@click.option("--date", "day", help="Date of the step (default: today).")
+@pass_session
+def candidate_advance(ses: Session, cid: str, stage: str | None, day: str | None) -> None:
+    """Record the next stage (or STAGE, which must be the next one)."""
+    cand = ses.service.advance(cid, stage, day)
+    ses.echo(ses.t("cli.candidate.advanced", id=cand.id, name=cand.name, stage=ses.t(f"stage.{cand.stage}"),
+                   date=fmt_date(cand.history[-1].date)))
+
+
+@candidate.command("exit")
+@click.argument("cid", metavar="ID")
+@click.option("--reason", required=True)
+@click.option("--kind", default="withdrawn", show_default=True,
+              type=LocalizedChoice(EXIT_KINDS, lambda v, o: PtdvError("exit.unknown_kind", kind=v, kinds=o)))
+@click.option("--date", "day", help="Date of leaving (default: today).")
+@pass_session
+def candidate_exit(ses: Session, cid: str, reason: str, kind: str, day: str | None) -> None:
+    """Take a candidate out of the pipeline, with a reason."""
+    cand = ses.service.exit(cid, reason, kind=kind, day=day)
+    ses.echo(ses.t("cli.candidate.exited", id=cand.id, name=cand.name, kind=ses.t(f"exit.{cand.exit.kind}"),
+                   date=fmt_date(cand.exit.date), reason=cand.exit.reason))
+
+
+@candidate.command("edit")
+@click.argument("cid", metavar="ID")
+@click.option("--name")
+@person_options
+@pass_session
+def candidate_edit(ses: Session, cid: str, **values) -> None:
+    """Change a candidate's details; only the options given change."""
+    changes = _given(values)
+    if not changes:
+        raise PtdvError("cli.candidate.nothing_to_change")
+    cand = ses.service.edit(cid, changes)
+    ses.echo(ses.t("cli.candidate.edited", id=cand.id, name=cand.name,
+                   fields=", ".join(field_label(k, ses.lang) for k in changes)))
+
+
+def _finding_json(ses: Session, finding: Finding) -> dict:
+    return {"code": finding.code, "severity": finding.severity, "due": iso(finding.due),
+            "text": ses.t(finding.rule, **finding.params)}
+
+
+def _candidate_json(ses: Session, state: State, cand: Candidate) -> dict:
+    return {"id": cand.id, **cand.to_doc(), "stage": cand.stage, "live": cand.live,
+            "branch": state.path(cand.unit), "since": iso(_since(cand)),
+            "days_in_stage": ses.service.days_in_stage(cand) if cand.live else None,
+            "findings": [_finding_json(ses, f) for f in ses.service.findings(cand)]}
+
+
+def _since(cand: Candidate) -> date | None:
+    if cand.exit is not None:
+        return cand.exit.date
+    return cand.history[-1].date if cand.history else None
+
+
+def _stage_text(ses: Session, cand: Candidate, prefix: str = "stage_short") -> str:
+    return ses.t(f"exit.{cand.exit.kind}") if cand.exit else ses.t(f"{prefix}.{cand.stage}")
+
+
+def _marks(findings: list[Finding]) -> str:
+    return " ".join(MARKS[s] for s in SEVERITIES if s in MARKS and any(f.severity == s for f in findings))
+
+
+@candidate.command("list")
+@click.argument("unit_ref", metavar="[UNIT]", required=False)
+@click.option("--stage", type=STAGE_CHOICE, help="Only candidates at this stage.")
+@click.option("--overdue", is_flag=True, help="Only candidates with an overdue step.")
+@click.option("--all", "include_exited", is_flag=True, help="Include candidates who left the pipeline.")
+@json_option
+@pass_session
+def candidate_list(ses: Session, unit_ref: str | None, stage: str | None, overdue: bool, include_exited: bool,
+                   as_json: bool) -> None:
+    """Candidates under UNIT (default: everywhere), by stage."""
+    svc = ses.service
+    found = svc.candidates(unit_ref, stage=stage, overdue=overdue, include_exited=include_exited)
+    state = svc.state()
+    if as_json:
+        ses.json([_candidate_json(ses, state, c) for c in found])
+        return
+    if not found:
+        ses.echo(ses.t("cli.candidate.none"))
+        return
+    rows, marked = [], False
+    for cand in found:
+        marks = _marks(svc.findings(cand))
+        marked = marked or bool(marks)
+        rows.append([str(cand.id), shorten(safe(cand.name), 30), shorten(safe(state.units[cand.unit].name), 32),
+                     _stage_text(ses, cand), fmt_date(_since(cand)),
+                     number(svc.days_in_stage(cand) if cand.live else None, ses.lang), marks])
+    headers = [field_label(h, ses.lang) for h in ("id", "name", "unit", "stage", "since", "days", "warnings")]
+    ses.lines(table(headers, rows, right=frozenset({0, 5})))
+    footer = [ses.t("cli.candidate.count", count=len(found))]
+    if marked:
+        footer.append("   ".join(f"{mark} {ses.t(f'severity.{s}')}" for s, mark in MARKS.items()))
+    ses.lines(footer)
+
+
+@candidate.command("show")
+@click.argument("cid", metavar="ID")
+@json_option
+@pass_session
+def candidate_show(ses: Session, cid: str, as_json: bool) -> None:
+    """Everything about one candidate: details, history, warnings and due dates."""
+    svc = ses.service
+    cand = svc.candidate(cid)
+    state = svc.state()
+    if as_json:
+        ses.json(_candidate_json(ses, state, cand))
+        return
+    lang = ses.lang
+    stage = ses.t("cli.candidate.stage_since", stage=_stage_text(ses, cand, "stage"), date=fmt_date(_since(cand)),
+                  days=number(svc.days_in_stage(cand), lang)) if cand.live else _stage_text(ses, cand, "stage")
+    out = [f"#{cand.id} {cand.name}", ""]
+    out += output.pairs([(field_label("unit", lang), state.path(cand.unit)), (field_label("stage", lang), stage)]
+                        + [(field_label(f, lang), value_text(f, getattr(cand, f), lang))
+                           for f in EDITABLE_FIELDS if f != "name"])
+    out += ["", field_label("history", lang)]
+    out += table([field_label(h, lang) for h in ("date", "stage", "by", "at")],
+                 [[fmt_date(e.date), ses.t(f"stage.{e.stage}"), e.by, output.timestamp(e.at)] for e in cand.history])
+    if cand.exit:
+        out += ["", field_label("exit", lang) + ": " + ses.t(
+            "cli.candidate.exit_line", kind=ses.t(f"exit.{cand.exit.kind}"), date=fmt_date(cand.exit.date),
+            reason=cand.exit.reason, by=cand.exit.by)]
+    findings = svc.findings(cand)
+    out += ["", field_label("warnings", lang)]
+    out += _findings_table(ses, [(cand, f) for f in findings], with_candidate=False) if findings else [
+        "  " + ses.t("cli.candidate.no_findings")]
+    ses.lines(out)
+
+
+def _findings_table(ses: Session, items: list[tuple[Candidate, Finding]], *, with_candidate: bool) -> list[str]:
+    state = ses.service.state() if with_candidate else None
+    headers = ["severity", "due"] + (["id", "name", "unit"] if with_candidate else []) + ["rule"]
+    rows = []
+    for cand, finding in items:
+        who = [str(cand.id), shorten(safe(cand.name), 30), shorten(safe(state.units[cand.unit].name), 32)] \
+            if with_candidate else []
+        rows.append([ses.t(f"severity.{finding.severity}"), fmt_date(finding.due) or ses.t("value.none"), *who,
+                     ses.t(finding.rule, **finding.params)])
+    return table([field_label(h, ses.lang) for h in headers], rows, right=frozenset({2} if with_candidate else ()))
+
+
+# -- due list, check, log ---------------------------------------------------------------------
+@main.command()
+@click.argument("unit_ref", metavar="[UNIT]", required=False)
+@json_option
+@pass_session
+def due(ses: Session, unit_ref: str | None, as_json: bool) -> None:
+    """Overdue and soon-due steps and standing warnings under UNIT, most urgent first."""
+    items = ses.service.due(unit_ref)
+    if as_json:
+        ses.json([{"candidate": i.candidate.id, "name": i.candidate.name, "unit": i.candidate.unit,
+                   "stage": i.candidate.stage, **_finding_json(ses, i.finding)} for i in items])
+        return
+    if not items:
+        ses.echo(ses.t("cli.due.none"))
+        return
+    ses.lines(_findings_table(ses, [(i.candidate, i.finding) for i in items], with_candidate=True))
+
+
+@main.command()
+@json_option
+@pass_session
+def check(ses: Session, as_json: bool) -> None:
+    """Check the store's integrity (exit 1 on problems) and list what to look at."""
+    problems, warnings = ses.service.check(), ses.service.warnings(ses.year)
+    if as_json:
+        ses.json({kind: [{"key": key, "params": params, "text": ses.t(key, **params)} for key, params in found]
+                  for kind, found in (("problems", problems), ("warnings", warnings))})
+    else:
+        out = [ses.t("check.problems", count=len(problems)), *(f"  - {ses.t(k, **p)}" for k, p in problems)] \
+            if problems else [ses.t("check.ok")]
+        if warnings:
+            out += [ses.t("check.warnings", count=len(warnings)), *(f"  - {ses.t(k, **p)}" for k, p in warnings)]
+        ses.lines(out)
+    if problems:
+        click.get_current_context().exit(EXIT_REFUSED)
+
+
+@main.command()
+@click.argument("unit_ref", metavar="[UNIT]", required=False)
+@click.option("--since", help="Only changes on or after this date.")
+@json_option
+@pass_session
+def log(ses: Session, unit_ref: str | None, since: str | None, as_json: bool) -> None:
+    """The audit trail: who changed what and when, oldest first."""
+    entries = ses.service.log(unit_ref, since)
+    if as_json:
+        ses.json(entries)
+        return
+    if not entries:
+        ses.echo(ses.t("cli.log.none"))
+        return
+    rows = [[output.timestamp(e.get("at", "")), str(e.get("by", "")), _action_text(ses, str(e.get("action", ""))),
+             _record_text(ses, e), shorten(_changes_text(ses, e), 70)]
+            for e in entries]
+    ses.lines(table([field_label(h, ses.lang) for h in ("at", "by", "action", "target_ref", "changes")], rows))
+
+
+def _action_text(ses: Session, action: str) -> str:
+    key = f"cli.action.{action}"
+    return ses.t(key) if output.has_key(key) else action
+
+
+def _record_text(ses: Session, entry: dict) -> str:
+    """``candidate:3`` -> ``Quần chúng #3 Nguyễn Văn An``; ``quota:5:2024`` -> ``Chỉ tiêu 2024 #5 …``."""
+    kind, _, rest = str(entry.get("target", "")).partition(":")
+    ident, _, year = rest.partition(":")
+    doc = entry.get("after") or entry.get("before") or {}
+    state = ses.service.state()
+    name = doc.get("name") or (state.units[int(ident)].name if ident.isdigit() and int(ident) in state.units else "")
+    key = f"cli.record.{kind}"
+    if not output.has_key(key):
+        return str(entry.get("target", ""))
+    return ses.t(key, id=ident, name=shorten(str(name), 30), year=year)
+
+
+CHANGE_ORDER = ("name", "level", "parent", "members", "target", "rate", *EDITABLE_FIELDS[1:], "history", "exit")
+
+
+def _changes_text(ses: Session, entry: dict) -> str:
+    """The fields an audit entry changed, ``label: old → new``; a new record lists what it was given."""
+    before, after, lang = entry.get("before") or {}, entry.get("after") or {}, ses.lang
+    is_unit = str(entry.get("target", "")).startswith("unit:")
+    keys = sorted(after.keys() | before.keys(),
+                  key=lambda k: (CHANGE_ORDER.index(k) if k in CHANGE_ORDER else len(CHANGE_ORDER), k))
+    parts = []
+    for key in keys:
+        old, new = before.get(key), after.get(key)
+        if key in ("rev", "unit", "year") or old == new or (not before and new in (None, "", [], {})):
+            continue
+        label = field_label("unit" if is_unit and key == "name" else key, lang)
+        if key == "history":
+            parts += [f"{field_label('stage', lang)}: {value_text('stage', step.get('stage'), lang)} "
+                      f"({value_text('date', step.get('date'), lang)})" for step in (new or [])[len(old or []):]]
+        elif key == "exit" and new:
+            parts.append(f"{label}: {value_text('kind', new.get('kind'), lang)} ({safe(str(new.get('reason', '')))})")
+        elif before:
+            parts.append(f"{label}: {_audit_value(ses, key, old)} → {_audit_value(ses, key, new)}")
+        else:
+            parts.append(f"{label}: {_audit_value(ses, key, new)}")
+    return "; ".join(parts)
+
+
+def _audit_value(ses: Session, key: str, value: object) -> str:
+    """A value of an audit record: levels and parents by name, rates as percentages, the rest as stored."""
+    state = ses.service.state()
+    if key == "level" and value in state.levels:
+        return state.level_label(str(value), ses.lang)
+    if key == "parent" and value in state.units:
+        return f"#{value} {safe(state.units[value].name)}"
+    if key == "rate" and isinstance(value, (int, float)):
+        return percent(value, ses.lang, ".3g")
+    return value_text(key, value, ses.lang)
+
+
+# -- the app ----------------------------------------------------------------------------------
+@main.command("open")
+@click.argument("unit_ref", metavar="[UNIT]", required=False)
+@click.option("--candidate", "candidate_ref", metavar="ID", help="Open at this candidate.")
+@pass_session
+def open_command(ses: Session, unit_ref: str | None = None, candidate_ref: str | None = None) -> None:
+    """Open the full-screen app, at UNIT or at a candidate."""
+    svc = ses.service
+    if not ses.chosen_store and not svc.store.exists():
+        ses.echo(ses.t("cli.first_run", path=svc.store.path))
+        _build_demo(ses, seed=2024)
+    svc.root()  # a missing or damaged store is reported here, before any screen
+    unit_id = svc.resolve_unit(unit_ref).id if unit_ref else None
+    candidate_id = svc.candidate(candidate_ref).id if candidate_ref else None
+    from .app import make_app
+
+    make_app(svc, lang=ses.lang, year=ses.year, unit_id=unit_id, candidate_id=candidate_id).run()
+
+
+if __name__ == "__main__":
+    main()

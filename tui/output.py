@@ -1,0 +1,132 @@
+"""Plain-text rendering for the CLI: aligned tables, shortened names, numbers, labels, JSON.
+
+Nothing here decides a figure or a rule; it only lays out what ``db.service`` returned.
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from datetime import date, datetime
+
+from db.i18n import CATALOGUES, t
+from db.text import fmt_date, safe
+
+ELLIPSIS = "…"
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# fields whose values are ids with a label in the catalogue, and the labels' key prefix
+VALUE_LABELS = {"gender": "gender", "education": "education", "occupation": "occupation",
+                "stage": "stage_short", "kind": "exit"}
+
+
+def width(text: str) -> int:
+    """Terminal cells: combining marks take none, wide (CJK) characters two."""
+    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+               for ch in text)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` cells, ending in an ellipsis when something was cut."""
+    if width(text) <= limit:
+        return text
+    out = ""
+    for ch in text:
+        if width(out + ch) + 1 > limit:
+            break
+        out += ch
+    return out.rstrip() + ELLIPSIS
+
+
+def pad(text: str, cells: int, right: bool = False) -> str:
+    gap = " " * max(0, cells - width(text))
+    return gap + text if right else text + gap
+
+
+def table(headers: list[str], rows: list[list[str]], *, right: frozenset[int] = frozenset()) -> list[str]:
+    """Columns two spaces apart, a rule under the headers; columns in ``right`` are right-aligned."""
+    cells = [max(width(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
+
+    def line(row: list[str]) -> str:
+        return "  ".join(pad(text, cells[i], i in right) for i, text in enumerate(row)).rstrip()
+    return [line(headers), "  ".join("─" * n for n in cells), *(line(row) for row in rows)]
+
+
+def pairs(items: list[tuple[str, str]]) -> list[str]:
+    """``label   value`` lines with the values in one column."""
+    cells = max((width(label) for label, _ in items), default=0)
+    return [f"{pad(label, cells)}  {value}".rstrip() for label, value in items]
+
+
+def meter(done: int, expected: int, total: int | None, size: int = 30) -> str:
+    """``[████▒▒░░░░]``: done, then expected on top of it, against the total."""
+    if not total:
+        return ""
+    full = min(size, round(size * done / total))
+    more = min(size - full, round(size * max(0, expected - done) / total))
+    return "[" + "█" * full + "▒" * more + "░" * (size - full - more) + "]"
+
+
+# -- numbers and labels ---------------------------------------------------------------------
+def has_key(key: str) -> bool:
+    return key in CATALOGUES["en"]
+
+
+def number(value: int | None, lang: str) -> str:
+    if value is None:
+        return t("value.none", lang)
+    text = f"{value:,}"
+    return text.replace(",", ".") if lang == "vi" else text
+
+
+def percent(value: float | None, lang: str, spec: str = ".1f") -> str:
+    if value is None:
+        return t("value.none", lang)
+    text = f"{value:{spec}}%"
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def field_label(name: str, lang: str) -> str:
+    for key in (f"field.{name}", f"cli.field.{name}"):
+        if has_key(key):
+            return t(key, lang)
+    return name
+
+
+def value_text(name: str, value: object, lang: str) -> str:
+    """A stored value as a person reads it: labels for ids, dd/mm/yyyy dates, yes/no, lists."""
+    if value is None or value == "" or value == [] or value == ():
+        return t("value.none", lang)
+    if isinstance(value, bool):
+        return t("value.yes" if value else "value.no", lang)
+    if isinstance(value, date):
+        return fmt_date(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(value_text(name, v, lang) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {value_text(name, v, lang)}" for k, v in value.items())
+    text = str(value)
+    prefix = VALUE_LABELS.get(name)
+    if prefix and has_key(f"{prefix}.{text}"):
+        return t(f"{prefix}.{text}", lang)
+    if _ISO_DATE.fullmatch(text):
+        return fmt_date(date.fromisoformat(text))
+    return safe(text)
+
+
+def timestamp(text: str) -> str:
+    """An ISO timestamp of the audit as ``dd/mm/yyyy HH:MM``; anything else shown as it is, safely."""
+    try:
+        return datetime.fromisoformat(text).strftime("%d/%m/%Y %H:%M")
+    except (TypeError, ValueError):
+        return safe(str(text))
+
+
+# -- JSON -----------------------------------------------------------------------------------
+def _json_default(value: object) -> object:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def to_json(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=_json_default)
