@@ -1,0 +1,598 @@
+"""The demo store of ``ptdv demo``: Đà Nẵng as in the 2024 article, with candidates up to today.
+
+The tree is the city of the article (districts, their wards, the two bloc committees and
+their agencies, schools, hospitals and firms, then branches with their members at the start
+of each year). Quotas: a rate for the city, numbers allocated downward; Phước Mỹ's 2024
+target is 22 (the article), and one district (``UNEVEN_DISTRICT``) allocates its wards more
+than its own target so that the allocation warning has something to show.
+
+Candidates come in yearly cohorts per grassroots unit: a cohort's size is its target times
+the unit's performance, each admitted candidate's history is laid out around a decision date
+in that year with realistic gaps between stages, then cut at "today". A few stall (late
+decisions, ceremonies and recognitions) and a few leave the pipeline with a reason.
+
+Everything is drawn from ``random.Random`` seeded from ``seed`` (one stream per unit and
+year), so the same seed and the same today give the same records, apart from the timestamps
+of when they were recorded. All records are written in one transaction.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from itertools import cycle
+
+from tinydb.table import Document
+
+from . import rules
+from .model import (COUNTS_TOWARD_QUOTA, GENDERS, HIGHER_EDUCATION, MAJORITY_ETHNICITY, STAGES, TAGS, Candidate, Exit,
+                    Quota, Settings, StageEntry, Unit, stage_index)
+from .quota import proportional_split, rate_target
+from .service import Service
+from .text import fold
+from .workdays import add_months, is_workday
+
+# -- the tree ---------------------------------------------------------------------------
+CITY = "Đảng bộ thành phố Đà Nẵng"
+FIRST_YEAR = 2024
+CITY_RATES = {2024: 4.0}  # percent of members at the start of the year
+LATER_RATE = 3.5
+PHUOC_MY = "Đảng ủy phường Phước Mỹ"
+PHUOC_MY_TARGET_2024 = 22       # "Ban Thường vụ Quận ủy đề ra chỉ tiêu ... phát triển 22 đảng viên"
+PHUOC_MY_CLASS_2024 = 30        # "30 quần chúng ưu tú đã được học lớp cảm tình Đảng"
+UNEVEN_DISTRICT = "Quận ủy Cẩm Lệ"  # its wards' targets are rounded up and exceed its own
+BORN_YEARS = (1964, 2006)
+
+# (committee, its place, its wards)
+DISTRICTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("Quận ủy Hải Châu", "quận Hải Châu", (
+        "Thạch Thang", "Hải Châu 1", "Hải Châu 2", "Phước Ninh", "Hòa Thuận Tây", "Hòa Thuận Đông",
+        "Nam Dương", "Bình Hiên", "Bình Thuận", "Hòa Cường Bắc", "Hòa Cường Nam", "Thuận Phước",
+        "Thanh Bình")),
+    ("Quận ủy Sơn Trà", "quận Sơn Trà", (
+        "Phước Mỹ", "An Hải Bắc", "An Hải Tây", "An Hải Đông", "Mân Thái", "Nại Hiên Đông", "Thọ Quang")),
+    ("Quận ủy Thanh Khê", "quận Thanh Khê", (
+        "Tam Thuận", "Thanh Khê Đông", "Thanh Khê Tây", "Xuân Hà", "Chính Gián", "Thạc Gián", "An Khê",
+        "Hòa Khê", "Tân Chính", "Vĩnh Trung")),
+    ("Quận ủy Liên Chiểu", "quận Liên Chiểu", ("Hòa Khánh Bắc", "Hòa Khánh Nam", "Hòa Minh", "Hòa Hiệp Nam")),
+    ("Quận ủy Ngũ Hành Sơn", "quận Ngũ Hành Sơn", ("Mỹ An", "Khuê Mỹ", "Hòa Hải", "Hòa Quý")),
+    ("Quận ủy Cẩm Lệ", "quận Cẩm Lệ", ("Khuê Trung", "Hòa Thọ Đông", "Hòa Xuân", "Hòa An")),
+)
+RURAL_DISTRICT = ("Huyện ủy Hòa Vang", "huyện Hòa Vang")
+COMMUNES: dict[str, tuple[str, ...]] = {  # commune -> its villages (thôn)
+    "Hòa Bắc": ("Tà Lang", "Giàn Bí", "Nam Yên", "Nam Mỹ", "Lộc Mỹ", "An Định"),
+    "Hòa Ninh": ("Trung Nghĩa", "An Sơn", "Đông Sơn", "Sơn Phước", "Phước Thuận"),
+    "Hòa Phong": ("Cẩm Toại Trung", "Cẩm Toại Đông", "Dương Lâm 1", "Dương Lâm 2", "Thạch Bồ"),
+    "Hòa Châu": ("Quá Giáng 1", "Quá Giáng 2", "Phong Nam", "Giáng Nam 1", "Bồ Bản"),
+}
+REMOTE_VILLAGES = frozenset({"Tà Lang", "Giàn Bí"})  # Cơ Tu villages in the mountains
+WARD_FIRMS: dict[str, tuple[str, ...]] = {
+    "Phước Mỹ": ("Chi bộ Công ty Cổ phần Du lịch Mỹ Khê",),
+    "An Hải Bắc": ("Chi bộ Công ty TNHH Phần mềm Sông Hàn",),
+    "Thọ Quang": ("Chi bộ Công ty Cổ phần Thủy sản Thọ Quang",),
+    "Thạc Gián": ("Chi bộ Công ty Cổ phần In Thanh Khê",),
+    "Hòa Khánh Bắc": ("Chi bộ Công ty TNHH Điện tử Hòa Khánh", "Chi bộ Công ty Cổ phần Thép Liên Chiểu"),
+    "Hòa Khánh Nam": ("Chi bộ Công ty TNHH Nhựa Hòa Khánh",),
+    "Hòa Xuân": ("Chi bộ Công ty Cổ phần Xây dựng Hòa Xuân",),
+    "Hòa Châu": ("Chi bộ Công ty TNHH Chế biến gỗ Hòa Châu",),
+}
+# (bloc committee, ((grassroots committee, ((branch, kind), ...)), ...))
+BLOCS: tuple[tuple[str, tuple[tuple[str, tuple[tuple[str, str], ...]], ...]], ...] = (
+    ("Đảng ủy khối Các cơ quan thành phố", (
+        ("Đảng ủy Sở Giáo dục và Đào tạo", (
+            ("Chi bộ Văn phòng Sở", "agency"), ("Chi bộ Trường THPT Phan Châu Trinh", "high_school"),
+            ("Chi bộ Trường THPT Trần Phú", "high_school"), ("Chi bộ Trường THPT Hoàng Hoa Thám", "high_school"),
+            ("Chi bộ Trường THPT Nguyễn Hiền", "high_school"), ("Chi bộ Trường THPT Thái Phiên", "high_school"))),
+        ("Đảng ủy Sở Y tế", (
+            ("Chi bộ Văn phòng Sở", "agency"), ("Chi bộ Trung tâm Kiểm soát bệnh tật", "health"),
+            ("Chi bộ Trung tâm Cấp cứu 115", "health"), ("Chi bộ Chi cục An toàn vệ sinh thực phẩm", "agency"))),
+        ("Đảng ủy Bệnh viện Đà Nẵng", (
+            ("Chi bộ Khoa Nội", "hospital"), ("Chi bộ Khoa Ngoại", "hospital"), ("Chi bộ Khoa Cấp cứu", "hospital"),
+            ("Chi bộ Khoa Hồi sức tích cực", "hospital"), ("Chi bộ Phòng Điều dưỡng", "hospital"),
+            ("Chi bộ Khối Hành chính", "hospital"))),
+        ("Đảng ủy Bệnh viện Phụ sản - Nhi", (
+            ("Chi bộ Khoa Sản", "hospital"), ("Chi bộ Khoa Nhi", "hospital"), ("Chi bộ Khoa Sơ sinh", "hospital"),
+            ("Chi bộ Khối Hành chính", "hospital"))),
+        ("Đảng ủy Văn phòng UBND thành phố", (
+            ("Chi bộ Phòng Tổng hợp", "agency"), ("Chi bộ Phòng Kinh tế", "agency"),
+            ("Chi bộ Phòng Nội chính", "agency"), ("Chi bộ Trung tâm Thông tin", "agency"))),
+        ("Đảng ủy Trường Cao đẳng Nghề Đà Nẵng", (
+            ("Chi bộ Khoa Cơ khí", "college"), ("Chi bộ Khoa Điện - Điện tử", "college"),
+            ("Chi bộ Khoa Du lịch", "college"), ("Chi bộ Học sinh - Sinh viên", "college"))),
+    )),
+    ("Đảng ủy khối Doanh nghiệp", (
+        ("Đảng ủy Công ty Cổ phần Cảng Đà Nẵng", (
+            ("Chi bộ Xí nghiệp Cảng Tiên Sa", "firm"), ("Chi bộ Xí nghiệp Cảng Sông Hàn", "firm"),
+            ("Chi bộ Đội Cơ giới", "firm"), ("Chi bộ Khối Văn phòng", "firm"))),
+        ("Đảng ủy Công ty Cổ phần Dệt may 29/3", (
+            ("Chi bộ Xí nghiệp May 1", "firm"), ("Chi bộ Xí nghiệp May 2", "firm"),
+            ("Chi bộ Xí nghiệp May 3", "firm"), ("Chi bộ Phòng Kỹ thuật", "firm"))),
+        ("Đảng ủy Công ty Cổ phần Cấp nước Đà Nẵng", (
+            ("Chi bộ Nhà máy nước Cầu Đỏ", "firm"), ("Chi bộ Nhà máy nước Sân Bay", "firm"),
+            ("Chi bộ Xí nghiệp Xây lắp", "firm"), ("Chi bộ Khối Văn phòng", "firm"))),
+        ("Đảng ủy Công ty Cổ phần Môi trường đô thị Đà Nẵng", (
+            ("Chi bộ Xí nghiệp Môi trường Hải Châu", "firm"), ("Chi bộ Xí nghiệp Môi trường Sơn Trà", "firm"),
+            ("Chi bộ Xí nghiệp Môi trường Liên Chiểu", "firm"), ("Chi bộ Khối Văn phòng", "firm"))),
+    )),
+)
+SCHOOL_NAMES = (  # schools are named after people; each kind draws from its own shuffled cycle
+    "Nguyễn Huệ", "Lê Độ", "Trưng Vương", "Tây Sơn", "Kim Đồng", "Nguyễn Khuyến", "Lý Thường Kiệt",
+    "Nguyễn Văn Cừ", "Phan Bội Châu", "Lê Hồng Phong", "Nguyễn Thị Minh Khai", "Hoàng Diệu", "Chu Văn An",
+    "Lương Thế Vinh", "Nguyễn Đình Chiểu", "Trần Quốc Toản", "Đặng Thai Mai", "Huỳnh Bá Chánh",
+    "Nguyễn Lương Bằng", "Phạm Ngọc Thạch", "Lê Lợi", "Quang Trung", "Ngô Quyền", "Nguyễn Trãi", "Lê Quý Đôn",
+    "Võ Thị Sáu", "Hàm Nghi", "Phan Đình Phùng", "Lê Văn Thiêm", "Nguyễn Công Trứ", "Hoàng Văn Thụ",
+    "Lê Anh Xuân", "Nguyễn Bỉnh Khiêm", "Tô Hiến Thành", "Trần Cao Vân", "Hùng Vương", "Lý Tự Trọng",
+    "Nguyễn Chí Thanh", "Mai Đăng Chơn", "Hoàng Lê Kha", "Phù Đổng", "Điện Biên Phủ", "Bạch Đằng",
+    "Đinh Bộ Lĩnh", "Trần Nhân Tông", "Nguyễn Du", "Hồ Xuân Hương", "Ông Ích Đường", "Tôn Thất Tùng",
+    "Nguyễn Phan Vinh", "Trần Văn Dư", "Phan Thanh", "Nguyễn Thái Bình", "Lê Lai",
+)
+KINDERGARTEN_NAMES = (
+    "Hoa Sen", "Hoa Hồng", "Sơn Ca", "Họa Mi", "Bình Minh", "Vành Khuyên", "Tuổi Thơ", "Hướng Dương",
+    "Ánh Dương", "Hoa Mai", "Hoa Phượng", "Thiên Thần", "Búp Sen Hồng", "Sao Mai", "Hoa Cúc", "Rạng Đông",
+)
+MEMBERS_BY_KIND: dict[str, tuple[int, int]] = {  # members of one branch at the start of 2024
+    "residential": (25, 80), "village": (20, 60), "remote": (10, 25), "school": (10, 30),
+    "high_school": (15, 40), "college": (15, 40), "health": (10, 20), "hospital": (15, 45),
+    "agency": (12, 35), "military": (10, 18), "firm": (10, 40),
+}
+# admissions of a grassroots unit per its target: some far under, most around it, some over
+PERFORMANCE = (0.3, 0.5, 0.75, 0.9, 1.0, 1.0, 1.1, 1.2, 1.4)
+
+# -- the people -------------------------------------------------------------------------
+FAMILY_NAMES = (("Nguyễn", 30), ("Trần", 10), ("Lê", 9), ("Phạm", 6), ("Huỳnh", 5), ("Hoàng", 3), ("Phan", 5),
+                ("Võ", 6), ("Đặng", 2), ("Bùi", 2), ("Đỗ", 2), ("Hồ", 2), ("Ngô", 2), ("Dương", 1), ("Lý", 1),
+                ("Trương", 2), ("Đoàn", 1), ("Mai", 1), ("Lương", 1), ("Thái", 1), ("Hà", 1), ("Tô", 1))
+FAMILY_NAMES_BY_ETHNICITY = {
+    "Cơ Tu": (("Alăng", 3), ("Bhling", 2), ("Bríu", 3), ("Clâu", 1), ("Pơloong", 2), ("Zơrâm", 2), ("Hôih", 1)),
+    "Hoa": (("Lâm", 3), ("Quách", 2), ("Lý", 2), ("Trương", 2), ("Mã", 1), ("Hứa", 1), ("Tạ", 1)),
+}
+MIDDLE_NAMES = {
+    "male": (("Văn", 6), ("Minh", 2), ("Quốc", 1), ("Thanh", 1), ("Đức", 1), ("Hữu", 1), ("Công", 1),
+             ("Ngọc", 1), ("Tấn", 1), ("Xuân", 1), ("Anh", 1), ("Trọng", 1), ("Hoàng", 1)),
+    "female": (("Thị", 7), ("Ngọc", 1), ("Thanh", 1), ("Thu", 1), ("Minh", 1), ("Bảo", 1), ("Hồng", 1),
+               ("Mỹ", 1), ("Khánh", 1), ("Thị Thu", 1), ("Thị Ngọc", 1), ("Thị Kim", 1), ("Thị Mỹ", 1)),
+}
+GIVEN_NAMES = {
+    "male": ("An", "Bảo", "Bình", "Cường", "Dũng", "Duy", "Đạt", "Hải", "Hiếu", "Hoàng", "Hùng", "Huy", "Khang",
+             "Khánh", "Kiên", "Long", "Lộc", "Minh", "Nam", "Nghĩa", "Nhân", "Phát", "Phong", "Phúc", "Quân",
+             "Quang", "Sơn", "Tài", "Thắng", "Thành", "Thiện", "Thịnh", "Tiến", "Toàn", "Trí", "Trung", "Tuấn",
+             "Tùng", "Việt", "Vinh", "Vũ", "Hưng", "Lợi", "Tâm"),
+    "female": ("Anh", "Chi", "Diễm", "Dung", "Giang", "Hà", "Hạnh", "Hằng", "Hiền", "Hoa", "Hương", "Huyền", "Lan",
+               "Linh", "Loan", "Mai", "My", "Nga", "Ngân", "Nhi", "Nhung", "Oanh", "Phương", "Quyên", "Thảo", "Thu",
+               "Trang", "Trâm", "Trinh", "Uyên", "Vân", "Vy", "Yến", "Tâm", "Thủy", "Ly"),
+}
+ETHNICITIES = ((MAJORITY_ETHNICITY, 960), ("Hoa", 15), ("Cơ Tu", 10), ("Tày", 5), ("Nùng", 5), ("Mường", 5))
+RELIGIONS = (("", 900), ("Phật giáo", 65), ("Công giáo", 28), ("Cao Đài", 7))
+OCCUPATIONS_BY_KIND: dict[str, tuple[tuple[str, float], ...]] = {
+    "residential": (("other", 4), ("non_state_worker", 4), ("student", 2), ("civil_servant", 1),
+                    ("public_service", 1)),
+    "village": (("farmer", 6), ("non_state_worker", 2), ("other", 1)),
+    "remote": (("farmer", 1),),
+    "school": (("public_service", 1),),
+    "high_school": (("public_service", 2), ("student", 1)),
+    "college": (("student", 3), ("public_service", 1)),
+    "health": (("public_service", 1),),
+    "hospital": (("public_service", 1),),
+    "agency": (("civil_servant", 4), ("public_service", 1)),
+    "military": (("armed_forces", 1),),
+    "firm": (("non_state_worker", 1),),
+}
+FEMALE_SHARE = {"residential": 0.5, "village": 0.45, "remote": 0.45, "school": 0.75, "high_school": 0.6,
+                "college": 0.45, "health": 0.7, "hospital": 0.65, "agency": 0.5, "military": 0.08, "firm": 0.5}
+AGE_BY_OCCUPATION = {  # age at the branch vote
+    "student": (18, 22), "public_service": (23, 45), "civil_servant": (24, 45), "non_state_worker": (20, 45),
+    "farmer": (22, 55), "armed_forces": (19, 30), "other": (20, 58),
+}
+EDUCATION_BY_OCCUPATION: dict[str, tuple[tuple[str, float], ...]] = {
+    "public_service": (("university", 6), ("college", 2), ("postgraduate", 1)),
+    "civil_servant": (("university", 7), ("postgraduate", 2), ("college", 1)),
+    "student": (("high_school", 1),),
+    "non_state_worker": (("vocational", 3), ("high_school", 3), ("college", 2), ("university", 2), ("secondary", 1)),
+    "farmer": (("secondary", 3), ("high_school", 3), ("primary", 1), ("vocational", 1)),
+    "armed_forces": (("high_school", 3), ("college", 1), ("university", 1)),
+    "other": (("high_school", 3), ("vocational", 2), ("university", 2), ("college", 1), ("secondary", 1)),
+}
+RENTER_SHARE = {"student": 0.5, "non_state_worker": 0.3}  # others: OTHER_RENTER_SHARE
+OTHER_RENTER_SHARE = 0.05
+VERIFICATION_NOTES = (
+    "Gia đình chấp hành tốt chủ trương của Đảng, chính sách, pháp luật của Nhà nước.",
+    "Bố là đảng viên; mẹ là hội viên Hội Liên hiệp Phụ nữ phường.",
+    "Lý lịch rõ ràng; đã thẩm tra đủ cha mẹ, vợ/chồng và anh chị em ruột.",
+    "Ông nội là thương binh; gia đình có công với cách mạng.",
+    "Có người thân định cư ở nước ngoài; đã thẩm tra, không có vấn đề chính trị.",
+)
+EXIT_REASONS = {
+    "withdrawn": (
+        "Chuyển công tác ra ngoài thành phố.",
+        "Đi học tập, làm việc ở nước ngoài.",
+        "Xin rút vì hoàn cảnh gia đình.",
+        "Chuyển nơi cư trú sang tỉnh khác.",
+        "Lên đường nhập ngũ, chuyển về đơn vị quân đội bồi dưỡng tiếp.",
+    ),
+    "rejected": (
+        "Thẩm tra lý lịch chưa làm rõ được vấn đề chính trị của người thân.",
+        "Nghị quyết chi bộ không đủ 2/3 số đảng viên chính thức tán thành.",
+        "Chưa đủ tiêu chuẩn về phẩm chất, đạo đức qua xem xét của chi bộ.",
+    ),
+}
+
+# -- timelines --------------------------------------------------------------------------
+GAP_DAYS: dict[str, tuple[int, int]] = {  # days from the previous stage to this one
+    "class": (30, 120), "dossier": (30, 90), "verified": (30, 90), "branch": (7, 35),
+    "committee": (7, 21), "decided": (7, 49), "admitted": (7, 42),
+    "official": (5, 35),  # after the probation months
+}
+SLOW_DECISION = (0.06, (50, 95))  # share of decisions that take longer, and their committee → decision gap
+DECISION_MONTH_WEIGHTS = (4, 6, 8, 8, 10, 8, 7, 8, 9, 9, 10, 12)  # more in May (19/5), September, year end
+EXTRAS_SHARE = 0.35  # candidates per admission who stay early in the pipeline
+EXTRA_STOPS = (("source", 4), ("class", 5), ("dossier", 1), ("verified", 0.5))
+PREVIOUS_YEAR_SHARE = 0.4  # the cohort decided the year before the demo starts (on probation in it)
+
+
+def _pick(rng: random.Random, weighted) -> str:
+    values, weights = zip(*weighted)
+    return rng.choices(values, weights=weights)[0]
+
+
+def _workday(day: date, step: int = 1) -> date:
+    """``day`` itself or the next working day (the previous one with ``step=-1``)."""
+    while not is_workday(day):
+        day += timedelta(days=step)
+    return day
+
+
+@dataclass(eq=False)
+class _Node:
+    name: str
+    level: str
+    kind: str = ""   # what a branch is (residential, school, firm, …): decides its candidates
+    place: str = ""  # where a ward branch's people live: "phường Phước Mỹ, quận Sơn Trà"
+    children: list["_Node"] = field(default_factory=list)
+    members: dict[int, int] = field(default_factory=dict)
+    targets: dict[int, int] = field(default_factory=dict)
+    performance: float = 1.0
+    id: int = 0
+    parent: int | None = None
+
+    def leaves(self) -> list["_Node"]:
+        return [self] if not self.children else [leaf for kid in self.children for leaf in kid.leaves()]
+
+    def total(self, year: int) -> int:
+        return sum(leaf.members.get(year, 0) for leaf in self.leaves())
+
+    def walk(self):
+        yield self
+        for kid in self.children:
+            yield from kid.walk()
+
+
+@dataclass
+class _Plan:
+    """One candidate to be: their branch, the dates of every stage, and how far they get."""
+
+    branch: _Node
+    days: dict[str, date]
+    stop: str = STAGES[-1]
+    exit_kind: str | None = None
+
+
+class _Demo:
+    def __init__(self, seed: int, today: date, user: str, at: str) -> None:
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.today = today
+        self.user = user
+        self.at = at
+        self.settings = Settings()
+        self.places: list[tuple[str, str]] = []  # (ward committee, "phường …, quận …") for residences
+        self.committees: dict[str, str] = {}     # a ward or village branch's place -> its ward committee
+        self.quotas: list[Quota] = []
+        self.candidates: list[Candidate] = []
+        self.schools = {kind: cycle(self.rng.sample(names, len(names)))
+                        for kind, names in (("THCS", SCHOOL_NAMES), ("Tiểu học", SCHOOL_NAMES),
+                                            ("Mầm non", KINDERGARTEN_NAMES))}
+
+    def unit_rng(self, node: _Node, year: int | str) -> random.Random:
+        """One stream per unit and year, so a unit's story does not depend on the others'."""
+        return random.Random(f"{self.seed}/{node.id}/{year}")
+
+    # -- the tree -----------------------------------------------------------------------
+    def tree(self) -> _Node:
+        city = _Node(CITY, "city")
+        for committee, place, wards in DISTRICTS:
+            district = _Node(committee, "district")
+            for ward in wards:
+                district.children.append(self.ward(ward, "phường", f"phường {ward}, {place}"))
+            city.children.append(district)
+        committee, place = RURAL_DISTRICT
+        rural = _Node(committee, "district")
+        for commune, villages in COMMUNES.items():
+            rural.children.append(self.ward(commune, "xã", f"xã {commune}, {place}", villages))
+        city.children.append(rural)
+        for bloc, grassroots in BLOCS:
+            node = _Node(bloc, "district")
+            for name, branches in grassroots:
+                node.children.append(_Node(name, "grassroots", children=[
+                    _Node(branch, "branch", kind) for branch, kind in branches]))
+            city.children.append(node)
+        for node in city.walk():
+            if node.level == "grassroots":
+                node.performance = self.rng.choice(PERFORMANCE)
+            if not node.children:
+                node.members[FIRST_YEAR] = self.rng.randint(*MEMBERS_BY_KIND[node.kind])
+        return city
+
+    def ward(self, name: str, word: str, place: str, villages: tuple[str, ...] = ()) -> _Node:
+        rng = self.rng
+        committee = f"Đảng ủy {word} {name}"
+        self.places.append((committee, place))
+        self.committees[place] = committee
+        if villages:
+            branches = [_Node(f"Chi bộ thôn {v}", "branch", "remote" if v in REMOTE_VILLAGES else "village",
+                              f"thôn {v}, {place}") for v in villages]
+            self.committees.update((b.place, committee) for b in branches)
+        else:
+            branches = [_Node(f"Chi bộ khu dân cư số {n}", "branch", "residential", place)
+                        for n in range(1, rng.randint(3, 6) + 1)]
+        for school, share in (("THCS", 0.75), ("Tiểu học", 0.7), ("Mầm non", 0.4)):
+            if rng.random() < share:
+                branches.append(_Node(f"Chi bộ Trường {school} {next(self.schools[school])}", "branch", "school"))
+        branches.append(_Node(f"Chi bộ Trạm Y tế {word}", "branch", "health"))
+        if rng.random() < 0.5:
+            branches.append(_Node(f"Chi bộ Cơ quan UBND {word}", "branch", "agency"))
+        if rng.random() < 0.6:
+            branches.append(_Node(f"Chi bộ Quân sự {word}", "branch", "military"))
+        branches += [_Node(firm, "branch", "firm") for firm in WARD_FIRMS.get(name, ())]
+        return _Node(committee, "grassroots", children=branches)
+
+    def number(self, city: _Node, root_id: int, next_id) -> list[_Node]:
+        """Give every unit its id (parents first); returns the units below the root."""
+        city.id = root_id
+        units = []
+        for node in city.walk():
+            for kid in node.children:
+                kid.id, kid.parent = next_id(), node.id
+                units.append(kid)
+        return units
+
+    # -- members and quotas -------------------------------------------------------------
+    def next_members(self, city: _Node, year: int) -> None:
+        """Members at the start of ``year``: last year's, plus those admitted in it, less those who left."""
+        admitted: dict[int, int] = {}
+        for cand in self.candidates:
+            decided = cand.stage_date(COUNTS_TOWARD_QUOTA)
+            if decided and decided.year == year - 1:
+                admitted[cand.unit] = admitted.get(cand.unit, 0) + 1
+        for leaf in city.leaves():
+            rng = self.unit_rng(leaf, f"members{year}")
+            before = leaf.members[year - 1]
+            left = rng.randint(0, max(1, before // 20))  # deaths, transfers out
+            leaf.members[year] = max(10, before + admitted.get(leaf.id, 0) - left + rng.randint(0, 1))
+
+    def allocate(self, city: _Node, year: int) -> None:
+        rate = CITY_RATES.get(year, LATER_RATE)
+        city.targets[year] = rate_target(rate, city.total(year))
+        self.quotas.append(Quota(city.id, year, rate=rate))
+        self.split(city, year)
+
+    def split(self, node: _Node, year: int) -> None:
+        """Allocate ``node``'s target to its children and on down the tree."""
+        total, kids = node.targets[year], node.children
+        weights = [kid.total(year) for kid in kids]
+        if node.name == UNEVEN_DISTRICT:  # each ward's share rounded up: more than the district's target
+            shares = [-(-total * w // sum(weights)) for w in weights]
+            if sum(shares) == total:
+                shares[weights.index(max(weights))] += 1
+        elif node.name == PHUOC_MY and year == FIRST_YEAR:  # a share for every branch (the article)
+            shares = [1 + s for s in proportional_split(total - len(kids), weights)]
+        else:
+            fixed = {i: PHUOC_MY_TARGET_2024 for i, kid in enumerate(kids)
+                     if kid.name == PHUOC_MY and year == FIRST_YEAR}
+            free = [i for i in range(len(kids)) if i not in fixed]
+            rest = proportional_split(total - sum(fixed.values()), [weights[i] for i in free])
+            shares = [fixed[i] if i in fixed else rest[free.index(i)] for i in range(len(kids))]
+        for kid, share in zip(kids, shares):
+            kid.targets[year] = share
+            if kid.children or share:  # branches without a share get no quota
+                self.quotas.append(Quota(kid.id, year, target=share))
+            if kid.children:
+                self.split(kid, year)
+
+    # -- candidates ---------------------------------------------------------------------
+    def timeline(self, rng: random.Random, anchor: str, day: date) -> dict[str, date]:
+        """Dates of every stage around ``anchor`` on ``day``, on working days, never decreasing.
+
+        Earlier stages move back to a working day and later ones forward, so that holidays
+        (Tết) lengthen the gaps around the anchor, never shorten them."""
+        def gap(stage: str) -> timedelta:
+            low, high = GAP_DAYS[stage]
+            if stage == "decided" and rng.random() < SLOW_DECISION[0]:
+                low, high = SLOW_DECISION[1]
+            return timedelta(days=rng.randint(low, high))
+
+        months = self.settings.probation_months
+        days = {anchor: day}
+        for i in range(stage_index(anchor), 0, -1):
+            stage = STAGES[i]
+            earlier = days[stage] - gap(stage)
+            days[STAGES[i - 1]] = add_months(earlier, -months) if stage == "official" else earlier
+        for i in range(stage_index(anchor) + 1, len(STAGES)):
+            stage, before = STAGES[i], days[STAGES[i - 1]]
+            days[stage] = (add_months(before, months) if stage == "official" else before) + gap(stage)
+        return {stage: _workday(days[stage], -1 if stage_index(stage) < stage_index(anchor) else 1)
+                for stage in STAGES}
+
+    @staticmethod
+    def day_in(rng: random.Random, year: int, month_weights=None) -> date:
+        month = rng.choices(range(1, 13), weights=month_weights)[0] if month_weights else rng.randint(1, 12)
+        return date(year, month, rng.randint(1, 20 if month == 12 else 28))
+
+    def cohort(self, unit: _Node, year: int, target: int, *, scale: float = 1.0) -> list[_Plan]:
+        """The candidates of a grassroots unit whose decisions fall in ``year``, and those who stay early."""
+        rng = self.unit_rng(unit, year)
+        admit = round(target * unit.performance * rng.uniform(0.85, 1.15) * scale)
+        known = min(max(year, FIRST_YEAR), max(unit.targets))  # the cohorts around the quota years use theirs
+        weights = [3 * b.targets[known] + b.members[known] / 20 for b in unit.children]
+        plans = []
+        if unit.name == PHUOC_MY and year == FIRST_YEAR:
+            plans += self.class_of_2024(rng, unit, weights)
+        else:
+            for _ in range(admit):
+                days = self.timeline(rng, COUNTS_TOWARD_QUOTA, _workday(self.day_in(rng, year, DECISION_MONTH_WEIGHTS)))
+                plans.append(self.fate(rng, _Plan(rng.choices(unit.children, weights)[0], days)))
+        for _ in range(round(admit * EXTRAS_SHARE * scale) + rng.randint(0, 1)):
+            days = self.timeline(rng, "source", _workday(self.day_in(rng, year)))
+            plan = _Plan(rng.choices(unit.children, weights)[0], days, _pick(rng, EXTRA_STOPS))
+            if rng.random() < 0.08:
+                plan.exit_kind = "withdrawn"
+            plans.append(plan)
+        return plans
+
+    def class_of_2024(self, rng: random.Random, unit: _Node, weights: list[float]) -> list[_Plan]:
+        """Phước Mỹ's 30 who finished the awareness class early in 2024, the pool for its 22."""
+        plans = []
+        for n in range(PHUOC_MY_CLASS_2024):
+            day = _workday(date(FIRST_YEAR, 1, 8) + timedelta(days=rng.randint(0, 70)))
+            plan = _Plan(rng.choices(unit.children, weights)[0], self.timeline(rng, "class", day))
+            if n % 5 == 3:
+                plan.stop = rng.choice(("dossier", "verified"))
+            elif n % 15 == 7:
+                plan.stop, plan.exit_kind = rng.choice((("dossier", "withdrawn"), ("branch", "rejected")))
+            plans.append(plan)
+        return plans
+
+    @staticmethod
+    def fate(rng: random.Random, plan: _Plan) -> _Plan:
+        """Most go all the way; a few stall (late decision, ceremony, recognition) or leave."""
+        roll = rng.random()
+        if roll < 0.03:
+            plan.stop = rng.choice(("class", "dossier", "verified", "branch", "committee"))
+            rejectable = plan.stop in ("verified", "branch", "committee")
+            plan.exit_kind = "rejected" if rejectable and rng.random() < 0.6 else "withdrawn"
+        elif roll < 0.045:
+            plan.stop = rng.choice(("branch", "committee"))
+        elif roll < 0.06:
+            plan.stop = "decided"
+        elif roll < 0.075:
+            plan.stop = "admitted"
+        return plan
+
+    def person(self, rng: random.Random, branch: _Node, vote: date) -> dict:
+        kind = branch.kind
+        occupation = _pick(rng, OCCUPATIONS_BY_KIND[kind])
+        gender = "female" if rng.random() < FEMALE_SHARE[kind] else "male"
+        ethnicity = "Cơ Tu" if kind == "remote" and rng.random() < 0.85 else _pick(rng, ETHNICITIES)
+        religion = _pick(rng, RELIGIONS)
+        age = 18 if kind == "high_school" and occupation == "student" else rng.randint(*AGE_BY_OCCUPATION[occupation])
+        born = date(vote.year - age, rng.randint(1, 12), rng.randint(1, 28))
+        if rules.age_on(born, vote) < age:
+            born = born.replace(year=born.year - 1)
+        born = born.replace(year=min(max(born.year, BORN_YEARS[0]), BORN_YEARS[1]))
+        education = _pick(rng, EDUCATION_BY_OCCUPATION[occupation])
+        youth_union = age <= 30 and rng.random() < (0.95 if occupation == "student" else 0.8)
+        renter = kind not in ("village", "remote") and rng.random() < RENTER_SHARE.get(occupation, OTHER_RENTER_SHARE)
+        committee, place = rng.choice(self.places)  # where people of an agency, school or firm live
+        if kind in ("residential", "village", "remote"):
+            committee, place = self.committees[branch.place], branch.place
+        flags = {
+            "youth_union": youth_union,
+            "demobilised": gender == "male" and kind in ("residential", "village") and age <= 35 and rng.random() < 0.2,
+            "religious": bool(religion),
+            "renter": renter,
+            "ethnic_minority": ethnicity != MAJORITY_ETHNICITY,
+            "intellectual": education in HIGHER_EDUCATION and occupation in ("public_service", "civil_servant"),
+            "remote": kind == "remote",
+        }
+        mentor = self.name(rng, rng.choice(GENDERS), MAJORITY_ETHNICITY)
+        second = self.name(rng, rng.choice(GENDERS), MAJORITY_ETHNICITY)
+        one_introducer = rng.random() < (0.2 if youth_union else 0.04)  # Youth Union resolution + 1, or too few
+        note = rng.choice(VERIFICATION_NOTES)
+        if renter:
+            note += f" Ở trọ: có nhận xét của {committee} nơi cư trú."
+        village = kind in ("village", "remote")
+        return {
+            "name": self.name(rng, gender, ethnicity), "born": born, "gender": gender, "ethnicity": ethnicity,
+            "religion": religion, "education": education, "occupation": occupation, "youth_union": youth_union,
+            "tags": tuple(tag for tag in TAGS if flags[tag]), "renter": renter,
+            "residence": place[0].upper() + place[1:] if village else f"Tổ {rng.randint(1, 60)}, {place}",
+            "mentor": mentor, "introducers": (mentor,) if one_introducer else (mentor, second), "notes": note,
+        }
+
+    @staticmethod
+    def name(rng: random.Random, gender: str, ethnicity: str) -> str:
+        family = _pick(rng, FAMILY_NAMES_BY_ETHNICITY.get(ethnicity, FAMILY_NAMES))
+        middle = ("Văn" if gender == "male" else "Thị") if ethnicity == "Cơ Tu" else _pick(rng, MIDDLE_NAMES[gender])
+        given = rng.choice(GIVEN_NAMES[gender])
+        while fold(given)[:2] == fold(middle.split()[-1])[:2]:  # not "Mỹ My", "Minh Minh"
+            given = rng.choice(GIVEN_NAMES[gender])
+        return f"{family} {middle} {given}"
+
+    def candidate(self, rng: random.Random, plan: _Plan) -> Candidate | None:
+        """The record of ``plan`` as of today, checked against the rules; ``None`` before its first stage."""
+        facts = self.person(rng, plan.branch, plan.days["branch"])
+        exit_day = plan.days[plan.stop] + timedelta(days=rng.randint(7, 60))
+        reason = rng.choice(EXIT_REASONS[plan.exit_kind or "withdrawn"])
+        stages = [s for s in STAGES[:stage_index(plan.stop) + 1] if plan.days[s] <= self.today]
+        if not stages:
+            return None
+        reached = stage_index(stages[-1])
+        if reached < stage_index("dossier"):
+            facts["introducers"] = ()
+        if reached < stage_index("verified"):
+            facts["notes"] = ""
+        cand = Candidate(id=0, unit=plan.branch.id, **facts)
+        for stage in stages:
+            rules.check_advance(cand, stage, plan.days[stage], self.today)
+            cand = cand.with_(history=cand.history + (StageEntry(stage, plan.days[stage], self.user, self.at),))
+        if plan.exit_kind and stages[-1] == plan.stop and exit_day <= self.today:
+            rules.check_exit(cand, plan.exit_kind, reason, exit_day, self.today)
+            cand = cand.with_(exit=Exit(plan.exit_kind, reason, exit_day, self.user, self.at))
+        return cand
+
+    def add(self, unit: _Node, plans: list[_Plan], year: int) -> None:
+        rng = self.unit_rng(unit, f"people{year}")
+        for plan in plans:
+            cand = self.candidate(rng, plan)
+            if cand is not None:
+                self.candidates.append(cand)
+
+    def people(self, city: _Node, years: list[int]) -> None:
+        """Members, quotas and the cohorts of every year, oldest first (members depend on admissions)."""
+        grassroots = [n for n in city.walk() if n.level == "grassroots"]
+        for year in years:
+            if year > years[0]:
+                self.next_members(city, year)
+            self.allocate(city, year)
+            if year == years[0]:  # on probation when the demo starts
+                for unit in grassroots:
+                    self.add(unit, self.cohort(unit, year - 1, unit.targets[year], scale=PREVIOUS_YEAR_SHARE), year - 1)
+            for unit in grassroots:
+                self.add(unit, self.cohort(unit, year, unit.targets[year]), year)
+        for unit in grassroots:  # next year's, as far as they got by today
+            self.add(unit, self.cohort(unit, years[-1] + 1, unit.targets[years[-1]]), years[-1] + 1)
+
+
+def build_demo(service: Service, *, today: date | None = None, seed: int = 2024) -> dict:
+    """Create the demo store at ``service.store.path`` (there must be no file yet) and fill it.
+
+    ``today`` defaults to the service's today; no date in the demo is after it. Returns a
+    summary: units, candidates, quotas and the years that have members and quotas.
+    """
+    today = today or service.today()
+    years = list(range(FIRST_YEAR, max(FIRST_YEAR, today.year) + 1))
+    root = service.init(CITY)
+    with service.store.transaction() as tx:
+        demo = _Demo(seed, today, tx.user, tx.at)
+        city = demo.tree()
+        nodes = demo.number(city, root.id, lambda: tx.next_id("next_unit"))
+        demo.people(city, years)
+        demo.candidates.sort(key=lambda c: c.history[0].date)  # ids in the order people were identified
+        candidates = [cand.with_(id=tx.next_id("next_candidate")) for cand in demo.candidates]
+        tx.db.table("units").insert_multiple(
+            Document(Unit(n.id, n.name, n.level, n.parent, dict(n.members)).to_doc(), doc_id=n.id) for n in nodes)
+        tx.db.table("candidates").insert_multiple(Document(c.to_doc(), doc_id=c.id) for c in candidates)
+        tx.db.table("quotas").insert_multiple(q.to_doc() for q in demo.quotas)
+        summary = {"units": len(nodes) + 1, "candidates": len(candidates), "quotas": len(demo.quotas),
+                   "years": years}
+        tx.audit("demo.build", "store", root.id, None, summary)
+    return summary
