@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import cycle
 
-from tinydb.table import Document
 
 from . import rules
 from .model import (COUNTS_TOWARD_QUOTA, GENDERS, HIGHER_EDUCATION, MAJORITY_ETHNICITY, STAGES, TAGS, Candidate, Exit,
@@ -588,10 +587,9 @@ def build_demo(service: Service, *, today: date | None = None, seed: int = 2024)
         demo.people(city, years)
         demo.candidates.sort(key=lambda c: c.history[0].date)  # ids in the order people were identified
         candidates = [cand.with_(id=tx.next_id("next_candidate")) for cand in demo.candidates]
-        tx.db.table("units").insert_multiple(
-            Document(Unit(n.id, n.name, n.level, n.parent, dict(n.members)).to_doc(), doc_id=n.id) for n in nodes)
-        tx.db.table("candidates").insert_multiple(Document(c.to_doc(), doc_id=c.id) for c in candidates)
-        tx.db.table("quotas").insert_multiple(q.to_doc() for q in demo.quotas)
+        tx.put_many("units", {n.id: Unit(n.id, n.name, n.level, n.parent, dict(n.members)).to_doc() for n in nodes})
+        tx.put_many("candidates", {c.id: c.to_doc() for c in candidates})
+        tx.add_quotas([q.to_doc() for q in demo.quotas])
         summary = {"units": len(nodes) + 1, "candidates": len(candidates), "quotas": len(demo.quotas),
                    "years": years}
         tx.audit("demo.build", "store", root.id, None, summary)

@@ -112,6 +112,13 @@ class Transaction:
     def put(self, table: str, doc_id: int, doc: dict) -> None:
         self.db.table(table).upsert(Document(doc, doc_id=doc_id))
 
+    def put_many(self, table: str, docs: dict[int, dict]) -> None:
+        """Insert new records in one table update (bulk builds and imports)."""
+        self.db.table(table).insert_multiple(Document(doc, doc_id=doc_id) for doc_id, doc in docs.items())
+
+    def add_quotas(self, docs: list[dict]) -> None:
+        self.db.table("quotas").insert_multiple(docs)
+
     def audit(self, action: str, target: str, unit: int | None, before: dict | None, after: dict | None) -> None:
         self.db.table("audit").insert({
             "at": self.at, "by": self.user, "action": action, "target": target,
