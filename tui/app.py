@@ -1,0 +1,208 @@
+"""The ptdv workbench: a Textual app over ``db.service.Service``.
+
+Above Textual's blank default screen, the screen stack is the path from the top unit down to
+what is on screen, so Back goes up one level.  A worker watches the store file and posts :class:`StoreChanged`; the active data
+screen then re-reads it (screens below re-read when they become active again).
+"""
+from __future__ import annotations
+
+import asyncio
+
+from textual import work
+from textual.binding import Binding
+from textual.app import App
+from textual.command import CommandPalette
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from db.errors import PtdvError
+from db.i18n import t
+from db.service import Service
+from tui.bindings import localize_bindings
+from tui.commands import JumpProvider, ScreenCommands
+from tui.messages import StoreChanged
+from tui.screens.base import DataScreen, UnitViewScreen
+
+POLL_SECONDS = 0.5
+
+
+class PtdvApp(App[None]):
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "ui.app.key.quit", id="quit", show=False, priority=True),
+        Binding("ctrl+p", "command_palette", "ui.app.key.palette", id="palette", priority=True),
+        Binding("ctrl+c", "help_quit", show=False, system=True),
+    ]
+    COMMANDS = {JumpProvider, ScreenCommands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+
+    year: reactive[int] = reactive(0, init=False)
+
+    def __init__(self, service: Service, *, lang: str, year: int, path: list[int],
+                 candidate_id: int | None = None) -> None:
+        super().__init__()
+        self.service = service
+        self.lang = lang
+        self.set_reactive(PtdvApp.year, year)
+        self._start_path = path
+        self._start_candidate = candidate_id
+        self._store_pending = False
+        self._last_error: str | None = None
+        localize_bindings(self, lang)
+        self.title = self.t("ui.app.title")
+        self.sub_title = self.t("ui.app.subtitle", year=year)
+
+    def t(self, key: str, **params: object) -> str:
+        return t(key, self.lang, **params)
+
+    def show_error(self, err: PtdvError) -> None:
+        self.notify(err.message(self.lang), title=self.t("ui.app.error"), severity="error", markup=False)
+
+    # -- start, reload, watch the store -----------------------------------------------------
+    def on_mount(self) -> None:
+        for unit_id in self._start_path:
+            self.push_screen(self.screen_for(unit_id))
+        if self._start_candidate is not None:
+            self.open_candidate(self._start_candidate)
+        self.watch_store()
+
+    def reload_screen(self, screen: Screen) -> None:
+        """Let a data screen re-read the store; a store error is shown once, not on every poll."""
+        if not isinstance(screen, DataScreen) or not screen.is_mounted:
+            return
+        try:
+            screen.reload()
+        except PtdvError as err:
+            message = err.message(self.lang)
+            if message != self._last_error:
+                self._last_error = message
+                self.show_error(err)
+        else:
+            self._last_error = None
+
+    @work(exclusive=True, group="store-watch")
+    async def watch_store(self) -> None:
+        """Every half second, one stat of the store file; a change is posted, never applied here."""
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            if self._store_pending:
+                continue
+            try:
+                changed = self.service.store.changed()
+            except PtdvError:
+                changed = True  # the reload shows the error
+            if changed:
+                self._store_pending = True
+                self.post_message(StoreChanged())
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        self._store_pending = False
+        self.reload_screen(self.screen)  # a modal on top: the screen below re-reads when it is back
+
+    def watch_year(self, year: int) -> None:
+        self.sub_title = self.t("ui.app.subtitle", year=year)
+        self.reload_screen(self.screen)
+
+    # -- navigation -------------------------------------------------------------------------
+    def screen_for(self, unit_id: int) -> UnitViewScreen:
+        from tui.screens.branch import BranchScreen
+        from tui.screens.unit import UnitScreen
+
+        return BranchScreen(unit_id) if self.service.state().is_leaf(unit_id) else UnitScreen(unit_id)
+
+    def open_unit(self, unit_id: int) -> None:
+        self.push_screen(self.screen_for(unit_id))
+
+    def open_candidate(self, candidate_id: int) -> None:
+        from tui.screens.candidate import CandidateScreen
+
+        self.push_screen(CandidateScreen(candidate_id))
+
+    def open_due(self, unit_id: int) -> None:
+        from tui.screens.due import DueScreen
+
+        self.push_screen(DueScreen(unit_id))
+
+    def add_candidate(self, unit_id: int) -> None:
+        from tui.screens.candidate_form import CandidateForm
+
+        self.push_screen(CandidateForm(unit_id=unit_id))
+
+    def edit_candidate(self, candidate_id: int) -> None:
+        from tui.screens.candidate_form import CandidateForm
+
+        self.push_screen(CandidateForm(candidate_id=candidate_id))
+
+    def advance_candidate(self, candidate_id: int) -> None:
+        from tui.screens.advance_dialog import AdvanceDialog
+
+        self.push_screen(AdvanceDialog(candidate_id))
+
+    def exit_candidate(self, candidate_id: int) -> None:
+        from tui.screens.exit_dialog import ExitDialog
+
+        self.push_screen(ExitDialog(candidate_id))
+
+    def edit_quota(self, unit_id: int) -> None:
+        from tui.screens.quota_editor import QuotaEditor
+
+        self.push_screen(QuotaEditor(unit_id))
+
+    async def show_path(self, path: list[int]) -> None:
+        """Make the stack the unit screens of ``path`` (top unit first), keeping what it shares.
+        (Below them lies Textual's blank default screen.)"""
+        units = self.screen_stack[1:]
+        keep = 0
+        while (keep < min(len(units), len(path)) and isinstance(units[keep], UnitViewScreen)
+               and units[keep].unit_id == path[keep]):
+            keep += 1
+        while len(self.screen_stack) > keep + 1:
+            await self.pop_screen()
+        for unit_id in path[keep:]:
+            await self.push_screen(self.screen_for(unit_id))
+
+    def _path_to(self, unit_id: int) -> list[int]:
+        return [u.id for u in self.service.state().ancestors(unit_id)]
+
+    async def jump_to_unit(self, unit_id: int) -> None:
+        await self.show_path(self._path_to(unit_id))
+
+    async def jump_to_candidate(self, candidate_id: int) -> None:
+        try:
+            cand = self.service.candidate(candidate_id)
+        except PtdvError as err:
+            self.show_error(err)
+            return
+        await self.show_path(self._path_to(cand.unit))
+        self.open_candidate(cand.id)
+
+    async def action_pop_to_unit(self, unit_id: int) -> None:
+        """A click on the breadcrumb: back up to that unit."""
+        await self.jump_to_unit(unit_id)
+
+    # -- palette and quitting -----------------------------------------------------------------
+    def action_command_palette(self) -> None:
+        if not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(placeholder=self.t("ui.app.palette_placeholder"),
+                                            id="--command-palette"))
+
+    def action_help_quit(self) -> None:
+        self.notify(self.t("ui.app.quit_hint"))
+
+
+def make_app(service: Service, *, lang: str = "vi", year: int | None = None, unit_id: int | str | None = None,
+             candidate_id: int | str | None = None) -> PtdvApp:
+    """The app opened at the top unit, or at the unit or candidate given, with the units above it
+    beneath on the screen stack.  Raises :class:`PtdvError` when the store or the unit is not there."""
+    state = service.state()
+    root = service.root()
+    candidate = service.candidate(candidate_id) if candidate_id not in (None, "") else None
+    if candidate is not None:
+        target = candidate.unit
+    elif unit_id not in (None, ""):
+        target = service.resolve_unit(unit_id).id
+    else:
+        target = root.id
+    path = [u.id for u in state.ancestors(target)]
+    return PtdvApp(service, lang=lang, year=year or service.today().year, path=path,
+                   candidate_id=candidate.id if candidate else None)

@@ -1,0 +1,76 @@
+"""Command palette (ctrl+p): jump to any unit or candidate by name, diacritics ignored, and run
+the current screen's commands by their description."""
+from __future__ import annotations
+
+from functools import partial
+
+from rich.text import Text
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from db.errors import PtdvError
+from db.text import fold, safe
+from tui.widgets.breadcrumb import SEPARATOR
+
+LIMIT = 30
+
+
+def highlighted(name: str, query: str) -> Text:
+    """``name`` with the words of ``query`` underlined where they occur, diacritics ignored."""
+    text = Text(safe(name))
+    folded = fold(name)
+    if len(folded) == len(name):  # folding kept one character per character: positions agree
+        for word in fold(query).split():
+            start = folded.find(word)
+            if start >= 0:
+                text.stylize("bold underline", start, start + len(word))
+    return text
+
+
+def word_score(query: str, label: str) -> float:
+    """1 when ``label`` starts with the query, less the later its words appear, 0 when one is missing."""
+    folded = fold(label)
+    words = fold(query).split()
+    if not words or not all(w in folded for w in words):
+        return 0.0
+    return 1.0 if folded.startswith(" ".join(words)) else 0.9 - 0.5 * folded.find(words[0]) / max(1, len(folded))
+
+
+class JumpProvider(Provider):
+    """Units and candidates by name: a unit opens with its ancestors beneath it, so Back goes up."""
+
+    async def search(self, query: str) -> Hits:
+        app = self.app
+        try:
+            state = app.service.state()
+        except PtdvError as err:
+            app.show_error(err)
+            return
+        units = state.search_units(query, LIMIT)
+        for rank, unit in enumerate(units):
+            path = SEPARATOR.join(safe(u.name) for u in state.ancestors(unit.id)[:-1])
+            yield Hit(0.99 - rank / 1000, highlighted(unit.name, query), partial(app.jump_to_unit, unit.id),
+                      text=unit.name,
+                      help=app.t("ui.app.hit_unit", level=state.level_label(unit.level, app.lang), path=path))
+        for rank, cand in enumerate(state.search_candidates(query, LIMIT)):
+            key = f"exit.{cand.exit.kind}" if cand.exit else f"stage_short.{cand.stage}"
+            path = SEPARATOR.join(safe(u.name) for u in state.ancestors(cand.unit))
+            yield Hit(0.98 - rank / 1000, highlighted(cand.name, query), partial(app.jump_to_candidate, cand.id),
+                      text=cand.name, help=app.t("ui.app.hit_candidate", stage=app.t(key), path=path))
+
+
+class ScreenCommands(Provider):
+    """The current screen's keys as commands (help, year, due list, quota editor, …)."""
+
+    def _commands(self):
+        commands = getattr(self.screen, "commands", None)
+        return commands() if commands else []
+
+    async def discover(self) -> Hits:
+        for label, callback, key in self._commands():
+            yield DiscoveryHit(Text(label), callback, text=label, help=key)
+
+    async def search(self, query: str) -> Hits:
+        for label, callback, key in self._commands():
+            score = word_score(query, label)
+            if score:
+                yield Hit(score, highlighted(label, query), callback, text=label, help=key)

@@ -1,0 +1,63 @@
+"""The pipeline funnel of a subtree: candidates at each stage and the conversion from the stage before.
+
+It lays itself out for the room it has: one stage a line with a bar when tall enough, otherwise
+the stages flow left to right over as many columns as needed.
+"""
+from __future__ import annotations
+
+import math
+
+from rich.table import Table
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from db.i18n import t
+from db.quota import FunnelStep
+from tui.output import number
+
+BAR = "▇"
+
+
+def step_line(step: FunnelStep, widest: int, width: int, lang: str, *, bar: bool) -> Text:
+    """``Nguồn        3 →57%`` (and a bar when asked), cut to ``width`` cells."""
+    label = Text(t(f"stage_short.{step.stage}", lang), "bold" if step.count else "dim")
+    count = number(step.count, lang)
+    conversion = "" if step.conversion is None else f"→{step.conversion:.0f}%"
+    tail = Text(f" {count:>4} {conversion:>5}")
+    room = max(1, width - tail.cell_len - (1 if bar else 0))
+    label.truncate(room, overflow="ellipsis", pad=True)
+    line = label + tail
+    if bar and widest:
+        size = max(0, width - line.cell_len - 1)
+        line.append(" " + BAR * round(size * step.count / widest), "cyan")
+    return line
+
+
+class Funnel(Widget):
+    DEFAULT_CSS = """
+    Funnel { height: auto; }
+    """
+
+    steps: reactive[tuple[FunnelStep, ...]] = reactive(tuple)
+
+    def __init__(self, *, lang: str = "vi", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.lang = lang
+
+    def render(self) -> Table:
+        steps = list(self.steps)
+        height = max(1, self.size.height)
+        rows = len(steps) if height >= len(steps) else height
+        columns = max(1, math.ceil(len(steps) / rows)) if steps else 1
+        rows = math.ceil(len(steps) / columns) if steps else 0
+        width = max(8, self.size.width // columns - 1)
+        widest = max((s.count for s in steps), default=0)
+        grid = Table.grid(padding=(0, 1))
+        for _ in range(columns):
+            grid.add_column(width=width, no_wrap=True)
+        for row in range(rows):
+            cells = [step_line(s, widest, width, self.lang, bar=columns == 1)
+                     for s in steps[row * columns:(row + 1) * columns]]
+            grid.add_row(*cells)
+        return grid

@@ -1,0 +1,231 @@
+"""A table of records that keeps its cursor on the same record across reloads, sorts by any
+column (``s`` cycles, a click on a header picks or reverses) and filters by name (``/``,
+diacritics ignored).  One flexible column takes the width the others leave; long text ends in ``…``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.widgets import DataTable, Input
+
+from db.i18n import t
+from db.text import fold
+from tui.bindings import localize_bindings
+
+ASCENDING, DESCENDING = "▲", "▼"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str                 # catalogue key of the header
+    width: int                 # cells; the flexible column's minimum
+    flex: bool = False         # takes the room the other columns leave
+    right: bool = False        # numbers: right-aligned, sorted largest first
+    title: str = ""            # catalogue key of the full name, when the header is an abbreviation
+
+
+@dataclass(frozen=True)
+class Record:
+    key: str
+    cells: tuple[str | Text, ...]
+    sort: tuple[Any, ...]      # one value per column; None sorts last either way
+    name: str                  # what the filter matches
+
+
+def name_matches(query: str, name: str) -> bool:
+    """Every word of ``query`` appears in ``name``, diacritics and case ignored."""
+    folded = fold(name)
+    return all(word in folded for word in fold(query).split())
+
+
+def fit(cell: str | Text, width: int, right: bool) -> Text:
+    text = cell.copy() if isinstance(cell, Text) else Text(cell)
+    text.no_wrap = True
+    text.truncate(width, overflow="ellipsis")
+    if right:
+        text.align("right", width)
+    return text
+
+
+class RecordTable(DataTable):
+    BINDINGS = [
+        Binding("enter", "select_cursor", "ui.app.key.open", id="open"),
+        Binding("right", "select_cursor", "ui.app.key.open", id="open_right", show=False),
+        Binding("left", "screen.back", "ui.app.key.back", id="back_left", show=False),
+        Binding("s", "cycle_sort", "ui.app.key.sort", id="sort"),
+    ]
+
+    filter_text: reactive[str] = reactive("", init=False)
+
+    def __init__(self, *, lang: str = "vi", **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.lang = lang
+        self.specs: list[Column] = []
+        self.records: list[Record] = []
+        self.sort_column: int | None = None     # None: the order the records came in
+        self.sort_reverse = False
+        self._built_width = 0
+        localize_bindings(self, lang)
+
+    # -- what the screen calls --------------------------------------------------------------
+    def set_columns(self, columns: list[Column]) -> None:
+        self.specs = columns
+
+    def show(self, records: list[Record]) -> None:
+        self.records = records
+        self.rebuild()
+
+    @property
+    def current_key(self) -> str | None:
+        if not self.row_count:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return row_key.value
+
+    def visible_keys(self) -> list[str]:
+        return [row.key.value for row in self.ordered_rows]
+
+    # -- building -------------------------------------------------------------------------
+    def _widths(self) -> list[int]:
+        padding = 2 * self.cell_padding
+        room = self.size.width - self.styles.scrollbar_size_vertical - 1
+        fixed = sum(c.width + padding for c in self.specs if not c.flex)
+        flexible = [c for c in self.specs if c.flex]
+        spare = max(0, room - fixed - padding * len(flexible))
+        share = spare // len(flexible) if flexible else 0
+        return [max(c.width, share) if c.flex else c.width for c in self.specs]
+
+    def _ordered(self) -> list[Record]:
+        rows = [r for r in self.records if name_matches(self.filter_text, r.name)]
+        if self.sort_column is None:
+            return rows
+        index = self.sort_column
+        known = [r for r in rows if r.sort[index] is not None]
+        unknown = [r for r in rows if r.sort[index] is None]
+        known.sort(key=lambda r: r.sort[index], reverse=self.sort_reverse)
+        return known + unknown
+
+    def _label(self, index: int, column: Column) -> Text:
+        label = Text(t(column.label, self.lang), "bold")
+        if index == self.sort_column:
+            label.append(" " + (DESCENDING if self.sort_reverse else ASCENDING))
+        return label
+
+    def rebuild(self) -> None:
+        """Show the records again, with the cursor on the record it was on and the same scroll."""
+        keep_key, keep_row, keep_scroll = self.current_key, self.cursor_row, self.scroll_y
+        widths = self._widths()
+        self._built_width = self.size.width
+        self.clear(columns=True)
+        for index, (column, width) in enumerate(zip(self.specs, widths)):
+            label = self._label(index, column)
+            label.truncate(width, overflow="ellipsis")
+            self.add_column(label, width=width, key=column.key)
+        for record in self._ordered():
+            self.add_row(*(fit(cell, width, column.right)
+                           for cell, width, column in zip(record.cells, widths, self.specs)), key=record.key)
+        keys = self.visible_keys()
+        if not keys:
+            return
+        row = keys.index(keep_key) if keep_key in keys else min(keep_row, len(keys) - 1)
+        self.scroll_to(y=keep_scroll, animate=False, immediate=True)
+        self.move_cursor(row=row, animate=False)
+
+    def on_resize(self) -> None:
+        if self.specs and self.size.width != self._built_width:
+            self.rebuild()
+
+    def watch_filter_text(self) -> None:
+        self.rebuild()
+
+    # -- sorting --------------------------------------------------------------------------
+    def sort_by(self, index: int | None, reverse: bool | None = None) -> None:
+        self.sort_column = index
+        default = self.specs[index].right if index is not None else False
+        self.sort_reverse = default if reverse is None else reverse
+        self.rebuild()
+
+    def action_cycle_sort(self) -> None:
+        """Record order, then each column in turn (numbers largest first), then record order again."""
+        following = 0 if self.sort_column is None else self.sort_column + 1
+        self.sort_by(following if following < len(self.specs) else None)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        index = event.column_index
+        self.sort_by(index, not self.sort_reverse if index == self.sort_column else None)
+
+
+class FilterInput(Input):
+    """The ``/`` filter: Enter keeps it and returns to the table, Esc clears it."""
+
+    BINDINGS = [Binding("escape", "clear", "ui.app.key.clear_filter", id="clear_filter")]
+
+    def __init__(self, *, lang: str = "vi", **kwargs) -> None:
+        super().__init__(placeholder=t("ui.app.filter_placeholder", lang), **kwargs)
+        localize_bindings(self, lang)
+
+    def action_clear(self) -> None:
+        self.value = ""
+        self.post_message(self.Submitted(self, self.value))
+
+
+class TableView(Vertical):
+    """A :class:`RecordTable` with its filter line (shown while a filter is typed or set)."""
+
+    DEFAULT_CSS = """
+    TableView { height: 1fr; }
+    TableView FilterInput { display: none; height: 1; border: none; padding: 0 1; }
+    TableView FilterInput.-shown { display: block; }
+    TableView RecordTable { height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("slash", "filter", "ui.app.key.filter", id="filter"),
+        Binding("escape", "clear_filter", "ui.app.key.clear_filter", id="clear_filter_table", show=False),
+    ]
+
+    def __init__(self, *, lang: str = "vi", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.lang = lang
+        localize_bindings(self, lang)
+
+    def compose(self) -> ComposeResult:
+        yield FilterInput(lang=self.lang)
+        yield RecordTable(lang=self.lang)
+
+    @property
+    def table(self) -> RecordTable:
+        return self.query_one(RecordTable)
+
+    @property
+    def filter_input(self) -> FilterInput:
+        return self.query_one(FilterInput)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            return bool(self.table.filter_text)
+        return True
+
+    def action_filter(self) -> None:
+        self.filter_input.add_class("-shown")
+        self.filter_input.focus()
+
+    def action_clear_filter(self) -> None:
+        self.filter_input.action_clear()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.table.filter_text = event.value
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.table.filter_text = event.value
+        self.filter_input.set_class(bool(event.value), "-shown")
+        self.table.focus()
