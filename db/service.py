@@ -207,13 +207,15 @@ class Service:
         unit = self.resolve_unit(ref)
         return self.figures(year, unit.id)[unit.id]
 
-    def suggest_allocation(self, ref: str | int, year: int | None = None) -> dict[int, int]:
-        """The unit's target split over its children in proportion to their members."""
+    def suggest_allocation(self, ref: str | int, year: int | None = None, target: int | None = None) -> dict[int, int]:
+        """The unit's target (or ``target``, e.g. one being typed) split over its children in proportion
+        to their members."""
         year = year or self.today().year
         unit = self.resolve_unit(ref)
         figs = self.figures(year, unit.id)
         kids = self.state().children.get(unit.id, [])
-        shares = quota_math.proportional_split(figs[unit.id].target or 0, [figs[k].members or 0 for k in kids])
+        total = figs[unit.id].target if target is None else target
+        shares = quota_math.proportional_split(total or 0, [figs[k].members or 0 for k in kids])
         return dict(zip(kids, shares))
 
     # -- candidates ---------------------------------------------------------------------
@@ -423,3 +425,90 @@ class Service:
                                                      "children": fig.children_target, "gap": fig.allocation_gap,
                                                      "year": year}))
         return out
+
+    # -- checks for forms that validate as the user types (nothing is written) ---------
+    def validate_candidate_fields(self, values: dict) -> dict:
+        """``values`` as a save would keep them; a PtdvError naming the first field it would refuse."""
+        return self._candidate_fields(values)
+
+    def check_entry_date(self, day: date | str | None) -> date:
+        """The date a new candidate would enter the pipeline (today when empty), as ``add_candidate`` checks it."""
+        when = parse_date(day, field="date") if day not in (None, "") else self.today()
+        rules.check_stage_date(Candidate(id=0, unit=0, name="?"), "source", when, self.today())
+        return when
+
+    def check_advance(self, cid: int | str, day: date | str | None = None) -> str:
+        """The stage ``advance(cid, day=day)`` would record; a PtdvError when it would be refused."""
+        cand = self.candidate(cid)
+        when = parse_date(day, field="date") if day not in (None, "") else self.today()
+        target = rules.next_stage(cand)
+        if target is None:
+            raise PtdvError("stage.finished", id=cand.id)
+        rules.check_advance(cand, target, when, self.today())
+        return target
+
+    def check_exit_date(self, cid: int | str, day: date | str | None = None) -> date:
+        """The date ``exit`` would record (today when empty); a PtdvError when it would refuse that date."""
+        cand = self.candidate(cid)
+        when = parse_date(day, field="date") if day not in (None, "") else self.today()
+        rules.check_exit(cand, "withdrawn", "?", when, self.today())  # kind and reason are checked on their own
+        return when
+
+    @staticmethod
+    def changed_fields(before: Candidate, after: Candidate) -> list[str]:
+        """The person-editable fields whose values differ between two versions of a candidate."""
+        return [key for key in EDITABLE_FIELDS if getattr(before, key) != getattr(after, key)]
+
+    def branch_labels(self) -> dict[str, int]:
+        """Every branch by a short label: its name, or ``parent/name`` (else its path) when names repeat."""
+        from collections import Counter  # kept local: this block is appended on its own
+
+        state = self.state()
+        leaves = [u for u in state.units.values() if state.is_leaf(u.id) and u.id != state.root]
+        out: dict[str, int] = {}
+        for style in (lambda u: u.name,
+                      lambda u: f"{state.units[u.parent].name}/{u.name}" if u.parent in state.units else u.name,
+                      lambda u: state.path(u.id)):
+            labels = {u.id: style(u) for u in leaves}
+            counts = Counter(label.casefold() for label in [*labels.values(), *out])
+            for u in list(leaves):
+                if counts[labels[u.id].casefold()] == 1:
+                    out[labels[u.id]] = u.id
+                    leaves.remove(u)
+        for u in leaves:
+            out[f"#{u.id} {state.path(u.id)}"] = u.id
+        return out
+
+    def resolve_branch(self, ref: str | int) -> Unit:
+        """A unit that can hold candidates, named as ``resolve_unit`` accepts; refused when units are under it."""
+        unit = self.resolve_unit(ref)
+        if not self.state().is_leaf(unit.id):
+            raise PtdvError("candidate.not_a_branch", unit=unit.name)
+        return unit
+
+    def quota_input(self, ref: str | int, text: str, year: int | None = None) -> "QuotaInput":
+        """A quota as typed: ``22`` is a number of new members, ``4%`` a rate of the unit's members."""
+        raw = str(text).strip()
+        if not raw:
+            raise PtdvError("input.required", field="target")
+        members = self.unit_figures(ref, year).members
+        if raw.endswith("%"):
+            rate = parse_rate(raw)
+            target = None if members is None else quota_math.rate_target(rate, members)
+            return QuotaInput(target=target, rate=rate, members=members)
+        return QuotaInput(target=parse_count(raw, field="target"), rate=None, members=members)
+
+    @staticmethod
+    def allocation_total(target: int | None, shares: Iterable[str | int]) -> tuple[int, int | None]:
+        """Children's targets as typed (empty counts 0) -> (allocated, gap to ``target`` or None)."""
+        allocated = sum(parse_count(s if str(s).strip() else 0, field="target") for s in shares)
+        return allocated, None if target is None else target - allocated
+
+
+@dataclass(frozen=True)
+class QuotaInput:
+    """A quota read from a form: ``target`` in members (None for a rate when members are unknown)."""
+
+    target: int | None
+    rate: float | None
+    members: int | None
