@@ -1,0 +1,43 @@
+"""Helpers of the TUI tests (forms, candidate screen): what a widget shows, and typing into fields."""
+from __future__ import annotations
+
+import asyncio
+import functools
+
+from textual.geometry import Region
+from textual.widget import Widget
+
+
+def pilot_test(scenario):
+    """Run an ``async def`` test (a Pilot scenario) with asyncio; fixtures are passed as usual."""
+    @functools.wraps(scenario)
+    def run(*args, **kwargs):
+        return asyncio.run(scenario(*args, **kwargs))
+    return run
+
+
+def shown(widget: Widget) -> str:
+    """The text ``widget`` shows, wrapped as on screen, without trailing blanks."""
+    lines = widget.render_lines(Region(0, 0, *widget.region.size))
+    return "\n".join(line.text.rstrip() for line in lines).strip("\n")
+
+
+def flat(text: str) -> str:
+    """``text`` on one line, so that assertions do not depend on where it wraps."""
+    return " ".join(text.split())
+
+
+async def settle(pilot) -> None:
+    """Let a screen switch (50 ms in Textual 8) and the messages after it finish."""
+    await pilot.pause(0.1)
+    await pilot.pause()
+
+
+async def type_text(pilot, text: str) -> None:
+    await pilot.press(*text)
+
+
+async def clear_and_type(pilot, text: str) -> None:
+    """Replace the focused Input's value: select it all, then type over it."""
+    await pilot.press("end", "ctrl+u")  # to the end, then delete everything left of the cursor
+    await pilot.press(*text)

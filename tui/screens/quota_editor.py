@@ -1,0 +1,161 @@
+"""Set a unit's target for the app's year (a number or a rate) and allocate it to the units under it.
+
+The meaning of a rate in members, the proportional suggestion and the live sum of the allocation
+all come from the service; the editor only shows them and saves what was typed.
+"""
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Input, Label, Static
+
+from db.errors import PtdvError
+from db.quota import Figures
+from db.service import QuotaInput, parse_count
+from db.text import safe
+
+from tui.widgets.form_dialog import FormDialog
+from tui.widgets.form_field import FormField, error_text, text_input
+
+
+def quota_text(fig: Figures) -> str:
+    """A stored quota as the editor shows it: ``4%`` for a rate, ``22`` for a number."""
+    if fig.rate is not None:
+        return f"{fig.rate:g}%"
+    return "" if fig.target is None else str(fig.target)
+
+
+def number_text(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
+class QuotaEditor(FormDialog):
+    CSS_PATH = "quota_editor.tcss"
+    KEYS = "ui.quota.keys"
+    BINDINGS = [Binding("ctrl+g", "suggest", "ui.quota.suggest", id="quota.suggest", show=False)]
+    FIELD_PARAMS = {"target": ""}  # a child's bad figure is shown next to it as typed; the message names it
+
+    def __init__(self, unit_id: int) -> None:
+        super().__init__()
+        self.unit_id = unit_id
+        self.figures: dict[int, Figures] = {}
+        self.child_ids: list[int] = []
+        self.started: dict[str, str] = {}  # input id -> text the editor opened with
+
+    @property
+    def year(self) -> int:
+        return self.app.year
+
+    # -- building -----------------------------------------------------------------------
+    def load(self) -> None:
+        self.figures = self.service.figures(self.year, self.unit_id)
+        self.child_ids = self.service.state().children.get(self.unit_id, [])
+        self.started = {"input-target": quota_text(self.figures[self.unit_id])}
+        self.started.update({f"input-child-{kid}": "" if self.figures[kid].target is None
+                             else str(self.figures[kid].target) for kid in self.child_ids})
+
+    def heading(self) -> str:
+        name = self.service.state().unit(self.unit_id).name
+        return self.t("ui.quota.title", unit=safe(name), year=self.year)
+
+    def compose_fields(self) -> ComposeResult:
+        target = text_input(self.started["input-target"], check=self._quota, lang=self.lang,
+                            valid_empty=not self.started["input-target"], placeholder=self.t("ui.quota.target_hint"),
+                            id="input-target")
+        yield FormField(self.t("ui.quota.target"), target, id="field-target")
+        yield Static("", id="meaning", markup=False)
+        if not self.child_ids:
+            return
+        with Horizontal(classes="alloc-head"):
+            yield Label(self.t("ui.quota.child"), classes="alloc-name")
+            yield Label(self.t("field.members"), classes="alloc-num")
+            yield Label(self.t("ui.quota.current"), classes="alloc-num")
+            yield Label(self.t("ui.quota.new"), classes="alloc-new")
+        for kid in self.child_ids:
+            fig = self.figures[kid]
+            share = text_input(self.started[f"input-child-{kid}"], lang=self.lang, valid_empty=True,
+                               placeholder="0", id=f"input-child-{kid}",
+                               check=lambda text: parse_count(text, field="target"))
+            cells = Horizontal(Label(number_text(fig.members), classes="alloc-num"),
+                               Label(number_text(fig.target), classes="alloc-num"), share, classes="alloc-cells")
+            yield FormField(safe(self.service.state().unit(kid).name), cells, id=f"field-child-{kid}")
+
+    def compose_notes(self) -> ComposeResult:
+        yield Static("", id="sum", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#input-target", Input).focus()
+        self._update()
+
+    # -- live figures -------------------------------------------------------------------
+    def _quota(self, text: str) -> QuotaInput:
+        return self.service.quota_input(self.unit_id, text, self.year)
+
+    def _typed_target(self) -> QuotaInput | None:
+        try:
+            return self._quota(self.query_one("#input-target", Input).value)
+        except PtdvError:
+            return None
+
+    def _shares(self) -> dict[int, str]:
+        return {kid: self.query_one(f"#input-child-{kid}", Input).value for kid in self.child_ids}
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        self._update()
+
+    def _update(self) -> None:
+        typed = self._typed_target()
+        meaning = ""
+        if typed is not None and typed.rate is not None:
+            meaning = (self.t("ui.quota.rate_means", rate=f"{typed.rate:g}", members=typed.members, target=typed.target)
+                       if typed.members is not None else self.t("ui.quota.rate_no_members", rate=f"{typed.rate:g}"))
+        elif typed is not None:
+            meaning = self.t("ui.quota.members", members=number_text(typed.members))
+        self.query_one("#meaning", Static).update(meaning)
+        if not self.child_ids:
+            return
+        target = typed.target if typed is not None else None
+        try:
+            allocated, gap = self.service.allocation_total(target, self._shares().values())
+        except PtdvError as err:
+            text, state = error_text(err, self.lang), "-over"
+        else:
+            if gap is None:
+                text, state = self.t("ui.quota.sum_no_target", allocated=allocated), "-short"
+            elif gap > 0:
+                text, state = self.t("ui.quota.sum_short", allocated=allocated, target=target, gap=gap), "-short"
+            elif gap < 0:
+                text, state = self.t("ui.quota.sum_over", allocated=allocated, target=target, over=-gap), "-over"
+            else:
+                text, state = self.t("ui.quota.sum_even", allocated=allocated, target=target), "-even"
+        note = self.query_one("#sum", Static)
+        note.update(text)
+        note.set_classes(state)
+
+    def action_suggest(self) -> None:
+        typed = self._typed_target()
+        if typed is None or typed.target is None:
+            self.show_message(self.t("ui.quota.suggest_needs_target"), error=True)
+            return
+        for kid, share in self.service.suggest_allocation(self.unit_id, self.year, typed.target).items():
+            self.query_one(f"#input-child-{kid}", Input).value = str(share)
+
+    # -- saving -------------------------------------------------------------------------
+    def save(self) -> bool | None:
+        changed = {ident for ident, text in self.started.items() if self.query_one(f"#{ident}", Input).value != text}
+        if not changed:
+            self.dismiss(None)
+            return None
+        shares = self._shares()
+        self.service.allocation_total(None, shares.values())  # refuse a bad figure before writing anything
+        if "input-target" in changed:
+            typed = self._quota(self.query_one("#input-target", Input).value)
+            self.service.set_quota(self.unit_id, self.year, target=None if typed.rate is not None else typed.target,
+                                   rate=typed.rate)
+        allocation = {kid: text or 0 for kid, text in shares.items() if f"input-child-{kid}" in changed}
+        if allocation:
+            self.service.allocate(self.unit_id, allocation, self.year)
+        return True

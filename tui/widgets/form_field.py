@@ -1,0 +1,104 @@
+"""A labelled form field: its control, and the message about what was typed right under it.
+
+Checks come from db/ (a callable raising ``PtdvError``); the field shows the message in the
+user's language, with a field id such as ``born`` shown as its label ("Ngày sinh").
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.validation import ValidationResult, Validator
+from textual.widget import Widget
+from textual.widgets import Checkbox, Input, Label, Select, Static
+
+from db.errors import PtdvError
+from db.i18n import t
+
+
+def error_text(err: PtdvError, lang: str) -> str:
+    """``err`` in ``lang``, naming the field by its label rather than its id."""
+    field = err.params.get("field")
+    if isinstance(field, str) and t(f"field.{field}", lang) != f"field.{field}":
+        err = PtdvError(err.key, **{**err.params, "field": t(f"field.{field}", lang)})
+    return err.message(lang)
+
+
+class FieldCheck(Validator):
+    """Validate what is typed with a db/ check; the PtdvError it raises is the failure shown."""
+
+    def __init__(self, check: Callable[[str], object], lang: str) -> None:
+        super().__init__()
+        self.check = check
+        self.lang = lang
+
+    def validate(self, value: str) -> ValidationResult:
+        try:
+            self.check(value)
+        except PtdvError as err:
+            return self.failure(error_text(err, self.lang), value)
+        return self.success()
+
+
+class FormSelect(Select, inherit_bindings=False):
+    """A compact Select whose menu opens with Space/Up/Down, leaving Enter to save the form."""
+
+    BINDINGS = [Binding("down,space,up", "show_overlay", show=False)]
+
+
+class FormCheckbox(Checkbox, inherit_bindings=False):
+    """A Checkbox toggled with Space, leaving Enter to save the form."""
+
+    BINDINGS = [Binding("space", "toggle_button", show=False)]
+
+
+class FormField(Vertical):
+    """A label and its control on one row; the message about the control's value under it."""
+
+    DEFAULT_CSS = """
+    FormField { height: auto; }
+    FormField > .field-row { height: auto; }
+    FormField .field-label { width: 25; padding-right: 1; text-wrap: nowrap; text-overflow: ellipsis; color: $text-muted; }
+    FormField .field-label.-required { text-style: bold; }
+    FormField .field-row > Input, FormField .field-row > Select, FormField .field-row > Checkbox { width: 1fr; }
+    FormField .field-error { display: none; padding-left: 25; color: $text-error; }
+    FormField .field-error.-shown { display: block; }
+    """
+
+    def __init__(self, label: str, control: Widget, *, required: bool = False, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.label = label
+        self.control = control
+        self.required = required
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="field-row"):
+            yield Label(self.label + (" *" if self.required else ""),
+                        classes="field-label -required" if self.required else "field-label")
+            yield self.control
+        yield Static("", classes="field-error", markup=False)
+
+    @property
+    def error(self) -> str:
+        return str(self.query_one(".field-error", Static).content)
+
+    def show_error(self, message: str | None) -> None:
+        note = self.query_one(".field-error", Static)
+        note.update("✗ " + message if message else "")
+        note.set_class(bool(message), "-shown")
+
+    @on(Input.Changed)
+    @on(Input.Blurred)
+    def _validated(self, event: Input.Changed | Input.Blurred) -> None:
+        result = event.validation_result
+        self.show_error(result.failure_descriptions[0] if result and not result.is_valid else None)
+
+
+def text_input(value: str = "", *, check: Callable[[str], object] | None = None, lang: str = "vi",
+               placeholder: str = "", valid_empty: bool = False, **kwargs) -> Input:
+    """A compact Input checked as it is typed by ``check`` (a db/ function raising PtdvError)."""
+    return Input(value, placeholder=placeholder, compact=True, valid_empty=valid_empty,
+                 validators=[FieldCheck(check, lang)] if check else None, **kwargs)
