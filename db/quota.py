@@ -116,7 +116,7 @@ def rollup(state: State, year: int, today: date, root: int | None = None) -> dic
             _count_candidate(fig, cand, year, cutoff)
             if year == today.year and cand.live and is_overdue(cand, state.settings, today):
                 fig.overdue += 1
-        kids = [figures[c] for c in state.children.get(uid, [])]
+        kids = [figures[c] for c in state.children.get(uid, []) if c in figures]  # not ``top`` in a cycle
         for kid in kids:
             fig.admitted += kid.admitted
             fig.exited += kid.exited

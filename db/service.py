@@ -12,7 +12,7 @@ from typing import Iterable
 from . import quota as quota_math
 from . import rules
 from .errors import PtdvError
-from .model import (EDITABLE_FIELDS, EDUCATION, GENDERS, OCCUPATIONS, STAGES, Candidate, Exit, Quota,
+from .model import (EDITABLE_FIELDS, EDUCATION, GENDERS, OCCUPATIONS, STAGES, TAGS, Candidate, Exit, Quota,
                     StageEntry, Unit)
 from .state import State
 from .store import Store
@@ -104,13 +104,19 @@ class Service:
             level_id = level or self._level_below(state, parent.level)
             if level_id not in state.levels:
                 raise PtdvError("unit.unknown_level", level=safe(str(level_id)), levels=", ".join(state.levels))
-            if any(state.units[c].name.casefold() == name.casefold() for c in state.children.get(parent.id, [])):
-                raise PtdvError("unit.duplicate", name=name, parent=parent.name)
+            self._check_unique_name(state, parent, name)
             counts = {} if members is None else {year or self.today().year: parse_count(members, field="members")}
             unit = Unit(id=tx.next_id("next_unit"), name=name, level=level_id, parent=parent.id, members=counts)
             tx.put("units", unit.id, unit.to_doc())
             tx.audit("unit.add", f"unit:{unit.id}", unit.id, None, unit.to_doc())
         return unit
+
+    @staticmethod
+    def _check_unique_name(state: State, parent: Unit, name: str, unit_id: int | None = None) -> None:
+        """Siblings have different names, or a path would no longer name one unit."""
+        if any(state.units[c].name.casefold() == name.casefold() and c != unit_id
+               for c in state.children.get(parent.id, [])):
+            raise PtdvError("unit.duplicate", name=name, parent=parent.name)
 
     @staticmethod
     def _level_below(state: State, level_id: str) -> str:
@@ -132,6 +138,8 @@ class Service:
         name = clean_name(name)
 
         def change(state: State, unit: Unit) -> Unit:
+            if unit.parent in state.units:
+                self._check_unique_name(state, state.units[unit.parent], name, unit.id)
             return Unit(unit.id, name, unit.level, unit.parent, unit.members)
         return self._update_unit(ref, "unit.rename", change)
 
@@ -140,6 +148,7 @@ class Service:
             parent = state.resolve_unit(parent_ref)
             if parent.id in state.subtree(unit.id):
                 raise PtdvError("unit.move_into_itself", unit=unit.name, parent=parent.name)
+            self._check_unique_name(state, parent, unit.name, unit.id)
             return Unit(unit.id, unit.name, unit.level, parent.id, unit.members)
         return self._update_unit(ref, "unit.move", change)
 
@@ -243,6 +252,8 @@ class Service:
             elif key in ("tags", "introducers"):
                 items = [value] if isinstance(value, str) else list(value or ())
                 out[key] = tuple(clean_name(v, field=key) for v in items if str(v).strip())
+                for tag in out[key] if key == "tags" else ():
+                    _choice(tag, TAGS, "candidate.bad_tag")
             else:
                 text = " ".join(str(value or "").split())
                 out[key] = clean_name(text, field=key) if text else ""
@@ -386,6 +397,8 @@ class Service:
                 problems.append(("check.unit_parent", {"unit": unit.id, "parent": unit.parent}))
             if unit.parent is None and unit.id != state.root:
                 problems.append(("check.unit_orphan", {"unit": unit.id}))
+            if unit.parent is not None and unit.id == state.root:
+                problems.append(("check.root_parent", {"unit": unit.id, "parent": unit.parent}))
         reachable = set(state.subtree(state.root)) if state.root in state.units else set()
         for uid in state.units:
             if uid not in reachable and state.units[uid].parent in state.units:

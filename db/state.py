@@ -68,10 +68,13 @@ class State:
         return sep.join(u.name for u in self.ancestors(uid))
 
     def subtree(self, uid: int) -> list[int]:
-        """``uid`` and every unit below it, parents before children."""
-        order, stack = [], [uid]
+        """``uid`` and every unit below it, parents before children; each once, even in a hand-made cycle."""
+        order, stack, seen = [], [uid], set()
         while stack:
             current = stack.pop()
+            if current in seen:
+                continue
+            seen.add(current)
             order.append(current)
             stack.extend(reversed(self.children.get(current, [])))
         return order
