@@ -85,6 +85,21 @@ def test_a_damaged_store_is_named_and_left_as_it_was(run, store_path):
     assert store_path.read_bytes() == b'{"meta": '
 
 
+def test_demo_builds_a_store_and_refuses_to_overwrite_one_without_force(run, store_path, small):
+    before = store_path.read_bytes()
+    err = refused(run("demo"))
+    assert t("cli.demo.exists", path=store_path) in err
+    assert store_path.read_bytes() == before
+
+    result = run("demo", "--force", "--seed", "7")
+    assert result.exit_code == 0, result.output
+    state = reread(store_path).state()
+    assert "Chi bộ Trạm y tế" not in {u.name for u in state.units.values()}  # the small store is gone
+    assert t("cli.demo.done", path=store_path, units=len(state.units), candidates=output.number(
+        len(state.candidates), "vi"), quotas=output.number(len(state.quotas), "vi"), years="2024") in result.stdout
+    assert reread(store_path).check() == []
+
+
 # -- units -------------------------------------------------------------------------------------
 def test_unit_add_under_a_unit_named_by_path(run, store_path, ids):
     result = run("unit", "add", "Chi bộ khu dân cư số 2", "--parent", "son tra/phuong phuoc my", "--members", "31")
@@ -174,6 +189,8 @@ def test_quota_show_json_has_progress_quarters_stages_and_allocation(run, ids):
     assert shown["by_stage"]["dossier"] == 1 and shown["by_stage"]["branch"] == 1
     assert shown["allocation_gap"] == 22  # the branches have no targets yet
     assert sorted(c["unit"] for c in shown["children"]) == sorted([ids["pm1"], ids["pm2"]])
+    earlier = json.loads(run("quota", "show", str(ids["phuoc_my"]), "--year", "2023", "--json").stdout)
+    assert (earlier["year"], earlier["target"], earlier["admitted"]) == (2023, None, 0)  # --year after the command
 
 
 def test_quota_show_text_has_labels_quarters_and_the_gap(run, ids):
@@ -452,6 +469,18 @@ def test_open_resolves_the_unit_and_candidate_first(run, store_path, ids, fake_a
     assert run("--lang", "en", "open", "phuong phuoc my", "--candidate", str(ids["cand3"])).exit_code == 0
     assert fake_app == [{"store": store_path, "lang": "en", "year": 2024, "unit_id": ids["phuoc_my"],
                          "candidate_id": ids["cand3"]}]
+
+
+def test_first_run_builds_the_demo_in_the_default_store_then_opens_the_app(run, tmp_path, fake_app):
+    env = {"XDG_DATA_HOME": str(tmp_path / "data")}  # where platformdirs puts the user's data on Linux
+    result = run(db=False, env=env)  # plain `ptdv`
+    assert result.exit_code == 0, result.output
+    default = tmp_path / "data" / "ptdv" / "ptdv.json"
+    assert result.stdout.startswith(t("cli.first_run", path=default) + "\n")
+    assert reread(default).root().name == "Đảng bộ thành phố Đà Nẵng"
+    assert fake_app == [{"store": default, "lang": "vi", "year": 2024, "unit_id": None, "candidate_id": None}]
+    again = run("open", db=False, env=env)  # the second time, the store is there: no demo
+    assert again.exit_code == 0 and t("cli.first_run", path=default) not in again.stdout
 
 
 def test_open_an_explicit_missing_store_is_refused(run, store_path, fake_app):

@@ -128,6 +128,15 @@ class LocalizedChoice(click.Choice):
         raise self.error(safe(str(value)), ", ".join(self.choices))
 
 
+def _set_year(ctx: click.Context, param: click.Parameter, value: int | None) -> None:
+    if value is not None:
+        ctx.find_object(Session).year_option = value
+
+
+YEAR_TYPE = click.IntRange(1900, 9999)
+# `--year` is the group's option, and also accepted after the commands that use it
+year_option = click.option("--year", type=YEAR_TYPE, metavar="YEAR", expose_value=False, callback=_set_year,
+                           help="Year of quotas and figures (default: this year).")
 STAGE_CHOICE = LocalizedChoice(STAGES, lambda v, o: PtdvError("stage.unknown", stage=v, stages=o))
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 
@@ -139,7 +148,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print machin
               help="Store file (env PTDV_DB; default: the user data folder, ptdv/ptdv.json).")
 @click.option("--lang", type=click.Choice(LANGS), envvar="PTDV_LANG", default="vi", show_default=True,
               help="Language of labels and messages (env PTDV_LANG).")
-@click.option("--year", type=click.IntRange(1900, 9999), help="Year of quotas and figures (default: this year).")
+@click.option("--year", type=YEAR_TYPE, metavar="YEAR", help="Year of quotas and figures (default: this year).")
 @click.pass_context
 def main(ctx: click.Context, db_path: Path | None, lang: str, year: int | None) -> None:
     """ptdv — phát triển đảng viên: admission quotas and candidate pipelines.
@@ -156,7 +165,7 @@ def main(ctx: click.Context, db_path: Path | None, lang: str, year: int | None) 
 # -- store ------------------------------------------------------------------------------------
 @main.command()
 @click.option("--root", "root_name", required=True, help="Name of the top unit, e.g. \"Đảng bộ thành phố Đà Nẵng\".")
-@click.option("--members", help="Members of the top unit at the start of --year.")
+@click.option("--members", metavar="N", help="Members of the top unit at the start of --year.")
 @pass_session
 def init(ses: Session, root_name: str, members: str | None) -> None:
     """Create a new, empty store with its top unit."""
@@ -196,10 +205,11 @@ def unit() -> None:
 
 
 @unit.command("add")
+@year_option
 @click.argument("name")
 @click.option("--parent", "parent_ref", required=True, metavar="UNIT", help="The unit it belongs to.")
 @click.option("--level", help="Level id (default: the level below the parent's).")
-@click.option("--members", help="Members at the start of --year.")
+@click.option("--members", metavar="N", help="Members at the start of --year.")
 @pass_session
 def unit_add(ses: Session, name: str, parent_ref: str, level: str | None, members: str | None) -> None:
     """Add a unit under another."""
@@ -208,6 +218,7 @@ def unit_add(ses: Session, name: str, parent_ref: str, level: str | None, member
 
 
 @unit.command("list")
+@year_option
 @click.argument("unit_ref", metavar="[UNIT]", required=False)
 @click.option("--depth", type=click.IntRange(min=0), help="Show this many levels below UNIT.")
 @json_option
@@ -263,6 +274,7 @@ def unit_move(ses: Session, unit_ref: str, parent_ref: str) -> None:
 
 
 @unit.command("members", context_settings={"ignore_unknown_options": True})  # "-3" is a value, refused below
+@year_option
 @click.argument("unit_ref", metavar="UNIT")
 @click.argument("count", metavar="N")
 @pass_session
@@ -280,9 +292,10 @@ def quota() -> None:
 
 
 @quota.command("set")
+@year_option
 @click.argument("unit_ref", metavar="UNIT")
-@click.option("--target", help="Number of new members to admit in --year.")
-@click.option("--rate", help="Or a rate of the members at the start of the year, e.g. 4%.")
+@click.option("--target", metavar="N", help="Number of new members to admit in --year.")
+@click.option("--rate", metavar="RATE", help="Or a rate of the members at the start of the year, e.g. 4%.")
 @pass_session
 def quota_set(ses: Session, unit_ref: str, target: str | None, rate: str | None) -> None:
     """Set a unit's quota for --year: a number or a rate (rounded up to whole members)."""
@@ -301,6 +314,7 @@ def _target_text(ses: Session, fig) -> str:
 
 
 @quota.command("show")
+@year_option
 @click.argument("unit_ref", metavar="UNIT")
 @json_option
 @pass_session
@@ -367,7 +381,7 @@ def _choice(options: tuple[str, ...], key: str) -> LocalizedChoice:
 
 
 PERSON_OPTIONS = (
-    click.option("--born", help="Date of birth, dd/mm/yyyy."),
+    click.option("--born", metavar="DATE", help="Date of birth, dd/mm/yyyy."),
     click.option("--gender", type=_choice(GENDERS, "candidate.bad_gender")),
     click.option("--ethnicity"),
     click.option("--religion"),
@@ -400,7 +414,7 @@ def _given(values: dict) -> dict:
 @click.option("--unit", "unit_ref", required=True, metavar="UNIT", help="The branch the candidate belongs to.")
 @click.option("--name", required=True)
 @person_options
-@click.option("--date", "day", help="Date identified as a source (default: today).")
+@click.option("--date", "day", metavar="DATE", help="Date identified as a source (default: today).")
 @pass_session
 def candidate_add(ses: Session, unit_ref: str, name: str, day: str | None, **values) -> None:
     """Record a new candidate at a branch (stage: source)."""
@@ -412,7 +426,7 @@ def candidate_add(ses: Session, unit_ref: str, name: str, day: str | None, **val
 @candidate.command("advance")
 @click.argument("cid", metavar="ID")
 @click.argument("stage", required=False, type=STAGE_CHOICE)
-@click.option("--date", "day", help="Date of the step (default: today).")
+@click.option("--date", "day", metavar="DATE", help="Date of the step (default: today).")
 @pass_session
 def candidate_advance(ses: Session, cid: str, stage: str | None, day: str | None) -> None:
     """Record the next stage (or STAGE, which must be the next one)."""
@@ -426,7 +440,7 @@ def candidate_advance(ses: Session, cid: str, stage: str | None, day: str | None
 @click.option("--reason", required=True)
 @click.option("--kind", default="withdrawn", show_default=True,
               type=LocalizedChoice(EXIT_KINDS, lambda v, o: PtdvError("exit.unknown_kind", kind=v, kinds=o)))
-@click.option("--date", "day", help="Date of leaving (default: today).")
+@click.option("--date", "day", metavar="DATE", help="Date of leaving (default: today).")
 @pass_session
 def candidate_exit(ses: Session, cid: str, reason: str, kind: str, day: str | None) -> None:
     """Take a candidate out of the pipeline, with a reason."""
@@ -575,6 +589,7 @@ def due(ses: Session, unit_ref: str | None, as_json: bool) -> None:
 
 @main.command()
 @json_option
+@year_option
 @pass_session
 def check(ses: Session, as_json: bool) -> None:
     """Check the store's integrity (exit 1 on problems) and list what to look at."""
@@ -594,7 +609,7 @@ def check(ses: Session, as_json: bool) -> None:
 
 @main.command()
 @click.argument("unit_ref", metavar="[UNIT]", required=False)
-@click.option("--since", help="Only changes on or after this date.")
+@click.option("--since", metavar="DATE", help="Only changes on or after this date.")
 @json_option
 @pass_session
 def log(ses: Session, unit_ref: str | None, since: str | None, as_json: bool) -> None:

@@ -8,6 +8,7 @@ import json
 import re
 import unicodedata
 from datetime import date, datetime
+from functools import lru_cache
 
 from db.i18n import CATALOGUES, t
 from db.text import fmt_date, safe
@@ -19,8 +20,11 @@ VALUE_LABELS = {"gender": "gender", "education": "education", "occupation": "occ
                 "stage": "stage_short", "kind": "exit"}
 
 
+@lru_cache(maxsize=65536)
 def width(text: str) -> int:
     """Terminal cells: combining marks take none, wide (CJK) characters two."""
+    if text.isascii():
+        return len(text)
     return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
                for ch in text)
 
