@@ -97,7 +97,7 @@ class CandidateForm(FormDialog):
             return FormSelect(options, prompt=self.t("value.none"), value=value or Select.NULL, compact=True,
                               id=ident)
         if key in FLAG_FIELDS:
-            return FormCheckbox("", bool(value), compact=True, id=ident)
+            return FormCheckbox(bool(value), lang=self.lang, compact=True, id=ident)
         if key == "born":
             return DateInput(value, check=self._check(key), lang=self.lang, valid_empty=True, id=ident)
         text = ", ".join(value) if key in LIST_FIELDS else str(value)

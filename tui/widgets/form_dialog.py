@@ -82,7 +82,7 @@ class FormDialog(ModalScreen):
         self.load()
         with Vertical(id="dialog"):
             yield Static(self.heading(), id="title", markup=False)
-            with VerticalScroll(id="fields"):
+            with VerticalScroll(id="fields", can_focus=False):
                 yield from self.compose_fields()
             yield from self.compose_notes()
             yield Static("", id="message", markup=False)

@@ -50,9 +50,21 @@ class FormSelect(Select, inherit_bindings=False):
 
 
 class FormCheckbox(Checkbox, inherit_bindings=False):
-    """A Checkbox toggled with Space, leaving Enter to save the form."""
+    """A Checkbox toggled with Space, leaving Enter to save the form; it says yes or no in words,
+    so that it reads without colour too."""
 
     BINDINGS = [Binding("space", "toggle_button", show=False)]
+
+    def __init__(self, value: bool, *, lang: str, **kwargs) -> None:
+        self.lang = lang
+        super().__init__(self._word(value), value, **kwargs)
+
+    def _word(self, value: bool) -> str:
+        return t("value.yes" if value else "value.no", self.lang)
+
+    def watch_value(self) -> None:
+        super().watch_value()
+        self.label = self._word(self.value)
 
 
 class FormField(Vertical):

@@ -1,0 +1,137 @@
+"""One candidate: details, where they are in the pipeline, the timeline, warnings and due dates.
+
+Everything shown comes from the service: the record, its unit path, days in the current stage
+and the findings of db.rules (each with the text of the rule that produced it).
+"""
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Header, Static
+
+from db.errors import PtdvError
+from db.model import STAGES, Candidate
+from db.text import fmt_date, safe
+from tui.output import number, timestamp, value_text
+from tui.screens.base import DataScreen
+from tui.screens.candidate_form import FORM_FIELDS
+from tui.widgets.severity import severity_text
+
+
+class CandidateScreen(DataScreen):
+    CSS_PATH = "candidate.tcss"
+    BINDINGS = [
+        Binding("e", "edit", "ui.app.key.edit", id="edit"),
+        Binding("greater_than_sign", "advance", "ui.app.key.advance", id="advance"),
+        Binding("x", "exit", "ui.app.key.exit", id="exit"),
+        Binding("left", "back", "ui.app.key.back", id="back_left", show=False, priority=True),
+    ]
+
+    def __init__(self, candidate_id: int) -> None:
+        super().__init__()
+        self.candidate_id = candidate_id
+        self.candidate: Candidate | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="body", can_focus=True):
+            yield Static(id="summary")
+            yield Static(id="findings")
+            yield Static(id="timeline")
+            yield Static(id="details")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#body").focus()
+
+    def reload(self) -> None:
+        service = self.app.service
+        try:
+            cand = service.candidate(self.candidate_id)
+        except PtdvError as err:
+            self.app.show_error(err)
+            return
+        self.candidate = cand
+        self.query_one("#summary", Static).update(self._summary(cand))
+        self.query_one("#findings", Static).update(self._findings(cand))
+        self.query_one("#timeline", Static).update(self._timeline(cand))
+        self.query_one("#details", Static).update(self._details(cand))
+        self.refresh_bindings()
+
+    # -- what is shown ------------------------------------------------------------------
+    def _summary(self, cand: Candidate) -> Text:
+        service, lang = self.app.service, self.app.lang
+        text = Text(f"#{cand.id} {safe(cand.name)}", "bold")
+        text.append("\n" + safe(service.state().path(cand.unit, " / ")), "italic")
+        text.append("\n" + self.t("field.stage") + ": ", "bold")
+        text.append(self.t(f"stage.{cand.stage}"))
+        if cand.live:
+            text.append(" · " + self.t("ui.candidate.days", days=number(service.days_in_stage(cand), lang)))
+        else:
+            ex = cand.exit
+            text.append("\n" + self.t("field.exit") + ": ", "bold red")
+            text.append(self.t("ui.candidate.exit_line", kind=self.t(f"exit.{ex.kind}"), reason=safe(ex.reason),
+                               date=fmt_date(ex.date), by=safe(ex.by), at=timestamp(ex.at)), "red")
+        return text
+
+    def _findings(self, cand: Candidate) -> Table | Text:
+        found = self.app.service.findings(cand)
+        heading = Text(self.t("field.warnings"), "bold underline")
+        if not found:
+            return heading + Text("\n" + self.t("ui.candidate.no_findings"), "dim")
+        table = Table.grid(padding=(0, 1))
+        table.title = heading
+        table.title_justify = "left"
+        table.add_column(no_wrap=True)
+        table.add_column(no_wrap=True)
+        table.add_column(ratio=1)
+        for finding in found:
+            table.add_row(severity_text(finding, self.app.lang), fmt_date(finding.due) or self.t("value.none"),
+                          self.t(finding.rule, **finding.params))
+        return table
+
+    def _timeline(self, cand: Candidate) -> Table:
+        table = Table(title=Text(self.t("field.history"), "bold underline"), title_justify="left", box=None,
+                      padding=(0, 1), show_edge=False, header_style="bold")
+        table.add_column(self.t("field.stage"), ratio=1)
+        table.add_column(self.t("field.date"), no_wrap=True)
+        table.add_column(self.t("field.by"), no_wrap=True, max_width=14, overflow="ellipsis")
+        table.add_column(self.t("field.at"), no_wrap=True)
+        reached = {entry.stage: entry for entry in cand.history}
+        for stage in STAGES:
+            entry = reached.get(stage)
+            label = self.t(f"stage.{stage}")
+            if entry is None:
+                table.add_row(Text(label, "dim"), Text(self.t("value.none"), "dim"), "", "")
+            else:
+                table.add_row(label, fmt_date(entry.date), safe(entry.by), timestamp(entry.at),
+                              style="bold" if stage == cand.stage else "")
+        return table
+
+    def _details(self, cand: Candidate) -> Table:
+        table = Table.grid(padding=(0, 2))
+        table.title = Text(self.t("ui.candidate.details"), "bold underline")
+        table.title_justify = "left"
+        table.add_column(no_wrap=True, style="bold")
+        table.add_column(ratio=1)
+        for key in FORM_FIELDS:
+            table.add_row(self.t(f"field.{key}"), value_text(key, getattr(cand, key), self.app.lang))
+        return table
+
+    # -- actions ------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("advance", "exit") and self.candidate is not None and not self.candidate.live:
+            return None
+        return super().check_action(action, parameters)
+
+    def action_edit(self) -> None:
+        self.app.edit_candidate(self.candidate_id)
+
+    def action_advance(self) -> None:
+        self.app.advance_candidate(self.candidate_id)
+
+    def action_exit(self) -> None:
+        self.app.exit_candidate(self.candidate_id)

@@ -1,0 +1,67 @@
+"""Due and overdue under a unit: what ``Service.due`` lists, most urgent first; Enter opens the candidate."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Footer, Header, Static
+
+from db.rules import SEVERITIES
+from db.service import DueItem
+from db.text import fmt_date, fold, safe
+from tui.screens.base import DataScreen
+from tui.widgets.record_table import Column, Record, RecordTable, TableView
+from tui.widgets.severity import severity_text
+
+# column id, catalogue key of its header, width, flexible
+COLUMNS = (
+    ("severity", "ui.due.col.severity", 13, False),
+    ("due", "field.due", 10, False),
+    ("name", "ui.due.col.candidate", 16, False),
+    ("branch", "ui.form.branch", 14, True),
+    ("rule", "field.rule", 16, True),
+)
+
+
+class DueScreen(DataScreen):
+    CSS_PATH = "due.tcss"
+
+    def __init__(self, unit_id: int) -> None:
+        super().__init__()
+        self.unit_id = unit_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="heading", markup=False)
+        yield Static(id="empty", markup=False)
+        yield TableView(lang=self.app.lang)
+        yield Footer()
+
+    @property
+    def table(self) -> RecordTable:
+        return self.query_one(RecordTable)
+
+    def on_mount(self) -> None:
+        self.table.set_columns([Column(key, self.t(label), width, flex=flex) for key, label, width, flex in COLUMNS])
+        self.table.focus()
+
+    def reload(self) -> None:
+        service = self.app.service
+        state = service.state()
+        items = service.due(self.unit_id)
+        self.query_one("#heading", Static).update(
+            self.t("ui.due.title", unit=safe(state.unit(self.unit_id).name), count=len(items)))
+        empty = self.query_one("#empty", Static)
+        empty.update(self.t("ui.due.empty") if not items else "")
+        empty.display = not items
+        self.table.show([self._record(item, state.units[item.candidate.unit].name) for item in items])
+
+    def _record(self, item: DueItem, branch: str) -> Record:
+        cand, finding = item.candidate, item.finding
+        cells = (severity_text(finding, self.app.lang), Text(fmt_date(finding.due) or self.t("value.none")),
+                 safe(cand.name), safe(branch), self.t(finding.rule, **finding.params))
+        sort = (SEVERITIES.index(finding.severity), finding.due, fold(cand.name), fold(branch), finding.code)
+        return Record(f"{cand.id}:{finding.code}", cells, sort, cand.name)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.app.open_candidate(int(event.row_key.value.split(":")[0]))
