@@ -30,11 +30,12 @@ class PtdvApp(App[None]):
     CSS_PATH = "app.tcss"
     BINDINGS = [
         Binding("ctrl+q", "quit", "ui.app.key.quit", id="quit", show=False, priority=True),
-        Binding("ctrl+p", "command_palette", "ui.app.key.palette", id="palette", priority=True),
+        Binding("ctrl+p", "command_palette", "ui.app.key.palette", id="palette", show=False, priority=True),
         Binding("ctrl+c", "help_quit", show=False, system=True),
     ]
     COMMANDS = {JumpProvider, ScreenCommands}
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
 
     year: reactive[int] = reactive(0, init=False)
 

@@ -24,3 +24,10 @@ def localize_bindings(node: DOMNode, lang: str) -> None:
             if b.id else b
             for b in found
         ]
+
+
+def hide_in_footer(node: DOMNode, ids: set[str]) -> None:
+    """Keep the bindings ``ids`` of ``node`` (help and palette still list them) out of the footer."""
+    bindings = node._bindings.key_to_bindings
+    for key, found in bindings.items():
+        bindings[key] = [replace(b, show=False) if b.id in ids else b for b in found]

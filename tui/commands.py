@@ -9,16 +9,17 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from db.errors import PtdvError
 from db.text import fold, safe
-from tui.widgets.breadcrumb import SEPARATOR
+from tui.widgets.breadcrumb import crumbs
 
 LIMIT = 30
+PATH_WIDTH = 50  # the help line of a hit: level or stage, then the path
 
 
 def highlighted(name: str, query: str) -> Text:
     """``name`` with the words of ``query`` underlined where they occur, diacritics ignored."""
     text = Text(safe(name))
     folded = fold(name)
-    if len(folded) == len(name):  # folding kept one character per character: positions agree
+    if len(folded) == len(text.plain):  # one character for one (NFC, nothing escaped): positions agree
         for word in fold(query).split():
             start = folded.find(word)
             if start >= 0:
@@ -45,17 +46,19 @@ class JumpProvider(Provider):
         except PtdvError as err:
             app.show_error(err)
             return
-        units = state.search_units(query, LIMIT)
-        for rank, unit in enumerate(units):
-            path = SEPARATOR.join(safe(u.name) for u in state.ancestors(unit.id)[:-1])
+        def where(unit_id: int) -> str:
+            """The path below the top unit (every unit is under it), cut from the left to one line."""
+            chain = [(u.id, u.name) for u in state.ancestors(unit_id)[1:]]
+            return crumbs(chain, PATH_WIDTH).plain
+
+        for rank, unit in enumerate(state.search_units(query, LIMIT)):
             yield Hit(0.99 - rank / 1000, highlighted(unit.name, query), partial(app.jump_to_unit, unit.id),
-                      text=unit.name,
-                      help=app.t("ui.app.hit_unit", level=state.level_label(unit.level, app.lang), path=path))
+                      text=unit.name, help=app.t("ui.app.hit_unit", level=state.level_label(unit.level, app.lang),
+                                                 path=where(unit.parent) if unit.parent else ""))
         for rank, cand in enumerate(state.search_candidates(query, LIMIT)):
             key = f"exit.{cand.exit.kind}" if cand.exit else f"stage_short.{cand.stage}"
-            path = SEPARATOR.join(safe(u.name) for u in state.ancestors(cand.unit))
             yield Hit(0.98 - rank / 1000, highlighted(cand.name, query), partial(app.jump_to_candidate, cand.id),
-                      text=cand.name, help=app.t("ui.app.hit_candidate", stage=app.t(key), path=path))
+                      text=cand.name, help=app.t("ui.app.hit_candidate", stage=app.t(key), path=where(cand.unit)))
 
 
 class ScreenCommands(Provider):

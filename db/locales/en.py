@@ -257,7 +257,7 @@ MESSAGES: dict[str, str] = {
     "ui.unit.year": "year {year}",
     "ui.unit.no_members": "members at the start of the year not set",
     "ui.unit.members": "{members} members at the start of the year",
-    "ui.unit.rate": "target {rate}% of members",
+    "ui.unit.rate": "target {rate} of members",
     "ui.unit.quarters": "Cumulative/plan:",
     "ui.unit.allocation_gap": "Target {target} but the units under it add up to {children} (gap {gap})",
     "ui.unit.children_without_target": "{count} unit(s) under it have no target",

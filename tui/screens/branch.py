@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Static
 from db.model import STAGES, Candidate
 from db.rules import SEVERITIES, Finding
 from db.text import fmt_date, fold, safe
+from tui.bindings import hide_in_footer
 from tui.output import number
 from tui.screens.base import UnitViewScreen
 from tui.widgets.record_table import Column, Record, TableView
@@ -67,6 +68,13 @@ class BranchScreen(UnitViewScreen):
         yield Static(id="stages")
         yield TableView(lang=self.app.lang)
         yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        # at 80 columns the footer keeps the candidate keys; these stay in help and the palette
+        hide_in_footer(self, {"year_prev", "year_next", "due", "quota"})
+        hide_in_footer(self.table, {"sort"})
+        self.refresh_bindings()
 
     def reload(self) -> None:
         self.show_unit()

@@ -8,7 +8,7 @@ from textual.widgets import DataTable, Footer
 
 from db.quota import Figures, funnel
 from db.text import fold, safe
-from tui.output import number
+from tui.output import number, percent
 from tui.screens.base import UnitViewScreen
 from tui.widgets.funnel import Funnel
 from tui.widgets.quota_meter import ADMITTED, FORECAST, REMAINING, meter_text
@@ -24,8 +24,8 @@ class UnitScreen(UnitViewScreen):
         Column("members", "ui.unit.col.members", 7, right=True, title="field.members"),
         Column("target", "ui.unit.col.target", 6, right=True, title="field.target"),
         Column("admitted", "ui.unit.col.admitted", 5, right=True, title="field.admitted"),
-        Column("percent", "ui.unit.col.percent", 5, right=True, title="field.percent"),
-        Column("meter", "ui.unit.col.meter", METER_WIDTH, title="ui.unit.col.meter_full"),
+        Column("percent", "ui.unit.col.percent", 6, right=True, title="field.percent"),
+        Column("meter", "ui.unit.col.meter", METER_WIDTH, title="ui.unit.col.meter_full", optional=True),
         Column("pipeline", "ui.unit.col.pipeline", 7, right=True, title="field.pipeline"),
         Column("overdue", "ui.unit.col.overdue", 5, right=True, title="field.overdue"),
     )
@@ -51,7 +51,7 @@ class UnitScreen(UnitViewScreen):
         share = fig.percent
         cells = (
             safe(name), number(fig.members, lang), number(fig.target, lang), number(fig.admitted, lang),
-            "" if share is None else f"{share:.0f}%",
+            "" if share is None else percent(share, lang),
             meter_text(fig.admitted, fig.target, fig.forecast, METER_WIDTH, lang=lang, numbers=False),
             number(fig.pipeline, lang),
             Text(number(fig.overdue, lang), "bold red") if fig.overdue else number(fig.overdue, lang),

@@ -16,20 +16,20 @@ from db.i18n import t
 from db.quota import FunnelStep
 from tui.output import number
 
-BAR = "▇"
+BAR, BAR_MAX = "▇", 40
+LABEL_WIDTH = 12  # the label column, then the figures, then (one stage a line) the bar
 
 
 def step_line(step: FunnelStep, widest: int, width: int, lang: str, *, bar: bool) -> Text:
-    """``Nguồn        3 →57%`` (and a bar when asked), cut to ``width`` cells."""
+    """``Nguồn        3 →57%``, then a bar when asked, in ``width`` cells."""
     label = Text(t(f"stage_short.{step.stage}", lang), "bold" if step.count else "dim")
-    count = number(step.count, lang)
     conversion = "" if step.conversion is None else f"→{step.conversion:.0f}%"
-    tail = Text(f" {count:>4} {conversion:>5}")
-    room = max(1, width - tail.cell_len - (1 if bar else 0))
+    figures = Text(f" {number(step.count, lang):>4} {conversion:>5}")
+    room = max(1, min(LABEL_WIDTH, width - figures.cell_len))
     label.truncate(room, overflow="ellipsis", pad=True)
-    line = label + tail
+    line = label + figures
     if bar and widest:
-        size = max(0, width - line.cell_len - 1)
+        size = max(0, min(BAR_MAX, width - line.cell_len - 1))
         line.append(" " + BAR * round(size * step.count / widest), "cyan")
     return line
 
@@ -51,11 +51,11 @@ class Funnel(Widget):
         rows = len(steps) if height >= len(steps) else height
         columns = max(1, math.ceil(len(steps) / rows)) if steps else 1
         rows = math.ceil(len(steps) / columns) if steps else 0
-        width = max(8, self.size.width // columns - 1)
+        width = max(8, self.size.width // columns - 3)
         widest = max((s.count for s in steps), default=0)
-        grid = Table.grid(padding=(0, 1))
+        grid = Table.grid(padding=(0, 3))
         for _ in range(columns):
-            grid.add_column(width=width, no_wrap=True)
+            grid.add_column(no_wrap=True)
         for row in range(rows):
             cells = [step_line(s, widest, width, self.lang, bar=columns == 1)
                      for s in steps[row * columns:(row + 1) * columns]]

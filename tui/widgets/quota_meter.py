@@ -1,7 +1,7 @@
 """The quota meter: admitted and forecast against the target, readable without colour.
 
 ``█`` admitted, ``▒`` forecast (passed the branch vote, awaiting the decision), ``·`` still to find;
-the numbers follow (``12/22 55%``).  Colour only repeats what the symbols say.
+the numbers follow (``12/22 54,5%``).  Colour only repeats what the symbols say.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from db.i18n import t
 from db.quota import percent_of
-from tui.output import number
+from tui.output import number, percent
 
 ADMITTED, FORECAST, REMAINING = "█", "▒", "·"
 STYLE_ADMITTED, STYLE_FORECAST, STYLE_REMAINING = "green", "yellow", "dim"
@@ -28,24 +28,22 @@ def bar_cells(admitted: int, target: int, forecast: int, size: int) -> tuple[int
 
 def meter_text(admitted: int, target: int | None, forecast: int, width: int, *, lang: str = "vi",
                numbers: bool = True) -> Text:
-    """A meter exactly ``width`` cells wide (when it fits): the bar, then ``admitted/target percent%``."""
+    """A meter exactly ``width`` cells wide (when it fits): the bar, then ``admitted/target percent``."""
     text = Text(no_wrap=True, overflow="ellipsis")
     tail = ""
     if numbers:
         share = percent_of(admitted, target)
         tail = f" {number(admitted, lang)}/{number(target, lang)}"
         if share is not None:
-            tail += f" {share:.0f}%"
+            tail += f" {percent(share, lang)}"
+    if not target:  # nothing to measure against: the numbers alone
+        return Text(tail.strip(), no_wrap=True)
     size = max(0, width - len(tail))
-    if target:
-        done, ahead = bar_cells(admitted, target, forecast, size)
-        text.append(ADMITTED * done, STYLE_ADMITTED)
-        text.append(FORECAST * ahead, STYLE_FORECAST)
-        text.append(REMAINING * (size - done - ahead), STYLE_REMAINING)
-    else:
-        text.append(REMAINING * size, STYLE_REMAINING)
-    reached = target is not None and admitted >= target > 0
-    text.append(tail, "bold green" if reached else "")
+    done, ahead = bar_cells(admitted, target, forecast, size)
+    text.append(ADMITTED * done, STYLE_ADMITTED)
+    text.append(FORECAST * ahead, STYLE_FORECAST)
+    text.append(REMAINING * (size - done - ahead), STYLE_REMAINING)
+    text.append(tail, "bold green" if admitted >= target else "")
     text.truncate(width, overflow="ellipsis")
     return text
 

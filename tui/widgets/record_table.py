@@ -1,6 +1,7 @@
 """A table of records that keeps its cursor on the same record across reloads, sorts by any
 column (``s`` cycles, a click on a header picks or reverses) and filters by name (``/``,
-diacritics ignored).  One flexible column takes the width the others leave; long text ends in ``…``.
+diacritics ignored).  One flexible column takes the width the others leave, up to a limit
+(optional columns give way when it gets narrow); long text ends in ``…``.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from db.text import fold
 from tui.bindings import localize_bindings
 
 ASCENDING, DESCENDING = "▲", "▼"
+FLEX_MIN, FLEX_MAX = 24, 48  # the flexible column: optional columns give way below, figures stay near above
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Column:
     flex: bool = False         # takes the room the other columns leave
     right: bool = False        # numbers: right-aligned, sorted largest first
     title: str = ""            # catalogue key of the full name, when the header is an abbreviation
+    optional: bool = False     # left out when the flexible column would be narrower than FLEX_MIN
 
 
 @dataclass(frozen=True)
@@ -93,14 +96,21 @@ class RecordTable(DataTable):
         return [row.key.value for row in self.ordered_rows]
 
     # -- building -------------------------------------------------------------------------
-    def _widths(self) -> list[int]:
+    def _layout(self) -> list[tuple[int, int]]:
+        """(column index, width) of the columns shown: optional ones give way to a narrow flexible one."""
         padding = 2 * self.cell_padding
         room = self.size.width - self.styles.scrollbar_size_vertical - 1
-        fixed = sum(c.width + padding for c in self.specs if not c.flex)
-        flexible = [c for c in self.specs if c.flex]
-        spare = max(0, room - fixed - padding * len(flexible))
-        share = spare // len(flexible) if flexible else 0
-        return [max(c.width, share) if c.flex else c.width for c in self.specs]
+        shown = list(range(len(self.specs)))
+        while True:
+            fixed = sum(self.specs[i].width + padding for i in shown if not self.specs[i].flex)
+            flexible = [i for i in shown if self.specs[i].flex]
+            share = max(0, room - fixed - padding * len(flexible)) // max(1, len(flexible))
+            optional = [i for i in shown if self.specs[i].optional]
+            if not flexible or share >= FLEX_MIN or not optional:
+                break
+            shown.remove(optional[-1])
+        return [(i, max(self.specs[i].width, min(share, FLEX_MAX)) if self.specs[i].flex else self.specs[i].width)
+                for i in shown]
 
     def _ordered(self) -> list[Record]:
         rows = [r for r in self.records if name_matches(self.filter_text, r.name)]
@@ -113,24 +123,25 @@ class RecordTable(DataTable):
         return known + unknown
 
     def _label(self, index: int, column: Column) -> Text:
+        """The header; the sorted column's starts with its arrow, so a cut keeps the arrow."""
         label = Text(t(column.label, self.lang), "bold")
         if index == self.sort_column:
-            label.append(" " + (DESCENDING if self.sort_reverse else ASCENDING))
+            label = Text(DESCENDING if self.sort_reverse else ASCENDING, "bold") + label
         return label
 
     def rebuild(self) -> None:
         """Show the records again, with the cursor on the record it was on and the same scroll."""
         keep_key, keep_row, keep_scroll = self.current_key, self.cursor_row, self.scroll_y
-        widths = self._widths()
+        layout = self._layout()
         self._built_width = self.size.width
         self.clear(columns=True)
-        for index, (column, width) in enumerate(zip(self.specs, widths)):
-            label = self._label(index, column)
+        for index, width in layout:
+            label = self._label(index, self.specs[index])
             label.truncate(width, overflow="ellipsis")
-            self.add_column(label, width=width, key=column.key)
+            self.add_column(label, width=width, key=self.specs[index].key)
         for record in self._ordered():
-            self.add_row(*(fit(cell, width, column.right)
-                           for cell, width, column in zip(record.cells, widths, self.specs)), key=record.key)
+            self.add_row(*(fit(record.cells[index], width, self.specs[index].right) for index, width in layout),
+                         key=record.key)
         keys = self.visible_keys()
         if not keys:
             return
@@ -153,13 +164,16 @@ class RecordTable(DataTable):
         self.rebuild()
 
     def action_cycle_sort(self) -> None:
-        """Record order, then each column in turn (numbers largest first), then record order again."""
-        following = 0 if self.sort_column is None else self.sort_column + 1
-        self.sort_by(following if following < len(self.specs) else None)
+        """Record order, then each column shown in turn (numbers largest first), then record order again."""
+        shown = [c.key.value for c in self.ordered_columns]
+        keys = [c.key for c in self.specs]
+        position = -1 if self.sort_column is None else shown.index(keys[self.sort_column])
+        following = shown[position + 1] if position + 1 < len(shown) else None
+        self.sort_by(None if following is None else keys.index(following))
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         event.stop()
-        index = event.column_index
+        index = [c.key for c in self.specs].index(event.column_key.value)
         self.sort_by(index, not self.sort_reverse if index == self.sort_column else None)
 
 

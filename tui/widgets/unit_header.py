@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from db.i18n import t
 from db.quota import Figures, quarter_of, quarters
-from tui.output import number
+from tui.output import number, percent
 from tui.widgets.breadcrumb import Breadcrumb
 from tui.widgets.quota_meter import QuotaMeter
 
@@ -26,7 +26,7 @@ def summary_text(level: str, fig: Figures, lang: str) -> Text:
     else:
         parts.append(Text(t("ui.unit.members", lang, members=number(fig.members, lang))))
     if fig.rate is not None:
-        parts.append(Text(t("ui.unit.rate", lang, rate=f"{fig.rate:g}")))
+        parts.append(Text(t("ui.unit.rate", lang, rate=percent(fig.rate, lang))))
     return Text(" · ", "dim").join(parts)
 
 
