@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from db.errors import PtdvError
 from db.i18n import t
+from db.model import STAGES, TAGS
 from db.service import Service
 from db.store import Store
 from tui import output
@@ -240,6 +241,8 @@ def test_candidate_add_refuses_a_unit_with_units_under_it_and_a_bad_choice(run, 
     assert t("candidate.not_a_branch", unit="Đảng ủy phường Thạch Thang") in err
     err = refused(run("candidate", "add", "--unit", str(ids["tt1"]), "--name", "Mai", "--gender", "other"))
     assert t("candidate.bad_gender", value="other", options="male, female") in err
+    err = refused(run("candidate", "add", "--unit", str(ids["tt1"]), "--name", "Mai", "--tag", "vip"))
+    assert t("candidate.bad_tag", value="vip", options=", ".join(TAGS)) in err
     assert len(reread(store_path).state().candidates) == 6
 
 
@@ -269,8 +272,7 @@ def test_candidate_advance_refusals(run, store_path, ids, args, error):
 
 def test_candidate_advance_unknown_stage_is_refused_in_the_users_language(run, ids):
     err = refused(run("--lang", "en", "candidate", "advance", str(ids["cand6"]), "vote"))
-    assert t("stage.unknown", "en", stage="vote", stages=", ".join(
-        ["source", "class", "dossier", "verified", "branch", "committee", "decided", "admitted", "official"])) in err
+    assert t("stage.unknown", "en", stage="vote", stages=", ".join(STAGES)) in err
 
 
 def test_candidate_exit_and_the_list_with_all(run, store_path, ids):

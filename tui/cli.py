@@ -66,8 +66,7 @@ class Session:
         return t(key, self.lang, **params)
 
     def echo(self, text: str = "") -> None:
-        """Print ``text``; control characters from the store never reach the terminal raw."""
-        click.echo("\n".join(safe(line) for line in text.split("\n")))
+        click.echo(_safe_lines(text))
 
     def lines(self, lines: list[str]) -> None:
         self.echo("\n".join(lines))
@@ -102,8 +101,13 @@ class PtdvGroup(click.Group):
             _fail(ctx, t("cli.internal_error", lang, kind=type(exc).__name__), EXIT_INTERNAL, lang)
 
 
+def _safe_lines(text: str) -> str:
+    """``text`` with its lines kept: control characters from the store never reach the terminal raw."""
+    return "\n".join(safe(line) for line in text.split("\n"))
+
+
 def _fail(ctx: click.Context, message: str, status: int, lang: str) -> None:
-    click.echo("\n".join(safe(line) for line in t("cli.error", lang, message=message).split("\n")), err=True)
+    click.echo(_safe_lines(t("cli.error", lang, message=message)), err=True)
     ctx.exit(status)
 
 
@@ -388,7 +392,7 @@ PERSON_OPTIONS = (
     click.option("--education", type=_choice(EDUCATION, "candidate.bad_education")),
     click.option("--occupation", type=_choice(OCCUPATIONS, "candidate.bad_occupation")),
     click.option("--youth-union/--no-youth-union", "youth_union", default=None, help="Member of the Youth Union."),
-    click.option("--tag", "tags", multiple=True, type=_choice(TAGS, "cli.bad_tag"),
+    click.option("--tag", "tags", multiple=True, type=_choice(TAGS, "candidate.bad_tag"),
                  help="A category (repeatable); given on edit, replaces the categories."),
     click.option("--residence", help="Where the candidate lives."),
     click.option("--renter/--no-renter", "renter", default=None, help="Lives in rented housing."),
@@ -558,7 +562,7 @@ def candidate_show(ses: Session, cid: str, as_json: bool) -> None:
 
 
 def _findings_table(ses: Session, items: list[tuple[Candidate, Finding]], *, with_candidate: bool) -> list[str]:
-    state = ses.service.state() if with_candidate else None
+    state = ses.service.state()
     headers = ["severity", "due"] + (["id", "name", "unit"] if with_candidate else []) + ["rule"]
     rows = []
     for cand, finding in items:

@@ -188,7 +188,6 @@ MESSAGES: dict[str, str] = {
     "cli.quota.gap_none": "0 (fully allocated)",
     "cli.quota.gap_under": "{gap} ({count} not yet allocated)",
     "cli.quota.gap_over": "{gap} ({count} allocated beyond the target)",
-    "cli.bad_tag": "Category '{value}' is not one of: {options}.",
     "cli.candidate.added": "Added candidate #{id} {name} at {unit}: {stage} from {date}.",
     "cli.candidate.advanced": "#{id} {name}: {stage} on {date}.",
     "cli.candidate.exited": "#{id} {name} left the pipeline: {kind} on {date} ({reason}).",

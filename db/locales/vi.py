@@ -188,7 +188,6 @@ MESSAGES: dict[str, str] = {
     "cli.quota.gap_none": "0 (đã phân bổ đủ)",
     "cli.quota.gap_under": "{gap} (còn {count} chưa phân bổ)",
     "cli.quota.gap_over": "{gap} (phân bổ vượt {count})",
-    "cli.bad_tag": "Đối tượng '{value}' không thuộc: {options}.",
     "cli.candidate.added": "Đã thêm quần chúng #{id} {name} tại {unit}: {stage} từ {date}.",
     "cli.candidate.advanced": "#{id} {name}: {stage} ngày {date}.",
     "cli.candidate.exited": "#{id} {name} ra khỏi danh sách: {kind} ngày {date} ({reason}).",
