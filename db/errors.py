@@ -12,16 +12,24 @@ class PtdvError(Exception):
         self.key = key
         self.params = params
 
-    # parameters that hold a stage id are shown as the stage's label in the user's language
+    # parameters that hold a stage or field id are shown as labels in the user's language
     STAGE_PARAMS = frozenset({"stage", "expected", "previous"})
 
     def message(self, lang: str = "vi") -> str:
         from .i18n import t
-        from .model import STAGES
 
-        params = {k: t(f"stage_short.{v}", lang) if k in self.STAGE_PARAMS and v in STAGES else v
-                  for k, v in self.params.items()}
+        params = {k: self._label(k, v, lang) for k, v in self.params.items()}
         return t(self.key, lang, **params)
 
     def __str__(self) -> str:  # English in logs and tracebacks of tests
         return self.message("en")
+
+    def _label(self, name: str, value: object, lang: str) -> object:
+        from .i18n import CATALOGUES, t
+        from .model import STAGES
+
+        if name in self.STAGE_PARAMS and value in STAGES:
+            return t(f"stage_short.{value}", lang)
+        if name == "field" and f"field.{value}" in CATALOGUES["en"]:
+            return t(f"field.{value}", lang)
+        return value

@@ -86,6 +86,13 @@ MESSAGES: dict[str, str] = {
     "value.yes": "yes",
     "value.no": "no",
     "value.none": "—",
+    "tag.youth_union": "Youth Union member",
+    "tag.demobilised": "Demobilised soldier",
+    "tag.religious": "Religious follower",
+    "tag.renter": "Renter",
+    "tag.ethnic_minority": "Ethnic minority",
+    "tag.intellectual": "Intellectual",
+    "tag.remote": "Remote area",
     # rules (warnings and due dates)
     "rule.certificate": "Awareness-class certificate is valid {months} months (from {since})",
     "rule.dossier": "Dossier older than {months} months without a branch vote must be redone (from {since})",
@@ -291,7 +298,7 @@ MESSAGES: dict[str, str] = {
     "ui.help.general": "General",
     "ui.help.general_text": "Ctrl+P: find a unit, a candidate (diacritics optional, e.g. \"phuoc my\") or a command.\n[ and ]: change the year; figures are recomputed for it.\nBackspace, ← or Esc: up one level; click a name in the path line to go back to it.\nWhen someone else saves a change, the screen updates by itself.",
     # -- ui: candidate screen, forms, due list, quota editor (keys "ui.candidate.*", "ui.form.*", "ui.due.*", "ui.quota.*")
-}
+    "ui.form.short_keys": "Enter save · Esc cancel",
     "ui.form.not_saved": "Not saved: see the message under the field above.",
     "ui.candidate.days": "for {days} days",
     "ui.candidate.exit_line": "{kind}: {reason} (on {date}; recorded by {by} at {at})",
@@ -337,3 +344,4 @@ MESSAGES: dict[str, str] = {
     "ui.form.stale_was": "when you opened it: {value}",
     "ui.form.stale_none": "no field differs; the stage or exit changed",
     "ui.form.stale_keys": "ctrl+r saves your changes on top of the newer version · Esc cancel",
+}

@@ -86,6 +86,13 @@ MESSAGES: dict[str, str] = {
     "value.yes": "có",
     "value.no": "không",
     "value.none": "—",
+    "tag.youth_union": "Đoàn viên",
+    "tag.demobilised": "Bộ đội xuất ngũ",
+    "tag.religious": "Người theo tôn giáo",
+    "tag.renter": "Người ở trọ",
+    "tag.ethnic_minority": "Dân tộc thiểu số",
+    "tag.intellectual": "Trí thức",
+    "tag.remote": "Vùng sâu, vùng xa",
     # quy định
     "rule.certificate": "Giấy chứng nhận học lớp nhận thức về Đảng có giá trị {months} tháng (từ {since})",
     "rule.dossier": "Hồ sơ quá {months} tháng chưa có nghị quyết chi bộ phải làm lại (từ {since})",
@@ -291,7 +298,7 @@ MESSAGES: dict[str, str] = {
     "ui.help.general": "Chung",
     "ui.help.general_text": "Ctrl+P: tìm nhanh đơn vị, quần chúng (gõ không dấu cũng được, ví dụ \"phuoc my\") hoặc lệnh.\n[ và ]: đổi năm; số liệu tính lại theo năm đó.\nBackspace, ← hoặc Esc: lên cấp trên; bấm vào tên ở dòng đường dẫn để về cấp đó.\nKhi người khác lưu thay đổi, màn hình tự cập nhật.",
     # -- ui: candidate screen, forms, due list, quota editor (keys "ui.candidate.*", "ui.form.*", "ui.due.*", "ui.quota.*")
-}
+    "ui.form.short_keys": "Enter lưu · Esc hủy",
     "ui.form.not_saved": "Chưa lưu: xem thông báo dưới ô nhập ở trên.",
     "ui.candidate.days": "{days} ngày",
     "ui.candidate.exit_line": "{kind}: {reason} (ngày {date}; {by} ghi lúc {at})",
@@ -337,3 +344,4 @@ MESSAGES: dict[str, str] = {
     "ui.form.stale_was": "lúc mở form: {value}",
     "ui.form.stale_none": "không trường nào khác; giai đoạn hoặc trạng thái đã thay đổi",
     "ui.form.stale_keys": "ctrl+r lưu lại các thay đổi của bạn lên bản mới · Esc hủy",
+}
