@@ -5,6 +5,7 @@ may fix.  Reads return records and figures; writes return the new record.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Iterable
@@ -37,11 +38,15 @@ def parse_rate(text: str | float) -> float:
     return value
 
 
+# a whole number, digits grouped by thousands with "." or "," allowed (139.534); never a fraction (4.5)
+_COUNT = re.compile(r"-?(\d+|\d{1,3}([.,]\d{3})+)")
+
+
 def parse_count(value: str | int, *, field: str, maximum: int = 10_000_000) -> int:
-    try:
-        number = int(str(value).strip().replace(".", "").replace(",", "")) if not isinstance(value, int) else value
-    except ValueError:
-        raise PtdvError("input.not_a_number", field=field, value=safe(str(value))) from None
+    text = str(value).strip()
+    if not isinstance(value, int) and not _COUNT.fullmatch(text):
+        raise PtdvError("input.not_a_number", field=field, value=safe(str(value)))
+    number = value if isinstance(value, int) else int(text.replace(".", "").replace(",", ""))
     if number < 0:
         raise PtdvError("input.negative", field=field, value=number)
     if number > maximum:

@@ -17,7 +17,7 @@ import os
 import stat
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
@@ -232,11 +232,15 @@ class Store:
     @contextmanager
     def _locked(self) -> Iterator[None]:
         try:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600 if not self.path.exists()
-                         else stat.S_IMODE(self.path.stat().st_mode) & 0o660)
+            mode = (_new_file_mode(self.path.parent) if not self.path.exists()
+                    else stat.S_IMODE(self.path.stat().st_mode) & 0o660)
+            # flock needs only read access: whoever may read the store can take its lock
+            fd = os.open(self.lock_path, os.O_RDONLY | os.O_CREAT, mode)
         except OSError as exc:
             raise PtdvError("store.unwritable", path=str(self.lock_path), detail=exc.strerror or str(exc)) from exc
         try:
+            with suppress(OSError):  # so that the umask does not narrow it; only its owner may
+                os.fchmod(fd, mode)
             deadline = time.monotonic() + self.lock_timeout
             while True:
                 try:
@@ -253,6 +257,8 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """Lock, reload if needed, let the caller change the TinyDB, write atomically once."""
+        if not self.path.exists():  # before locking: no lock file left next to a store that is not there
+            raise PtdvError("store.missing", path=str(self.path))
         with self._locked():
             self.refresh()
             self._dirty = False
