@@ -98,6 +98,20 @@ def test_set_members_and_clearing_it_falls_back_to_the_branches_sum(small):
     unchanged_after(service, "input.not_a_number", service.set_members, ids["pm1"], "bốn lăm", 2024)
 
 
+@pytest.mark.parametrize("typed, count", [("1.234", 1234), ("1,234", 1234), ("139.534", 139534), (" 22 ", 22), (45, 45)])
+def test_member_counts_accept_thousands_separators(small, typed, count):
+    service, ids = small
+    assert service.set_members(ids["phuoc_my"], typed, 2024).members[2024] == count
+
+
+@pytest.mark.parametrize("typed", ["4.5", "2,5", "12.34", "1.2345", "1.234,5", "bốn lăm", ""])
+def test_member_counts_refuse_fractions_and_malformed_numbers(small, typed):
+    service, ids = small
+    if typed:
+        unchanged_after(service, "input.not_a_number", service.set_members, ids["phuoc_my"], typed, 2024)
+    unchanged_after(service, "input.not_a_number", service.set_quota, ids["phuoc_my"], 2024, target=typed)
+
+
 # -- quotas ------------------------------------------------------------------------------
 def test_set_quota_takes_a_target_or_a_rate(small):
     service, ids = small

@@ -56,6 +56,7 @@ def branches(service):
 def test_a_new_store_is_readable_by_its_owner_only(service, store_path):
     service.init("Đảng bộ thử")
     assert stat.S_IMODE(store_path.stat().st_mode) == 0o600
+    assert not stat.S_IMODE(service.store.lock_path.stat().st_mode) & 0o077
     service.add_unit("Chi bộ 1", "Đảng bộ thử")   # the atomic replace keeps the mode
     assert stat.S_IMODE(store_path.stat().st_mode) == 0o600
 
@@ -67,12 +68,21 @@ def test_a_new_folder_is_private_too(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def test_a_store_in_a_group_shared_folder_is_readable_by_the_group(tmp_path):
+def test_a_store_in_a_group_shared_folder_can_be_read_and_locked_by_the_group(tmp_path):
     folder = tmp_path / "shared"
     folder.mkdir()
     os.chmod(folder, 0o2770)   # setgid: the staff's shared folder
-    Service(Store(folder / "ptdv.json"), today=TODAY).init("Đảng bộ thử")
+    old_umask = os.umask(0o077)  # a cautious first user
+    try:
+        service = Service(Store(folder / "ptdv.json"), today=TODAY)
+        service.init("Đảng bộ thử")
+        service.add_unit("Chi bộ 1", "Đảng bộ thử")
+    finally:
+        os.umask(old_umask)
     assert stat.S_IMODE((folder / "ptdv.json").stat().st_mode) == 0o660
+    # flock needs only read access to the lock file: the group must be able to open it.
+    assert stat.S_IMODE((folder / "ptdv.json.lock").stat().st_mode) & 0o040
+    assert not stat.S_IMODE((folder / "ptdv.json.lock").stat().st_mode) & 0o007
 
 
 def test_changes_are_attributed_to_the_os_account_not_to_environment_variables(branches, monkeypatch):
@@ -331,7 +341,10 @@ def test_creating_over_an_existing_store_and_reading_a_missing_one_are_refused(b
     with pytest.raises(PtdvError) as err:
         service.init("Đảng bộ khác")
     assert err.value.key == "store.exists" and store_path.read_bytes() == before
-    with pytest.raises(PtdvError) as err:
-        Service(Store(tmp_path / "nowhere.json")).state()
-    assert err.value.key == "store.missing"
-    assert str(tmp_path / "nowhere.json") in err.value.message("vi")
+    for missing in (tmp_path / "nowhere.json", tmp_path / "no folder" / "ptdv.json"):
+        for attempt in (lambda: Service(Store(missing)).state(), lambda: Service(Store(missing)).add_unit("A", "B")):
+            with pytest.raises(PtdvError) as err:
+                attempt()
+            assert err.value.key == "store.missing"
+            assert str(missing) in err.value.message("vi")
+        assert not missing.parent.exists() or sorted(missing.parent.glob("nowhere*")) == []
