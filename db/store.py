@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import glob
 import os
 import stat
 import tempfile
@@ -278,7 +279,11 @@ class Store:
             self._state = None
 
     def _write_file(self, data: dict, mode: int) -> None:
+        """Called with the lock held; so any temp file of this store left in the folder is a killed writer's."""
         folder = self.path.parent
+        for leftover in folder.glob(f".{glob.escape(self.path.name)}.*.tmp"):
+            with suppress(OSError):
+                leftover.unlink()
         payload = orjson.dumps(data)
         tmp_name = None
         try:
