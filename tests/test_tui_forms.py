@@ -43,7 +43,8 @@ async def test_add_candidate_by_keyboard(small):
         await pilot.press("space", "down", "down", "enter")  # gender: open the list, the second option (female)
         await pilot.press("tab", "tab", *"Phật giáo")          # ethnicity keeps Kinh; religion
         await pilot.press("tab", "tab", "tab", "space")       # education, occupation left empty; youth union ticked
-        await pilot.press("tab", "tab", *"Tổ 5, Phước Mỹ")     # tags empty; residence
+        await pilot.press("tab", "down", "down", "down", "space")  # categories: the fourth one
+        await pilot.press("tab", *"Tổ 5, Phước Mỹ")            # residence
         await pilot.press("tab", "tab", "tab", *"Ngô Văn Hai, Đỗ Thị Ba", "enter")  # renter no; mentor empty
         await settle(pilot)
         assert isinstance(app.screen, BranchScreen)
@@ -53,6 +54,7 @@ async def test_add_candidate_by_keyboard(small):
         assert (cand.born, cand.gender, cand.ethnicity, cand.religion, cand.youth_union) == \
             (date(2000, 4, 3), "female", "Kinh", "Phật giáo", True)
         assert (cand.residence, cand.introducers, cand.renter) == ("Tổ 5, Phước Mỹ", ("Ngô Văn Hai", "Đỗ Thị Ba"), False)
+        assert cand.tags == ("renter",)
         assert [(e.stage, e.date) for e in cand.history] == [("source", TODAY)]
         assert str(cand.id) in app.screen.table.visible_keys()
 
@@ -410,3 +412,26 @@ async def test_quota_bad_input_is_refused_and_a_branch_has_no_allocation(small):
         assert not isinstance(app.screen, QuotaEditor)
     assert len(service.log()) == audit
     assert service.unit_figures(ids["pm1"], 2024).target is None
+
+
+@pilot_test
+async def test_branches_with_the_same_name_are_told_apart_by_their_ward(small):
+    service, ids = small  # "Chi bộ khu dân cư số 1" exists in Phước Mỹ and in An Hải Bắc
+    app = make_app(service, lang="vi", year=2024, unit_id=ids["pm1"])
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        app.add_candidate(ids["pm1"])
+        await settle(pilot)
+        assert value(app, "unit") == "Đảng ủy phường Phước Mỹ/Chi bộ khu dân cư số 1"
+        await pilot.press(*"Mai Văn Sáu")
+        app.screen.query_one("#input-unit").focus()
+        await clear_and_type(pilot, "Chi bộ khu dân cư số 1")
+        assert "2" in field_error(app, "unit")  # ambiguous: two units match, listed with their paths
+        await clear_and_type(pilot, "dang uy phuong an hai")
+        await pilot.pause()
+        await pilot.press("right")
+        assert value(app, "unit") == "Đảng ủy phường An Hải Bắc/Chi bộ khu dân cư số 1"
+        assert field_error(app, "unit") == ""
+        await pilot.press("enter")
+        await settle(pilot)
+    assert "Mai Văn Sáu" in [c.name for c in service.candidates(ids["ahb1"])]

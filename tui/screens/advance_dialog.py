@@ -15,6 +15,7 @@ from tui.widgets.form_field import FormField
 
 class AdvanceDialog(FormDialog):
     CSS_PATH = "advance_dialog.tcss"
+    KEYS = "ui.form.short_keys"
     FIELD_OF_KEY = {"stage.future_date": "date", "stage.before_previous": "date"}
 
     def __init__(self, candidate_id: int) -> None:

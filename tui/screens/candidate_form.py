@@ -12,17 +12,17 @@ from textual.widget import Widget
 from textual.widgets import Input, Select, Static
 
 from db.errors import PtdvError
-from db.model import EDUCATION, GENDERS, OCCUPATIONS, Candidate
+from db.model import EDUCATION, GENDERS, OCCUPATIONS, TAGS, Candidate
 from db.text import safe
 
 from tui.output import value_text
 from tui.widgets.branch_suggester import BranchSuggester
 from tui.widgets.date_input import DateInput
 from tui.widgets.form_dialog import FormDialog
-from tui.widgets.form_field import FormCheckbox, FormField, FormSelect, text_input
+from tui.widgets.form_field import FormCheckbox, FormChoices, FormField, FormSelect, text_input
 
 CHOICES = {"gender": GENDERS, "education": EDUCATION, "occupation": OCCUPATIONS}
-LIST_FIELDS = ("tags", "introducers")
+LIST_FIELDS = ("introducers",)  # typed, comma-separated
 FLAG_FIELDS = ("youth_union", "renter")
 # the person-editable fields (db.model.EDITABLE_FIELDS) in the order of the form
 FORM_FIELDS = ("name", "born", "gender", "ethnicity", "religion", "education", "occupation", "youth_union",
@@ -96,6 +96,8 @@ class CandidateForm(FormDialog):
             options = [(self.t(f"{key}.{choice}"), choice) for choice in CHOICES[key]]
             return FormSelect(options, prompt=self.t("value.none"), value=value or Select.NULL, compact=True,
                               id=ident)
+        if key == "tags":
+            return FormChoices([(self.t(f"tag.{tag}"), tag) for tag in TAGS], tuple(value), id=ident)
         if key in FLAG_FIELDS:
             return FormCheckbox(bool(value), lang=self.lang, compact=True, id=ident)
         if key == "born":
@@ -163,3 +165,4 @@ class CandidateForm(FormDialog):
         stale = self.query_one("#stale", Static)
         stale.update("\n".join(lines))
         stale.add_class("-shown")
+        self.call_after_refresh(self.fit_fields)

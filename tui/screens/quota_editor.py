@@ -17,7 +17,7 @@ from db.service import QuotaInput, parse_count
 from db.text import safe
 
 from tui.widgets.form_dialog import FormDialog
-from tui.widgets.form_field import FormField, error_text, text_input
+from tui.widgets.form_field import FormField, text_input
 
 
 def quota_text(fig: Figures) -> str:
@@ -121,7 +121,7 @@ class QuotaEditor(FormDialog):
         try:
             allocated, gap = self.service.allocation_total(target, self._shares().values())
         except PtdvError as err:
-            text, state = error_text(err, self.lang), "-over"
+            text, state = err.message(self.lang), "-over"
         else:
             if gap is None:
                 text, state = self.t("ui.quota.sum_no_target", allocated=allocated), "-short"

@@ -18,7 +18,7 @@ from textual.widgets import Input, Static
 from db.errors import PtdvError
 
 from tui.bindings import localize_bindings
-from tui.widgets.form_field import FormField, error_text
+from tui.widgets.form_field import FormField
 
 
 class FormDialog(ModalScreen):
@@ -29,7 +29,7 @@ class FormDialog(ModalScreen):
         border: round $primary; background: $surface; padding: 0 1;
     }
     FormDialog #title { text-style: bold; margin-bottom: 1; }
-    FormDialog #fields { height: auto; max-height: 1fr; }
+    FormDialog #fields { height: auto; }
     FormDialog #message { height: auto; }
     FormDialog #message.-error { color: $text-error; text-style: bold; }
     FormDialog #keys { color: $text-muted; }
@@ -88,6 +88,20 @@ class FormDialog(ModalScreen):
             yield Static("", id="message", markup=False)
             yield Static(self.t(self.KEYS), id="keys", markup=False)
 
+    # -- fitting the screen: the fields scroll when the form is taller than the screen ---
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.fit_fields)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.fit_fields)
+
+    def fit_fields(self) -> None:
+        """Cap the fields' height at what the screen leaves after the rest of the dialog."""
+        dialog, fields = self.query_one("#dialog"), self.query_one("#fields")
+        rest = sum(w.outer_size.height + w.styles.margin.top + w.styles.margin.bottom
+                   for w in dialog.children if w is not fields and w.display)
+        fields.styles.max_height = max(3, self.size.height - dialog.styles.gutter.height - rest)
+
     # -- saving -------------------------------------------------------------------------
     def action_save(self) -> None:
         for field in self.query(FormField):
@@ -110,7 +124,7 @@ class FormDialog(ModalScreen):
         self.action_save()
 
     def refused(self, err: PtdvError) -> None:
-        message = error_text(err, self.lang)
+        message = err.message(self.lang)
         param = err.params.get("field")
         field = self.FIELD_PARAMS.get(param, param) or self.FIELD_OF_KEY.get(err.key)
         if field and self.query(f"#field-{field}"):
@@ -122,3 +136,4 @@ class FormDialog(ModalScreen):
         note = self.query_one("#message", Static)
         note.update("✗ " + text if error and text else text)
         note.set_class(error, "-error")
+        self.call_after_refresh(self.fit_fields)

@@ -1,7 +1,7 @@
 """A labelled form field: its control, and the message about what was typed right under it.
 
 Checks come from db/ (a callable raising ``PtdvError``); the field shows the message in the
-user's language, with a field id such as ``born`` shown as its label ("Ngày sinh").
+user's language.
 """
 from __future__ import annotations
 
@@ -13,18 +13,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.validation import ValidationResult, Validator
 from textual.widget import Widget
-from textual.widgets import Checkbox, Input, Label, Select, Static
+from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static
 
 from db.errors import PtdvError
 from db.i18n import t
-
-
-def error_text(err: PtdvError, lang: str) -> str:
-    """``err`` in ``lang``, naming the field by its label rather than its id."""
-    field = err.params.get("field")
-    if isinstance(field, str) and t(f"field.{field}", lang) != f"field.{field}":
-        err = PtdvError(err.key, **{**err.params, "field": t(f"field.{field}", lang)})
-    return err.message(lang)
 
 
 class FieldCheck(Validator):
@@ -39,7 +31,7 @@ class FieldCheck(Validator):
         try:
             self.check(value)
         except PtdvError as err:
-            return self.failure(error_text(err, self.lang), value)
+            return self.failure(err.message(self.lang), value)
         return self.success()
 
 
@@ -65,6 +57,37 @@ class FormCheckbox(Checkbox, inherit_bindings=False):
     def watch_value(self) -> None:
         super().watch_value()
         self.label = self._word(self.value)
+
+
+class FormChoices(SelectionList, inherit_bindings=False):
+    """Several of a fixed set of choices: Up/Down move, Space ticks, Enter is left to save the form.
+    Each choice starts with ✓ when ticked, so that it reads without colour too."""
+
+    DEFAULT_CSS = """
+    FormChoices { border: none; padding: 0; height: auto; max-height: 8; }
+    FormChoices:focus { border: none; }
+    """
+    BINDINGS = [Binding("down", "cursor_down", show=False), Binding("up", "cursor_up", show=False),
+                Binding("home", "first", show=False), Binding("end", "last", show=False),
+                Binding("space", "select", show=False)]
+
+    def __init__(self, choices: list[tuple[str, str]], chosen: tuple[str, ...] = (), **kwargs) -> None:
+        self.labels = [label for label, _ in choices]
+        super().__init__(*((self._prompt(label, value in chosen), value, value in chosen) for label, value in choices),
+                         **kwargs)
+
+    @staticmethod
+    def _prompt(label: str, ticked: bool) -> str:
+        return ("✓ " if ticked else "  ") + label
+
+    @property
+    def value(self) -> list[str]:
+        return list(self.selected)
+
+    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
+        chosen = set(self.selected)
+        for index, label in enumerate(self.labels):
+            self.replace_option_prompt_at_index(index, self._prompt(label, self.get_option_at_index(index).value in chosen))
 
 
 class FormField(Vertical):
