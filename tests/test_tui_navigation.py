@@ -270,6 +270,29 @@ async def test_slash_filters_by_name_without_diacritics(small):
         assert not app.screen.query_one(FilterInput).has_class("-shown")
 
 
+# -- the mouse --------------------------------------------------------------------------------
+@pilot_test
+async def test_clicks_on_a_row_the_breadcrumb_and_a_stage(small):
+    service, ids = small
+    app = make_app(service, lang="vi", year=2024, unit_id=ids["pm1"])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        bar = static_text(app.screen, "#stages")
+        await pilot.click("#stages", offset=(1 + bar.index("Hồ sơ"), 1))  # below its top border, after padding
+        await settle(pilot)
+        assert table_of(app).visible_keys() == [str(ids["cand2"])]
+        crumb = plain(app.screen.query_one(Breadcrumb))
+        await pilot.click(Breadcrumb, offset=(crumb.index("Quận ủy Sơn Trà") + 2, 0))
+        await settle(pilot)
+        assert stack_units(app) == [ids["city"], ids["son_tra"]]
+        table = table_of(app)
+        row = table.visible_keys().index(str(ids["phuoc_my"]))
+        await pilot.click(RecordTable, offset=(3, row + 1))  # highlight (the header is line 0) ...
+        await pilot.click(RecordTable, offset=(3, row + 1))  # ... and a second click opens
+        await settle(pilot)
+        assert app.screen.unit_id == ids["phuoc_my"]
+
+
 # -- the palette -------------------------------------------------------------------------------
 async def palette_pick(pilot, query: str) -> None:
     await pilot.press("ctrl+p")

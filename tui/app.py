@@ -1,8 +1,9 @@
 """The ptdv workbench: a Textual app over ``db.service.Service``.
 
 Above Textual's blank default screen, the screen stack is the path from the top unit down to
-what is on screen, so Back goes up one level.  A worker watches the store file and posts :class:`StoreChanged`; the active data
-screen then re-reads it (screens below re-read when they become active again).
+what is on screen, so Back goes up one level.  A worker watches the store file and posts
+:class:`StoreChanged`; the active data screen then re-reads it (screens below re-read when
+they become active again, so a form being typed in is never disturbed).
 """
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ class PtdvApp(App[None]):
             self.push_screen(self.screen_for(unit_id))
         if self._start_candidate is not None:
             self.open_candidate(self._start_candidate)
-        self.watch_store()
+        self.poll_store()
 
     def reload_screen(self, screen: Screen) -> None:
         """Let a data screen re-read the store; a store error is shown once, not on every poll."""
@@ -82,7 +83,7 @@ class PtdvApp(App[None]):
             self._last_error = None
 
     @work(exclusive=True, group="store-watch")
-    async def watch_store(self) -> None:
+    async def poll_store(self) -> None:
         """Every half second, one stat of the store file; a change is posted, never applied here."""
         while True:
             await asyncio.sleep(POLL_SECONDS)
@@ -177,9 +178,10 @@ class PtdvApp(App[None]):
         await self.show_path(self._path_to(cand.unit))
         self.open_candidate(cand.id)
 
-    async def action_pop_to_unit(self, unit_id: int) -> None:
-        """A click on the breadcrumb: back up to that unit."""
-        await self.jump_to_unit(unit_id)
+    def action_pop_to_unit(self, unit_id: int) -> None:
+        """A click on the breadcrumb: back up to that unit.  Scheduled, not awaited: the click is
+        handled by a widget of a screen that the jump removes."""
+        self.call_later(self.jump_to_unit, unit_id)
 
     # -- palette and quitting -----------------------------------------------------------------
     def action_command_palette(self) -> None:

@@ -32,7 +32,8 @@ class DataScreen(Screen):
         super().__init__(name=name, id=id, classes=classes)
         localize_bindings(self, self.app.lang)
 
-    def reload(self) -> None:  # pragma: no cover - every subclass implements it
+    def reload(self) -> None:
+        """Re-query the service and show the result, keeping the cursor, scroll and anything typed."""
         raise NotImplementedError
 
     def t(self, key: str, **params: object) -> str:
@@ -69,9 +70,9 @@ class DataScreen(Screen):
         """The palette's commands for this screen: its enabled bindings, by description."""
         seen: set[str] = set()
         out: list[tuple[str, Callable[[], object], str]] = []
-        for key, active in self.active_bindings.items():
+        for active in self.active_bindings.values():
             binding = active.binding
-            if not binding.id or not active.enabled or binding.id in seen:
+            if not binding.id or not active.enabled or binding.id in seen or binding.action == "command_palette":
                 continue
             seen.add(binding.id)
             out.append((binding.description, _runner(active.node, binding.action),
