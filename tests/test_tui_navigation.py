@@ -13,7 +13,6 @@ from rich.text import Text
 from textual.widgets import Static
 
 from db.errors import PtdvError
-from db.quota import quarter_of
 from db.service import Service
 from db.store import Store
 from tui.app import make_app

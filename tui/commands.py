@@ -53,7 +53,7 @@ class JumpProvider(Provider):
 
         for rank, unit in enumerate(state.search_units(query, LIMIT)):
             yield Hit(0.99 - rank / 1000, highlighted(unit.name, query), partial(app.jump_to_unit, unit.id),
-                      text=unit.name, help=app.t("ui.app.hit_unit", level=state.level_label(unit.level, app.lang),
+                      text=unit.name, help=app.t("ui.app.hit_unit", level=safe(state.level_label(unit.level, app.lang)),
                                                  path=where(unit.parent) if unit.parent else ""))
         for rank, cand in enumerate(state.search_candidates(query, LIMIT)):
             key = f"exit.{cand.exit.kind}" if cand.exit else f"stage_short.{cand.stage}"

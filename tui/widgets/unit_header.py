@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from db.i18n import t
 from db.quota import Figures, quarter_of, quarters
+from db.text import safe
 from tui.output import number, percent
 from tui.widgets.breadcrumb import Breadcrumb
 from tui.widgets.quota_meter import QuotaMeter
@@ -20,7 +21,7 @@ MET = "✓"
 
 
 def summary_text(level: str, fig: Figures, lang: str) -> Text:
-    parts = [Text(level, "bold"), Text(t("ui.unit.year", lang, year=fig.year), "bold")]
+    parts = [Text(safe(level), "bold"), Text(t("ui.unit.year", lang, year=fig.year), "bold")]
     if fig.members is None:
         parts.append(Text(t("ui.unit.no_members", lang), "italic"))
     else:
