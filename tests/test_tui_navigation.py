@@ -266,7 +266,7 @@ async def test_slash_filters_by_name_without_diacritics(small):
         assert table.visible_keys() == []
         await pilot.press("escape")  # Esc in the filter clears it too
         assert app.focused is table and len(table.visible_keys()) == 2
-        assert not app.screen.query_one(FilterInput).has_class("-shown")
+        assert not app.screen.query_one(FilterInput).parent.display
 
 
 # -- the mouse --------------------------------------------------------------------------------

@@ -11,9 +11,9 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 
 from db.i18n import t
 from db.text import fold
@@ -196,8 +196,10 @@ class TableView(Vertical):
 
     DEFAULT_CSS = """
     TableView { height: 1fr; }
-    TableView FilterInput { display: none; height: 1; border: none; padding: 0 1; }
-    TableView FilterInput.-shown { display: block; }
+    TableView #filter-bar { display: none; height: 1; background: $boost; }
+    TableView #filter-bar.-shown { display: block; }
+    TableView #filter-label { width: auto; padding: 0 1; text-style: bold; }
+    TableView FilterInput, TableView FilterInput:focus { height: 1; border: none; padding: 0; width: 1fr; }
     TableView RecordTable { height: 1fr; }
     """
     BINDINGS = [
@@ -211,7 +213,9 @@ class TableView(Vertical):
         localize_bindings(self, lang)
 
     def compose(self) -> ComposeResult:
-        yield FilterInput(lang=self.lang)
+        with Horizontal(id="filter-bar"):
+            yield Static(f"/ {t('ui.app.key.filter', self.lang)}:", id="filter-label")
+            yield FilterInput(lang=self.lang)
         yield RecordTable(lang=self.lang)
 
     @property
@@ -228,7 +232,7 @@ class TableView(Vertical):
         return True
 
     def action_filter(self) -> None:
-        self.filter_input.add_class("-shown")
+        self.query_one("#filter-bar").add_class("-shown")
         self.filter_input.focus()
 
     def action_clear_filter(self) -> None:
@@ -241,5 +245,5 @@ class TableView(Vertical):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.table.filter_text = event.value
-        self.filter_input.set_class(bool(event.value), "-shown")
+        self.query_one("#filter-bar").set_class(bool(event.value), "-shown")
         self.table.focus()
