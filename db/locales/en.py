@@ -268,7 +268,7 @@ MESSAGES: dict[str, str] = {
     "ui.unit.allocation_gap": "Target {target} but the units under it add up to {children} (gap {gap})",
     "ui.unit.children_without_target": "{count} unit(s) under it have no target",
     "ui.unit.members_mismatch": "Members {own} differ from the sum of the units under it ({children})",
-    "ui.unit.funnel": "Funnel · people →% of previous stage",
+    "ui.unit.funnel": "Funnel · people →% of stage before",
     "ui.unit.funnel_legend": "Funnel: candidates at each stage; →% is the share of those who reached the previous stage who reached this one too.",
     "ui.unit.meter_legend": "Progress bar: {admitted} admitted, {forecast} forecast (branch vote passed), {remaining} still to find.",
     "ui.unit.col.name": "Unit",
