@@ -14,22 +14,43 @@ decisions, ceremonies and recognitions) and a few leave the pipeline with a reas
 Everything is drawn from ``random.Random`` seeded from ``seed`` (one stream per unit and
 year), so the same seed and the same today give the same records, apart from the timestamps
 of when they were recorded. All records are written in one transaction.
+
+:class:`Builder` is what does not depend on the tree (people, timelines, members, quotas,
+cohorts, writing); ``db.generate`` builds its larger made-up stores with it.
 """
 from __future__ import annotations
 
 import random
+from bisect import bisect
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from itertools import cycle
-
+from functools import lru_cache
+from itertools import accumulate, cycle
+from typing import Callable
 
 from . import rules
-from .model import (COUNTS_TOWARD_QUOTA, GENDERS, HIGHER_EDUCATION, MAJORITY_ETHNICITY, STAGES, TAGS, Candidate, Exit,
-                    Quota, Settings, StageEntry, Unit, stage_index)
+from .model import (COUNTS_TOWARD_QUOTA, GENDERS, HIGHER_EDUCATION, MAJORITY_ETHNICITY, STAGES, TAGS, Exit, Quota,
+                    Settings, StageEntry, Unit, stage_index)
 from .quota import proportional_split, rate_target
 from .service import Service
-from .text import fold
+from .store import Transaction
+from .text import fold, iso
 from .workdays import add_months, is_workday
+
+
+class Weighted:
+    """Values and their weights, drawn with one bisect (``random.choices`` rebuilds its table on every call)."""
+
+    __slots__ = ("values", "cumulative")
+
+    def __init__(self, *pairs: tuple[object, float]) -> None:
+        self.values = tuple(value for value, _ in pairs)
+        self.cumulative = tuple(accumulate(weight for _, weight in pairs))
+
+    def pick(self, rng: random.Random):
+        return self.values[bisect(self.cumulative, rng.random() * self.cumulative[-1], 0, len(self.values) - 1)]
+
 
 # -- the tree ---------------------------------------------------------------------------
 CITY = "Đảng bộ thành phố Đà Nẵng"
@@ -138,18 +159,19 @@ MEMBERS_BY_KIND: dict[str, tuple[int, int]] = {  # members of one branch at the 
 PERFORMANCE = (0.3, 0.5, 0.75, 0.9, 1.0, 1.0, 1.1, 1.2, 1.4)
 
 # -- the people -------------------------------------------------------------------------
-FAMILY_NAMES = (("Nguyễn", 30), ("Trần", 10), ("Lê", 9), ("Phạm", 6), ("Huỳnh", 5), ("Hoàng", 3), ("Phan", 5),
-                ("Võ", 6), ("Đặng", 2), ("Bùi", 2), ("Đỗ", 2), ("Hồ", 2), ("Ngô", 2), ("Dương", 1), ("Lý", 1),
-                ("Trương", 2), ("Đoàn", 1), ("Mai", 1), ("Lương", 1), ("Thái", 1), ("Hà", 1), ("Tô", 1))
+FAMILY_NAMES = Weighted(("Nguyễn", 30), ("Trần", 10), ("Lê", 9), ("Phạm", 6), ("Huỳnh", 5), ("Hoàng", 3),
+                        ("Phan", 5), ("Võ", 6), ("Đặng", 2), ("Bùi", 2), ("Đỗ", 2), ("Hồ", 2), ("Ngô", 2), ("Dương", 1),
+                        ("Lý", 1), ("Trương", 2), ("Đoàn", 1), ("Mai", 1), ("Lương", 1), ("Thái", 1), ("Hà", 1),
+                        ("Tô", 1))
 FAMILY_NAMES_BY_ETHNICITY = {
-    "Cơ Tu": (("Alăng", 3), ("Bhling", 2), ("Bríu", 3), ("Clâu", 1), ("Pơloong", 2), ("Zơrâm", 2), ("Hôih", 1)),
-    "Hoa": (("Lâm", 3), ("Quách", 2), ("Lý", 2), ("Trương", 2), ("Mã", 1), ("Hứa", 1), ("Tạ", 1)),
+    "Cơ Tu": Weighted(("Alăng", 3), ("Bhling", 2), ("Bríu", 3), ("Clâu", 1), ("Pơloong", 2), ("Zơrâm", 2), ("Hôih", 1)),
+    "Hoa": Weighted(("Lâm", 3), ("Quách", 2), ("Lý", 2), ("Trương", 2), ("Mã", 1), ("Hứa", 1), ("Tạ", 1)),
 }
 MIDDLE_NAMES = {
-    "male": (("Văn", 6), ("Minh", 2), ("Quốc", 1), ("Thanh", 1), ("Đức", 1), ("Hữu", 1), ("Công", 1),
-             ("Ngọc", 1), ("Tấn", 1), ("Xuân", 1), ("Anh", 1), ("Trọng", 1), ("Hoàng", 1)),
-    "female": (("Thị", 7), ("Ngọc", 1), ("Thanh", 1), ("Thu", 1), ("Minh", 1), ("Bảo", 1), ("Hồng", 1),
-               ("Mỹ", 1), ("Khánh", 1), ("Thị Thu", 1), ("Thị Ngọc", 1), ("Thị Kim", 1), ("Thị Mỹ", 1)),
+    "male": Weighted(("Văn", 6), ("Minh", 2), ("Quốc", 1), ("Thanh", 1), ("Đức", 1), ("Hữu", 1), ("Công", 1),
+                     ("Ngọc", 1), ("Tấn", 1), ("Xuân", 1), ("Anh", 1), ("Trọng", 1), ("Hoàng", 1)),
+    "female": Weighted(("Thị", 7), ("Ngọc", 1), ("Thanh", 1), ("Thu", 1), ("Minh", 1), ("Bảo", 1), ("Hồng", 1),
+                       ("Mỹ", 1), ("Khánh", 1), ("Thị Thu", 1), ("Thị Ngọc", 1), ("Thị Kim", 1), ("Thị Mỹ", 1)),
 }
 GIVEN_NAMES = {
     "male": ("An", "Bảo", "Bình", "Cường", "Dũng", "Duy", "Đạt", "Hải", "Hiếu", "Hoàng", "Hùng", "Huy", "Khang",
@@ -160,21 +182,21 @@ GIVEN_NAMES = {
                "Linh", "Loan", "Mai", "My", "Nga", "Ngân", "Nhi", "Nhung", "Oanh", "Phương", "Quyên", "Thảo", "Thu",
                "Trang", "Trâm", "Trinh", "Uyên", "Vân", "Vy", "Yến", "Tâm", "Thủy", "Ly"),
 }
-ETHNICITIES = ((MAJORITY_ETHNICITY, 960), ("Hoa", 15), ("Cơ Tu", 10), ("Tày", 5), ("Nùng", 5), ("Mường", 5))
-RELIGIONS = (("", 900), ("Phật giáo", 65), ("Công giáo", 28), ("Cao Đài", 7))
-OCCUPATIONS_BY_KIND: dict[str, tuple[tuple[str, float], ...]] = {
-    "residential": (("other", 4), ("non_state_worker", 4), ("student", 2), ("civil_servant", 1),
-                    ("public_service", 1)),
-    "village": (("farmer", 6), ("non_state_worker", 2), ("other", 1)),
-    "remote": (("farmer", 1),),
-    "school": (("public_service", 1),),
-    "high_school": (("public_service", 2), ("student", 1)),
-    "college": (("student", 3), ("public_service", 1)),
-    "health": (("public_service", 1),),
-    "hospital": (("public_service", 1),),
-    "agency": (("civil_servant", 4), ("public_service", 1)),
-    "military": (("armed_forces", 1),),
-    "firm": (("non_state_worker", 1),),
+ETHNICITIES = Weighted((MAJORITY_ETHNICITY, 960), ("Hoa", 15), ("Cơ Tu", 10), ("Tày", 5), ("Nùng", 5), ("Mường", 5))
+RELIGIONS = Weighted(("", 900), ("Phật giáo", 65), ("Công giáo", 28), ("Cao Đài", 7))
+OCCUPATIONS_BY_KIND: dict[str, Weighted] = {
+    "residential": Weighted(("other", 4), ("non_state_worker", 4), ("student", 2), ("civil_servant", 1),
+                            ("public_service", 1)),
+    "village": Weighted(("farmer", 6), ("non_state_worker", 2), ("other", 1)),
+    "remote": Weighted(("farmer", 1),),
+    "school": Weighted(("public_service", 1),),
+    "high_school": Weighted(("public_service", 2), ("student", 1)),
+    "college": Weighted(("student", 3), ("public_service", 1)),
+    "health": Weighted(("public_service", 1),),
+    "hospital": Weighted(("public_service", 1),),
+    "agency": Weighted(("civil_servant", 4), ("public_service", 1)),
+    "military": Weighted(("armed_forces", 1),),
+    "firm": Weighted(("non_state_worker", 1),),
 }
 FEMALE_SHARE = {"residential": 0.5, "village": 0.45, "remote": 0.45, "school": 0.75, "high_school": 0.6,
                 "college": 0.45, "health": 0.7, "hospital": 0.65, "agency": 0.5, "military": 0.08, "firm": 0.5}
@@ -182,14 +204,15 @@ AGE_BY_OCCUPATION = {  # age at the branch vote
     "student": (18, 22), "public_service": (23, 45), "civil_servant": (24, 45), "non_state_worker": (20, 45),
     "farmer": (22, 55), "armed_forces": (19, 30), "other": (20, 58),
 }
-EDUCATION_BY_OCCUPATION: dict[str, tuple[tuple[str, float], ...]] = {
-    "public_service": (("university", 6), ("college", 2), ("postgraduate", 1)),
-    "civil_servant": (("university", 7), ("postgraduate", 2), ("college", 1)),
-    "student": (("high_school", 1),),
-    "non_state_worker": (("vocational", 3), ("high_school", 3), ("college", 2), ("university", 2), ("secondary", 1)),
-    "farmer": (("secondary", 3), ("high_school", 3), ("primary", 1), ("vocational", 1)),
-    "armed_forces": (("high_school", 3), ("college", 1), ("university", 1)),
-    "other": (("high_school", 3), ("vocational", 2), ("university", 2), ("college", 1), ("secondary", 1)),
+EDUCATION_BY_OCCUPATION: dict[str, Weighted] = {
+    "public_service": Weighted(("university", 6), ("college", 2), ("postgraduate", 1)),
+    "civil_servant": Weighted(("university", 7), ("postgraduate", 2), ("college", 1)),
+    "student": Weighted(("high_school", 1),),
+    "non_state_worker": Weighted(("vocational", 3), ("high_school", 3), ("college", 2), ("university", 2),
+                                 ("secondary", 1)),
+    "farmer": Weighted(("secondary", 3), ("high_school", 3), ("primary", 1), ("vocational", 1)),
+    "armed_forces": Weighted(("high_school", 3), ("college", 1), ("university", 1)),
+    "other": Weighted(("high_school", 3), ("vocational", 2), ("university", 2), ("college", 1), ("secondary", 1)),
 }
 RENTER_SHARE = {"student": 0.5, "non_state_worker": 0.3}  # others: OTHER_RENTER_SHARE
 OTHER_RENTER_SHARE = 0.05
@@ -222,17 +245,21 @@ GAP_DAYS: dict[str, tuple[int, int]] = {  # days from the previous stage to this
     "official": (5, 35),  # after the probation months
 }
 SLOW_DECISION = (0.06, (50, 95))  # share of decisions that take longer, and their committee → decision gap
-DECISION_MONTH_WEIGHTS = (4, 6, 8, 8, 10, 8, 7, 8, 9, 9, 10, 12)  # more in May (19/5), September, year end
+# decisions by month: more in May (19/5), September and at the end of the year
+DECISION_MONTHS = Weighted(*zip(range(1, 13), (4, 6, 8, 8, 10, 8, 7, 8, 9, 9, 10, 12)))
 EXTRAS_SHARE = 0.35  # candidates per admission who stay early in the pipeline
-EXTRA_STOPS = (("source", 4), ("class", 5), ("dossier", 1), ("verified", 0.5))
+EXTRA_STOPS = Weighted(("source", 4), ("class", 5), ("dossier", 1), ("verified", 0.5))
 PREVIOUS_YEAR_SHARE = 0.4  # the cohort decided the year before the demo starts (on probation in it)
 
+# -- the builder ------------------------------------------------------------------------
+SCHOOL_SHARES = (("THCS", 0.75), ("Tiểu học", 0.7), ("Mầm non", 0.4))  # a ward's schools, each by chance
+MIN_MEMBERS = 3  # a branch has at least three members
+DOSSIER, VERIFIED, DECIDED, OFFICIAL = (stage_index(s) for s in ("dossier", "verified", COUNTS_TOWARD_QUOTA,
+                                                                   "official"))
+GAPS = [GAP_DAYS.get(stage, (0, 0)) for stage in STAGES]  # by stage index
 
-def _pick(rng: random.Random, weighted) -> str:
-    values, weights = zip(*weighted)
-    return rng.choices(values, weights=weights)[0]
 
-
+@lru_cache(maxsize=None)
 def _workday(day: date, step: int = 1) -> date:
     """``day`` itself or the next working day (the previous one with ``step=-1``)."""
     while not is_workday(day):
@@ -240,20 +267,27 @@ def _workday(day: date, step: int = 1) -> date:
     return day
 
 
+@lru_cache(maxsize=None)
+def _initials(word: str) -> str:
+    return fold(word)[:2]
+
+
 @dataclass(eq=False)
-class _Node:
+class Node:
+    """A unit to be written, with what is drawn for it."""
+
     name: str
     level: str
     kind: str = ""   # what a branch is (residential, school, firm, …): decides its candidates
     place: str = ""  # where a ward branch's people live: "phường Phước Mỹ, quận Sơn Trà"
-    children: list["_Node"] = field(default_factory=list)
+    children: list["Node"] = field(default_factory=list)
     members: dict[int, int] = field(default_factory=dict)
     targets: dict[int, int] = field(default_factory=dict)
     performance: float = 1.0
     id: int = 0
     parent: int | None = None
 
-    def leaves(self) -> list["_Node"]:
+    def leaves(self) -> list["Node"]:
         return [self] if not self.children else [leaf for kid in self.children for leaf in kid.leaves()]
 
     def total(self, year: int) -> int:
@@ -264,204 +298,231 @@ class _Node:
         for kid in self.children:
             yield from kid.walk()
 
+    def to_doc(self) -> dict:
+        return Unit(self.id, self.name, self.level, self.parent, dict(self.members)).to_doc()
 
-@dataclass
-class _Plan:
-    """One candidate to be: their branch, the dates of every stage, and how far they get."""
 
-    branch: _Node
+@dataclass(eq=False)
+class Plan:
+    """One candidate to be: their branch, the date of every stage, how far they get and whether they leave."""
+
+    branch: Node
     days: dict[str, date]
     stop: str = STAGES[-1]
     exit_kind: str | None = None
+    exit_day: date | None = None  # drawn for every plan with an exit kind
+
+    def recorded(self, today: date) -> list[str]:
+        """The stages on record by ``today``; none before the first."""
+        return [s for s in STAGES[:stage_index(self.stop) + 1] if self.days[s] <= today]
+
+    def left(self, today: date) -> bool:
+        return self.exit_kind is not None and self.days[self.stop] <= today and self.exit_day <= today
+
+    def decided_in(self, year: int, today: date) -> bool:
+        day = self.days[COUNTS_TOWARD_QUOTA]
+        return stage_index(self.stop) >= DECIDED and day.year == year and day <= today
 
 
-class _Demo:
-    def __init__(self, seed: int, today: date, user: str, at: str) -> None:
+class Builder:
+    """Everything of a made-up store but the shape of its tree: members year by year, quotas
+    allocated down the tree, cohorts of candidates with their timelines, the people, and the
+    writing. The demo and ``db.generate`` draw their trees and hand them to it.
+
+    ``rates`` is the root's rate for each year with quotas (the years, oldest first).
+    """
+
+    def __init__(self, seed: int, today: date, rates: dict[int, float]) -> None:
         self.seed = seed
         self.rng = random.Random(seed)
         self.today = today
-        self.user = user
-        self.at = at
+        self.rates = rates
+        self.years = sorted(rates)
         self.settings = Settings()
-        self.places: list[tuple[str, str]] = []  # (ward committee, "phường …, quận …") for residences
-        self.committees: dict[str, str] = {}     # a ward or village branch's place -> its ward committee
+        self.places: list[tuple[str, str]] = []  # (committee, "phường …, quận …") for residences
+        self.committees: dict[str, str] = {}     # a ward or village branch's place -> its committee
         self.quotas: list[Quota] = []
-        self.candidates: list[Candidate] = []
+        self.cohorts: list[tuple[Node, int | str, list[Plan]]] = []  # (grassroots unit, year, its plans)
         self.schools = {kind: cycle(self.rng.sample(names, len(names)))
-                        for kind, names in (("THCS", SCHOOL_NAMES), ("Tiểu học", SCHOOL_NAMES),
-                                            ("Mầm non", KINDERGARTEN_NAMES))}
+                        for kind, names in (("THPT", SCHOOL_NAMES), ("THCS", SCHOOL_NAMES),
+                                            ("Tiểu học", SCHOOL_NAMES), ("Mầm non", KINDERGARTEN_NAMES))}
 
-    def unit_rng(self, node: _Node, year: int | str) -> random.Random:
+    def unit_rng(self, node: Node, year: int | str) -> random.Random:
         """One stream per unit and year, so a unit's story does not depend on the others'."""
         return random.Random(f"{self.seed}/{node.id}/{year}")
 
     # -- the tree -----------------------------------------------------------------------
-    def tree(self) -> _Node:
-        city = _Node(CITY, "city")
-        for committee, place, wards in DISTRICTS:
-            district = _Node(committee, "district")
-            for ward in wards:
-                district.children.append(self.ward(ward, "phường", f"phường {ward}, {place}"))
-            city.children.append(district)
-        committee, place = RURAL_DISTRICT
-        rural = _Node(committee, "district")
-        for commune, villages in COMMUNES.items():
-            rural.children.append(self.ward(commune, "xã", f"xã {commune}, {place}", villages))
-        city.children.append(rural)
-        for bloc, grassroots in BLOCS:
-            node = _Node(bloc, "district")
-            for name, branches in grassroots:
-                node.children.append(_Node(name, "grassroots", children=[
-                    _Node(branch, "branch", kind) for branch, kind in branches]))
-            city.children.append(node)
-        for node in city.walk():
+    def local_branches(self, place: str, villages: tuple[str, ...] = (), *, remote=REMOTE_VILLAGES,
+                       residential: tuple[int, int] = (3, 6)) -> list[Node]:
+        """The branches where a ward's or commune's people live (residential areas, or villages) and its schools."""
+        rng = self.rng
+        if villages:
+            branches = [Node(f"Chi bộ thôn {v}", "branch", "remote" if v in remote else "village", f"thôn {v}, {place}")
+                        for v in villages]
+        else:
+            branches = [Node(f"Chi bộ khu dân cư số {n}", "branch", "residential", place)
+                        for n in range(1, rng.randint(*residential) + 1)]
+        for school, share in SCHOOL_SHARES:
+            if rng.random() < share:
+                branches.append(Node(f"Chi bộ Trường {school} {next(self.schools[school])}", "branch", "school"))
+        return branches
+
+    def resides(self, committee: str, place: str, branches: list[Node]) -> None:
+        """``committee`` answers for the people who live in ``place`` and in the places of ``branches``."""
+        self.places.append((committee, place))
+        self.committees[place] = committee
+        self.committees.update((b.place, committee) for b in branches if b.place)
+
+    def ward(self, name: str, word: str, place: str, villages: tuple[str, ...] = (), *,
+             residential: tuple[int, int] = (3, 6), firms: tuple[str, ...] = ()) -> Node:
+        """A ward's or commune's committee as before 2025: where people live, schools, the health
+        station, maybe the People's Committee and the military, and the firms of ``firms``."""
+        rng = self.rng
+        committee = f"Đảng ủy {word} {name}"
+        branches = self.local_branches(place, villages, residential=residential)
+        self.resides(committee, place, branches)
+        branches.append(Node(f"Chi bộ Trạm Y tế {word}", "branch", "health"))
+        if rng.random() < 0.5:
+            branches.append(Node(f"Chi bộ Cơ quan UBND {word}", "branch", "agency"))
+        if rng.random() < 0.6:
+            branches.append(Node(f"Chi bộ Quân sự {word}", "branch", "military"))
+        branches += [Node(firm, "branch", "firm") for firm in firms]
+        return Node(committee, "grassroots", children=branches)
+
+    def populate(self, root: Node) -> None:
+        """Each grassroots unit's performance and each branch's members at the start of the first year."""
+        for node in root.walk():
             if node.level == "grassroots":
                 node.performance = self.rng.choice(PERFORMANCE)
             if not node.children:
-                node.members[FIRST_YEAR] = self.rng.randint(*MEMBERS_BY_KIND[node.kind])
-        return city
+                node.members[self.years[0]] = self.rng.randint(*MEMBERS_BY_KIND[node.kind])
 
-    def ward(self, name: str, word: str, place: str, villages: tuple[str, ...] = ()) -> _Node:
-        rng = self.rng
-        committee = f"Đảng ủy {word} {name}"
-        self.places.append((committee, place))
-        self.committees[place] = committee
-        if villages:
-            branches = [_Node(f"Chi bộ thôn {v}", "branch", "remote" if v in REMOTE_VILLAGES else "village",
-                              f"thôn {v}, {place}") for v in villages]
-            self.committees.update((b.place, committee) for b in branches)
-        else:
-            branches = [_Node(f"Chi bộ khu dân cư số {n}", "branch", "residential", place)
-                        for n in range(1, rng.randint(3, 6) + 1)]
-        for school, share in (("THCS", 0.75), ("Tiểu học", 0.7), ("Mầm non", 0.4)):
-            if rng.random() < share:
-                branches.append(_Node(f"Chi bộ Trường {school} {next(self.schools[school])}", "branch", "school"))
-        branches.append(_Node(f"Chi bộ Trạm Y tế {word}", "branch", "health"))
-        if rng.random() < 0.5:
-            branches.append(_Node(f"Chi bộ Cơ quan UBND {word}", "branch", "agency"))
-        if rng.random() < 0.6:
-            branches.append(_Node(f"Chi bộ Quân sự {word}", "branch", "military"))
-        branches += [_Node(firm, "branch", "firm") for firm in WARD_FIRMS.get(name, ())]
-        return _Node(committee, "grassroots", children=branches)
-
-    def number(self, city: _Node, root_id: int, next_id) -> list[_Node]:
+    @staticmethod
+    def number(root: Node, root_id: int, next_id: Callable[[], int]) -> list[Node]:
         """Give every unit its id (parents first); returns the units below the root."""
-        city.id = root_id
+        root.id = root_id
         units = []
-        for node in city.walk():
+        for node in root.walk():
             for kid in node.children:
                 kid.id, kid.parent = next_id(), node.id
                 units.append(kid)
         return units
 
     # -- members and quotas -------------------------------------------------------------
-    def next_members(self, city: _Node, year: int) -> None:
+    def next_members(self, root: Node, year: int) -> None:
         """Members at the start of ``year``: last year's, plus those admitted in it, less those who left."""
-        admitted: dict[int, int] = {}
-        for cand in self.candidates:
-            decided = cand.stage_date(COUNTS_TOWARD_QUOTA)
-            if decided and decided.year == year - 1:
-                admitted[cand.unit] = admitted.get(cand.unit, 0) + 1
-        for leaf in city.leaves():
+        admitted = Counter(plan.branch for _, _, plans in self.cohorts for plan in plans
+                           if plan.decided_in(year - 1, self.today))
+        for leaf in root.leaves():
             rng = self.unit_rng(leaf, f"members{year}")
             before = leaf.members[year - 1]
             left = rng.randint(0, max(1, before // 20))  # deaths, transfers out
-            leaf.members[year] = max(10, before + admitted.get(leaf.id, 0) - left + rng.randint(0, 1))
+            leaf.members[year] = max(MIN_MEMBERS, before + admitted[leaf] - left + rng.randint(0, 1))
 
-    def allocate(self, city: _Node, year: int) -> None:
-        rate = CITY_RATES.get(year, LATER_RATE)
-        city.targets[year] = rate_target(rate, city.total(year))
-        self.quotas.append(Quota(city.id, year, rate=rate))
-        self.split(city, year)
+    def allocate(self, root: Node, year: int) -> None:
+        rate = self.rates[year]
+        root.targets[year] = rate_target(rate, root.total(year))
+        self.quotas.append(Quota(root.id, year, rate=rate))
+        self.split(root, year)
 
-    def split(self, node: _Node, year: int) -> None:
+    def split(self, node: Node, year: int) -> None:
         """Allocate ``node``'s target to its children and on down the tree."""
-        total, kids = node.targets[year], node.children
-        weights = [kid.total(year) for kid in kids]
-        if node.name == UNEVEN_DISTRICT:  # each ward's share rounded up: more than the district's target
-            shares = [-(-total * w // sum(weights)) for w in weights]
-            if sum(shares) == total:
-                shares[weights.index(max(weights))] += 1
-        elif node.name == PHUOC_MY and year == FIRST_YEAR:  # a share for every branch (the article)
-            shares = [1 + s for s in proportional_split(total - len(kids), weights)]
-        else:
-            fixed = {i: PHUOC_MY_TARGET_2024 for i, kid in enumerate(kids)
-                     if kid.name == PHUOC_MY and year == FIRST_YEAR}
-            free = [i for i in range(len(kids)) if i not in fixed]
-            rest = proportional_split(total - sum(fixed.values()), [weights[i] for i in free])
-            shares = [fixed[i] if i in fixed else rest[free.index(i)] for i in range(len(kids))]
-        for kid, share in zip(kids, shares):
+        kids = node.children
+        for kid, share in zip(kids, self.shares(node, year, [kid.total(year) for kid in kids])):
             kid.targets[year] = share
             if kid.children or share:  # branches without a share get no quota
                 self.quotas.append(Quota(kid.id, year, target=share))
             if kid.children:
                 self.split(kid, year)
 
-    # -- candidates ---------------------------------------------------------------------
-    def timeline(self, rng: random.Random, anchor: str, day: date) -> dict[str, date]:
-        """Dates of every stage around ``anchor`` on ``day``, on working days, never decreasing.
+    def shares(self, node: Node, year: int, weights: list[int]) -> list[int]:
+        """``node``'s target split over its children, whose members are ``weights``: in proportion."""
+        return proportional_split(node.targets[year], weights)
 
-        Earlier stages move back to a working day and later ones forward, so that holidays
-        (Tết) lengthen the gaps around the anchor, never shorten them."""
-        def gap(stage: str) -> timedelta:
-            low, high = GAP_DAYS[stage]
-            if stage == "decided" and rng.random() < SLOW_DECISION[0]:
+    # -- cohorts ------------------------------------------------------------------------
+    def plan_years(self, root: Node) -> None:
+        """Members, quotas and the cohorts of every year, oldest first (members depend on admissions)."""
+        grassroots = [n for n in root.walk() if n.level == "grassroots"]
+        first, last = self.years[0], self.years[-1]
+        for year in self.years:
+            if year > first:
+                self.next_members(root, year)
+            self.allocate(root, year)
+            if year == first:  # on probation when the story starts
+                self.cohorts += [(unit, year - 1, self.cohort(unit, year - 1, unit.targets[year],
+                                                              scale=PREVIOUS_YEAR_SHARE)) for unit in grassroots]
+            self.cohorts += [(unit, year, self.cohort(unit, year, unit.targets[year])) for unit in grassroots]
+        # next year's, as far as they got by today
+        self.cohorts += [(unit, last + 1, self.cohort(unit, last + 1, unit.targets[last])) for unit in grassroots]
+        self.fill_stages(grassroots)
+
+    def fill_stages(self, grassroots: list[Node]) -> None:
+        """One more candidate at each stage nobody is at today (it happens in small stores: few stay a
+        few weeks at a vote or a decision), there since a few days, so that every stage shows."""
+        today = self.today
+        current = {plan.recorded(today)[-1] for _, _, plans in self.cohorts for plan in plans
+                   if plan.recorded(today) and not plan.left(today)}
+        rng = random.Random(f"{self.seed}/stages")
+        for stage in (s for s in STAGES if s not in current):
+            unit = rng.choice(grassroots)
+            days = self.timeline(rng, stage, _workday(today - timedelta(days=rng.randint(1, 10)), -1))
+            self.cohorts.append((unit, stage, [Plan(rng.choice(unit.children), days, stage)]))
+
+    def timeline(self, rng: random.Random, anchor: str, day: date) -> dict[str, date]:
+        """Dates of every stage around ``anchor`` on ``day`` (a working day), each on a working day.
+
+        Each stage is laid out from its neighbour's working day, earlier ones moved back to a
+        working day and later ones forward, so that holidays (Tết) lengthen the gaps, never
+        shorten them."""
+        def gap(index: int) -> timedelta:
+            low, high = GAPS[index]
+            if index == DECIDED and rng.random() < SLOW_DECISION[0]:
                 low, high = SLOW_DECISION[1]
-            return timedelta(days=rng.randint(low, high))
+            return timedelta(days=low + int(rng.random() * (high - low + 1)))
 
         months = self.settings.probation_months
-        days = {anchor: day}
-        for i in range(stage_index(anchor), 0, -1):
-            stage = STAGES[i]
-            earlier = days[stage] - gap(stage)
-            days[STAGES[i - 1]] = add_months(earlier, -months) if stage == "official" else earlier
-        for i in range(stage_index(anchor) + 1, len(STAGES)):
-            stage, before = STAGES[i], days[STAGES[i - 1]]
-            days[stage] = (add_months(before, months) if stage == "official" else before) + gap(stage)
-        return {stage: _workday(days[stage], -1 if stage_index(stage) < stage_index(anchor) else 1)
-                for stage in STAGES}
+        at = stage_index(anchor)
+        days: list[date] = [day] * len(STAGES)
+        for i in range(at, 0, -1):
+            earlier = days[i] - gap(i)
+            days[i - 1] = _workday(add_months(earlier, -months) if i == OFFICIAL else earlier, -1)
+        for i in range(at + 1, len(STAGES)):
+            days[i] = _workday((add_months(days[i - 1], months) if i == OFFICIAL else days[i - 1]) + gap(i))
+        return dict(zip(STAGES, days))
 
     @staticmethod
-    def day_in(rng: random.Random, year: int, month_weights=None) -> date:
-        month = rng.choices(range(1, 13), weights=month_weights)[0] if month_weights else rng.randint(1, 12)
+    def day_in(rng: random.Random, year: int, months: Weighted | None = None) -> date:
+        month = months.pick(rng) if months else rng.randint(1, 12)
         return date(year, month, rng.randint(1, 20 if month == 12 else 28))
 
-    def cohort(self, unit: _Node, year: int, target: int, *, scale: float = 1.0) -> list[_Plan]:
+    def cohort(self, unit: Node, year: int, target: int, *, scale: float = 1.0) -> list[Plan]:
         """The candidates of a grassroots unit whose decisions fall in ``year``, and those who stay early."""
         rng = self.unit_rng(unit, year)
         admit = round(target * unit.performance * rng.uniform(0.85, 1.15) * scale)
-        known = min(max(year, FIRST_YEAR), max(unit.targets))  # the cohorts around the quota years use theirs
-        weights = [3 * b.targets[known] + b.members[known] / 20 for b in unit.children]
-        plans = []
-        if unit.name == PHUOC_MY and year == FIRST_YEAR:
-            plans += self.class_of_2024(rng, unit, weights)
-        else:
-            for _ in range(admit):
-                days = self.timeline(rng, COUNTS_TOWARD_QUOTA, _workday(self.day_in(rng, year, DECISION_MONTH_WEIGHTS)))
-                plans.append(self.fate(rng, _Plan(rng.choices(unit.children, weights)[0], days)))
+        known = min(max(year, self.years[0]), max(unit.targets))  # the cohorts around the quota years use theirs
+        branches = Weighted(*((b, 3 * b.targets[known] + b.members[known] / 20) for b in unit.children))
+        plans = self.admissions(rng, unit, year, admit, branches)
         for _ in range(round(admit * EXTRAS_SHARE * scale) + rng.randint(0, 1)):
             days = self.timeline(rng, "source", _workday(self.day_in(rng, year)))
-            plan = _Plan(rng.choices(unit.children, weights)[0], days, _pick(rng, EXTRA_STOPS))
+            plan = Plan(branches.pick(rng), days, EXTRA_STOPS.pick(rng))
             if rng.random() < 0.08:
                 plan.exit_kind = "withdrawn"
             plans.append(plan)
+        for plan in plans:
+            if plan.exit_kind:
+                plan.exit_day = plan.days[plan.stop] + timedelta(days=rng.randint(7, 60))
         return plans
 
-    def class_of_2024(self, rng: random.Random, unit: _Node, weights: list[float]) -> list[_Plan]:
-        """Phước Mỹ's 30 who finished the awareness class early in 2024, the pool for its 22."""
+    def admissions(self, rng: random.Random, unit: Node, year: int, admit: int, branches: Weighted) -> list[Plan]:
+        """``admit`` candidates of ``unit`` decided in ``year`` (a few stall or leave before that)."""
         plans = []
-        for n in range(PHUOC_MY_CLASS_2024):
-            day = _workday(date(FIRST_YEAR, 1, 8) + timedelta(days=rng.randint(0, 70)))
-            plan = _Plan(rng.choices(unit.children, weights)[0], self.timeline(rng, "class", day))
-            if n % 5 == 3:
-                plan.stop = rng.choice(("dossier", "verified"))
-            elif n % 15 == 7:
-                plan.stop, plan.exit_kind = rng.choice((("dossier", "withdrawn"), ("branch", "rejected")))
-            plans.append(plan)
+        for _ in range(admit):
+            days = self.timeline(rng, COUNTS_TOWARD_QUOTA, _workday(self.day_in(rng, year, DECISION_MONTHS)))
+            plans.append(self.fate(rng, Plan(branches.pick(rng), days)))
         return plans
 
     @staticmethod
-    def fate(rng: random.Random, plan: _Plan) -> _Plan:
+    def fate(rng: random.Random, plan: Plan) -> Plan:
         """Most go all the way; a few stall (late decision, ceremony, recognition) or leave."""
         roll = rng.random()
         if roll < 0.03:
@@ -476,18 +537,20 @@ class _Demo:
             plan.stop = "admitted"
         return plan
 
-    def person(self, rng: random.Random, branch: _Node, vote: date) -> dict:
+    # -- the people ---------------------------------------------------------------------
+    def person(self, rng: random.Random, branch: Node, vote: date) -> dict:
+        """Who a candidate of ``branch`` voted on at ``vote`` is: the person's fields as stored."""
         kind = branch.kind
-        occupation = _pick(rng, OCCUPATIONS_BY_KIND[kind])
+        occupation = OCCUPATIONS_BY_KIND[kind].pick(rng)
         gender = "female" if rng.random() < FEMALE_SHARE[kind] else "male"
-        ethnicity = "Cơ Tu" if kind == "remote" and rng.random() < 0.85 else _pick(rng, ETHNICITIES)
-        religion = _pick(rng, RELIGIONS)
+        ethnicity = "Cơ Tu" if kind == "remote" and rng.random() < 0.85 else ETHNICITIES.pick(rng)
+        religion = RELIGIONS.pick(rng)
         age = 18 if kind == "high_school" and occupation == "student" else rng.randint(*AGE_BY_OCCUPATION[occupation])
         born = date(vote.year - age, rng.randint(1, 12), rng.randint(1, 28))
         if rules.age_on(born, vote) < age:
             born = born.replace(year=born.year - 1)
         born = born.replace(year=min(max(born.year, BORN_YEARS[0]), BORN_YEARS[1]))
-        education = _pick(rng, EDUCATION_BY_OCCUPATION[occupation])
+        education = EDUCATION_BY_OCCUPATION[occupation].pick(rng)
         youth_union = age <= 30 and rng.random() < (0.95 if occupation == "student" else 0.8)
         renter = kind not in ("village", "remote") and rng.random() < RENTER_SHARE.get(occupation, OTHER_RENTER_SHARE)
         committee, place = rng.choice(self.places)  # where people of an agency, school or firm live
@@ -510,65 +573,120 @@ class _Demo:
             note += f" Ở trọ: có nhận xét của {committee} nơi cư trú."
         village = kind in ("village", "remote")
         return {
-            "name": self.name(rng, gender, ethnicity), "born": born, "gender": gender, "ethnicity": ethnicity,
+            "name": self.name(rng, gender, ethnicity), "born": iso(born), "gender": gender, "ethnicity": ethnicity,
             "religion": religion, "education": education, "occupation": occupation, "youth_union": youth_union,
-            "tags": tuple(tag for tag in TAGS if flags[tag]), "renter": renter,
+            "tags": [tag for tag in TAGS if flags[tag]], "renter": renter,
             "residence": place[0].upper() + place[1:] if village else f"Tổ {rng.randint(1, 60)}, {place}",
-            "mentor": mentor, "introducers": (mentor,) if one_introducer else (mentor, second), "notes": note,
+            "mentor": mentor, "introducers": [mentor] if one_introducer else [mentor, second], "notes": note,
         }
 
     @staticmethod
     def name(rng: random.Random, gender: str, ethnicity: str) -> str:
-        family = _pick(rng, FAMILY_NAMES_BY_ETHNICITY.get(ethnicity, FAMILY_NAMES))
-        middle = ("Văn" if gender == "male" else "Thị") if ethnicity == "Cơ Tu" else _pick(rng, MIDDLE_NAMES[gender])
+        family = FAMILY_NAMES_BY_ETHNICITY.get(ethnicity, FAMILY_NAMES).pick(rng)
+        middle = ("Văn" if gender == "male" else "Thị") if ethnicity == "Cơ Tu" else MIDDLE_NAMES[gender].pick(rng)
         given = rng.choice(GIVEN_NAMES[gender])
-        while fold(given)[:2] == fold(middle.split()[-1])[:2]:  # not "Mỹ My", "Minh Minh"
+        while _initials(given) == _initials(middle.split()[-1]):  # not "Mỹ My", "Minh Minh"
             given = rng.choice(GIVEN_NAMES[gender])
         return f"{family} {middle} {given}"
 
-    def candidate(self, rng: random.Random, plan: _Plan) -> Candidate | None:
-        """The record of ``plan`` as of today, checked against the rules; ``None`` before its first stage."""
-        facts = self.person(rng, plan.branch, plan.days["branch"])
-        exit_day = plan.days[plan.stop] + timedelta(days=rng.randint(7, 60))
-        reason = rng.choice(EXIT_REASONS[plan.exit_kind or "withdrawn"])
-        stages = [s for s in STAGES[:stage_index(plan.stop) + 1] if plan.days[s] <= self.today]
+    def candidate_doc(self, rng: random.Random, plan: Plan, user: str, at: str) -> dict | None:
+        """The stored record of ``plan`` as of today (the form of ``Candidate.to_doc``); ``None`` before its
+        first stage. The plan's dates never decrease and stop at today, so the history obeys the rules."""
+        stages = plan.recorded(self.today)
         if not stages:
             return None
+        doc = {"unit": plan.branch.id, **self.person(rng, plan.branch, plan.days["branch"])}
         reached = stage_index(stages[-1])
-        if reached < stage_index("dossier"):
-            facts["introducers"] = ()
-        if reached < stage_index("verified"):
-            facts["notes"] = ""
-        cand = Candidate(id=0, unit=plan.branch.id, **facts)
-        for stage in stages:
-            rules.check_advance(cand, stage, plan.days[stage], self.today)
-            cand = cand.with_(history=cand.history + (StageEntry(stage, plan.days[stage], self.user, self.at),))
-        if plan.exit_kind and stages[-1] == plan.stop and exit_day <= self.today:
-            rules.check_exit(cand, plan.exit_kind, reason, exit_day, self.today)
-            cand = cand.with_(exit=Exit(plan.exit_kind, reason, exit_day, self.user, self.at))
-        return cand
+        if reached < DOSSIER:
+            doc["introducers"] = []
+        if reached < VERIFIED:
+            doc["notes"] = ""
+        doc["history"] = [StageEntry(stage, plan.days[stage], user, at).to_doc() for stage in stages]
+        doc["exit"] = (Exit(plan.exit_kind, rng.choice(EXIT_REASONS[plan.exit_kind]), plan.exit_day, user, at).to_doc()
+                       if plan.left(self.today) else None)
+        doc["rev"] = 1
+        return doc
 
-    def add(self, unit: _Node, plans: list[_Plan], year: int) -> None:
-        rng = self.unit_rng(unit, f"people{year}")
-        for plan in plans:
-            cand = self.candidate(rng, plan)
-            if cand is not None:
-                self.candidates.append(cand)
+    # -- the store ----------------------------------------------------------------------
+    def write(self, tx: Transaction, units: list[Node]) -> int:
+        """Write ``units`` (all but the root), the candidates and the quotas; returns the number of candidates.
+        Candidate ids follow the order in which people were identified."""
+        docs = []
+        for unit, year, plans in self.cohorts:
+            rng = self.unit_rng(unit, f"people{year}")
+            docs += [doc for doc in (self.candidate_doc(rng, plan, tx.user, tx.at) for plan in plans) if doc]
+        docs.sort(key=lambda doc: doc["history"][0]["date"])
+        tx.put_many("units", {node.id: node.to_doc() for node in units})
+        tx.put_many("candidates", {tx.next_id("next_candidate"): doc for doc in docs})
+        tx.add_quotas([quota.to_doc() for quota in self.quotas])
+        return len(docs)
 
-    def people(self, city: _Node, years: list[int]) -> None:
-        """Members, quotas and the cohorts of every year, oldest first (members depend on admissions)."""
-        grassroots = [n for n in city.walk() if n.level == "grassroots"]
-        for year in years:
-            if year > years[0]:
-                self.next_members(city, year)
-            self.allocate(city, year)
-            if year == years[0]:  # on probation when the demo starts
-                for unit in grassroots:
-                    self.add(unit, self.cohort(unit, year - 1, unit.targets[year], scale=PREVIOUS_YEAR_SHARE), year - 1)
-            for unit in grassroots:
-                self.add(unit, self.cohort(unit, year, unit.targets[year]), year)
-        for unit in grassroots:  # next year's, as far as they got by today
-            self.add(unit, self.cohort(unit, years[-1] + 1, unit.targets[years[-1]]), years[-1] + 1)
+    def sizes(self, root: Node) -> dict:
+        """What ``write`` writes, counted from the plans: units (and per level), members at the start of the
+        last year, candidates (those with a first stage by today) and those of them still live, quotas, years."""
+        started = [plan for _, _, plans in self.cohorts for plan in plans if plan.recorded(self.today)]
+        return {"units": sum(1 for _ in root.walk()), "levels": dict(Counter(node.level for node in root.walk())),
+                "members": root.total(self.years[-1]),
+                "candidates": len(started), "live": sum(not plan.left(self.today) for plan in started),
+                "quotas": len(self.quotas), "years": self.years}
+
+
+# -- the demo -----------------------------------------------------------------------------
+class _Demo(Builder):
+    def tree(self) -> Node:
+        city = Node(CITY, "city")
+        for committee, place, wards in DISTRICTS:
+            district = Node(committee, "district")
+            for ward in wards:
+                district.children.append(self.ward(ward, "phường", f"phường {ward}, {place}",
+                                                   firms=WARD_FIRMS.get(ward, ())))
+            city.children.append(district)
+        committee, place = RURAL_DISTRICT
+        rural = Node(committee, "district")
+        for commune, villages in COMMUNES.items():
+            rural.children.append(self.ward(commune, "xã", f"xã {commune}, {place}", villages,
+                                            firms=WARD_FIRMS.get(commune, ())))
+        city.children.append(rural)
+        for bloc, grassroots in BLOCS:
+            node = Node(bloc, "district")
+            for name, branches in grassroots:
+                node.children.append(Node(name, "grassroots", children=[
+                    Node(branch, "branch", kind) for branch, kind in branches]))
+            city.children.append(node)
+        self.populate(city)
+        return city
+
+    def shares(self, node: Node, year: int, weights: list[int]) -> list[int]:
+        total, kids = node.targets[year], node.children
+        if node.name == UNEVEN_DISTRICT:  # each ward's share rounded up: more than the district's target
+            shares = [-(-total * w // sum(weights)) for w in weights]
+            if sum(shares) == total:
+                shares[weights.index(max(weights))] += 1
+            return shares
+        if node.name == PHUOC_MY and year == FIRST_YEAR:  # a share for every branch (the article)
+            return [1 + s for s in proportional_split(total - len(kids), weights)]
+        fixed = {i: PHUOC_MY_TARGET_2024 for i, kid in enumerate(kids) if kid.name == PHUOC_MY and year == FIRST_YEAR}
+        free = [i for i in range(len(kids)) if i not in fixed]
+        rest = proportional_split(total - sum(fixed.values()), [weights[i] for i in free])
+        return [fixed[i] if i in fixed else rest[free.index(i)] for i in range(len(kids))]
+
+    def admissions(self, rng: random.Random, unit: Node, year: int, admit: int, branches: Weighted) -> list[Plan]:
+        if unit.name == PHUOC_MY and year == FIRST_YEAR:
+            return self.class_of_2024(rng, branches)
+        return super().admissions(rng, unit, year, admit, branches)
+
+    def class_of_2024(self, rng: random.Random, branches: Weighted) -> list[Plan]:
+        """Phước Mỹ's 30 who finished the awareness class early in 2024, the pool for its 22."""
+        plans = []
+        for n in range(PHUOC_MY_CLASS_2024):
+            day = _workday(date(FIRST_YEAR, 1, 8) + timedelta(days=rng.randint(0, 70)))
+            plan = Plan(branches.pick(rng), self.timeline(rng, "class", day))
+            if n % 5 == 3:
+                plan.stop = rng.choice(("dossier", "verified"))
+            elif n % 15 == 7:
+                plan.stop, plan.exit_kind = rng.choice((("dossier", "withdrawn"), ("branch", "rejected")))
+            plans.append(plan)
+        return plans
 
 
 def build_demo(service: Service, *, today: date | None = None, seed: int = 2024) -> dict:
@@ -581,16 +699,11 @@ def build_demo(service: Service, *, today: date | None = None, seed: int = 2024)
     years = list(range(FIRST_YEAR, max(FIRST_YEAR, today.year) + 1))
     root = service.init(CITY)
     with service.store.transaction() as tx:
-        demo = _Demo(seed, today, tx.user, tx.at)
+        demo = _Demo(seed, today, {year: CITY_RATES.get(year, LATER_RATE) for year in years})
         city = demo.tree()
-        nodes = demo.number(city, root.id, lambda: tx.next_id("next_unit"))
-        demo.people(city, years)
-        demo.candidates.sort(key=lambda c: c.history[0].date)  # ids in the order people were identified
-        candidates = [cand.with_(id=tx.next_id("next_candidate")) for cand in demo.candidates]
-        tx.put_many("units", {n.id: Unit(n.id, n.name, n.level, n.parent, dict(n.members)).to_doc() for n in nodes})
-        tx.put_many("candidates", {c.id: c.to_doc() for c in candidates})
-        tx.add_quotas([q.to_doc() for q in demo.quotas])
-        summary = {"units": len(nodes) + 1, "candidates": len(candidates), "quotas": len(demo.quotas),
+        units = demo.number(city, root.id, lambda: tx.next_id("next_unit"))
+        demo.plan_years(city)
+        summary = {"units": len(units) + 1, "candidates": demo.write(tx, units), "quotas": len(demo.quotas),
                    "years": years}
         tx.audit("demo.build", "store", root.id, None, summary)
     return summary
