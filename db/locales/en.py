@@ -172,6 +172,7 @@ MESSAGES: dict[str, str] = {
     "check.warnings": "{count} thing(s) to look at:",
     "check.problems": "{count} problem(s) found:",
     # -- cli (keys "cli.*")
+    "cli.action.demo.generate": "Test data generated",
     "cli.error": "Error: {message}",
     "cli.os_error": "File error {path}: {detail}",
     "cli.internal_error": "Internal error in ptdv ({kind}). Run again with PTDV_DEBUG=1 to see the details (traceback) on stderr.",

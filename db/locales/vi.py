@@ -172,6 +172,7 @@ MESSAGES: dict[str, str] = {
     "check.warnings": "{count} điểm cần lưu ý:",
     "check.problems": "Phát hiện {count} vấn đề:",
     # -- cli (keys "cli.*")
+    "cli.action.demo.generate": "Sinh dữ liệu thử",
     "cli.error": "Lỗi: {message}",
     "cli.os_error": "Lỗi tệp {path}: {detail}",
     "cli.internal_error": "Lỗi nội bộ của ptdv ({kind}). Chạy lại với PTDV_DEBUG=1 để xem chi tiết (traceback) trên stderr.",
