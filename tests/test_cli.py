@@ -157,7 +157,7 @@ def test_unit_rename_move_and_members(run, store_path, ids):
 
 def test_unit_members_refuses_a_negative_count(run, store_path, ids):
     err = refused(run("unit", "members", str(ids["pm1"]), "-3"))
-    assert t("input.negative", field="members", value=-3) in err
+    assert PtdvError("input.negative", field="members", value=-3).message("vi") in err
     assert reread(store_path).state().units[ids["pm1"]].members == {2024: 45}
 
 
@@ -209,7 +209,7 @@ def test_quota_show_text_has_labels_quarters_and_the_gap(run, ids):
 
 def test_quota_set_refuses_a_negative_target_and_both_kinds(run, store_path, ids):
     err = refused(run("quota", "set", "hai chau", "--target", "-5"))
-    assert t("input.negative", field="target", value=-5) in err
+    assert PtdvError("input.negative", field="target", value=-5).message("vi") in err
     err = refused(run("quota", "set", "hai chau", "--target", "5", "--rate", "4%"))
     assert t("quota.target_or_rate") in err
     assert (ids["hai_chau"], 2024) not in reread(store_path).state().quotas
@@ -231,7 +231,7 @@ def test_candidate_add_with_details(run, store_path, ids):
 
 def test_candidate_add_refuses_control_characters_in_the_name(run, store_path, ids):
     err = refused(run("candidate", "add", "--unit", str(ids["tt1"]), "--name", "An\x1b[31mBình"))
-    assert t("input.control_chars", field="name", value="An\\x1b[31mBình") in err
+    assert PtdvError("input.control_chars", field="name", value="An\\x1b[31mBình").message("vi") in err
     assert "\x1b" not in err
     assert len(reread(store_path).state().candidates) == 6
 

@@ -6,6 +6,7 @@ from datetime import date, datetime
 import pytest
 
 from db.errors import PtdvError
+from db.i18n import t
 from db.text import clean_name, fmt_date, fold, parse_date, safe
 
 
@@ -76,7 +77,7 @@ def test_parse_date_refuses_impossible_or_malformed(text):
     assert err.value.key == "input.bad_date"
     for lang in ("vi", "en"):
         message = err.value.message(lang)
-        assert "born" in message
+        assert t("field.born", lang) in message  # the field's label, not its id
         assert text.strip() in message
 
 
