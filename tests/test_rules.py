@@ -229,14 +229,19 @@ def test_a_candidate_who_left_has_no_findings():
     assert findings(c, DEFAULTS, TODAY) == []
 
 
+def store_settings(service, **values) -> None:
+    """Change settings in the store file, as an administrator editing them would."""
+    with service.store.transaction() as tx:
+        settings = dict(tx.db.table("meta").get(doc_id=1)["settings"], **values)
+        tx.db.table("meta").update({"settings": settings}, doc_ids=[1])
+
+
 def test_settings_in_the_store_change_the_limits(small):
     service, ids = small
     # Trần Thị Bình finished the class on 10/02/2024 and is waiting with her dossier.
     bình = service.candidate(ids["cand2"])
     assert by_code(service.findings(bình), "certificate").severity == "upcoming"
-    with service.store.transaction() as tx:
-        settings = dict(tx.db.table("meta").get(doc_id=1)["settings"], certificate_valid_months=9)
-        tx.db.table("meta").update({"settings": settings}, doc_ids=[1])
+    store_settings(service, certificate_valid_months=9)
     assert service.state().settings.certificate_valid_months == 9
     found = by_code(service.findings(bình), "certificate")
     assert found.due == date(2024, 11, 10) and found.severity == "overdue"
@@ -248,8 +253,6 @@ def test_certificate_valid_months_24_makes_an_old_certificate_expire(service):
     service.init("Đảng bộ thử")
     c = cand("01/01/2022", "01/06/2022")
     assert by_code(findings(c, service.state().settings, TODAY), "certificate").severity == "upcoming"
-    with service.store.transaction() as tx:
-        settings = dict(tx.db.table("meta").get(doc_id=1)["settings"], certificate_valid_months=24)
-        tx.db.table("meta").update({"settings": settings}, doc_ids=[1])
+    store_settings(service, certificate_valid_months=24)
     found = by_code(findings(c, service.state().settings, TODAY), "certificate")
     assert found.due == date(2024, 6, 1) and found.severity == "overdue"
