@@ -6,6 +6,7 @@ from datetime import date
 from conftest import TODAY
 from tui_pilot import clear_and_type, flat, pilot_test, settle, shown
 
+from db.errors import PtdvError
 from db.i18n import t
 from db.service import Service
 from db.store import Store
@@ -300,7 +301,7 @@ async def test_exit_needs_a_reason(small):
         assert value(app, "kind") == "withdrawn" and value(app, "date") == "15/11/2024"
         await pilot.press("enter")
         await pilot.pause()
-        assert field_error(app, "reason") == "✗ " + t("exit.reason_required", "vi")
+        assert field_error(app, "reason") == "✗ " + PtdvError("input.required", field="reason").message("vi")
         assert service.candidate(ids["cand3"]).live
         await pilot.press(*"Chuyển công tác", "shift+tab", "space", "down", "enter")  # kind: not admitted
         assert value(app, "kind") == "rejected"
@@ -373,10 +374,13 @@ async def test_quota_rate_and_proportional_suggestion(small):
         assert value(app, "target") == "4%"
         # 4% of 167 members (45 + 20 + 38 + 52 + 12) is 6.68, rounded up to 7 people
         assert flat(shown(app.screen.query_one("#meaning"))) == \
-            t("ui.quota.rate_means", "vi", rate="4", members=167, target=7)
+            t("ui.quota.rate_means", "vi", rate="4%", members=167, target=7)
+        await clear_and_type(pilot, "3,5%")  # a decimal comma, as written in Vietnamese: 5.845 -> 6 people
+        assert flat(shown(app.screen.query_one("#meaning"))) == \
+            t("ui.quota.rate_means", "vi", rate="3,5%", members=167, target=6)
         await clear_and_type(pilot, "10%")
         assert flat(shown(app.screen.query_one("#meaning"))) == \
-            t("ui.quota.rate_means", "vi", rate="10", members=167, target=17)
+            t("ui.quota.rate_means", "vi", rate="10%", members=167, target=17)
         await pilot.press("ctrl+g")
         kids = service.state().children[ids["city"]]
         shares = [int(value(app, f"child-{k}")) for k in kids]

@@ -15,27 +15,23 @@ from db.errors import PtdvError
 from db.quota import Figures
 from db.service import QuotaInput, parse_count
 from db.text import safe
+from tui.output import number, percent
 
 from tui.widgets.form_dialog import FormDialog
 from tui.widgets.form_field import FormField, text_input
 
 
-def quota_text(fig: Figures) -> str:
-    """A stored quota as the editor shows it: ``4%`` for a rate, ``22`` for a number."""
+def quota_text(fig: Figures, lang: str) -> str:
+    """A stored quota as the editor shows it: ``4%`` (``3,5%`` in Vietnamese) for a rate, ``22`` for a number."""
     if fig.rate is not None:
-        return f"{fig.rate:g}%"
+        return percent(fig.rate, lang, "g")
     return "" if fig.target is None else str(fig.target)
-
-
-def number_text(value: int | None) -> str:
-    return "—" if value is None else str(value)
 
 
 class QuotaEditor(FormDialog):
     CSS_PATH = "quota_editor.tcss"
     KEYS = "ui.quota.keys"
     BINDINGS = [Binding("ctrl+g", "suggest", "ui.quota.suggest", id="quota.suggest", show=False)]
-    FIELD_PARAMS = {"target": ""}  # a child's bad figure is shown next to it as typed; the message names it
 
     def __init__(self, unit_id: int) -> None:
         super().__init__()
@@ -52,7 +48,7 @@ class QuotaEditor(FormDialog):
     def load(self) -> None:
         self.figures = self.service.figures(self.year, self.unit_id)
         self.child_ids = self.service.state().children.get(self.unit_id, [])
-        self.started = {"input-target": quota_text(self.figures[self.unit_id])}
+        self.started = {"input-target": quota_text(self.figures[self.unit_id], self.lang)}
         self.started.update({f"input-child-{kid}": "" if self.figures[kid].target is None
                              else str(self.figures[kid].target) for kid in self.child_ids})
 
@@ -78,8 +74,8 @@ class QuotaEditor(FormDialog):
             share = text_input(self.started[f"input-child-{kid}"], lang=self.lang, valid_empty=True,
                                placeholder="0", id=f"input-child-{kid}",
                                check=lambda text: parse_count(text, field="target"))
-            cells = Horizontal(Label(number_text(fig.members), classes="alloc-num"),
-                               Label(number_text(fig.target), classes="alloc-num"), share, classes="alloc-cells")
+            cells = Horizontal(Label(number(fig.members, self.lang), classes="alloc-num"),
+                               Label(number(fig.target, self.lang), classes="alloc-num"), share, classes="alloc-cells")
             yield FormField(safe(self.service.state().unit(kid).name), cells, id=f"field-child-{kid}")
 
     def compose_notes(self) -> ComposeResult:
@@ -110,10 +106,12 @@ class QuotaEditor(FormDialog):
         typed = self._typed_target()
         meaning = ""
         if typed is not None and typed.rate is not None:
-            meaning = (self.t("ui.quota.rate_means", rate=f"{typed.rate:g}", members=typed.members, target=typed.target)
-                       if typed.members is not None else self.t("ui.quota.rate_no_members", rate=f"{typed.rate:g}"))
+            rate = percent(typed.rate, self.lang, "g")
+            meaning = (self.t("ui.quota.rate_means", rate=rate, members=number(typed.members, self.lang),
+                              target=number(typed.target, self.lang))
+                       if typed.members is not None else self.t("ui.quota.rate_no_members", rate=rate))
         elif typed is not None:
-            meaning = self.t("ui.quota.members", members=number_text(typed.members))
+            meaning = self.t("ui.quota.members", members=number(typed.members, self.lang))
         self.query_one("#meaning", Static).update(meaning)
         if not self.child_ids:
             return
@@ -123,14 +121,15 @@ class QuotaEditor(FormDialog):
         except PtdvError as err:
             text, state = err.message(self.lang), "-over"
         else:
+            shown = {"allocated": number(allocated, self.lang), "target": number(target, self.lang)}
             if gap is None:
-                text, state = self.t("ui.quota.sum_no_target", allocated=allocated), "-short"
+                text, state = self.t("ui.quota.sum_no_target", **shown), "-short"
             elif gap > 0:
-                text, state = self.t("ui.quota.sum_short", allocated=allocated, target=target, gap=gap), "-short"
+                text, state = self.t("ui.quota.sum_short", gap=number(gap, self.lang), **shown), "-short"
             elif gap < 0:
-                text, state = self.t("ui.quota.sum_over", allocated=allocated, target=target, over=-gap), "-over"
+                text, state = self.t("ui.quota.sum_over", over=number(-gap, self.lang), **shown), "-over"
             else:
-                text, state = self.t("ui.quota.sum_even", allocated=allocated, target=target), "-even"
+                text, state = self.t("ui.quota.sum_even", **shown), "-even"
         note = self.query_one("#sum", Static)
         note.update(text)
         note.set_classes(state)
@@ -150,7 +149,6 @@ class QuotaEditor(FormDialog):
             self.dismiss(None)
             return None
         shares = self._shares()
-        self.service.allocation_total(None, shares.values())  # refuse a bad figure before writing anything
         if "input-target" in changed:
             typed = self._quota(self.query_one("#input-target", Input).value)
             self.service.set_quota(self.unit_id, self.year, target=None if typed.rate is not None else typed.target,

@@ -104,6 +104,11 @@ class FormDialog(ModalScreen):
 
     # -- saving -------------------------------------------------------------------------
     def action_save(self) -> None:
+        invalid = [control for control in self.query(Input) if not control.is_valid]
+        if invalid:  # its message is already under it
+            invalid[0].focus()
+            self.show_message(self.t("ui.form.not_saved"), error=True)
+            return
         for field in self.query(FormField):
             field.show_error(None)
         self.show_message("")
@@ -117,6 +122,12 @@ class FormDialog(ModalScreen):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    @on(Input.Changed)
+    def _typing(self, event: Input.Changed) -> None:
+        """What is typed after a refused save makes the old "not saved" line stale."""
+        if self.query_one("#message").has_class("-error"):
+            self.show_message("")
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

@@ -127,7 +127,8 @@ class FormField(Vertical):
 
     @on(Input.Changed)
     @on(Input.Blurred)
-    def _validated(self, event: Input.Changed | Input.Blurred) -> None:
+    @on(Input.Submitted)
+    def _validated(self, event: Input.Changed | Input.Blurred | Input.Submitted) -> None:
         result = event.validation_result
         self.show_error(result.failure_descriptions[0] if result and not result.is_valid else None)
 
