@@ -76,7 +76,8 @@ class QuotaEditor(FormDialog):
                                check=lambda text: parse_count(text, field="target"))
             cells = Horizontal(Label(number(fig.members, self.lang), classes="alloc-num"),
                                Label(number(fig.target, self.lang), classes="alloc-num"), share, classes="alloc-cells")
-            yield FormField(safe(self.service.state().unit(kid).name), cells, id=f"field-child-{kid}")
+            yield FormField(safe(self.service.state().unit(kid).name), cells, id=f"field-child-{kid}",
+                            classes="alloc-row")
 
     def compose_notes(self) -> ComposeResult:
         yield Static("", id="sum", markup=False)

@@ -103,8 +103,9 @@ class FormField(Vertical):
     FormField .field-error.-shown { display: block; }
     """
 
-    def __init__(self, label: str, control: Widget, *, required: bool = False, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, label: str, control: Widget, *, required: bool = False, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self.label = label
         self.control = control
         self.required = required
