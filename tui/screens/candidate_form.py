@@ -64,7 +64,7 @@ class CandidateForm(FormDialog):
             self.opened = self.service.candidate(self.candidate_id)
             self.expected_rev = self.opened.rev
         else:
-            self.branches = self.service.branch_labels()
+            self.branches = {safe(label): uid for label, uid in self.service.branch_labels().items()}
 
     def heading(self) -> str:
         if self.opened is None:
