@@ -33,10 +33,6 @@ async def settle(pilot) -> None:
     await pilot.pause()
 
 
-async def type_text(pilot, text: str) -> None:
-    await pilot.press(*text)
-
-
 async def clear_and_type(pilot, text: str) -> None:
     """Replace the focused Input's value: select it all, then type over it."""
     await pilot.press("end", "ctrl+u")  # to the end, then delete everything left of the cursor
