@@ -7,12 +7,14 @@ whole member (4% of 1,234 = 49.36 -> 50), computed with exact fractions, so that
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
+from typing import Iterable
 
-from .model import COUNTS_TOWARD_QUOTA, FORECAST_FROM, STAGES, Candidate, Quota, stage_index
-from .rules import is_overdue
+from .model import COUNTS_TOWARD_QUOTA, FORECAST_FROM, STAGES, Candidate, Quota, Settings, stage_index
+from .rules import first_due
 from .state import State
 
 
@@ -89,16 +91,91 @@ class Figures:
         }
 
 
-def _count_candidate(fig: Figures, cand: Candidate, year: int, cutoff: date) -> None:
-    decided = cand.stage_date(COUNTS_TOWARD_QUOTA)
-    if decided and decided.year == year and decided <= cutoff:
-        fig.admitted += 1
-        fig.by_quarter[quarter_of(decided) - 1] += 1
-    stage = cand.stage_on(cutoff)
-    if stage is not None:
-        fig.by_stage[stage] += 1
-    elif cand.exit is not None and cand.exit.date.year == year:
-        fig.exited += 1
+@dataclass
+class YearCounts:
+    """One unit's own candidates in one year: decisions per quarter, stages at the year's cutoff, exits."""
+
+    by_quarter: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
+    by_stage: list[int] = field(default_factory=lambda: [0] * len(STAGES))
+    exited: int = 0
+
+    def to_json(self) -> list[int]:
+        return [*self.by_quarter, *self.by_stage, self.exited]
+
+    @classmethod
+    def from_json(cls, row: list[int]) -> "YearCounts":
+        return cls(list(row[:4]), list(row[4:4 + len(STAGES)]), int(row[4 + len(STAGES)]))
+
+
+@dataclass
+class UnitCounts:
+    """What the roll-up needs of one unit's own candidates, for every year, without the candidates.
+
+    Stage counts are taken at the end of each year from the first to the last year any of them has a
+    date in; since no date is ever in the future, the last year's stages are also the stages of every
+    later year (and of "today").  ``due`` holds, for each live candidate with a deadline, the earliest
+    one: a candidate is overdue on a day after it.
+    """
+
+    years: dict[int, YearCounts] = field(default_factory=dict)
+    due: list[date] = field(default_factory=list)
+
+    def year(self, year: int) -> YearCounts:
+        if year in self.years:
+            return self.years[year]
+        earlier = [y for y in self.years if y < year]
+        if not earlier:
+            return YearCounts()
+        return YearCounts(by_stage=list(self.years[max(earlier)].by_stage))
+
+    def overdue_on(self, today: date) -> int:
+        return bisect_left(self.due, today)
+
+    def to_json(self) -> dict:
+        return {"years": {str(y): c.to_json() for y, c in self.years.items()}, "due": [d.isoformat() for d in self.due]}
+
+    @classmethod
+    def from_json(cls, doc: dict) -> "UnitCounts":
+        return cls({int(y): YearCounts.from_json(row) for y, row in doc["years"].items()},
+                   [date.fromisoformat(d) for d in doc["due"]])
+
+
+def count_candidates(candidates: Iterable[Candidate], settings: Settings) -> dict[int, UnitCounts]:
+    """Per unit, the counts of its own candidates (see :class:`UnitCounts`)."""
+    by_unit: dict[int, list[Candidate]] = {}
+    for cand in candidates:
+        by_unit.setdefault(cand.unit, []).append(cand)
+    return {uid: _count_unit(group, settings) for uid, group in by_unit.items()}
+
+
+def _dates(cand: Candidate) -> list[date]:
+    return [e.date for e in cand.history] + ([cand.exit.date] if cand.exit else [])
+
+
+def _count_unit(group: list[Candidate], settings: Settings) -> UnitCounts:
+    counts = UnitCounts()
+    dated = [(cand, days) for cand in group if (days := _dates(cand))]
+    if not dated:
+        return counts
+    horizon = max(max(days) for _, days in dated).year  # every candidate counts up to the unit's last year
+    first = min(min(days) for _, days in dated).year
+    counts.years = {year: YearCounts() for year in range(first, horizon + 1)}
+    for cand, days in dated:
+        decided = cand.stage_date(COUNTS_TOWARD_QUOTA)
+        for year in range(min(days).year, horizon + 1):
+            row = counts.years[year]
+            if decided and decided.year == year:
+                row.by_quarter[quarter_of(decided) - 1] += 1
+            stage = cand.stage_on(date(year, 12, 31))
+            if stage is not None:
+                row.by_stage[stage_index(stage)] += 1
+            elif cand.exit is not None and cand.exit.date.year == year:
+                row.exited += 1
+        due = first_due(cand, settings) if cand.live else None
+        if due is not None:
+            counts.due.append(due)
+    counts.due.sort()
+    return counts
 
 
 def rollup(state: State, year: int, today: date, root: int | None = None) -> dict[int, Figures]:
@@ -106,16 +183,22 @@ def rollup(state: State, year: int, today: date, root: int | None = None) -> dic
     top = state.root if root is None else root
     if top is None or top not in state.units:
         return {}
-    cutoff = cutoff_for(year, today)
     order = state.subtree(top)
+    direct = state.unit_counts(order)
     figures: dict[int, Figures] = {}
     for uid in reversed(order):  # children before parents
         fig = Figures(unit=uid, year=year)
-        for cid in state.by_unit.get(uid, []):
-            cand = state.candidates[cid]
-            _count_candidate(fig, cand, year, cutoff)
-            if year == today.year and cand.live and is_overdue(cand, state.settings, today):
-                fig.overdue += 1
+        counts = direct.get(uid)
+        if counts is not None and year <= today.year:
+            row = counts.year(year)
+            fig.by_quarter = list(row.by_quarter)
+            fig.admitted = sum(row.by_quarter)
+            fig.by_stage = dict(zip(STAGES, row.by_stage))
+            fig.exited = row.exited
+            if year == today.year:
+                fig.overdue = counts.overdue_on(today)
+        elif counts is not None:  # a later year: nothing decided yet, stages as they are now
+            fig.by_stage = dict(zip(STAGES, counts.year(year).by_stage))
         kids = [figures[c] for c in state.children.get(uid, []) if c in figures]  # not ``top`` in a cycle
         for kid in kids:
             fig.admitted += kid.admitted

@@ -141,6 +141,14 @@ def is_overdue(candidate: Candidate, settings: Settings, today: date) -> bool:
     return any(f.severity == "overdue" for f in findings(candidate, settings, today))
 
 
+def first_due(candidate: Candidate, settings: Settings) -> date | None:
+    """The earliest deadline of a live candidate: it is overdue on every day after it.
+
+    Which deadlines apply depends only on the candidate's record, not on the day asked."""
+    dues = [f.due for f in findings(candidate, settings, date.min) if f.due is not None]
+    return min(dues) if dues else None
+
+
 def needs_attention(candidate: Candidate, settings: Settings, today: date) -> list[Finding]:
     """What belongs on a due list: overdue, due soon, and standing warnings."""
     return [f for f in findings(candidate, settings, today) if f.severity != "upcoming"]

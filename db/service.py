@@ -392,7 +392,7 @@ class Service:
     def check(self) -> list[tuple[str, dict]]:
         """Integrity problems of the store and its records, as (message key, params)."""
         state = self.state()
-        problems: list[tuple[str, dict]] = []
+        problems: list[tuple[str, dict]] = [("check.audit_chain", {"seq": seq}) for seq in self.store.verify_audit()]
         if state.root is None or state.root not in state.units:
             problems.append(("check.no_root", {}))
         for unit in state.units.values():

@@ -1,7 +1,7 @@
 """The read model: the store's records indexed for the questions screens and commands ask."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Collection, Iterator, Mapping, Protocol
 
 from tinydb import TinyDB
 
@@ -9,20 +9,95 @@ from .errors import PtdvError
 from .model import Candidate, Level, Quota, Settings, Unit
 from .text import fold, safe
 
+if TYPE_CHECKING:
+    from .quota import UnitCounts
 
-@dataclass
+
+class CandidateSource(Protocol):
+    """Where a read model gets candidates from: all in memory, or the store's parts loaded on demand."""
+
+    def get(self, cid: int) -> Candidate | None: ...
+    def of_units(self, units: Collection[int]) -> list[Candidate]: ...
+    def all(self) -> list[Candidate]: ...
+    def counts(self, units: Collection[int]) -> dict[int, "UnitCounts"]: ...
+    def names(self) -> list[tuple[int, str, str]]: ...  # (id, name, folded name) of every candidate
+
+
+class MemoryCandidates:
+    """Candidates held in a dict (tests, small stores built in memory)."""
+
+    def __init__(self, candidates: Mapping[int, Candidate], settings: Settings) -> None:
+        self._candidates = dict(candidates)
+        self._settings = settings
+        self._counts: dict | None = None
+
+    def get(self, cid: int) -> Candidate | None:
+        return self._candidates.get(cid)
+
+    def of_units(self, units: Collection[int]) -> list[Candidate]:
+        wanted = set(units)
+        return [c for c in self._candidates.values() if c.unit in wanted]
+
+    def all(self) -> list[Candidate]:
+        return list(self._candidates.values())
+
+    def counts(self, units: Collection[int]) -> dict:
+        from .quota import count_candidates
+
+        if self._counts is None:
+            self._counts = count_candidates(self._candidates.values(), self._settings)
+        return {u: self._counts[u] for u in units if u in self._counts}
+
+    def names(self) -> list[tuple[int, str, str]]:
+        return [(c.id, c.name, fold(c.name)) for c in self._candidates.values()]
+
+
+class CandidateMap(Mapping):
+    """``state.candidates``: a read-only mapping by id; iterating it loads every candidate."""
+
+    def __init__(self, source: CandidateSource) -> None:
+        self._source = source
+
+    def __getitem__(self, cid: int) -> Candidate:
+        cand = self._source.get(cid)
+        if cand is None:
+            raise KeyError(cid)
+        return cand
+
+    def __iter__(self) -> Iterator[int]:
+        return iter([c.id for c in self._source.all()])
+
+    def __len__(self) -> int:
+        return len(self._source.all())
+
+    def values(self):  # one pass over the source instead of a lookup per id
+        return self._source.all()
+
+
 class State:
-    settings: Settings
-    root: int | None
-    levels: dict[str, Level]
-    units: dict[int, Unit]
-    quotas: dict[tuple[int, int], Quota]
-    candidates: dict[int, Candidate]
-    children: dict[int, list[int]] = field(default_factory=dict)
-    by_unit: dict[int, list[int]] = field(default_factory=dict)
+    """Units, levels, quotas and settings in memory; candidates through a :class:`CandidateSource`."""
+
+    def __init__(self, settings: Settings, root: int | None, levels: dict[str, Level], units: dict[int, Unit],
+                 quotas: dict[tuple[int, int], Quota],
+                 candidates: Mapping[int, Candidate] | CandidateSource | None = None) -> None:
+        self.settings = settings
+        self.root = root
+        self.levels = levels
+        self.units = units
+        self.quotas = quotas
+        if candidates is None or isinstance(candidates, Mapping):
+            candidates = MemoryCandidates(candidates or {}, settings)
+        self.source: CandidateSource = candidates
+        self.candidates = CandidateMap(candidates)
+        self.folded = {uid: fold(u.name) for uid, u in units.items()}
+        self.children: dict[int, list[int]] = {uid: [] for uid in units}
+        for unit in sorted(units.values(), key=lambda u: (self.folded[u.id], u.id)):
+            if unit.parent is not None and unit.parent in self.children:
+                self.children[unit.parent].append(unit.id)
 
     @classmethod
-    def from_db(cls, db: TinyDB) -> "State":
+    def from_db(cls, db: TinyDB, candidates: CandidateSource | None = None) -> "State":
+        """The catalogue tables of a TinyDB (meta, levels, units, quotas) and a source of candidates."""
         meta = db.table("meta").get(doc_id=1) or {}
         levels = sorted((Level(str(d["id"]), str(d["vi"]), str(d["en"]), int(d["order"])) for d in db.table("levels")),
                         key=lambda lv: lv.order)
@@ -31,20 +106,16 @@ class State:
         for doc in db.table("quotas"):
             quota = Quota.from_doc(doc)
             quotas[(quota.unit, quota.year)] = quota
-        candidates = {doc.doc_id: Candidate.from_doc(doc.doc_id, doc) for doc in db.table("candidates")}
-        state = cls(settings=Settings.from_doc(meta.get("settings")), root=meta.get("root"),
-                    levels={lv.id: lv for lv in levels}, units=units, quotas=quotas, candidates=candidates)
-        state._index()
-        return state
+        return cls(settings=Settings.from_doc(meta.get("settings")), root=meta.get("root"),
+                   levels={lv.id: lv for lv in levels}, units=units, quotas=quotas, candidates=candidates)
 
-    def _index(self) -> None:
-        self.children = {uid: [] for uid in self.units}
-        for unit in sorted(self.units.values(), key=lambda u: (fold(u.name), u.id)):
-            if unit.parent is not None and unit.parent in self.children:
-                self.children[unit.parent].append(unit.id)
-        self.by_unit = {uid: [] for uid in self.units}
-        for cand in self.candidates.values():
-            self.by_unit.setdefault(cand.unit, []).append(cand.id)
+    def part_of(self, uid: int) -> int:
+        """The part of the store that holds a branch's candidates: its parent's (a grassroots unit's)."""
+        unit = self.units.get(uid)
+        return unit.parent if unit is not None and unit.parent is not None else uid
+
+    def unit_counts(self, units: Collection[int]) -> dict:
+        return self.source.counts(units)
 
     # -- the tree -----------------------------------------------------------------------
     def unit(self, uid: int) -> Unit:
@@ -90,13 +161,16 @@ class State:
         return level.label(lang) if level else level_id
 
     def candidates_under(self, uid: int) -> list[Candidate]:
-        return [self.candidates[cid] for u in self.subtree(uid) for cid in self.by_unit.get(u, [])]
+        return self.source.of_units(self.subtree(uid))
+
+    def has_candidates(self, uid: int) -> bool:
+        return bool(self.source.of_units([uid]))
 
     def candidate(self, cid: int) -> Candidate:
-        try:
-            return self.candidates[cid]
-        except KeyError:
-            raise PtdvError("candidate.not_found", ref=str(cid)) from None
+        cand = self.source.get(cid)
+        if cand is None:
+            raise PtdvError("candidate.not_found", ref=str(cid))
+        return cand
 
     # -- naming a unit ------------------------------------------------------------------
     def resolve_unit(self, ref: str | int) -> Unit:
@@ -114,7 +188,7 @@ class State:
             matches = [u for u in self.units.values() if self._matches_path(u.id, parts, tier)]
             if not matches and len(parts) > 1:  # a unit's name may itself contain "/"
                 whole = fold(text)
-                matches = [u for u in self.units.values() if tier(fold(u.name), whole)]
+                matches = [u for u in self.units.values() if tier(self.folded[u.id], whole)]
             if matches:
                 break
         if len(matches) == 1:
@@ -126,7 +200,7 @@ class State:
 
     def _matches_path(self, uid: int, parts: list[str], tier) -> bool:
         """The last part names the unit, earlier parts name ancestors in order (gaps allowed)."""
-        chain = [fold(u.name) for u in self.ancestors(uid)]
+        chain = [self.folded[u.id] for u in self.ancestors(uid)]
         if not chain or not tier(chain[-1], parts[-1]):
             return False
         position = 0
@@ -142,15 +216,17 @@ class State:
     def search_units(self, query: str, limit: int = 50) -> list[Unit]:
         """Units whose name contains every word of ``query``, diacritics ignored."""
         words = fold(query).split()
-        found = [u for u in self.units.values() if all(w in fold(u.name) for w in words)]
-        found.sort(key=lambda u: (not fold(u.name).startswith(words[0]) if words else False, self.depth(u.id), fold(u.name)))
-        return found[:limit]
+        found = [uid for uid, name in self.folded.items() if all(w in name for w in words)]
+        found.sort(key=lambda u: (not self.folded[u].startswith(words[0]) if words else False, self.depth(u),
+                                  self.folded[u]))
+        return [self.units[u] for u in found[:limit]]
 
     def search_candidates(self, query: str, limit: int = 50) -> list[Candidate]:
+        """Candidates whose name contains every word of ``query``, diacritics ignored; from the name
+        index, so only the candidates found are loaded."""
         words = fold(query).split()
-        found = [c for c in self.candidates.values() if all(w in fold(c.name) for w in words)]
-        found.sort(key=lambda c: (fold(c.name), c.id))
-        return found[:limit]
+        found = sorted((folded, cid) for cid, _, folded in self.source.names() if all(w in folded for w in words))
+        return [c for _, cid in found[:limit] if (c := self.source.get(cid)) is not None]
 
 
 def _name_equals(name: str, query: str) -> bool:

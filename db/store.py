@@ -1,27 +1,40 @@
-"""The TinyDB JSON store, safe for several people on one server.
+"""The store: TinyDB JSON files, safe for several people on one server, whose cost per save
+does not grow with the city.
 
-Every write: exclusive lock on a separate ``.lock`` file, reload when another
-process changed the file (with fresh TinyDB caches), apply, then an atomic
-replace (temp file in the same folder, fchmod, fsync, ``os.replace``, fsync of
-the folder).  A damaged file or an unknown schema is an error naming the file,
-and such a file is never written over.
+Layout, for a store named ``ptdv.json`` (see docs/STORE.md for why):
 
-All file access of ptdv goes through :class:`Store`; callers see ``state()``
-(a read model), ``transaction()`` (apply a change) and ``audit_since()``.
+- ``ptdv.json``            the catalogue: TinyDB tables ``meta`` (schema, settings, unit counter,
+                           root), ``levels``, ``units`` and ``quotas``.
+- ``ptdv.parts/p<N>.json`` one TinyDB file per grassroots unit N: the candidates of its branches.
+- ``ptdv.parts/p<N>.sum.json`` a cache of part N's counts and names, for roll-ups and search
+                           without reading the part; rebuilt whenever it does not match the part.
+- ``ptdv.parts/counters.json`` the candidate id counter.
+- ``ptdv.audit.jsonl``     the audit trail: one JSON line per change, hash-chained, append-only.
+- ``ptdv.json.lock``       the lock every writer takes.
+
+Every write: exclusive lock on the ``.lock`` file, reload what another process changed (with a
+fresh TinyDB, so no query cache or next id goes stale), apply, then for each changed file an
+atomic replace (temp file in the same folder, fchmod, fsync, ``os.replace``, fsync of the folder),
+then the audit lines appended and fsynced.  A damaged file or an unknown schema is an error naming
+the file, and no write happens while a file the write needs is in that state.
+
+All file access of ptdv goes through :class:`Store`: ``state()`` (the read model; candidates
+are loaded part by part as asked), ``transaction()`` (apply a change), ``changed()`` and
+``audit_since()`` (what changed since).
 """
 from __future__ import annotations
 
 import errno
 import fcntl
-import glob
+import hashlib
 import os
+import shutil
 import stat
-import tempfile
 import time
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
+from typing import Collection, Iterator
 
 import orjson
 from tinydb import TinyDB
@@ -30,12 +43,16 @@ from tinydb.table import Document
 
 from .errors import PtdvError
 from .identity import current_user
-from .model import DEFAULT_LEVELS, Level, Settings
+from .model import DEFAULT_LEVELS, Candidate, Level, Settings
+from .quota import UnitCounts, count_candidates
 from .state import State
+from .text import fold
 
-SCHEMA_VERSION = 1
-TABLES = ("meta", "levels", "units", "quotas", "candidates", "audit")
+SCHEMA_VERSION = 2
+CATALOGUE_TABLES = ("meta", "levels", "units", "quotas")
+PART_TABLES = ("meta", "candidates")
 LOCK_TIMEOUT_S = 10.0
+BULK_PARTS = 8  # more parts than this in one write: one sync() for all instead of an fsync each
 
 
 def default_path() -> Path:
@@ -48,7 +65,7 @@ def default_path() -> Path:
 
 
 class _MemoryStorage(Storage):
-    """TinyDB storage over the dict the store parsed; the store decides when to write the file."""
+    """TinyDB storage over a dict the store parsed; the store decides when to write the file."""
 
     def __init__(self, data: dict, on_write) -> None:
         self._data = data
@@ -59,7 +76,7 @@ class _MemoryStorage(Storage):
 
     def write(self, data: dict) -> None:
         self._data = data
-        self._on_write(data)
+        self._on_write()
 
 
 def _new_file_mode(folder: Path) -> int:
@@ -69,14 +86,14 @@ def _new_file_mode(folder: Path) -> int:
     return 0o660 if shared else 0o600
 
 
-def _read_state(db: TinyDB, path: Path) -> State:
-    """The read model of the loaded file; a record of the wrong shape is an error naming the file."""
+def _signature(path: Path) -> tuple[int, int, int] | None:
     try:
-        return State.from_db(db)
-    except PtdvError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise PtdvError("store.invalid", path=str(path), detail=f"{type(exc).__name__}: {exc}") from exc
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise PtdvError("store.unreadable", path=str(path), detail=exc.strerror or str(exc)) from exc
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -87,154 +104,477 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-class Transaction:
-    """What one write sees: the TinyDB of the store under the lock, and an audit to append to."""
+def _os_error(path: Path, exc: OSError) -> PtdvError:
+    key = "store.disk_full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "store.unwritable"
+    return PtdvError(key, path=str(path), detail=exc.strerror or str(exc))
+
+
+def _tmp_path(path: Path) -> Path:
+    # one fixed name per file: only the lock holder writes it, and a killed writer's leftover is
+    # overwritten by the next write of the same file
+    return path.with_name(f".{path.name}.tmp")
+
+
+def _write_tmp(path: Path, payload: bytes, mode: int, *, durable: bool, fixed_name: bool = False) -> Path:
+    """Write ``payload`` beside ``path`` under a temporary name (or at ``path`` itself with
+    ``fixed_name``, for files written into the pending folder)."""
+    tmp = path if fixed_name else _tmp_path(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        os.fchmod(fd, mode)
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(fd, view):]
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    return tmp
+
+
+def _discard(path: Path) -> None:
+    with suppress(OSError):
+        path.unlink()
+
+
+class _File:
+    """One TinyDB JSON file held in memory, with the signature it had when read or written."""
+
+    def __init__(self, path: Path, data: dict, signature: tuple[int, int, int] | None) -> None:
+        self.path = path
+        self.data = data
+        self.signature = signature
+        self.dirty = False
+        self._candidates: dict[int, Candidate] | None = None
+        self.db = TinyDB(storage=_MemoryStorage, data=data, on_write=self._touched)
+
+    def _touched(self) -> None:
+        self.dirty = True
+        self._candidates = None
+
+    def candidates(self) -> dict[int, Candidate]:
+        if self._candidates is None:
+            try:
+                self._candidates = {int(i): Candidate.from_doc(int(i), doc)
+                                    for i, doc in self.data["candidates"].items()}
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise PtdvError("store.invalid", path=str(self.path), detail=f"{type(exc).__name__}: {exc}") from exc
+        return self._candidates
+
+
+def _parse(path: Path, raw: bytes, tables: tuple[str, ...]) -> dict:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise PtdvError("store.damaged", path=str(path), detail=str(exc)) from exc
+    if not isinstance(data, dict) or not all(isinstance(data.get(t, {}), dict) for t in tables):
+        raise PtdvError("store.damaged", path=str(path), detail="not a ptdv store")
+    meta = data.get("meta", {}).get("1")
+    if not isinstance(meta, dict) or "schema" not in meta:
+        raise PtdvError("store.damaged", path=str(path), detail="no schema version")
+    if meta["schema"] != SCHEMA_VERSION:
+        raise PtdvError("store.version", path=str(path), version=meta["schema"], expected=SCHEMA_VERSION)
+    for name in tables:
+        data.setdefault(name, {})
+    return data
+
+
+def _settings_key(settings: Settings) -> str:
+    return hashlib.sha256(orjson.dumps(settings.to_doc(), option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+
+class _Summary:
+    """What the roll-up and the search need of one part, without reading the part."""
+
+    def __init__(self, counts: dict[int, UnitCounts], names: list[tuple[int, int, str, str]]) -> None:
+        self.counts = counts
+        self.names = names  # (candidate id, unit id, name, folded name)
+
+    @classmethod
+    def of(cls, candidates: Collection[Candidate], settings: Settings) -> "_Summary":
+        return cls(count_candidates(candidates, settings), [(c.id, c.unit, c.name, fold(c.name)) for c in candidates])
+
+    def to_doc(self, part_signature, settings_key: str) -> dict:
+        return {"part": list(part_signature), "settings": settings_key,
+                "counts": {str(u): c.to_json() for u, c in self.counts.items()},
+                "names": [list(n) for n in self.names]}
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> "_Summary":
+        return cls({int(u): UnitCounts.from_json(c) for u, c in doc["counts"].items()},
+                   [(int(i), int(u), str(n), str(f)) for i, u, n, f in doc["names"]])
+
+
+class _Parts:
+    """The candidate source of the store's read model: parts loaded, summarised and cached on demand."""
 
     def __init__(self, store: "Store") -> None:
         self.store = store
-        self.db: TinyDB = store._db
+        self.files: dict[int, _File] = {}
+        self.summaries: dict[int, tuple[tuple, str, _Summary]] = {}
+        self.located: dict[int, int] = {}  # candidate id -> part id, from the summaries
+
+    # -- files ---------------------------------------------------------------------------
+    def path(self, pid: int) -> Path:
+        return self.store.parts_dir / f"p{pid}.json"
+
+    def existing(self) -> list[int]:
+        try:
+            names = os.listdir(self.store.parts_dir)
+        except FileNotFoundError:
+            return []
+        return sorted(int(n[1:-5]) for n in names if n.startswith("p") and n.endswith(".json")
+                      and n[1:-5].isdigit())
+
+    def file(self, pid: int) -> _File | None:
+        """Part ``pid`` as it is on disk now (one stat when it has not changed)."""
+        path = self.path(pid)
+        signature = _signature(path)
+        cached = self.files.get(pid)
+        if cached is not None and (cached.signature == signature or cached.dirty):
+            return cached
+        if signature is None:
+            self.files.pop(pid, None)
+            return None
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise PtdvError("store.unreadable", path=str(path), detail=exc.strerror or str(exc)) from exc
+        loaded = _File(path, _parse(path, raw, PART_TABLES), signature)
+        self.files[pid] = loaded
+        return loaded
+
+    def new_file(self, pid: int) -> _File:
+        data = {"meta": {"1": {"schema": SCHEMA_VERSION, "part": pid}}, "candidates": {}}
+        created = _File(self.path(pid), data, None)
+        self.files[pid] = created
+        return created
+
+    def forget(self, pids: Collection[int] | None = None) -> None:
+        for pid in list(self.files) if pids is None else pids:
+            self.files.pop(pid, None)
+
+    # -- summaries -----------------------------------------------------------------------
+    def summary(self, pid: int) -> _Summary | None:
+        part_path = self.path(pid)
+        signature = _signature(part_path)
+        if signature is None:
+            self.summaries.pop(pid, None)
+            return None
+        settings = self.store.state().settings
+        key = _settings_key(settings)
+        cached = self.summaries.get(pid)
+        if cached is not None and cached[0] == signature and cached[1] == key:
+            return cached[2]
+        found = self._read_summary(pid, signature, key)
+        if found is None:
+            part = self.file(pid)
+            found = _Summary.of(list(part.candidates().values()), settings)
+            self._write_summary(pid, found, part.signature, key)
+        self.summaries[pid] = (signature, key, found)
+        for cid, *_ in found.names:
+            self.located[cid] = pid
+        return found
+
+    def _summary_path(self, pid: int) -> Path:
+        return self.store.parts_dir / f"p{pid}.sum.json"
+
+    def _read_summary(self, pid: int, signature: tuple, key: str) -> _Summary | None:
+        try:
+            doc = orjson.loads(self._summary_path(pid).read_bytes())
+            if tuple(doc["part"]) != signature or doc["settings"] != key:
+                return None
+            return _Summary.from_doc(doc)
+        except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            return None  # a cache: when it cannot be used, it is rebuilt from the part
+
+    def _write_summary(self, pid: int, summary: _Summary, part_signature, key: str) -> None:
+        """Best effort and not fsynced: a summary lost in a crash is rebuilt from its part."""
+        path = self._summary_path(pid)
+        with suppress(OSError):
+            tmp = _write_tmp(path, orjson.dumps(summary.to_doc(part_signature, key)), self.store.mode(), durable=False)
+            os.replace(tmp, path)
+
+    # -- the CandidateSource protocol -------------------------------------------------------
+    def get(self, cid: int) -> Candidate | None:
+        pid = self.located.get(cid)
+        if pid is not None:
+            part = self.file(pid)
+            if part is not None and cid in part.candidates():
+                return part.candidates()[cid]
+        for pid in self.existing():  # not where it was last seen: look through the summaries again
+            found = self.summary(pid)
+            if found is not None and any(c == cid for c, *_ in found.names):
+                return self.file(pid).candidates().get(cid)
+        return None
+
+    def _pids(self, units: Collection[int]) -> set[int]:
+        state = self.store.state()
+        return {state.part_of(u) for u in units if u in state.units and state.is_leaf(u)}
+
+    def of_units(self, units: Collection[int]) -> list[Candidate]:
+        wanted = set(units)
+        out: list[Candidate] = []
+        for pid in sorted(self._pids(wanted)):
+            part = self.file(pid)
+            if part is not None:
+                out.extend(c for c in part.candidates().values() if c.unit in wanted)
+        return out
+
+    def all(self) -> list[Candidate]:
+        out: list[Candidate] = []
+        for pid in self.existing():
+            part = self.file(pid)
+            if part is not None:
+                out.extend(part.candidates().values())
+        return out
+
+    def counts(self, units: Collection[int]) -> dict[int, UnitCounts]:
+        wanted = set(units)
+        out: dict[int, UnitCounts] = {}
+        for pid in self._pids(wanted):
+            found = self.summary(pid)
+            if found is not None:
+                out.update((u, c) for u, c in found.counts.items() if u in wanted)
+        return out
+
+    def names(self) -> list[tuple[int, str, str]]:
+        out: list[tuple[int, str, str]] = []
+        for pid in self.existing():
+            found = self.summary(pid)
+            if found is not None:
+                out.extend((cid, name, folded) for cid, _, name, folded in found.names)
+        return out
+
+
+class Transaction:
+    """What one write sees under the lock: the catalogue's TinyDB (``db``), the read model
+    (``state``), and calls that put records where they belong."""
+
+    def __init__(self, store: "Store") -> None:
+        self.store = store
+        self.db: TinyDB = store._catalogue.db
         self.user = store.user
         self.at = datetime.now().astimezone().isoformat(timespec="seconds")
-        self._state: State | None = None
+        self.state: State = store.state()
+        self.parts: dict[int, _File] = {}
+        self.counters: dict | None = None
+        self.entries: list[dict] = []
 
-    @property
-    def state(self) -> State:
-        if self._state is None:
-            self._state = _read_state(self.db, self.store.path)
-        return self._state
-
+    # -- ids -----------------------------------------------------------------------------
     def next_id(self, counter: str) -> int:
+        if counter == "next_candidate":
+            if self.counters is None:
+                # never below an id in use, even if the counter file was lost or lowered by hand
+                used = max((cid for cid, _, _ in self.state.source.names()), default=0)
+                self.counters = self.store._read_counters()
+                self.counters[counter] = max(int(self.counters.get(counter, 0)), used)
+            self.counters[counter] = int(self.counters[counter]) + 1
+            return self.counters[counter]
         meta = self.db.table("meta")
-        doc = meta.get(doc_id=1)
-        value = int(doc.get(counter, 0)) + 1
+        value = int(meta.get(doc_id=1).get(counter, 0)) + 1
         meta.update({counter: value}, doc_ids=[1])
         return value
 
+    # -- records -------------------------------------------------------------------------
+    def _part(self, pid: int) -> _File:
+        if pid not in self.parts:
+            self.parts[pid] = self.store._parts.file(pid) or self.store._parts.new_file(pid)
+        return self.parts[pid]
+
     def put(self, table: str, doc_id: int, doc: dict) -> None:
+        if table == "candidates":
+            self._put_candidate(doc_id, doc)
+            return
+        if table == "units":
+            self._relocate_if_moved(doc_id, doc)
         self.db.table(table).upsert(Document(doc, doc_id=doc_id))
 
+    def part_of(self, uid: int) -> int:
+        """Like ``State.part_of``, but seeing the units this transaction has just added or moved."""
+        doc = self.db.table("units").get(doc_id=uid)
+        return uid if doc is None or doc.get("parent") is None else int(doc["parent"])
+
+    def _put_candidate(self, cid: int, doc: dict) -> None:
+        pid = self.part_of(int(doc["unit"]))
+        before = self.state.source.get(cid)
+        if before is not None:
+            old = self.part_of(before.unit)
+            if old != pid:
+                self._part(old).db.table("candidates").remove(doc_ids=[cid])
+        self._part(pid).db.table("candidates").upsert(Document(doc, doc_id=cid))
+
+    def _relocate_if_moved(self, uid: int, doc: dict) -> None:
+        """A branch moved under another grassroots unit takes its candidates to that unit's part."""
+        unit = self.state.units.get(uid)
+        new_parent = doc.get("parent")
+        if unit is None or unit.parent == new_parent or new_parent is None or not self.state.is_leaf(uid):
+            return
+        moving = self.state.source.of_units([uid])
+        if not moving:
+            return
+        ids = [c.id for c in moving]
+        self._part(unit.parent).db.table("candidates").remove(doc_ids=ids)
+        self._part(int(new_parent)).db.table("candidates").insert_multiple(
+            Document(c.to_doc(), doc_id=c.id) for c in moving)
+
     def put_many(self, table: str, docs: dict[int, dict]) -> None:
-        """Insert new records in one table update (bulk builds and imports)."""
-        self.db.table(table).insert_multiple(Document(doc, doc_id=doc_id) for doc_id, doc in docs.items())
+        """Insert new records in one update per file (bulk builds and imports)."""
+        if table != "candidates":
+            self.db.table(table).insert_multiple(Document(doc, doc_id=i) for i, doc in docs.items())
+            return
+        by_part: dict[int, dict[int, dict]] = {}
+        for cid, doc in docs.items():
+            by_part.setdefault(self.part_of(int(doc["unit"])), {})[cid] = doc
+        for pid, group in by_part.items():
+            self._part(pid).db.table("candidates").insert_multiple(Document(d, doc_id=i) for i, d in group.items())
 
     def add_quotas(self, docs: list[dict]) -> None:
         self.db.table("quotas").insert_multiple(docs)
 
     def audit(self, action: str, target: str, unit: int | None, before: dict | None, after: dict | None) -> None:
-        self.db.table("audit").insert({
-            "at": self.at, "by": self.user, "action": action, "target": target,
-            "unit": unit, "before": before, "after": after,
-        })
+        self.entries.append({"at": self.at, "by": self.user, "action": action, "target": target,
+                             "unit": unit, "before": before, "after": after})
 
 
 class Store:
     def __init__(self, path: str | os.PathLike, *, user: str | None = None, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
         self.path = Path(path).expanduser().absolute()
         self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self.parts_dir = self.path.with_name(self.path.stem + ".parts")
+        self.audit_path = self.path.with_name(self.path.stem + ".audit.jsonl")
+        self.counters_path = self.parts_dir / "counters.json"
+        self.pending_dir = self.parts_dir / ".pending"
         self.user = user or current_user()
         self.lock_timeout = lock_timeout
-        self._signature: tuple[int, int, int] | None = None
-        self._data: dict | None = None
-        self._db: TinyDB | None = None
+        self._catalogue: _File | None = None
         self._state: State | None = None
-        self._dirty = False
+        self._parts = _Parts(self)
+        self._audit_seen: tuple | None = None
 
-    # -- creating -----------------------------------------------------------------------
+    def mode(self) -> int:
+        """The permission bits every file of the store gets: those of the catalogue."""
+        return stat.S_IMODE(self.path.stat().st_mode) & 0o660
+
+    # -- creating and removing -----------------------------------------------------------
     def exists(self) -> bool:
         return self.path.exists()
 
     def create(self, levels: tuple[Level, ...] = DEFAULT_LEVELS) -> None:
-        """Write a new, empty store; refuse when a file is already there."""
+        """Write a new, empty store; refuse when one is already there."""
         folder = self.path.parent
         try:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
-            raise PtdvError("store.unwritable", path=str(self.path), detail=exc.strerror or str(exc)) from exc
+            raise _os_error(self.path, exc) from exc
         if self.path.exists():
             raise PtdvError("store.exists", path=str(self.path))
-        data: dict = {name: {} for name in TABLES}
+        data: dict = {name: {} for name in CATALOGUE_TABLES}
         data["meta"]["1"] = {"schema": SCHEMA_VERSION, "created_by": self.user,
                              "created_at": datetime.now().astimezone().isoformat(timespec="seconds"),
                              "settings": Settings().to_doc(), "root": None}
         for order, level in enumerate(levels, start=1):
             data["levels"][str(order)] = {"id": level.id, "vi": level.vi, "en": level.en, "order": level.order}
-        with self._locked():
+        mode = _new_file_mode(folder)
+        with self._locked(mode):
             if self.path.exists():
                 raise PtdvError("store.exists", path=str(self.path))
-            self._write_file(data, _new_file_mode(folder))
-        self._signature = None
+            try:
+                for folder_ in (self.parts_dir, self.pending_dir):
+                    folder_.mkdir(exist_ok=True)
+                    os.chmod(folder_, 0o770 if mode & 0o060 else 0o700)
+                os.close(os.open(self.audit_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, mode))
+                os.chmod(self.audit_path, mode)
+                tmp = _write_tmp(self.path, orjson.dumps(data), mode, durable=True)
+                os.replace(tmp, self.path)
+                _fsync_dir(folder)
+                _fsync_dir(self.parts_dir)
+            except OSError as exc:
+                raise _os_error(self.path, exc) from exc
+        self._catalogue = None
 
-    # -- reading ------------------------------------------------------------------------
-    def _stat_signature(self) -> tuple[int, int, int] | None:
-        try:
-            st = self.path.stat()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise PtdvError("store.unreadable", path=str(self.path), detail=exc.strerror or str(exc)) from exc
-        return (st.st_ino, st.st_size, st.st_mtime_ns)
+    def remove(self) -> None:
+        """Delete the whole store (``ptdv demo --force``), under the lock."""
+        with self._locked(0o600):
+            for path in (self.path, _tmp_path(self.path), self.audit_path):
+                _discard(path)
+            shutil.rmtree(self.parts_dir, ignore_errors=True)
+        _discard(self.lock_path)
+        self._catalogue = self._state = None
+        self._parts = _Parts(self)
+
+    # -- reading -------------------------------------------------------------------------
+    def _news(self) -> tuple:
+        """What tells another process that a write happened: the audit log and the pending folder."""
+        return (_signature(self.audit_path), _signature(self.pending_dir))
 
     def changed(self) -> bool:
-        """True when the file differs from what this process last read (cheap: one stat)."""
-        return self._stat_signature() != self._signature
+        """True when another process changed the store since this one last looked (three stats)."""
+        catalogue = self._catalogue.signature if self._catalogue else None
+        return _signature(self.path) != catalogue or self._news() != self._audit_seen
 
     def refresh(self) -> bool:
-        """Reload when another process replaced the file; returns whether it did."""
-        signature = self._stat_signature()
+        """Reload the catalogue when it changed; parts are checked as they are used."""
+        signature = _signature(self.path)
         if signature is None:
             raise PtdvError("store.missing", path=str(self.path))
-        if signature == self._signature and self._db is not None:
-            return False
+        seen = self._news()
+        news = seen != self._audit_seen
+        self._audit_seen = seen
+        if self._catalogue is not None and signature == self._catalogue.signature:
+            return news
         try:
             raw = self.path.read_bytes()
         except OSError as exc:
             raise PtdvError("store.unreadable", path=str(self.path), detail=exc.strerror or str(exc)) from exc
-        data = self._parse(raw)
-        self._data = data
-        # A fresh TinyDB on each reload: its query caches and next ids start clean.
-        self._db = TinyDB(storage=_MemoryStorage, data=data, on_write=self._mark_dirty)
+        self._catalogue = _File(self.path, _parse(self.path, raw, CATALOGUE_TABLES), signature)
         self._state = None
-        self._signature = signature
         return True
 
-    def _parse(self, raw: bytes) -> dict:
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise PtdvError("store.damaged", path=str(self.path), detail=str(exc)) from exc
-        if not isinstance(data, dict) or not all(isinstance(data.get(t, {}), dict) for t in TABLES):
-            raise PtdvError("store.damaged", path=str(self.path), detail="not a ptdv store")
-        meta = data.get("meta", {}).get("1")
-        if not isinstance(meta, dict) or "schema" not in meta:
-            raise PtdvError("store.damaged", path=str(self.path), detail="no schema version")
-        if meta["schema"] != SCHEMA_VERSION:
-            raise PtdvError("store.version", path=str(self.path), version=meta["schema"], expected=SCHEMA_VERSION)
-        for name in TABLES:
-            data.setdefault(name, {})
-        return data
-
     def state(self) -> State:
-        """The current read model, rebuilt only when the file changed."""
+        """The current read model: the catalogue rebuilt only when it changed; candidates on demand."""
         self.refresh()
         if self._state is None:
-            self._state = _read_state(self._db, self.path)
+            try:
+                self._state = State.from_db(self._catalogue.db, self._parts)
+            except PtdvError:
+                raise
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise PtdvError("store.invalid", path=str(self.path), detail=f"{type(exc).__name__}: {exc}") from exc
         return self._state
 
-    def audit_since(self, index: int = 0) -> list[dict]:
-        """Audit entries with a sequence number above ``index``, oldest first."""
-        self.refresh()
-        return [dict(doc, seq=doc.doc_id) for doc in self._db.table("audit") if doc.doc_id > index]
-
-    # -- writing ------------------------------------------------------------------------
-    def _mark_dirty(self, data: dict) -> None:
-        self._data = data
-        self._dirty = True
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
+    def audit_since(self, seq: int = 0) -> list[dict]:
+        """Audit entries numbered above ``seq``, oldest first (an unfinished last line is skipped)."""
         try:
-            mode = (_new_file_mode(self.path.parent) if not self.path.exists()
-                    else stat.S_IMODE(self.path.stat().st_mode) & 0o660)
+            raw = self.audit_path.read_bytes()
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise PtdvError("store.unreadable", path=str(self.audit_path), detail=exc.strerror or str(exc)) from exc
+        out = []
+        for number, line in enumerate(raw.split(b"\n")[:-1], start=1):
+            try:
+                entry = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                raise PtdvError("store.damaged", path=str(self.audit_path), detail=f"line {number}") from None
+            if entry.get("seq", 0) > seq:
+                out.append(entry)
+        return out
+
+    def verify_audit(self) -> list[int]:
+        """Sequence numbers of audit entries whose hash chain is broken (edited, removed or inserted)."""
+        broken, previous, expected_seq = [], "", 1
+        for entry in self.audit_since(0):
+            if entry.get("seq") != expected_seq or entry.get("prev") != previous or entry.get("hash") != _entry_hash(entry):
+                broken.append(int(entry.get("seq") or 0))
+            previous, expected_seq = entry.get("hash", ""), int(entry.get("seq") or 0) + 1
+        return broken
+
+    # -- writing -------------------------------------------------------------------------
+    @contextmanager
+    def _locked(self, mode: int | None = None) -> Iterator[None]:
+        try:
+            mode = self.mode() if mode is None else mode
             # flock needs only read access: whoever may read the store can take its lock
             fd = os.open(self.lock_path, os.O_RDONLY | os.O_CREAT, mode)
         except OSError as exc:
@@ -257,51 +597,176 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        """Lock, reload if needed, let the caller change the TinyDB, write atomically once."""
+        """Lock, reload what changed, let the caller change records, write each changed file once."""
         if not self.path.exists():  # before locking: no lock file left next to a store that is not there
             raise PtdvError("store.missing", path=str(self.path))
         with self._locked():
+            self._recover()
             self.refresh()
-            self._dirty = False
+            self._catalogue.dirty = False
             tx = Transaction(self)
             try:
                 yield tx
-                if self._dirty:
-                    mode = stat.S_IMODE(self.path.stat().st_mode)
-                    self._write_file(self._data, mode)
+                self._commit(tx)
             except BaseException:
-                self._signature = None  # drop in-memory changes: the next read reloads the file
-                self._db = None
+                self._catalogue = None  # drop in-memory changes: the next read reloads the files
+                self._state = None
+                self._parts.forget(tx.parts)
                 raise
-            finally:
-                self._dirty = False
-            self._signature = self._stat_signature()
-            self._state = None
 
-    def _write_file(self, data: dict, mode: int) -> None:
-        """Called with the lock held; so any temp file of this store left in the folder is a killed writer's."""
-        folder = self.path.parent
-        for leftover in folder.glob(f".{glob.escape(self.path.name)}.*.tmp"):
-            with suppress(OSError):
-                leftover.unlink()
-        payload = orjson.dumps(data)
-        tmp_name = None
+    def _read_counters(self) -> dict:
         try:
-            fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{self.path.name}.", suffix=".tmp")
-            with os.fdopen(fd, "wb") as handle:
-                os.fchmod(handle.fileno(), mode)
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp_name, self.path)
-            tmp_name = None
-            _fsync_dir(folder)
+            return dict(orjson.loads(self.counters_path.read_bytes()))
+        except FileNotFoundError:
+            return {}
+        except (OSError, orjson.JSONDecodeError, TypeError, ValueError) as exc:
+            raise PtdvError("store.damaged", path=str(self.counters_path), detail=str(exc)) from exc
+
+    def _pending_name(self, path: Path) -> str:
+        return "@catalogue" if path == self.path else path.name
+
+    def _target(self, name: str) -> Path:
+        return self.path if name == "@catalogue" else self.parts_dir / name
+
+    def _commit(self, tx: Transaction) -> None:
+        """Write every changed file into the pending folder, append the audit lines naming them with
+        their hashes (the commit point), then move them into place.  A writer killed before the audit
+        append leaves nothing; one killed after it is finished by the next writer (:meth:`_recover`)."""
+        mode = self.mode()
+        dirty_parts = [p for p in tx.parts.values() if p.dirty]
+        files: dict[Path, bytes] = {}
+        if tx.counters is not None:
+            files[self.counters_path] = orjson.dumps(tx.counters)
+        for part in dirty_parts:
+            part.data["meta"]["1"]["rev"] = int(part.data["meta"]["1"].get("rev", 0)) + 1
+            files[part.path] = orjson.dumps(part.data)
+        if self._catalogue.dirty:
+            files[self.path] = orjson.dumps(self._catalogue.data)
+        bulk = len(files) > BULK_PARTS
+        names = [self._pending_name(p) for p in files]
+        audit_size: int | None = None
+        moved = 0
+        try:
+            for name, payload in zip(names, files.values()):
+                _write_tmp(self.pending_dir / name, payload, mode, durable=not bulk, fixed_name=True)
+            if bulk:
+                os.sync()
+            if tx.entries:
+                tx.entries[-1]["files"] = {n: hashlib.sha256(b).hexdigest() for n, b in zip(names, files.values())}
+                audit_size = self._append_audit(tx.entries, mode)
+            for name in names:
+                os.replace(self.pending_dir / name, self._target(name))
+                moved += 1
+            for folder in {self._target(n).parent for n in names} | ({self.pending_dir} if names else set()):
+                _fsync_dir(folder)
         except OSError as exc:
-            key = "store.disk_full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "store.unwritable"
-            raise PtdvError(key, path=str(self.path), detail=exc.strerror or str(exc)) from exc
+            if not moved:  # nothing is in place yet: take the write back whole
+                if audit_size is not None:
+                    self._truncate_audit(audit_size)
+                for name in names:
+                    _discard(self.pending_dir / name)
+            # else the audit lines and the pending files stay: the next writer finishes the write
+            raise _os_error(self.path, exc) from exc
+        for part in dirty_parts:
+            part.dirty = False
+            part.signature = _signature(part.path)
+        if self._catalogue.dirty:
+            self._catalogue.dirty = False
+            self._catalogue.signature = _signature(self.path)
+            self._state = None
+        settings = self.state().settings
+        key = _settings_key(settings)
+        for part in dirty_parts:
+            pid = int(part.data["meta"]["1"]["part"])
+            summary = _Summary.of(list(part.candidates().values()), settings)
+            self._parts._write_summary(pid, summary, part.signature, key)
+            self._parts.summaries[pid] = (part.signature, key, summary)
+            for cid, *_ in summary.names:
+                self._parts.located[cid] = pid
+        self._audit_seen = self._news()
+
+    def _move_pending(self, names: list[str]) -> None:
+        targets = [self._target(name) for name in names]
+        for name, target in zip(names, targets):
+            os.replace(self.pending_dir / name, target)
+        for folder in {t.parent for t in targets} | ({self.pending_dir} if names else set()):
+            _fsync_dir(folder)
+
+    def _truncate_audit(self, size: int) -> None:
+        with suppress(OSError):
+            os.truncate(self.audit_path, size)
+
+    def _recover(self) -> None:
+        """Under the lock: finish a write whose audit lines were appended (their hashes match the files
+        left pending), or drop the files of a write killed before that point."""
+        try:
+            names = os.listdir(self.pending_dir)
+        except FileNotFoundError:
+            return
+        if not names:
+            return
+        last = self._last_audit_entry()
+        listed = (last or {}).get("files") or {}
+        complete = [n for n in names if n in listed
+                    and hashlib.sha256((self.pending_dir / n).read_bytes()).hexdigest() == listed[n]]
+        for name in set(names) - set(complete):
+            _discard(self.pending_dir / name)
+        try:
+            self._move_pending(complete)
+        except OSError as exc:
+            raise _os_error(self.path, exc) from exc
+        self._catalogue = None
+        self._state = None
+        self._parts = _Parts(self)
+
+    def _last_audit_entry(self) -> dict | None:
+        try:
+            with open(self.audit_path, "rb") as handle:
+                size = handle.seek(0, os.SEEK_END)
+                handle.seek(max(0, size - (1 << 20)))
+                tail = handle.read()
+        except FileNotFoundError:
+            return None
+        lines = [line for line in tail.split(b"\n")[:-1] if line]
+        try:
+            return orjson.loads(lines[-1]) if lines else None
+        except orjson.JSONDecodeError:
+            return None
+
+    def _append_audit(self, entries: list[dict], mode: int) -> int:
+        """Append hash-chained lines; an unfinished last line (a writer killed mid-append) is cut first."""
+        fd = os.open(self.audit_path, os.O_RDWR | os.O_CREAT, mode)
+        try:
+            size = os.fstat(fd).st_size
+            tail = os.pread(fd, min(size, 1 << 16), max(0, size - (1 << 16)))
+            if tail and not tail.endswith(b"\n"):
+                cut = tail.rfind(b"\n")
+                size = size - len(tail) + cut + 1
+                os.ftruncate(fd, size)
+                tail = tail[:cut + 1]
+            lines = tail.rstrip(b"\n").rsplit(b"\n", 1)
+            last = orjson.loads(lines[-1]) if lines and lines[-1] else {"seq": 0, "hash": ""}
+            seq, previous = int(last.get("seq", 0)), str(last.get("hash", ""))
+            payload = bytearray()
+            for entry in entries:
+                seq += 1
+                record = {"seq": seq, **entry, "prev": previous}
+                record["hash"] = previous = _entry_hash(record)
+                payload += orjson.dumps(record) + b"\n"
+            try:
+                os.pwrite(fd, bytes(payload), size)
+                os.fsync(fd)
+            except OSError:
+                with suppress(OSError):
+                    os.ftruncate(fd, size)
+                raise
+            return size
+        except orjson.JSONDecodeError as exc:
+            raise PtdvError("store.damaged", path=str(self.audit_path), detail=str(exc)) from exc
         finally:
-            if tmp_name is not None:
-                try:
-                    os.unlink(tmp_name)
-                except OSError:
-                    pass
+            os.close(fd)
+
+
+def _entry_hash(entry: dict) -> str:
+    body = {k: v for k, v in entry.items() if k != "hash"}
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()

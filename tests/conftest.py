@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
+import orjson
 import pytest
 
 from db.service import Service
@@ -66,3 +68,36 @@ def service(store_path) -> Service:
 def small(service) -> tuple[Service, dict[str, int]]:
     ids = build_small(service)
     return service, ids
+
+
+# -- looking past the API at the files, as someone with an editor would -------------------------
+def part_files(path: Path) -> list[Path]:
+    """The part files of the store at ``path`` (one per grassroots unit), not their summaries."""
+    folder = path.with_name(path.stem + ".parts")
+    return sorted(p for p in folder.glob("p*.json") if not p.name.endswith(".sum.json"))
+
+
+def raw_tables(path: Path) -> dict:
+    """The store's records as its files hold them: the catalogue's tables and every part's candidates."""
+    data = orjson.loads(path.read_bytes())
+    data["candidates"] = {}
+    for part in part_files(path):
+        data["candidates"].update(orjson.loads(part.read_bytes())["candidates"])
+    return data
+
+
+def part_holding(path: Path, cid: int) -> Path:
+    return next(p for p in part_files(path) if str(cid) in orjson.loads(p.read_bytes())["candidates"])
+
+
+def edit_candidate_file(path: Path, cid: int, **fields) -> None:
+    """Change a candidate's fields in its part file directly (a hand edit)."""
+    part = part_holding(path, cid)
+    data = orjson.loads(part.read_bytes())
+    data["candidates"][str(cid)].update(fields)
+    part.write_bytes(orjson.dumps(data))
+
+
+def store_bytes(path: Path) -> int:
+    """Bytes of records on disk: the catalogue and the parts."""
+    return path.stat().st_size + sum(p.stat().st_size for p in part_files(path))

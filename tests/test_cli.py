@@ -16,7 +16,7 @@ from db.store import Store
 from tui import output
 from tui.cli import main
 
-from conftest import TODAY, build_small
+from conftest import TODAY, edit_candidate_file
 
 CLEAN_ENV = {"PTDV_DB": None, "PTDV_LANG": None, "PTDV_DEBUG": None}
 
@@ -345,9 +345,7 @@ def test_candidate_show_text_and_json(run, store_path, ids):
 
 
 def test_names_from_the_store_never_reach_the_terminal_raw(run, store_path, ids):
-    data = json.loads(store_path.read_text())
-    data["candidates"][str(ids["cand1"])]["name"] = "An\x1b]0;owned\x07"
-    store_path.write_text(json.dumps(data))
+    edit_candidate_file(store_path, ids["cand1"], name="An\x1b]0;owned\x07")
     for args in (("candidate", "list"), ("candidate", "show", str(ids["cand1"])), ("due",)):
         result = run(*args)
         assert result.exit_code == 0, result.output

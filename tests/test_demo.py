@@ -5,7 +5,6 @@ import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import orjson
 import pytest
 
 from db import rules
@@ -16,6 +15,7 @@ from db.quota import rate_target
 from db.service import Service
 from db.store import Store
 from db.workdays import add_months, workdays_between
+from conftest import raw_tables
 
 LATE_2026 = date(2026, 11, 29)
 LATE_2024 = date(2024, 11, 15)
@@ -48,7 +48,7 @@ def reopened(demo: Demo) -> Service:
 
 def records(service: Service) -> tuple[dict, dict, list]:
     """Units, candidates and quotas as stored, without the timestamps of when they were recorded."""
-    data = orjson.loads(service.store.path.read_bytes())
+    data = raw_tables(service.store.path)
     candidates = data["candidates"]
     for cand in candidates.values():
         for entry in cand["history"] + ([cand["exit"]] if cand["exit"] else []):

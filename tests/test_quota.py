@@ -78,7 +78,6 @@ def states(draw) -> State:
                                     history=history, exit=exit_)
     state = State(settings=Settings(), root=1, levels={lv.id: lv for lv in DEFAULT_LEVELS}, units=units,
                   quotas=quotas, candidates=candidates)
-    state._index()
     return state
 
 
@@ -167,7 +166,6 @@ def test_forecast_counts_branch_vote_to_decision():
                   candidates={1: Candidate(1, 1, "A", history=history[:5]),     # branch vote passed
                               2: Candidate(2, 1, "B", history=history),         # committee vote passed
                               3: Candidate(3, 1, "C", history=history[:4])})    # verified only
-    state._index()
     fig = rollup(state, 2024, TODAY)[1]
     assert (fig.admitted, fig.forecast, fig.pipeline) == (0, 2, 3)
 
@@ -177,7 +175,6 @@ def test_percent_of_plan():
                   quotas={(1, 2024): Quota(1, 2024, target=3)}, candidates={
                       1: Candidate(1, 1, "A", history=tuple(StageEntry(s, date(2024, 3, 1), "t", "")
                                                             for s in STAGES[:7]))})
-    state._index()
     assert rollup(state, 2024, TODAY)[1].percent == 33.3
 
 

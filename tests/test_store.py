@@ -21,7 +21,7 @@ from db.errors import PtdvError
 from db.service import Service
 from db.store import Store, default_path
 
-from conftest import TODAY
+from conftest import TODAY, part_files, part_holding
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKER = Path(__file__).resolve().with_name("store_worker.py")
@@ -39,8 +39,23 @@ def acknowledged(output: str) -> list[int]:
     return [int(line) for line in output.split("\n")[:-1]]
 
 
+def store_files(path: Path) -> dict[str, bytes]:
+    """Every file of the store with its bytes: the catalogue, parts, counters, audit (not caches)."""
+    store = Store(path)
+    files = [store.path, store.audit_path, store.counters_path, *part_files(path)]
+    return {f.name: f.read_bytes() for f in files if f.exists()}
+
+
 def leftovers(path: Path) -> list[str]:
-    return sorted(p.name for p in path.parent.iterdir() if p.name.endswith(".tmp"))
+    """Temporary or pending files of a write left anywhere in the store."""
+    store = Store(path)
+    found = [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+    for folder in (store.parts_dir, store.pending_dir):
+        if folder.exists():
+            found += [p for p in folder.iterdir()
+                      if p.is_file() and (folder == store.pending_dir or p.name.endswith(".json.tmp")
+                                          and not p.name.endswith(".sum.json.tmp"))]
+    return sorted(p.name for p in found)
 
 
 @pytest.fixture
@@ -177,10 +192,10 @@ def test_an_open_store_sees_another_process_write_and_keeps_ids_unique(branches,
 
 def test_an_error_inside_a_transaction_discards_its_changes(branches, store_path):
     service, one, _ = branches
-    before = store_path.read_bytes()
+    before = store_files(store_path)
     with pytest.raises(PtdvError):
         service.add_candidate(one, "Nguyễn Văn An", date_="01/12/2024")   # in the future: refused mid-way
-    assert store_path.read_bytes() == before
+    assert store_files(store_path) == before
     assert service.candidates(one) == []
     assert service.add_candidate(one, "Nguyễn Văn An").id == 1
 
@@ -204,24 +219,30 @@ DAMAGE = {
     "truncated": ("store.damaged", lambda raw: raw[: len(raw) // 2]),
     "empty": ("store.damaged", lambda raw: b""),
     "unknown schema": ("store.version", lambda raw: orjson.dumps(_set(orjson.loads(raw), "meta", "1", schema=99))),
+    "members as a list": ("store.invalid", lambda raw: orjson.dumps(_set(orjson.loads(raw), "units", "2", members=[45]))),
+}
+
+PART_DAMAGE = {
+    "invalid JSON": ("store.damaged", lambda raw: b"{ this is not json"),
+    "truncated": ("store.damaged", lambda raw: raw[: len(raw) // 2]),
+    "unknown schema": ("store.version", lambda raw: orjson.dumps(_set(orjson.loads(raw), "meta", "1", schema=99))),
     "candidate unit as text": ("store.invalid", lambda raw: orjson.dumps(
         _set(orjson.loads(raw), "candidates", "1", unit="Chi bộ 1"))),
     "stage date as a number": ("store.invalid", lambda raw: orjson.dumps(
         _set(orjson.loads(raw), "candidates", "1", history=[{"stage": "source", "date": 20240101}]))),
-    "members as a list": ("store.invalid", lambda raw: orjson.dumps(_set(orjson.loads(raw), "units", "2", members=[45]))),
     "unknown stage": ("store.invalid", lambda raw: orjson.dumps(
         _set(orjson.loads(raw), "candidates", "1", history=[{"stage": "promoted", "date": "2024-01-01"}]))),
 }
 
 
 @pytest.mark.parametrize("damage", list(DAMAGE))
-def test_a_damaged_file_is_reported_by_name_and_never_written_over(branches, store_path, damage):
+def test_a_damaged_catalogue_is_reported_by_name_and_never_written_over(branches, store_path, damage):
     service, one, _ = branches
     cand = service.add_candidate(one, "Nguyễn Văn An")
     assert service.candidates(one) == [cand]   # this session has read the good file
     key, spoil = DAMAGE[damage]
     store_path.write_bytes(spoil(store_path.read_bytes()))
-    spoiled = store_path.read_bytes()
+    spoiled = store_files(store_path)
     fresh = Service(Store(store_path), today=TODAY)
     for session in (service, fresh):
         with pytest.raises(PtdvError) as err:
@@ -237,7 +258,36 @@ def test_a_damaged_file_is_reported_by_name_and_never_written_over(branches, sto
                 write()
             assert err.value.key == key
             assert str(store_path) in err.value.message("vi")
-        assert store_path.read_bytes() == spoiled
+        assert store_files(store_path) == spoiled
+    assert leftovers(store_path) == []
+
+
+@pytest.mark.parametrize("damage", list(PART_DAMAGE))
+def test_a_damaged_part_is_reported_by_name_never_written_over_and_the_rest_still_works(branches, store_path,
+                                                                                         damage):
+    service, one, _ = branches
+    cand = service.add_candidate(one, "Nguyễn Văn An")
+    assert service.candidates(one) == [cand]
+    part = part_holding(store_path, cand.id)
+    key, spoil = PART_DAMAGE[damage]
+    part.write_bytes(spoil(part.read_bytes()))
+    spoiled = part.read_bytes()
+    fresh = Service(Store(store_path), today=TODAY)
+    for session in (service, fresh):
+        for use in (lambda: session.candidates(one),
+                    lambda: session.add_candidate(one, "Lê Văn Cường"),
+                    lambda: session.edit(cand.id, {"residence": "Tổ 2"}),
+                    session.check):
+            with pytest.raises(PtdvError) as err:
+                use()
+            assert err.value.key == key
+            for lang in ("vi", "en"):
+                assert str(part) in err.value.message(lang)
+        assert part.read_bytes() == spoiled
+    # the catalogue, and so every other unit and quota, is untouched by one bad part
+    fresh.set_quota("1", 2024, target=3)
+    assert fresh.state().quotas[(1, 2024)].target == 3
+    assert part.read_bytes() == spoiled
     assert leftovers(store_path) == []
 
 
@@ -246,7 +296,7 @@ def test_a_damaged_file_is_reported_by_name_and_never_written_over(branches, sto
 def test_a_full_disk_saves_nothing_and_the_next_write_works(branches, store_path, monkeypatch, failing):
     service, one, _ = branches
     service.add_candidate(one, "Nguyễn Văn An")
-    before = store_path.read_bytes()
+    before = store_files(store_path)
 
     def disk_full(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -256,7 +306,7 @@ def test_a_full_disk_saves_nothing_and_the_next_write_works(branches, store_path
     monkeypatch.undo()
     assert err.value.key == "store.disk_full"
     assert str(store_path) in err.value.message("vi")
-    assert store_path.read_bytes() == before
+    assert store_files(store_path) == before
     assert leftovers(store_path) == []
     assert [c.name for c in service.candidates(one)] == ["Nguyễn Văn An"]   # not even in this session
     service.add_candidate(one, "Lê Văn Cường")
@@ -264,20 +314,23 @@ def test_a_full_disk_saves_nothing_and_the_next_write_works(branches, store_path
 
 
 @contextmanager
-def read_only(folder: Path):
-    """Make ``folder`` read-only; root ignores modes, so fall back to the immutable attribute."""
-    immutable = False
-    os.chmod(folder, 0o555)
+def read_only(*folders: Path):
+    """Make ``folders`` read-only; root ignores modes, so fall back to the immutable attribute."""
+    immutable: list[Path] = []
     try:
-        if _can_create_in(folder) and shutil.which("chattr"):
-            immutable = subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0
-        if _can_create_in(folder):
-            pytest.skip("running as root: the folder cannot be made read-only here")
+        for folder in folders:
+            os.chmod(folder, 0o555)
+            if _can_create_in(folder) and shutil.which("chattr"):
+                if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0:
+                    immutable.append(folder)
+            if _can_create_in(folder):
+                pytest.skip("running as root: the folder cannot be made read-only here")
         yield
     finally:
-        if immutable:
+        for folder in immutable:
             subprocess.run(["chattr", "-i", str(folder)], check=True)
-        os.chmod(folder, 0o755)
+        for folder in folders:
+            os.chmod(folder, 0o755)
 
 
 def _can_create_in(folder: Path) -> bool:
@@ -293,15 +346,16 @@ def _can_create_in(folder: Path) -> bool:
 def test_a_read_only_folder_refuses_writes_clearly_and_still_reads(branches, store_path):
     service, one, _ = branches
     service.add_candidate(one, "Nguyễn Văn An")
-    before = store_path.read_bytes()
-    with read_only(store_path.parent):
+    before = store_files(store_path)
+    store = service.store
+    with read_only(store_path.parent, store.parts_dir, store.pending_dir):
         reader = Service(Store(store_path), today=TODAY)
         assert [c.name for c in reader.candidates(one)] == ["Nguyễn Văn An"]
         with pytest.raises(PtdvError) as err:
             reader.add_candidate(one, "Trần Thị Bình")
         assert err.value.key == "store.unwritable"
         assert str(store_path) in err.value.message("en")
-        assert store_path.read_bytes() == before
+        assert store_files(store_path) == before
     service.add_candidate(one, "Trần Thị Bình")
     assert len(Store(store_path).state().candidates) == 2
 
@@ -309,7 +363,7 @@ def test_a_read_only_folder_refuses_writes_clearly_and_still_reads(branches, sto
 def test_a_held_lock_gives_store_locked_after_the_timeout(branches, store_path):
     service, one, _ = branches
     impatient = Service(Store(store_path, lock_timeout=0.3), today=TODAY)
-    before = store_path.read_bytes()
+    before = store_files(store_path)
     holder = os.open(service.store.lock_path, os.O_RDWR)
     fcntl.flock(holder, fcntl.LOCK_EX)                  # someone else is saving
     try:
@@ -319,7 +373,7 @@ def test_a_held_lock_gives_store_locked_after_the_timeout(branches, store_path):
         assert 0.3 <= time.monotonic() - started < 3
         assert err.value.key == "store.locked"
         assert str(store_path) in err.value.message("vi")
-        assert store_path.read_bytes() == before
+        assert store_files(store_path) == before
         assert impatient.candidates(one) == []          # reading does not wait for the lock
     finally:
         os.close(holder)

@@ -197,8 +197,7 @@ def demo(ses: Session, force: bool, seed: int) -> None:
     if store.exists() and not force:
         raise PtdvError("cli.demo.exists", path=str(store.path))
     if force:
-        store.path.unlink(missing_ok=True)
-        store.lock_path.unlink(missing_ok=True)
+        store.remove()
     _build_demo(ses, seed)
 
 

@@ -170,6 +170,7 @@ MESSAGES: dict[str, str] = {
     "check.members_mismatch": "'{unit}': own member figure {own} differs from its units' sum {children} ({year}).",
     "check.allocation_gap": "'{unit}': target {target} but its units' targets add up to {children} (gap {gap}, {year}).",
     "check.warnings": "{count} thing(s) to look at:",
+    "check.audit_chain": "The audit trail was edited, cut or added to at entry {seq} (its hash chain does not match).",
     "check.problems": "{count} problem(s) found:",
     # -- cli (keys "cli.*")
     "cli.action.demo.generate": "Test data generated",

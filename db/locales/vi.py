@@ -170,6 +170,7 @@ MESSAGES: dict[str, str] = {
     "check.members_mismatch": "'{unit}': số đảng viên tự khai {own} khác tổng của các đơn vị trực thuộc {children} (năm {year}).",
     "check.allocation_gap": "'{unit}': chỉ tiêu {target} nhưng tổng chỉ tiêu các đơn vị trực thuộc là {children} (chênh {gap}, năm {year}).",
     "check.warnings": "{count} điểm cần lưu ý:",
+    "check.audit_chain": "Nhật ký thay đổi bị sửa, xóa hoặc chèn tại mục số {seq} (chuỗi mã băm không khớp).",
     "check.problems": "Phát hiện {count} vấn đề:",
     # -- cli (keys "cli.*")
     "cli.action.demo.generate": "Sinh dữ liệu thử",
