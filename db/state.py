@@ -1,7 +1,8 @@
 """The read model: the store's records indexed for the questions screens and commands ask."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Collection, Iterator, Mapping, Protocol
+from heapq import nsmallest
+from typing import TYPE_CHECKING, Collection, Iterator, Mapping, NamedTuple, Protocol
 
 from tinydb import TinyDB
 
@@ -13,6 +14,26 @@ if TYPE_CHECKING:
     from .quota import UnitCounts
 
 
+class CandidateHit(NamedTuple):
+    """A candidate as the name index knows it: enough to list and open it without loading its part."""
+
+    id: int
+    unit: int
+    name: str
+    folded: str
+    stage: str
+    exit: str | None  # how it left the pipeline, if it did
+
+    @classmethod
+    def of(cls, cand: Candidate) -> "CandidateHit":
+        return cls(cand.id, cand.unit, cand.name, fold(cand.name), cand.stage, cand.exit.kind if cand.exit else None)
+
+    @property
+    def status_key(self) -> str:
+        """The catalogue key of where it stands: its stage, or how it left."""
+        return f"exit.{self.exit}" if self.exit else f"stage_short.{self.stage}"
+
+
 class CandidateSource(Protocol):
     """Where a read model gets candidates from: all in memory, or the store's parts loaded on demand."""
 
@@ -20,7 +41,7 @@ class CandidateSource(Protocol):
     def of_units(self, units: Collection[int]) -> list[Candidate]: ...
     def all(self) -> list[Candidate]: ...
     def counts(self, units: Collection[int]) -> dict[int, "UnitCounts"]: ...
-    def names(self) -> list[tuple[int, str, str]]: ...  # (id, name, folded name) of every candidate
+    def names(self) -> list["CandidateHit"]: ...  # every candidate, as the name index has it
 
 
 class MemoryCandidates:
@@ -48,8 +69,8 @@ class MemoryCandidates:
             self._counts = count_candidates(self._candidates.values(), self._settings)
         return {u: self._counts[u] for u in units if u in self._counts}
 
-    def names(self) -> list[tuple[int, str, str]]:
-        return [(c.id, c.name, fold(c.name)) for c in self._candidates.values()]
+    def names(self) -> list["CandidateHit"]:
+        return [CandidateHit.of(c) for c in self._candidates.values()]
 
 
 class CandidateMap(Mapping):
@@ -221,12 +242,13 @@ class State:
                                   self.folded[u]))
         return [self.units[u] for u in found[:limit]]
 
-    def search_candidates(self, query: str, limit: int = 50) -> list[Candidate]:
+    def search_candidates(self, query: str, limit: int = 50) -> list[CandidateHit]:
         """Candidates whose name contains every word of ``query``, diacritics ignored; from the name
-        index, so only the candidates found are loaded."""
-        words = fold(query).split()
-        found = sorted((folded, cid) for cid, _, folded in self.source.names() if all(w in folded for w in words))
-        return [c for _, cid in found[:limit] if (c := self.source.get(cid)) is not None]
+        index, so no part is read."""
+        found = self.source.names()
+        for word in sorted(fold(query).split(), key=len, reverse=True):  # the longest narrows the most
+            found = [hit for hit in found if word in hit.folded]
+        return nsmallest(limit, found, key=lambda hit: (hit.folded, hit.id))
 
 
 def _name_equals(name: str, query: str) -> bool:

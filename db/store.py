@@ -45,8 +45,7 @@ from .errors import PtdvError
 from .identity import current_user
 from .model import DEFAULT_LEVELS, Candidate, Level, Settings
 from .quota import UnitCounts, count_candidates
-from .state import State
-from .text import fold
+from .state import CandidateHit, State
 
 SCHEMA_VERSION = 2
 CATALOGUE_TABLES = ("meta", "levels", "units", "quotas")
@@ -186,13 +185,13 @@ def _settings_key(settings: Settings) -> str:
 class _Summary:
     """What the roll-up and the search need of one part, without reading the part."""
 
-    def __init__(self, counts: dict[int, UnitCounts], names: list[tuple[int, int, str, str]]) -> None:
+    def __init__(self, counts: dict[int, UnitCounts], names: list[CandidateHit]) -> None:
         self.counts = counts
-        self.names = names  # (candidate id, unit id, name, folded name)
+        self.names = names
 
     @classmethod
     def of(cls, candidates: Collection[Candidate], settings: Settings) -> "_Summary":
-        return cls(count_candidates(candidates, settings), [(c.id, c.unit, c.name, fold(c.name)) for c in candidates])
+        return cls(count_candidates(candidates, settings), [CandidateHit.of(c) for c in candidates])
 
     def to_doc(self, part_signature, settings_key: str) -> dict:
         return {"part": list(part_signature), "settings": settings_key,
@@ -202,7 +201,7 @@ class _Summary:
     @classmethod
     def from_doc(cls, doc: dict) -> "_Summary":
         return cls({int(u): UnitCounts.from_json(c) for u, c in doc["counts"].items()},
-                   [(int(i), int(u), str(n), str(f)) for i, u, n, f in doc["names"]])
+                   [CandidateHit(*hit) for hit in doc["names"]])
 
 
 class _Parts:
@@ -213,6 +212,9 @@ class _Parts:
         self.files: dict[int, _File] = {}
         self.summaries: dict[int, tuple[tuple, str, _Summary]] = {}
         self.located: dict[int, int] = {}  # candidate id -> part id, from the summaries
+        self._names: tuple[tuple, list] = ((), [])
+        self._settings_cache: tuple[Settings | None, str] = (None, "")
+        self._checked_news: tuple | None = None
 
     # -- files ---------------------------------------------------------------------------
     def path(self, pid: int) -> Path:
@@ -255,14 +257,32 @@ class _Parts:
             self.files.pop(pid, None)
 
     # -- summaries -----------------------------------------------------------------------
-    def summary(self, pid: int) -> _Summary | None:
+    def _settings(self) -> tuple[Settings, str]:
+        settings = self.store.state().settings
+        if self._settings_cache[0] is not settings:
+            self._settings_cache = (settings, _settings_key(settings))
+        return self._settings_cache
+
+    def summaries_of(self, pids: Collection[int]) -> list[_Summary]:
+        """Several parts' summaries.  While no write happened since they were last checked (the audit
+        log and the pending folder say so), the ones in memory are used without a stat each."""
+        news = self.store._news()
+        if news == self._checked_news and all(pid in self.summaries for pid in pids):
+            return [self.summaries[pid][2] for pid in pids]
+        settings = self._settings()
+        found = [s for pid in pids if (s := self.summary(pid, settings)) is not None]
+        self._checked_news = news
+        return found
+
+    def summary(self, pid: int, settings: tuple[Settings, str] | None = None) -> _Summary | None:
+        """Part ``pid``'s summary: from memory or its cache file while they match the part (one stat),
+        else computed from the part and cached again."""
         part_path = self.path(pid)
         signature = _signature(part_path)
         if signature is None:
             self.summaries.pop(pid, None)
             return None
-        settings = self.store.state().settings
-        key = _settings_key(settings)
+        settings, key = settings or self._settings()
         cached = self.summaries.get(pid)
         if cached is not None and cached[0] == signature and cached[1] == key:
             return cached[2]
@@ -302,11 +322,10 @@ class _Parts:
             part = self.file(pid)
             if part is not None and cid in part.candidates():
                 return part.candidates()[cid]
-        for pid in self.existing():  # not where it was last seen: look through the summaries again
-            found = self.summary(pid)
-            if found is not None and any(c == cid for c, *_ in found.names):
-                return self.file(pid).candidates().get(cid)
-        return None
+        self.names()  # not where it was last seen: look through every summary again
+        pid = self.located.get(cid)
+        part = self.file(pid) if pid is not None else None
+        return part.candidates().get(cid) if part is not None else None
 
     def _pids(self, units: Collection[int]) -> set[int]:
         state = self.store.state()
@@ -332,19 +351,17 @@ class _Parts:
     def counts(self, units: Collection[int]) -> dict[int, UnitCounts]:
         wanted = set(units)
         out: dict[int, UnitCounts] = {}
-        for pid in self._pids(wanted):
-            found = self.summary(pid)
-            if found is not None:
-                out.update((u, c) for u, c in found.counts.items() if u in wanted)
+        for found in self.summaries_of(self._pids(wanted)):
+            out.update((u, c) for u, c in found.counts.items() if u in wanted)
         return out
 
-    def names(self) -> list[tuple[int, str, str]]:
-        out: list[tuple[int, str, str]] = []
-        for pid in self.existing():
-            found = self.summary(pid)
-            if found is not None:
-                out.extend((cid, name, folded) for cid, _, name, folded in found.names)
-        return out
+    def names(self) -> list[CandidateHit]:
+        """Every candidate in the name index, rebuilt only when a part changed."""
+        summaries = self.summaries_of(self.existing())
+        key = tuple(map(id, summaries))
+        if self._names[0] != key:
+            self._names = (key, [hit for found in summaries for hit in found.names])
+        return self._names[1]
 
 
 class Transaction:
@@ -366,7 +383,7 @@ class Transaction:
         if counter == "next_candidate":
             if self.counters is None:
                 # never below an id in use, even if the counter file was lost or lowered by hand
-                used = max((cid for cid, _, _ in self.state.source.names()), default=0)
+                used = max((hit.id for hit in self.state.source.names()), default=0)
                 self.counters = self.store._read_counters()
                 self.counters[counter] = max(int(self.counters.get(counter, 0)), used)
             self.counters[counter] = int(self.counters[counter]) + 1
@@ -721,15 +738,15 @@ class Store:
 
     def _last_audit_entry(self) -> dict | None:
         try:
-            with open(self.audit_path, "rb") as handle:
-                size = handle.seek(0, os.SEEK_END)
-                handle.seek(max(0, size - (1 << 20)))
-                tail = handle.read()
+            fd = os.open(self.audit_path, os.O_RDONLY)
         except FileNotFoundError:
             return None
-        lines = [line for line in tail.split(b"\n")[:-1] if line]
         try:
-            return orjson.loads(lines[-1]) if lines else None
+            line, _ = _last_line(fd, os.fstat(fd).st_size)
+        finally:
+            os.close(fd)
+        try:
+            return orjson.loads(line) if line else None
         except orjson.JSONDecodeError:
             return None
 
@@ -738,14 +755,11 @@ class Store:
         fd = os.open(self.audit_path, os.O_RDWR | os.O_CREAT, mode)
         try:
             size = os.fstat(fd).st_size
-            tail = os.pread(fd, min(size, 1 << 16), max(0, size - (1 << 16)))
-            if tail and not tail.endswith(b"\n"):
-                cut = tail.rfind(b"\n")
-                size = size - len(tail) + cut + 1
-                os.ftruncate(fd, size)
-                tail = tail[:cut + 1]
-            lines = tail.rstrip(b"\n").rsplit(b"\n", 1)
-            last = orjson.loads(lines[-1]) if lines and lines[-1] else {"seq": 0, "hash": ""}
+            line, end = _last_line(fd, size)
+            if end != size:
+                os.ftruncate(fd, end)
+                size = end
+            last = orjson.loads(line) if line else {"seq": 0, "hash": ""}
             seq, previous = int(last.get("seq", 0)), str(last.get("hash", ""))
             payload = bytearray()
             for entry in entries:
@@ -765,6 +779,24 @@ class Store:
             raise PtdvError("store.damaged", path=str(self.audit_path), detail=str(exc)) from exc
         finally:
             os.close(fd)
+
+
+def _last_line(fd: int, size: int, chunk: int = 1 << 16) -> tuple[bytes, int]:
+    """The last complete line of a file (without its newline) and where complete lines end; reads
+    backwards from the end only as far as that line starts."""
+    data = b""
+    start = size
+    while start > 0:
+        new_start = max(0, start - chunk)
+        data = os.pread(fd, start - new_start, new_start) + data
+        start = new_start
+        end = data.rfind(b"\n")
+        if end < 0:
+            continue  # no complete line yet in what was read
+        begin = data.rfind(b"\n", 0, end)
+        if begin >= 0 or start == 0:
+            return data[begin + 1:end], start + end + 1
+    return b"", 0
 
 
 def _entry_hash(entry: dict) -> str:

@@ -10,11 +10,26 @@ from .errors import PtdvError
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+def _fold_table() -> dict[int, str | None]:
+    """Latin letters with diacritics -> their base letter; combining marks -> nothing."""
+    table: dict[int, str | None] = {cp: None for cp in range(0x300, 0x370)}
+    for cp in [*range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
+        base = "".join(c for c in unicodedata.normalize("NFD", chr(cp)) if not unicodedata.combining(c))
+        if base != chr(cp):
+            table[cp] = base
+    table[ord("đ")], table[ord("Đ")] = "d", "D"
+    return table
+
+
+_FOLD = _fold_table()
+
+
 def fold(text: str) -> str:
     """Lower-case ``text`` and strip Vietnamese diacritics: ``Phước Mỹ`` -> ``phuoc my``."""
-    text = text.replace("đ", "d").replace("Đ", "D")
-    decomposed = unicodedata.normalize("NFD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = text.translate(_FOLD)
+    if not stripped.isascii():  # letters outside the table: the general (slower) way
+        decomposed = unicodedata.normalize("NFD", stripped)
+        stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(stripped.lower().split())
 
 

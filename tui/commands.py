@@ -55,10 +55,10 @@ class JumpProvider(Provider):
             yield Hit(0.99 - rank / 1000, highlighted(unit.name, query), partial(app.jump_to_unit, unit.id),
                       text=unit.name, help=app.t("ui.app.hit_unit", level=safe(state.level_label(unit.level, app.lang)),
                                                  path=where(unit.parent) if unit.parent else ""))
-        for rank, cand in enumerate(state.search_candidates(query, LIMIT)):
-            key = f"exit.{cand.exit.kind}" if cand.exit else f"stage_short.{cand.stage}"
-            yield Hit(0.98 - rank / 1000, highlighted(cand.name, query), partial(app.jump_to_candidate, cand.id),
-                      text=cand.name, help=app.t("ui.app.hit_candidate", stage=app.t(key), path=where(cand.unit)))
+        for rank, hit in enumerate(state.search_candidates(query, LIMIT)):
+            yield Hit(0.98 - rank / 1000, highlighted(hit.name, query), partial(app.jump_to_candidate, hit.id),
+                      text=hit.name, help=app.t("ui.app.hit_candidate", stage=app.t(hit.status_key),
+                                                path=where(hit.unit)))
 
 
 class ScreenCommands(Provider):
