@@ -167,3 +167,20 @@ async def test_due_list_says_when_nothing_is_due(small):
         await settle(pilot)
         assert due_rows(app) == []
         assert section(app, "empty") == t("ui.due.empty", "en")
+
+
+@pilot_test
+async def test_due_list_shows_the_most_urgent_and_says_how_many_more(small, monkeypatch):
+    service, ids = small
+    monkeypatch.setattr("tui.screens.due.SHOWN", 1)   # as if there were more items than a table shows
+    app = make_app(service, lang="en", year=2024)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await settle(pilot)
+        app.open_due(ids["city"])
+        await settle(pilot)
+        rows = due_rows(app)
+        assert [row[2] for row in rows] == ["Nguyễn Văn An"]      # the most urgent one only
+        total = len(service.due(ids["city"]))
+        assert total > 1
+        assert f"({total})" in section(app, "heading")
+        assert section(app, "more") == t("ui.due.more", "en", shown=1, count=total)

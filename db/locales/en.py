@@ -307,6 +307,7 @@ MESSAGES: dict[str, str] = {
     "ui.candidate.no_findings": "No warnings or due dates.",
     "ui.candidate.details": "Details",
     "ui.due.title": "Due and overdue: {unit} ({count})",
+    "ui.due.more": "Showing the {shown} most urgent of {count}; open a unit further down to see the rest.",
     "ui.due.empty": "Nothing overdue, due soon or needing attention.",
     "ui.due.col.severity": "Severity",
     "ui.due.col.candidate": "Candidate",

@@ -307,6 +307,7 @@ MESSAGES: dict[str, str] = {
     "ui.candidate.no_findings": "Không có cảnh báo hay hạn nào.",
     "ui.candidate.details": "Thông tin",
     "ui.due.title": "Đến hạn và quá hạn: {unit} ({count})",
+    "ui.due.more": "Hiện {shown} mục gấp nhất trong {count}; mở một đơn vị cấp dưới để xem các mục còn lại.",
     "ui.due.empty": "Không có việc nào quá hạn, sắp đến hạn hay cần chú ý.",
     "ui.due.col.severity": "Mức",
     "ui.due.col.candidate": "Quần chúng",

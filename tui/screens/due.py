@@ -20,6 +20,7 @@ COLUMNS = (
     ("branch", "ui.form.branch", 14, True),
     ("rule", "field.rule", 16, True),
 )
+SHOWN = 300  # the most urgent items a table shows; a unit further down shows the rest
 
 
 class DueScreen(DataScreen):
@@ -34,6 +35,7 @@ class DueScreen(DataScreen):
         yield Static(id="heading", markup=False)
         yield Static(id="empty", markup=False)
         yield TableView(lang=self.app.lang)
+        yield Static(id="more", markup=False)
         yield Footer()
 
     @property
@@ -53,7 +55,10 @@ class DueScreen(DataScreen):
         empty = self.query_one("#empty", Static)
         empty.update(self.t("ui.due.empty") if not items else "")
         empty.display = not items
-        self.table.show([self._record(item, state.units[item.candidate.unit].name) for item in items])
+        more = self.query_one("#more", Static)
+        more.update(self.t("ui.due.more", shown=SHOWN, count=len(items)) if len(items) > SHOWN else "")
+        more.display = len(items) > SHOWN
+        self.table.show([self._record(item, state.units[item.candidate.unit].name) for item in items[:SHOWN]])
 
     def _record(self, item: DueItem, branch: str) -> Record:
         cand, finding = item.candidate, item.finding
