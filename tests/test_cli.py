@@ -86,6 +86,18 @@ def test_a_damaged_store_is_named_and_left_as_it_was(run, store_path):
     assert store_path.read_bytes() == b'{"meta": '
 
 
+def test_demo_at_a_scale_generates_that_size(run, store_path):
+    from db.generate import plan
+
+    result = run("demo", "--scale", "ward", "--seed", "3")
+    assert result.exit_code == 0, result.output
+    state = reread(store_path).state()
+    expected = plan("ward", seed=3, today=TODAY)
+    assert len(state.units) == expected["units"] and len(state.candidates) == expected["candidates"]
+    assert state.levels[state.units[state.root].level].id == "grassroots"   # a ward's store: a ward on top
+    assert "Traceback" not in refused(run("demo", "--scale", "province"), status=2)
+
+
 def test_demo_builds_a_store_and_refuses_to_overwrite_one_without_force(run, store_path, small):
     before = store_path.read_bytes()
     err = refused(run("demo"))

@@ -178,10 +178,15 @@ def init(ses: Session, root_name: str, members: str | None) -> None:
     ses.echo(ses.t("cli.init.done", path=ses.service.store.path, id=unit.id, name=unit.name))
 
 
-def _build_demo(ses: Session, seed: int) -> None:
-    from db.demo import build_demo
+def _build_demo(ses: Session, seed: int, scale: str | None = None) -> None:
+    if scale is None:
+        from db.demo import build_demo
 
-    summary = build_demo(ses.service, today=ses.service.today(), seed=seed)
+        summary = build_demo(ses.service, today=ses.service.today(), seed=seed)
+    else:
+        from db.generate import generate
+
+        summary = generate(ses.service, scale, seed=seed, today=ses.service.today())
     ses.echo(ses.t("cli.demo.done", path=ses.service.store.path, units=number(summary["units"], ses.lang),
                    candidates=number(summary["candidates"], ses.lang), quotas=number(summary["quotas"], ses.lang),
                    years=", ".join(str(y) for y in summary["years"])))
@@ -190,15 +195,19 @@ def _build_demo(ses: Session, seed: int) -> None:
 @main.command()
 @click.option("--force", is_flag=True, help="Replace an existing store (its data is lost).")
 @click.option("--seed", type=int, default=2024, show_default=True, help="Random seed of the demo data.")
+@click.option("--scale", type=click.Choice(["ward", "city", "metro"]),
+              help="Generated data of a size instead of the 2024 Đà Nẵng demo: one ward (~60 candidates), "
+                   "a city (~5,000 units, ~20,000 live candidates) or the largest city (~20,000 units, "
+                   "~80,000 live candidates).")
 @pass_session
-def demo(ses: Session, force: bool, seed: int) -> None:
+def demo(ses: Session, force: bool, seed: int, scale: str | None) -> None:
     """Create a store filled with demo data (a city, its wards and branches, candidates)."""
     store = ses.service.store
     if store.exists() and not force:
         raise PtdvError("cli.demo.exists", path=str(store.path))
     if force:
         store.remove()
-    _build_demo(ses, seed)
+    _build_demo(ses, seed, scale)
 
 
 # -- units ------------------------------------------------------------------------------------
