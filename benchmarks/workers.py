@@ -1,0 +1,151 @@
+"""What the benchmark runs in subprocesses of its own, so that no cache of the harness helps.
+
+    python benchmarks/workers.py start --app ptdv --store PATH --today 2025-11-14 --launched T [--unit ID]
+    python benchmarks/workers.py start --app bare --launched T
+    python benchmarks/workers.py watch --store PATH --today 2025-11-14 --unit ID
+
+``start`` opens an app headless (Textual's ``run_test``) and prints one JSON line: seconds from
+constructing it (for ptdv: opening the store, ``make_app``) to its first painted screen and to it
+being ready, seconds from the parent launching the process to that paint (interpreter and
+imports included), and the process's peak RSS.  ``watch`` is a second session: it holds the store
+open, polls it as the app does, and prints one JSON line each time it has re-read the unit
+screen's figures after a change.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SIZE = (120, 40)  # the terminal both apps start in
+PAINT_TIMEOUT_S = 30.0  # after run_test is entered, the screen is mounted: only its paint is awaited
+
+
+def emit(record: dict) -> None:
+    print(json.dumps(record), flush=True)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+
+
+def watch_first_paint(app) -> dict:
+    """Record when Textual first hands a rendered update of the top screen to its output.
+
+    The one place that touches Textual's internals: ``App._display`` is what the screen's
+    compositor refresh calls with each update (headless, it renders and writes nothing).
+    Returns a dict that gets ``at`` (perf_counter), ``clock`` (time.monotonic), ``screen`` and ``event``.
+    """
+    painted: dict = {"event": asyncio.Event()}
+    display = app._display
+
+    def recording(screen, renderable):
+        if renderable is not None and "at" not in painted and screen is app.screen:
+            painted["at"], painted["clock"] = time.perf_counter(), time.monotonic()
+            painted["screen"] = screen
+            painted["event"].set()
+        return display(screen, renderable)
+
+    app._display = recording
+    return painted
+
+
+def bare_app():
+    from textual.app import App
+    from textual.widgets import Label
+
+    class Bare(App[None]):
+        def compose(self):
+            yield Label("ptdv")
+
+    return Bare
+
+
+async def start(args: argparse.Namespace) -> None:
+    if args.app == "bare":
+        build = bare_app()
+    else:
+        from db.service import Service
+        from db.store import Store
+        from tui.app import make_app
+
+        today = date.fromisoformat(args.today)
+
+        def build():
+            service = Service(Store(args.store), today=today)
+            return make_app(service, unit_id=args.unit)
+    begin = time.perf_counter()
+    app = build()
+    painted = watch_first_paint(app)
+    async with app.run_test(size=SIZE) as pilot:
+        ready = time.perf_counter()
+        await asyncio.wait_for(painted["event"].wait(), PAINT_TIMEOUT_S)
+        shown = painted["screen"] is app.screen  # not a screen that another covered once mounted
+        await pilot.pause()
+    emit({"paint_s": painted["at"] - begin, "ready_s": ready - begin, "launch_s": painted["clock"] - args.launched,
+          "painted": type(painted["screen"]).__name__, "shown": shown, "rss_mb": peak_rss_mb()})
+
+
+def poll_interval() -> float:
+    """How often the app looks at the store."""
+    from tui.app import POLL_SECONDS
+
+    return POLL_SECONDS
+
+
+def store_changed(service) -> bool:
+    """The app's cheap check between polls (one stat of the store)."""
+    return service.store.changed()
+
+
+def unit_figure(service, unit: int, year: int) -> dict:
+    """What the unit screen shows of a unit that tells a stage advance: its candidates by stage."""
+    return dict(service.figures(year, unit)[unit].by_stage)
+
+
+def watch(args: argparse.Namespace) -> None:
+    from db.service import Service
+    from db.store import Store
+
+    today = date.fromisoformat(args.today)
+    service = Service(Store(args.store), today=today)
+    interval = poll_interval()
+    emit({"ready": True, "by_stage": unit_figure(service, args.unit, today.year)})
+    while True:
+        time.sleep(interval)
+        cpu = time.process_time()
+        if store_changed(service):
+            figure = unit_figure(service, args.unit, today.year)
+            emit({"at": time.monotonic(), "cpu_s": time.process_time() - cpu, "by_stage": figure})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    starting = sub.add_parser("start")
+    starting.add_argument("--app", choices=("ptdv", "bare"), required=True)
+    starting.add_argument("--store")
+    starting.add_argument("--unit", type=int)
+    starting.add_argument("--today")
+    starting.add_argument("--launched", type=float, required=True,
+                          help="time.monotonic() of the parent when it launched this process")
+    watching = sub.add_parser("watch")
+    watching.add_argument("--store", required=True)
+    watching.add_argument("--unit", type=int, required=True)
+    watching.add_argument("--today", required=True)
+    args = parser.parse_args()
+    if args.command == "start":
+        asyncio.run(start(args))
+    else:
+        watch(args)
+
+
+if __name__ == "__main__":
+    main()
