@@ -347,4 +347,7 @@ MESSAGES: dict[str, str] = {
     "ui.form.stale_was": "when you opened it: {value}",
     "ui.form.stale_none": "no field differs; the stage or exit changed",
     "ui.form.stale_keys": "ctrl+r saves your changes on top of the newer version · Esc cancel",
+    # -- access: users, roles, scopes (keys "access.*", "cli.user.*", "ui.access.*")
+    # -- backups and repair (keys "backup.*", "cli.backup.*", "cli.restore.*", "cli.repair.*")
+    # -- audit screen and log (keys "ui.audit.*", "cli.log.*")
 }

@@ -347,4 +347,7 @@ MESSAGES: dict[str, str] = {
     "ui.form.stale_was": "lúc mở form: {value}",
     "ui.form.stale_none": "không trường nào khác; giai đoạn hoặc trạng thái đã thay đổi",
     "ui.form.stale_keys": "ctrl+r lưu lại các thay đổi của bạn lên bản mới · Esc hủy",
+    # -- access: users, roles, scopes (keys "access.*", "cli.user.*", "ui.access.*")
+    # -- backups and repair (keys "backup.*", "cli.backup.*", "cli.restore.*", "cli.repair.*")
+    # -- audit screen and log (keys "ui.audit.*", "cli.log.*")
 }
