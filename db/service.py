@@ -376,18 +376,24 @@ class Service:
         return (self.today() - cand.history[-1].date).days if cand.history else 0
 
     # -- audit and integrity ------------------------------------------------------------
-    def log(self, unit_ref: str | int | None = None, since: date | str | None = None) -> list[dict]:
+    def log(self, unit_ref: str | int | None = None, since: date | str | None = None,
+            until: date | str | None = None, by: str | None = None) -> list[dict]:
+        """Audit entries of changes under a unit (its subtree), oldest first: on or after ``since``,
+        on or before ``until`` (days of the time they were recorded), made by the account ``by``."""
         state = self.state()
         units = set(state.subtree(state.resolve_unit(unit_ref).id)) if unit_ref not in (None, "") else None
-        start = parse_date(since, field="since").isoformat() if since else None
-        out = []
-        for entry in self.store.audit_since(0):
-            if units is not None and entry.get("unit") not in units:
-                continue
-            if start and str(entry.get("at", ""))[:10] < start:
-                continue
-            out.append(entry)
-        return out
+        start = parse_date(since, field="since") if since not in (None, "") else None
+        end = parse_date(until, field="until") if until not in (None, "") else None
+        if start and end and end < start:
+            raise PtdvError("audit.bad_range", since=fmt_date(start), until=fmt_date(end))
+        account = str(by).strip() if by not in (None, "") else None
+        first, last = start.isoformat() if start else "", end.isoformat() if end else "9999-99-99"
+        readable = set(self.readable_units(state.root))
+        return [entry for entry in self.store.audit_since(0)
+                if access.entry_readable(entry, readable)
+                and (units is None or entry.get("unit") in units)
+                and first <= str(entry.get("at", ""))[:10] <= last
+                and (account is None or entry.get("by") == account)]
 
     def check(self) -> list[tuple[str, dict]]:
         """Integrity problems of the store and its records, as (message key, params)."""

@@ -26,7 +26,7 @@ from db.state import State
 from db.store import Store, default_path
 from db.text import fmt_date, iso, safe
 
-from . import output
+from . import audit_text, output
 from .output import field_label, number, percent, shorten, table, value_text
 
 EXIT_REFUSED = 1   # the request was understood and refused, the store is damaged, or `check` found problems
@@ -622,78 +622,25 @@ def check(ses: Session, as_json: bool) -> None:
 @main.command()
 @click.argument("unit_ref", metavar="[UNIT]", required=False)
 @click.option("--since", metavar="DATE", help="Only changes on or after this date.")
+@click.option("--until", metavar="DATE", help="Only changes on or before this date.")
+@click.option("--by", "account", metavar="ACCOUNT", help="Only changes made by this account.")
 @json_option
 @pass_session
-def log(ses: Session, unit_ref: str | None, since: str | None, as_json: bool) -> None:
-    """The audit trail: who changed what and when, oldest first."""
-    entries = ses.service.log(unit_ref, since)
+def log(ses: Session, unit_ref: str | None, since: str | None, until: str | None, account: str | None,
+        as_json: bool) -> None:
+    """The audit trail under UNIT: who changed what and when, oldest first."""
+    entries = ses.service.log(unit_ref, since, until, account)
     if as_json:
         ses.json(entries)
         return
     if not entries:
         ses.echo(ses.t("cli.log.none"))
         return
-    rows = [[output.timestamp(e.get("at", "")), str(e.get("by", "")), _action_text(ses, str(e.get("action", ""))),
-             _record_text(ses, e), shorten(_changes_text(ses, e), 70)]
+    state, lang = ses.service.state(), ses.lang
+    rows = [[audit_text.when_text(e), safe(str(e.get("by", ""))), audit_text.action_text(e.get("action"), lang),
+             audit_text.record_text(e, state, lang), shorten(audit_text.changes_text(e, state, lang), 70)]
             for e in entries]
-    ses.lines(table([field_label(h, ses.lang) for h in ("at", "by", "action", "target_ref", "changes")], rows))
-
-
-def _action_text(ses: Session, action: str) -> str:
-    key = f"cli.action.{action}"
-    return ses.t(key) if output.has_key(key) else action
-
-
-def _record_text(ses: Session, entry: dict) -> str:
-    """``candidate:3`` -> ``Quần chúng #3 Nguyễn Văn An``; ``quota:5:2024`` -> ``Chỉ tiêu 2024 #5 …``."""
-    kind, _, rest = str(entry.get("target", "")).partition(":")
-    ident, _, year = rest.partition(":")
-    doc = entry.get("after") or entry.get("before") or {}
-    state = ses.service.state()
-    name = doc.get("name") or (state.units[int(ident)].name if ident.isdigit() and int(ident) in state.units else "")
-    key = f"cli.record.{kind}"
-    if not output.has_key(key):
-        return str(entry.get("target", ""))
-    return ses.t(key, id=ident, name=shorten(str(name), 30), year=year)
-
-
-CHANGE_ORDER = ("name", "level", "parent", "members", "target", "rate", *EDITABLE_FIELDS[1:], "history", "exit")
-
-
-def _changes_text(ses: Session, entry: dict) -> str:
-    """The fields an audit entry changed, ``label: old → new``; a new record lists what it was given."""
-    before, after, lang = entry.get("before") or {}, entry.get("after") or {}, ses.lang
-    is_unit = str(entry.get("target", "")).startswith("unit:")
-    keys = sorted(after.keys() | before.keys(),
-                  key=lambda k: (CHANGE_ORDER.index(k) if k in CHANGE_ORDER else len(CHANGE_ORDER), k))
-    parts = []
-    for key in keys:
-        old, new = before.get(key), after.get(key)
-        if key in ("rev", "unit", "year") or old == new or (not before and new in (None, "", [], {})):
-            continue
-        label = field_label("unit" if is_unit and key == "name" else key, lang)
-        if key == "history":
-            parts += [f"{field_label('stage', lang)}: {value_text('stage', step.get('stage'), lang)} "
-                      f"({value_text('date', step.get('date'), lang)})" for step in (new or [])[len(old or []):]]
-        elif key == "exit" and new:
-            parts.append(f"{label}: {value_text('kind', new.get('kind'), lang)} ({safe(str(new.get('reason', '')))})")
-        elif before:
-            parts.append(f"{label}: {_audit_value(ses, key, old)} → {_audit_value(ses, key, new)}")
-        else:
-            parts.append(f"{label}: {_audit_value(ses, key, new)}")
-    return "; ".join(parts)
-
-
-def _audit_value(ses: Session, key: str, value: object) -> str:
-    """A value of an audit record: levels and parents by name, rates as percentages, the rest as stored."""
-    state = ses.service.state()
-    if key == "level" and value in state.levels:
-        return state.level_label(str(value), ses.lang)
-    if key == "parent" and value in state.units:
-        return f"#{value} {safe(state.units[value].name)}"
-    if key == "rate" and isinstance(value, (int, float)):
-        return percent(value, ses.lang, ".3g")
-    return value_text(key, value, ses.lang)
+    ses.lines(table([field_label(h, lang) for h in ("at", "by", "action", "target_ref", "changes")], rows))
 
 
 # -- the app ----------------------------------------------------------------------------------

@@ -350,4 +350,26 @@ MESSAGES: dict[str, str] = {
     # -- access: users, roles, scopes (keys "access.*", "cli.user.*", "ui.access.*")
     # -- backups and repair (keys "backup.*", "cli.backup.*", "cli.restore.*", "cli.repair.*")
     # -- audit screen and log (keys "ui.audit.*", "cli.log.*")
+    "audit.bad_range": "Not a range of dates: the last day ({until}) is before the first ({since}).",
+    "field.until": "Until",
+    "ui.audit.title": "Change log · {unit} · {count} entries",
+    "ui.audit.person": "Person",
+    "ui.audit.everyone": "Everyone",
+    "ui.audit.from": "From",
+    "ui.audit.to": "To",
+    "ui.audit.empty": "No change matches the filters.",
+    "ui.audit.more": "Showing the {shown} newest; {more} older entries not shown: filter by person or date to see them.",
+    "ui.audit.key.open": "Log",
+    "ui.audit.key.person": "Person filter",
+    "ui.audit.key.dates": "Date filter",
+    "ui.audit.key.table": "To the table",
+    "ui.audit.key.close": "Close",
+    "ui.audit.detail_title": "Log entry {seq}",
+    "ui.audit.changes": "Changes",
+    "ui.audit.record": "The whole record",
+    "ui.audit.field": "Field",
+    "ui.audit.before": "Before",
+    "ui.audit.after": "After",
+    "ui.audit.changed_mark": "≠ = field changed",
+    "ui.audit.read_only": "Read only: the log cannot be edited. Esc closes.",
 }

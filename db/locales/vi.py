@@ -350,4 +350,26 @@ MESSAGES: dict[str, str] = {
     # -- access: users, roles, scopes (keys "access.*", "cli.user.*", "ui.access.*")
     # -- backups and repair (keys "backup.*", "cli.backup.*", "cli.restore.*", "cli.repair.*")
     # -- audit screen and log (keys "ui.audit.*", "cli.log.*")
+    "audit.bad_range": "Khoảng ngày không hợp lệ: ngày cuối ({until}) trước ngày đầu ({since}).",
+    "field.until": "Đến ngày",
+    "ui.audit.title": "Nhật ký thay đổi · {unit} · {count} mục",
+    "ui.audit.person": "Người",
+    "ui.audit.everyone": "Tất cả",
+    "ui.audit.from": "Từ",
+    "ui.audit.to": "Đến",
+    "ui.audit.empty": "Không có thay đổi nào khớp bộ lọc.",
+    "ui.audit.more": "Hiện {shown} mục mới nhất; còn {more} mục cũ hơn không hiện: lọc theo người hoặc ngày để xem.",
+    "ui.audit.key.open": "Nhật ký",
+    "ui.audit.key.person": "Lọc người",
+    "ui.audit.key.dates": "Lọc ngày",
+    "ui.audit.key.table": "Về bảng",
+    "ui.audit.key.close": "Đóng",
+    "ui.audit.detail_title": "Mục nhật ký số {seq}",
+    "ui.audit.changes": "Thay đổi",
+    "ui.audit.record": "Toàn bộ bản ghi",
+    "ui.audit.field": "Trường",
+    "ui.audit.before": "Trước",
+    "ui.audit.after": "Sau",
+    "ui.audit.changed_mark": "≠ = trường đã thay đổi",
+    "ui.audit.read_only": "Chỉ xem: nhật ký không thể sửa. Esc đóng.",
 }
