@@ -150,6 +150,11 @@ class PtdvApp(App[None]):
 
         self.push_screen(QuotaEditor(unit_id))
 
+    def open_audit(self, unit_id: int) -> None:
+        from tui.screens.audit import AuditScreen
+
+        self.push_screen(AuditScreen(unit_id))
+
     async def show_path(self, path: list[int]) -> None:
         """Make the stack the unit screens of ``path`` (top unit first), keeping what it shares.
         (Below them lies Textual's blank default screen.)"""

@@ -21,8 +21,9 @@ def when_text(entry: dict) -> str:
     return timestamp(entry.get("at", ""))
 
 
-def record_text(entry: dict, state: State, lang: str, width: int = 30) -> str:
-    """``candidate:3`` -> ``Quần chúng #3 Nguyễn Văn An``; ``quota:5:2024`` -> ``Chỉ tiêu 2024 #5 …``."""
+def record_text(entry: dict, state: State, lang: str, width: int = 30, *, short: bool = False) -> str:
+    """``candidate:3`` -> ``Quần chúng #3 Nguyễn Văn An``; ``quota:5:2024`` -> ``Chỉ tiêu 2024 #5 …``.
+    ``short`` leaves out the kind of a unit or a candidate (``#3 Nguyễn Văn An``), for a narrow column."""
     kind, ident, year = target_kind(entry)
     doc = entry.get("after") or entry.get("before") or {}
     unit = state.units.get(int(ident)) if ident.isdigit() else None
@@ -30,6 +31,8 @@ def record_text(entry: dict, state: State, lang: str, width: int = 30) -> str:
     key = f"cli.record.{kind}"
     if not has_key(key):
         return safe(str(entry.get("target", "")))
+    if short and kind in ("unit", "candidate"):
+        return f"#{ident} {shorten(safe(name), width)}"
     return t(key, lang, id=ident, name=shorten(safe(name), width), year=year)
 
 
@@ -52,12 +55,13 @@ def value_of(key: str, value: object, state: State, lang: str) -> str:
 
 
 def label_of(entry: dict, key: str, lang: str) -> str:
+    """The label of a field of the entry's record (a unit's name reads "unit")."""
     is_unit = str(entry.get("target", "")).startswith("unit:")
-    return field_label({"history": "stage"}.get(key, "unit" if is_unit and key == "name" else key), lang)
+    return field_label("unit" if is_unit and key == "name" else key, lang)
 
 
 def change_text(entry: dict, change: Change, state: State, lang: str) -> str:
-    label = label_of(entry, change.field, lang)
+    label = label_of(entry, "stage" if change.field == "history" else change.field, lang)
     if change.created or change.field == "history":
         return f"{label}: {value_of(change.field, change.after, state, lang)}"
     return (f"{label}: {value_of(change.field, change.before, state, lang)} {ARROW} "

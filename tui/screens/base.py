@@ -93,6 +93,7 @@ class UnitViewScreen(DataScreen):
     BINDINGS = [
         Binding("d", "due", "ui.app.key.due", id="due"),
         Binding("t", "quota", "ui.app.key.quota", id="quota"),
+        Binding("l", "audit", "ui.audit.key.open", id="audit"),
     ]
     COLUMNS: tuple[Column, ...] = ()
 
@@ -130,3 +131,6 @@ class UnitViewScreen(DataScreen):
 
     def action_quota(self) -> None:
         self.app.edit_quota(self.unit_id)
+
+    def action_audit(self) -> None:
+        self.app.open_audit(self.unit_id)
