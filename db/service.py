@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Iterable
 
+from . import access
 from . import quota as quota_math
 from . import rules
 from .errors import PtdvError
@@ -75,7 +76,101 @@ class Service:
         return self._today or date.today()
 
     def state(self) -> State:
-        return self.store.state()
+        """The read model, for a user of the store only (figures of every unit are theirs to see)."""
+        state = self.store.state()
+        access.require(state, self.user, None, None)
+        return state
+
+    def _require(self, action: str, unit_id: int, state: State | None = None) -> access.User:
+        """The current user when their role at ``unit_id`` allows ``action``; else an error saying
+        what is missing."""
+        return access.require(state or self.store.state(), self.user, action, unit_id)
+
+    # -- access: users, roles, scopes ---------------------------------------------------------
+    def whoami(self) -> access.User:
+        return access.require(self.store.state(), self.user, None, None)
+
+    def allows(self, action: str, unit_id: int) -> bool:
+        """Whether the current user may do ``action`` at ``unit_id`` (to offer or hide a key)."""
+        try:
+            self._require(action, unit_id)
+        except access.AccessError:
+            return False
+        return True
+
+    def readable_units(self, unit_id: int) -> list[int]:
+        """The units under ``unit_id`` (itself included) whose candidates the user may read;
+        refused, naming the units they do cover, when there are none."""
+        state = self.state()
+        units = access.scope_under(state, self.whoami().units, unit_id)
+        if not units:
+            self._require(access.READ, unit_id, state)  # not covered: raises "no role at …"
+        return units
+
+    def check_open(self, unit_id: int) -> None:
+        """Refuse to open a unit's screen when the user covers neither it nor anything below it."""
+        self.readable_units(unit_id)
+
+    def home_unit(self) -> Unit:
+        """Where the app opens: the top unit for its admins, else the unit above all the user covers."""
+        state = self.state()
+        return state.unit(access.home(state, self.whoami().units))
+
+    def search_candidates(self, query: str, limit: int = 50) -> list:
+        """Candidates by name (see ``State.search_candidates``), only those the user may read."""
+        state = self.state()
+        return state.search_candidates(query, limit, self.readable_units(state.root))
+
+    def users(self) -> list[access.User]:
+        self.state()
+        return sorted(self.store.state().users.values(), key=lambda u: u.account)
+
+    def add_user(self, account: str, unit_ref: str | int, role: str) -> access.User:
+        """Give ``account`` the role ``role`` and add ``unit_ref`` to the units it covers (admin only)."""
+        account, role = access.check_account(account), access.check_role(role)
+        with self.store.transaction() as tx:
+            unit = tx.state.resolve_unit(unit_ref)
+            self._require(access.USERS, unit.id, tx.state)
+            before = tx.state.users.get(account)
+            units = before.units if before else ()
+            user = access.User(account, role, units if unit.id in units else (*units, unit.id))
+            self._save_users(tx, {**tx.state.users, account: user})
+            tx.audit("user.add", f"user:{account}", unit.id, before.to_doc() if before else None, user.to_doc())
+        return user
+
+    def remove_user(self, account: str, unit_ref: str | int | None = None) -> access.User | None:
+        """Take ``unit_ref`` (or every unit) from ``account``; returns what it keeps, None when nothing."""
+        with self.store.transaction() as tx:
+            state = tx.state
+            before = state.users.get(str(account).strip())
+            if before is None:
+                raise PtdvError("access.not_a_user", account=safe(str(account)))
+            if unit_ref in (None, ""):
+                removed = list(before.units)
+            else:
+                unit = state.resolve_unit(unit_ref)
+                if unit.id not in before.units:
+                    raise PtdvError("access.not_at_unit", account=before.account, unit=unit.name,
+                                    units=access.unit_names(state, before.units))
+                removed = [unit.id]
+            for uid in removed:
+                self._require(access.USERS, uid, state)
+            kept = tuple(u for u in before.units if u not in removed)
+            user = access.User(before.account, before.role, kept) if kept else None
+            users = {k: v for k, v in state.users.items() if k != before.account}
+            self._save_users(tx, {**users, before.account: user} if user else users)
+            tx.audit("user.remove", f"user:{before.account}", removed[0] if removed else None, before.to_doc(),
+                     user.to_doc() if user else None)
+        return user
+
+    @staticmethod
+    def _save_users(tx, users: dict[str, access.User]) -> None:
+        """Write the whole users table, refusing a change that would leave the store without an admin."""
+        if not any(u.role == "admin" and tx.state.root in u.units for u in users.values()):
+            raise PtdvError("access.last_admin", unit=tx.state.unit(tx.state.root).name)
+        table = tx.db.table("users")
+        table.truncate()
+        table.insert_multiple(u.to_doc() for u in sorted(users.values(), key=lambda u: u.account))
 
     # -- store --------------------------------------------------------------------------
     def init(self, root_name: str, *, members: int | None = None, year: int | None = None) -> Unit:
@@ -87,6 +182,7 @@ class Service:
                         members={} if members is None else {year or self.today().year: members})
             tx.put("units", unit.id, unit.to_doc())
             tx.db.table("meta").update({"root": unit.id}, doc_ids=[1])
+            tx.db.table("users").insert(access.User(self.user, "admin", (unit.id,)).to_doc())
             tx.audit("store.init", f"unit:{unit.id}", unit.id, None, unit.to_doc())
         return unit
 
@@ -106,6 +202,7 @@ class Service:
         with self.store.transaction() as tx:
             state = tx.state
             parent = state.resolve_unit(parent_ref)
+            self._require(access.UNITS, parent.id, state)
             level_id = level or self._level_below(state, parent.level)
             if level_id not in state.levels:
                 raise PtdvError("unit.unknown_level", level=safe(str(level_id)), levels=", ".join(state.levels))
@@ -129,9 +226,10 @@ class Service:
         index = ids.index(level_id) if level_id in ids else len(ids) - 1
         return ids[min(index + 1, len(ids) - 1)]
 
-    def _update_unit(self, ref: str | int, action: str, change) -> Unit:
+    def _update_unit(self, ref: str | int, action: str, change, permission: str = access.UNITS) -> Unit:
         with self.store.transaction() as tx:
             unit = tx.state.resolve_unit(ref)
+            self._require(permission, unit.id, tx.state)
             new = change(tx.state, unit)
             new = Unit(id=new.id, name=new.name, level=new.level, parent=new.parent, members=new.members,
                        rev=unit.rev + 1)
@@ -151,6 +249,7 @@ class Service:
     def move_unit(self, ref: str | int, parent_ref: str | int) -> Unit:
         def change(state: State, unit: Unit) -> Unit:
             parent = state.resolve_unit(parent_ref)
+            self._require(access.UNITS, parent.id, state)
             if parent.id in state.subtree(unit.id):
                 raise PtdvError("unit.move_into_itself", unit=unit.name, parent=parent.name)
             self._check_unique_name(state, parent, unit.name, unit.id)
@@ -169,7 +268,7 @@ class Service:
             else:
                 counts[year] = count
             return Unit(unit.id, unit.name, unit.level, unit.parent, counts)
-        return self._update_unit(ref, "unit.members", change)
+        return self._update_unit(ref, "unit.members", change, access.QUOTA)
 
     # -- quotas -------------------------------------------------------------------------
     def set_quota(self, ref: str | int, year: int | None = None, *, target: int | str | None = None,
@@ -181,6 +280,7 @@ class Service:
         new_rate = None if rate is None else parse_rate(rate)
         with self.store.transaction() as tx:
             unit = tx.state.resolve_unit(ref)
+            self._require(access.QUOTA, unit.id, tx.state)
             before = tx.state.quotas.get((unit.id, year))
             quota = Quota(unit=unit.id, year=year, target=new_target, rate=new_rate)
             table = tx.db.table("quotas")
@@ -199,6 +299,7 @@ class Service:
         clean = {int(uid): parse_count(n, field="target") for uid, n in targets.items()}
         with self.store.transaction() as tx:
             parent = tx.state.resolve_unit(ref)
+            self._require(access.QUOTA, parent.id, tx.state)
             kids = set(tx.state.children.get(parent.id, []))
             table = tx.db.table("quotas")
             for uid, n in clean.items():
@@ -273,6 +374,7 @@ class Service:
             raise PtdvError("candidate.starts_at_source")
         with self.store.transaction() as tx:
             unit = tx.state.resolve_unit(unit_ref)
+            self._require(access.WRITE, unit.id, tx.state)
             if not tx.state.is_leaf(unit.id):
                 raise PtdvError("candidate.not_a_branch", unit=unit.name)
             cand = Candidate(id=tx.next_id("next_candidate"), unit=unit.id, **fields_)
@@ -286,6 +388,7 @@ class Service:
         ident = self._candidate_id(cid)
         with self.store.transaction() as tx:
             cand = tx.state.candidate(ident)
+            self._require(access.WRITE, cand.unit, tx.state)
             if expected_rev is not None and cand.rev != expected_rev:
                 raise PtdvError("candidate.stale", id=cand.id, rev=cand.rev, expected=expected_rev,
                                 name=cand.name, stage=cand.stage)
@@ -302,7 +405,10 @@ class Service:
         return int(text)
 
     def candidate(self, cid: int | str) -> Candidate:
-        return self.state().candidate(self._candidate_id(cid))
+        state = self.state()
+        cand = state.candidate(self._candidate_id(cid))
+        self._require(access.READ, cand.unit, state)
+        return cand
 
     def advance(self, cid: int | str, stage: str | None = None, day: date | str | None = None,
                 *, expected_rev: int | None = None) -> Candidate:
@@ -337,6 +443,7 @@ class Service:
     def move_candidate(self, cid: int | str, unit_ref: str | int, *, expected_rev: int | None = None) -> Candidate:
         def change(tx, cand: Candidate) -> Candidate:
             unit = tx.state.resolve_unit(unit_ref)
+            self._require(access.WRITE, unit.id, tx.state)
             if not tx.state.is_leaf(unit.id):
                 raise PtdvError("candidate.not_a_branch", unit=unit.name)
             return cand.with_(unit=unit.id)
@@ -349,7 +456,7 @@ class Service:
             raise PtdvError("stage.unknown", stage=safe(stage), stages=", ".join(STAGES))
         unit = state.resolve_unit(unit_ref) if unit_ref not in (None, "") else self.root()
         found = []
-        for cand in state.candidates_under(unit.id):
+        for cand in state.source.of_units(self.readable_units(unit.id)):
             if not include_exited and not cand.live:
                 continue
             if stage is not None and (cand.stage != stage or not cand.live):

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Collection, Iterator, Mapping, NamedTuple, Pro
 
 from tinydb import TinyDB
 
+from .access import User, users_from_docs
 from .errors import PtdvError
 from .model import Candidate, Level, Quota, Settings, Unit
 from .text import fold, safe
@@ -100,8 +101,10 @@ class State:
 
     def __init__(self, settings: Settings, root: int | None, levels: dict[str, Level], units: dict[int, Unit],
                  quotas: dict[tuple[int, int], Quota],
-                 candidates: Mapping[int, Candidate] | CandidateSource | None = None) -> None:
+                 candidates: Mapping[int, Candidate] | CandidateSource | None = None,
+                 users: Mapping[str, User] | None = None) -> None:
         self.settings = settings
+        self.users: dict[str, User] = dict(users or {})
         self.root = root
         self.levels = levels
         self.units = units
@@ -118,7 +121,7 @@ class State:
 
     @classmethod
     def from_db(cls, db: TinyDB, candidates: CandidateSource | None = None) -> "State":
-        """The catalogue tables of a TinyDB (meta, levels, units, quotas) and a source of candidates."""
+        """The catalogue tables of a TinyDB (meta, levels, units, quotas, users) and a source of candidates."""
         meta = db.table("meta").get(doc_id=1) or {}
         levels = sorted((Level(str(d["id"]), str(d["vi"]), str(d["en"]), int(d["order"])) for d in db.table("levels")),
                         key=lambda lv: lv.order)
@@ -127,8 +130,10 @@ class State:
         for doc in db.table("quotas"):
             quota = Quota.from_doc(doc)
             quotas[(quota.unit, quota.year)] = quota
+        users = users_from_docs(db.table("users"), meta.get("created_by"), meta.get("root"))
         return cls(settings=Settings.from_doc(meta.get("settings")), root=meta.get("root"),
-                   levels={lv.id: lv for lv in levels}, units=units, quotas=quotas, candidates=candidates)
+                   levels={lv.id: lv for lv in levels}, units=units, quotas=quotas, candidates=candidates,
+                   users=users)
 
     def part_of(self, uid: int) -> int:
         """The part of the store that holds a branch's candidates: its parent's (a grassroots unit's)."""
@@ -242,10 +247,14 @@ class State:
                                   self.folded[u]))
         return [self.units[u] for u in found[:limit]]
 
-    def search_candidates(self, query: str, limit: int = 50) -> list[CandidateHit]:
-        """Candidates whose name contains every word of ``query``, diacritics ignored; from the name
-        index, so no part is read."""
+    def search_candidates(self, query: str, limit: int = 50,
+                          units: Collection[int] | None = None) -> list[CandidateHit]:
+        """Candidates (of ``units`` only, when given) whose name contains every word of ``query``,
+        diacritics ignored; from the name index, so no part is read."""
         found = self.source.names()
+        if units is not None:
+            wanted = set(units)
+            found = [hit for hit in found if hit.unit in wanted]
         for word in sorted(fold(query).split(), key=len, reverse=True):  # the longest narrows the most
             found = [hit for hit in found if word in hit.folded]
         return nsmallest(limit, found, key=lambda hit: (hit.folded, hit.id))
