@@ -16,6 +16,7 @@ from typing import Callable
 
 import click
 
+from db.access import ROLES, User
 from db.errors import PtdvError
 from db.i18n import LANGS, default_lang, t
 from db.model import EDITABLE_FIELDS, EDUCATION, EXIT_KINDS, GENDERS, OCCUPATIONS, STAGES, TAGS, Candidate
@@ -641,6 +642,86 @@ def log(ses: Session, unit_ref: str | None, since: str | None, until: str | None
              audit_text.record_text(e, state, lang), shorten(audit_text.changes_text(e, state, lang), 70)]
             for e in entries]
     ses.lines(table([field_label(h, lang) for h in ("at", "by", "action", "target_ref", "changes")], rows))
+
+
+# -- users and scope ----------------------------------------------------------------------------
+ROLE_CHOICE = LocalizedChoice(ROLES, lambda v, o: PtdvError("access.bad_role", role=v, roles=o))
+
+
+def _user_text(ses: Session, key: str, user: User) -> str:
+    state = ses.service.state()
+    return ses.t(key, account=user.account, role=ses.t(f"access.role.{user.role}"),
+                 units=", ".join(state.path(u) for u in user.units if u in state.units))
+
+
+@main.group()
+def user() -> None:
+    """Users of the store: the accounts, their role and the units they cover (a unit covers its subtree)."""
+
+
+@user.command("add")
+@click.argument("account")
+@click.option("--unit", "unit_ref", required=True, metavar="UNIT", help="A unit the account covers (with its subtree).")
+@click.option("--role", required=True, type=ROLE_CHOICE,
+              help="viewer (reads candidates), editor (also changes candidates, quotas, members), admin (also "
+                   "units and users). One role per account: it replaces the account's role at its other units.")
+@pass_session
+def user_add(ses: Session, account: str, unit_ref: str, role: str) -> None:
+    """Give ACCOUNT a role at UNIT (admin only); an existing user also keeps its other units."""
+    ses.echo(_user_text(ses, "cli.user.added", ses.service.add_user(account, unit_ref, role)))
+
+
+@user.command("list")
+@json_option
+@pass_session
+def user_list(ses: Session, as_json: bool) -> None:
+    """Every user: account, role and the units covered."""
+    svc = ses.service
+    state, users = svc.state(), svc.users()
+    if as_json:
+        ses.json([{"account": u.account, "role": u.role,
+                   "units": [{"id": uid, "path": state.path(uid)} for uid in u.units]} for u in users])
+        return
+    rows = [[u.account, ses.t(f"access.role.{u.role}"), ", ".join(state.path(uid) for uid in u.units)] for u in users]
+    ses.lines(table([ses.t(f"cli.user.col.{h}") for h in ("account", "role", "units")], rows))
+
+
+@user.command("remove")
+@click.argument("account")
+@click.option("--unit", "unit_ref", metavar="UNIT", help="Only this unit (default: every unit, the account is no "
+                                                        "longer a user).")
+@pass_session
+def user_remove(ses: Session, account: str, unit_ref: str | None) -> None:
+    """Take ACCOUNT's role at UNIT, or everywhere (admin only; the last admin of the top unit stays)."""
+    kept = ses.service.remove_user(account, unit_ref)
+    ses.echo(_user_text(ses, "cli.user.kept", kept) if kept else ses.t("cli.user.removed", account=account))
+
+
+@main.command()
+@pass_session
+def whoami(ses: Session) -> None:
+    """The account running ptdv (the OS login), its role and the units it covers."""
+    ses.echo(_user_text(ses, "cli.user.whoami", ses.service.whoami()))
+
+
+@main.command()
+@click.argument("query")
+@json_option
+@pass_session
+def search(ses: Session, query: str, as_json: bool) -> None:
+    """Candidates by name, diacritics ignored; only those you may read."""
+    svc = ses.service
+    hits, state = svc.search_candidates(query), svc.state()
+    if as_json:
+        ses.json([{"id": h.id, "name": h.name, "unit": h.unit, "branch": state.path(h.unit), "stage": h.stage,
+                   "exit": h.exit} for h in hits])
+        return
+    if not hits:
+        ses.echo(ses.t("cli.user.search_none", query=query))
+        return
+    ses.lines(table([field_label(h, ses.lang) for h in ("id", "name", "unit", "stage")],
+                    [[str(h.id), shorten(safe(h.name), 30), shorten(safe(state.path(h.unit)), 50), ses.t(h.status_key)]
+                     for h in hits], right=frozenset({0})))
 
 
 # -- the app ----------------------------------------------------------------------------------
