@@ -39,8 +39,9 @@ def parse_rate(text: str | float) -> float:
     return value
 
 
-# a whole number, digits grouped by thousands with "." or "," allowed (139.534); never a fraction (4.5)
-_COUNT = re.compile(r"-?(\d+|\d{1,3}([.,]\d{3})+)")
+# a whole number, digits grouped by thousands with "." or "," allowed (139.534); never a fraction (4.5, 0.125);
+# digits 0-9 only (int() would take ٣ or ３)
+_COUNT = re.compile(r"-?(\d+|[1-9]\d{0,2}([.,]\d{3})+)", re.ASCII)
 
 
 def parse_count(value: str | int, *, field: str, maximum: int = 10_000_000) -> int:
@@ -362,7 +363,7 @@ class Service:
                     _choice(tag, TAGS, "candidate.bad_tag")
             else:
                 text = " ".join(str(value or "").split())
-                out[key] = clean_name(text, field=key) if text else ""
+                out[key] = clean_name(str(value), field=key) if text else ""  # control characters refused, not dropped
         return out
 
     def add_candidate(self, unit_ref: str | int, name: str, *, stage: str = "source",
@@ -430,7 +431,7 @@ class Service:
 
         def change(tx, cand: Candidate) -> Candidate:
             rules.check_exit(cand, kind, text, when, self.today())
-            return cand.with_(exit=Exit(kind, clean_name(text, field="reason"), when, self.user, tx.at))
+            return cand.with_(exit=Exit(kind, clean_name(str(reason), field="reason"), when, self.user, tx.at))
         return self._update_candidate(cid, "candidate.exit", change, expected_rev)
 
     def edit(self, cid: int | str, values: dict, *, expected_rev: int | None = None) -> Candidate:
