@@ -62,7 +62,7 @@ class AccessError(PtdvError):
         from .i18n import t
 
         if name == "role" and value in ROLES:
-            return t(f"access.role.{value}", lang)
+            return t(f"access.a_role.{value}", lang)  # "a viewer", "an editor"
         if name == "action" and value in ACTIONS:
             return t(f"access.action.{value}", lang)
         return super()._label(name, value, lang)
@@ -143,6 +143,17 @@ def unit_names(state: "State", units: Iterable[int]) -> str:
     return ", ".join(state.units[u].name for u in units if u in state.units)
 
 
+def outside_label(state: "State", user_units: Iterable[int], unit_id: int) -> str:
+    """A unit outside the user's scope, named from where its way parts from theirs:
+    ``Đảng ủy phường An Hải Bắc/Chi bộ khu dân cư số 1`` for someone of Phước Mỹ."""
+    chain = state.ancestors(unit_id)
+    if not chain:
+        return str(unit_id)
+    theirs = {a.id for u in user_units if u in state.units for a in state.ancestors(u)}
+    apart = next((i for i, u in enumerate(chain) if u.id not in theirs), len(chain) - 1)
+    return "/".join(u.name for u in chain[apart:])
+
+
 def require(state: "State", account: str, action: str | None, unit_id: int | None) -> User:
     """The user ``account`` when they may do ``action`` at ``unit_id`` (with no action: when they
     are a user at all); an :class:`AccessError` saying what is missing otherwise."""
@@ -152,10 +163,9 @@ def require(state: "State", account: str, action: str | None, unit_id: int | Non
     if action is None or unit_id is None:
         return user
     holder = covering(state, user.units, unit_id)
-    name = state.units[unit_id].name if unit_id in state.units else str(unit_id)
     if holder is None:
-        raise AccessError("access.no_role", account=account, unit=name, units=unit_names(state, user.units),
-                          action=action)
+        raise AccessError("access.no_role", account=account, unit=outside_label(state, user.units, unit_id),
+                          units=unit_names(state, user.units), action=action)
     if not role_allows(user.role, action):
         raise AccessError("access.denied", account=account, role=user.role, unit=state.units[holder].name,
                           action=action)

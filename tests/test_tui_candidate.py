@@ -113,6 +113,7 @@ async def test_candidate_screen_follows_a_change_saved_elsewhere(small, store_pa
     app = make_app(service, lang="vi", year=2024, candidate_id=ids["cand6"])
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        service.add_user("colleague", ids["city"], "editor")  # a user with a role, since issue 5
         other = Service(Store(store_path, user="colleague"), today=TODAY)
         other.advance(ids["cand6"], None, "14/11/2024")
         for _ in range(30):  # the app looks at the file twice a second

@@ -203,6 +203,7 @@ async def test_stale_edit_shows_the_newer_values_and_writes_nothing(small, store
         await settle(pilot)
         await clear_and_type(pilot, "Trần Thị Bình An")
         # meanwhile a colleague saves the same candidate from another process
+        service.add_user("colleague", ids["city"], "editor")  # a user with a role, since issue 5
         other = Service(Store(store_path, user="colleague"), today=TODAY)
         other.edit(ids["cand2"], {"religion": "Phật giáo"})
         await pilot.press("enter")

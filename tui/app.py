@@ -8,6 +8,7 @@ they become active again, so a form being typed in is never disturbed).
 from __future__ import annotations
 
 import asyncio
+from typing import Callable
 
 from textual import work
 from textual.binding import Binding
@@ -112,13 +113,24 @@ class PtdvApp(App[None]):
 
         return BranchScreen(unit_id) if self.service.state().is_leaf(unit_id) else UnitScreen(unit_id)
 
+    def allowed(self, check: Callable[[], object]) -> bool:
+        """Run a check of the service (may the user open this?); a refusal is shown, not raised."""
+        try:
+            check()
+        except PtdvError as err:
+            self.show_error(err)
+            return False
+        return True
+
     def open_unit(self, unit_id: int) -> None:
-        self.push_screen(self.screen_for(unit_id))
+        if self.allowed(lambda: self.service.check_open(unit_id)):
+            self.push_screen(self.screen_for(unit_id))
 
     def open_candidate(self, candidate_id: int) -> None:
         from tui.screens.candidate import CandidateScreen
 
-        self.push_screen(CandidateScreen(candidate_id))
+        if self.allowed(lambda: self.service.candidate(candidate_id)):
+            self.push_screen(CandidateScreen(candidate_id))
 
     def open_due(self, unit_id: int) -> None:
         from tui.screens.due import DueScreen
@@ -172,7 +184,8 @@ class PtdvApp(App[None]):
         return [u.id for u in self.service.state().ancestors(unit_id)]
 
     async def jump_to_unit(self, unit_id: int) -> None:
-        await self.show_path(self._path_to(unit_id))
+        if self.allowed(lambda: self.service.check_open(unit_id)):
+            await self.show_path(self._path_to(unit_id))
 
     async def jump_to_candidate(self, candidate_id: int) -> None:
         try:
@@ -200,17 +213,19 @@ class PtdvApp(App[None]):
 
 def make_app(service: Service, *, lang: str = "vi", year: int | None = None, unit_id: int | str | None = None,
              candidate_id: int | str | None = None) -> PtdvApp:
-    """The app opened at the top unit, or at the unit or candidate given, with the units above it
-    beneath on the screen stack.  Raises :class:`PtdvError` when the store or the unit is not there."""
+    """The app opened at the top unit (the user's own unit when they cover part of the tree), or at the
+    unit or candidate given, with the units above it beneath on the screen stack.  Raises
+    :class:`PtdvError` when the store or the unit is not there, or is outside the user's scope."""
     state = service.state()
-    root = service.root()
+    service.root()  # a store without its top unit is reported here
     candidate = service.candidate(candidate_id) if candidate_id not in (None, "") else None
     if candidate is not None:
         target = candidate.unit
     elif unit_id not in (None, ""):
         target = service.resolve_unit(unit_id).id
+        service.check_open(target)
     else:
-        target = root.id
+        target = service.home_unit().id  # the top unit, or the unit above all the user covers
     path = [u.id for u in state.ancestors(target)]
     return PtdvApp(service, lang=lang, year=year or service.today().year, path=path,
                    candidate_id=candidate.id if candidate else None)

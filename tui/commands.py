@@ -55,7 +55,7 @@ class JumpProvider(Provider):
             yield Hit(0.99 - rank / 1000, highlighted(unit.name, query), partial(app.jump_to_unit, unit.id),
                       text=unit.name, help=app.t("ui.app.hit_unit", level=safe(state.level_label(unit.level, app.lang)),
                                                  path=where(unit.parent) if unit.parent else ""))
-        for rank, hit in enumerate(state.search_candidates(query, LIMIT)):
+        for rank, hit in enumerate(app.service.search_candidates(query, LIMIT)):
             yield Hit(0.98 - rank / 1000, highlighted(hit.name, query), partial(app.jump_to_candidate, hit.id),
                       text=hit.name, help=app.t("ui.app.hit_candidate", stage=app.t(hit.status_key),
                                                 path=where(hit.unit)))

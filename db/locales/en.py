@@ -350,7 +350,7 @@ MESSAGES: dict[str, str] = {
     # -- access: users, roles, scopes (keys "access.*", "cli.user.*", "ui.access.*")
     "access.unknown_user": "The account {account} is not a user of this store. Ask its admin ({admins}) to add it: ptdv user add {account} --unit UNIT --role viewer",
     "access.no_role": "You ({account}) have no role at {unit}, so you may not {action}; you cover: {units}.",
-    "access.denied": "You ({account}) are a {role} of {unit}: you may not {action}.",
+    "access.denied": "You ({account}) are {role} of {unit}: you may not {action}.",
     "access.bad_account": "'{account}' is not an account name (letters, digits, _ . - @; at most 64 characters).",
     "access.bad_role": "Role '{role}' is not one of: {roles}.",
     "access.not_a_user": "The account {account} is not a user of this store.",
@@ -359,6 +359,9 @@ MESSAGES: dict[str, str] = {
     "access.role.viewer": "viewer",
     "access.role.editor": "editor",
     "access.role.admin": "admin",
+    "access.a_role.viewer": "a viewer",
+    "access.a_role.editor": "an editor",
+    "access.a_role.admin": "an admin",
     "access.action.candidate.read": "read candidates' details",
     "access.action.candidate.write": "change candidates",
     "access.action.quota.write": "change quotas and member figures",
