@@ -220,6 +220,8 @@ class Settings:
     max_age: int = 60
     due_soon_days: int = 30
     min_introducers: int = 2
+    backups_kept: int = 20  # the store keeps its last N versions ...
+    backup_days: int = 30   # ... and the last version of each day for this many days
 
     def to_doc(self) -> dict:
         return asdict(self)

@@ -28,13 +28,16 @@ import errno
 import fcntl
 import hashlib
 import os
+import shlex
 import shutil
 import stat
 import time
+from bisect import bisect_left
 from contextlib import contextmanager, suppress
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Collection, Iterator
+from typing import Callable, Collection, Iterator
 
 import orjson
 from tinydb import TinyDB
@@ -52,6 +55,9 @@ CATALOGUE_TABLES = ("meta", "levels", "units", "quotas")
 PART_TABLES = ("meta", "candidates")
 LOCK_TIMEOUT_S = 10.0
 BULK_PARTS = 8  # more parts than this in one write: one sync() for all instead of an fsync each
+CATALOGUE = "@catalogue"  # the catalogue's name in the pending and backup folders
+DELETE = ".delete"        # a pending file of this name removes the file instead of replacing it (a restore)
+ABSENT = ".absent"        # a backup folder's mark for a file that did not exist before the write
 
 
 def default_path() -> Path:
@@ -139,10 +145,12 @@ def _discard(path: Path) -> None:
 class _File:
     """One TinyDB JSON file held in memory, with the signature it had when read or written."""
 
-    def __init__(self, path: Path, data: dict, signature: tuple[int, int, int] | None) -> None:
+    def __init__(self, path: Path, data: dict, signature: tuple[int, int, int] | None,
+                 damaged: Callable[[PtdvError], PtdvError] = lambda err: err) -> None:
         self.path = path
         self.data = data
         self.signature = signature
+        self.damaged = damaged
         self.dirty = False
         self._candidates: dict[int, Candidate] | None = None
         self.db = TinyDB(storage=_MemoryStorage, data=data, on_write=self._touched)
@@ -157,7 +165,8 @@ class _File:
                 self._candidates = {int(i): Candidate.from_doc(int(i), doc)
                                     for i, doc in self.data["candidates"].items()}
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise PtdvError("store.invalid", path=str(self.path), detail=f"{type(exc).__name__}: {exc}") from exc
+                raise self.damaged(PtdvError("store.invalid", path=str(self.path),
+                                             detail=f"{type(exc).__name__}: {exc}")) from exc
         return self._candidates
 
 
@@ -242,7 +251,11 @@ class _Parts:
             raw = path.read_bytes()
         except OSError as exc:
             raise PtdvError("store.unreadable", path=str(path), detail=exc.strerror or str(exc)) from exc
-        loaded = _File(path, _parse(path, raw, PART_TABLES), signature)
+        try:
+            loaded = _File(path, _parse(path, raw, PART_TABLES), signature, self.store._damaged)
+        except PtdvError as err:
+            raise self.store._damaged(err) from err
+        self.store._refuse_public([path])
         self.files[pid] = loaded
         return loaded
 
@@ -462,6 +475,7 @@ class Store:
         self.audit_path = self.path.with_name(self.path.stem + ".audit.jsonl")
         self.counters_path = self.parts_dir / "counters.json"
         self.pending_dir = self.parts_dir / ".pending"
+        self.backups_dir = self.path.with_name(self.path.stem + ".backups")
         self.user = user or current_user()
         self.lock_timeout = lock_timeout
         self._catalogue: _File | None = None
@@ -497,9 +511,9 @@ class Store:
             if self.path.exists():
                 raise PtdvError("store.exists", path=str(self.path))
             try:
-                for folder_ in (self.parts_dir, self.pending_dir):
+                for folder_ in (self.parts_dir, self.pending_dir, self.backups_dir):
                     folder_.mkdir(exist_ok=True)
-                    os.chmod(folder_, 0o770 if mode & 0o060 else 0o700)
+                    os.chmod(folder_, _folder_mode(mode))
                 os.close(os.open(self.audit_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, mode))
                 os.chmod(self.audit_path, mode)
                 tmp = _write_tmp(self.path, orjson.dumps(data), mode, durable=True)
@@ -516,6 +530,7 @@ class Store:
             for path in (self.path, _tmp_path(self.path), self.audit_path):
                 _discard(path)
             shutil.rmtree(self.parts_dir, ignore_errors=True)
+            shutil.rmtree(self.backups_dir, ignore_errors=True)
         _discard(self.lock_path)
         self._catalogue = self._state = None
         self._parts = _Parts(self)
@@ -544,7 +559,13 @@ class Store:
             raw = self.path.read_bytes()
         except OSError as exc:
             raise PtdvError("store.unreadable", path=str(self.path), detail=exc.strerror or str(exc)) from exc
-        self._catalogue = _File(self.path, _parse(self.path, raw, CATALOGUE_TABLES), signature)
+        try:
+            catalogue = _File(self.path, _parse(self.path, raw, CATALOGUE_TABLES), signature, self._damaged)
+        except PtdvError as err:
+            raise self._damaged(err) from err
+        self._refuse_public([self.path, self.audit_path, self.lock_path, self.counters_path, self.parts_dir,
+                             self.pending_dir, self.backups_dir])
+        self._catalogue = catalogue
         self._state = None
         return True
 
@@ -553,11 +574,9 @@ class Store:
         self.refresh()
         if self._state is None:
             try:
-                self._state = State.from_db(self._catalogue.db, self._parts)
-            except PtdvError:
-                raise
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise PtdvError("store.invalid", path=str(self.path), detail=f"{type(exc).__name__}: {exc}") from exc
+                self._state = _catalogue_state(self.path, self._catalogue.db, self._parts)
+            except PtdvError as err:
+                raise self._damaged(err) from err
         return self._state
 
     def audit_since(self, seq: int = 0) -> list[dict]:
@@ -637,18 +656,16 @@ class Store:
         except FileNotFoundError:
             return {}
         except (OSError, orjson.JSONDecodeError, TypeError, ValueError) as exc:
-            raise PtdvError("store.damaged", path=str(self.counters_path), detail=str(exc)) from exc
+            raise self._damaged(PtdvError("store.damaged", path=str(self.counters_path), detail=str(exc))) from exc
 
     def _pending_name(self, path: Path) -> str:
-        return "@catalogue" if path == self.path else path.name
+        return CATALOGUE if path == self.path else path.name
 
     def _target(self, name: str) -> Path:
-        return self.path if name == "@catalogue" else self.parts_dir / name
+        return self.path if name == CATALOGUE else self.parts_dir / name
 
     def _commit(self, tx: Transaction) -> None:
-        """Write every changed file into the pending folder, append the audit lines naming them with
-        their hashes (the commit point), then move them into place.  A writer killed before the audit
-        append leaves nothing; one killed after it is finished by the next writer (:meth:`_recover`)."""
+        """Write every changed file (:meth:`_write`), then the summaries of the changed parts."""
         mode = self.mode()
         dirty_parts = [p for p in tx.parts.values() if p.dirty]
         files: dict[Path, bytes] = {}
@@ -659,31 +676,7 @@ class Store:
             files[part.path] = orjson.dumps(part.data)
         if self._catalogue.dirty:
             files[self.path] = orjson.dumps(self._catalogue.data)
-        bulk = len(files) > BULK_PARTS
-        names = [self._pending_name(p) for p in files]
-        audit_size: int | None = None
-        moved = 0
-        try:
-            for name, payload in zip(names, files.values()):
-                _write_tmp(self.pending_dir / name, payload, mode, durable=not bulk, fixed_name=True)
-            if bulk:
-                os.sync()
-            if tx.entries:
-                tx.entries[-1]["files"] = {n: hashlib.sha256(b).hexdigest() for n, b in zip(names, files.values())}
-                audit_size = self._append_audit(tx.entries, mode)
-            for name in names:
-                os.replace(self.pending_dir / name, self._target(name))
-                moved += 1
-            for folder in {self._target(n).parent for n in names} | ({self.pending_dir} if names else set()):
-                _fsync_dir(folder)
-        except OSError as exc:
-            if not moved:  # nothing is in place yet: take the write back whole
-                if audit_size is not None:
-                    self._truncate_audit(audit_size)
-                for name in names:
-                    _discard(self.pending_dir / name)
-            # else the audit lines and the pending files stay: the next writer finishes the write
-            raise _os_error(self.path, exc) from exc
+        self._write({self._pending_name(p): b for p, b in files.items()}, tx.entries, mode)
         for part in dirty_parts:
             part.dirty = False
             part.signature = _signature(part.path)
@@ -701,13 +694,61 @@ class Store:
             for cid, *_ in summary.names:
                 self._parts.located[cid] = pid
         self._audit_seen = self._news()
+        self._prune()
 
-    def _move_pending(self, names: list[str]) -> None:
-        targets = [self._target(name) for name in names]
-        for name, target in zip(names, targets):
-            os.replace(self.pending_dir / name, target)
-        for folder in {t.parent for t in targets} | ({self.pending_dir} if names else set()):
-            _fsync_dir(folder)
+    def _write(self, files: dict[str, bytes | None], entries: list[dict], mode: int) -> None:
+        """Write each file (by pending name; None removes it) into the pending folder, append the audit lines
+        naming them with their hashes (the commit point), then back up the files they replace and move them
+        into place.  A writer killed before the audit append leaves nothing; one killed after it is finished
+        by the next writer (:meth:`_recover`)."""
+        pending = {name if payload is not None else name + DELETE: payload or b"" for name, payload in files.items()}
+        bulk = len(pending) > BULK_PARTS
+        audit_size: int | None = None
+        version: Version | None = None
+        moved: list[str] = []
+        try:
+            for name, payload in pending.items():
+                _write_tmp(self.pending_dir / name, payload, mode, durable=not bulk, fixed_name=True)
+            if bulk:
+                os.sync()
+            if entries:
+                entries[-1]["files"] = {n: hashlib.sha256(b).hexdigest() for n, b in pending.items()}
+                audit_size, seq = self._append_audit(entries, mode)
+                version = Version(seq, str(entries[-1]["at"])[:10])
+            self._move_pending(list(pending), version, moved)
+        except OSError as exc:
+            if not moved:  # nothing is in place yet: take the write back whole
+                if audit_size is not None:
+                    self._truncate_audit(audit_size)
+                for name in pending:
+                    _discard(self.pending_dir / name)
+                if version is not None:
+                    shutil.rmtree(self.backups_dir / version.folder, ignore_errors=True)
+            # else the audit lines and the pending files stay: the next writer finishes the write
+            raise _os_error(self.path, exc) from exc
+
+    def _move_pending(self, names: list[str], version: "Version | None", moved: list[str] | None = None) -> None:
+        """Put pending files in place, each after a hard link to the file it replaces (or a mark that there
+        was none) went into the backup folder of ``version``; every step can be done again after a kill."""
+        folder = self._backup_folder(version) if version is not None and names else None
+        targets = []
+        for name in names:
+            removing = name.endswith(DELETE)
+            final = name[:-len(DELETE)] if removing else name
+            target = self._target(final)
+            if folder is not None:
+                self._back_up(folder, final, target)
+            if removing:
+                with suppress(FileNotFoundError):
+                    target.unlink()
+                (self.pending_dir / name).unlink()
+            else:
+                os.replace(self.pending_dir / name, target)
+            targets.append(target)
+            if moved is not None:
+                moved.append(name)
+        for folder_ in {t.parent for t in targets} | ({self.pending_dir} if names else set()):
+            _fsync_dir(folder_)
 
     def _truncate_audit(self, size: int) -> None:
         with suppress(OSError):
@@ -728,8 +769,9 @@ class Store:
                     and hashlib.sha256((self.pending_dir / n).read_bytes()).hexdigest() == listed[n]]
         for name in set(names) - set(complete):
             _discard(self.pending_dir / name)
+        version = Version(int(last["seq"]), str(last.get("at", ""))[:10]) if complete else None
         try:
-            self._move_pending(complete)
+            self._move_pending(complete, version)
         except OSError as exc:
             raise _os_error(self.path, exc) from exc
         self._catalogue = None
@@ -750,8 +792,9 @@ class Store:
         except orjson.JSONDecodeError:
             return None
 
-    def _append_audit(self, entries: list[dict], mode: int) -> int:
-        """Append hash-chained lines; an unfinished last line (a writer killed mid-append) is cut first."""
+    def _append_audit(self, entries: list[dict], mode: int) -> tuple[int, int]:
+        """Append hash-chained lines; an unfinished last line (a writer killed mid-append) is cut first.
+        Returns the log's size before the append and the number of the last line appended."""
         fd = os.open(self.audit_path, os.O_RDWR | os.O_CREAT, mode)
         try:
             size = os.fstat(fd).st_size
@@ -774,11 +817,328 @@ class Store:
                 with suppress(OSError):
                     os.ftruncate(fd, size)
                 raise
-            return size
+            return size, seq
         except orjson.JSONDecodeError as exc:
             raise PtdvError("store.damaged", path=str(self.audit_path), detail=str(exc)) from exc
         finally:
             os.close(fd)
+
+
+    # -- backups, restore, repair (see docs/STORE.md) -------------------------------------------
+    def _backup_folder(self, version: "Version") -> Path:
+        folder = self.backups_dir / version.folder
+        for path in (self.backups_dir, folder):
+            with suppress(FileExistsError):
+                path.mkdir()
+                os.chmod(path, _folder_mode(self.mode()))
+        return folder
+
+    def _back_up(self, folder: Path, name: str, target: Path) -> None:
+        """A hard link to the file a write replaces (no copy), or a mark that it did not exist; once."""
+        copy, absent = folder / name, folder / (name + ABSENT)
+        if copy.exists() or absent.exists():
+            return
+        try:
+            os.link(target, copy)
+        except FileNotFoundError:
+            os.close(os.open(absent, os.O_WRONLY | os.O_CREAT, self.mode()))
+
+    def _all_versions(self) -> list["Version"]:
+        """Every write that has a backup folder, oldest first."""
+        try:
+            names = os.listdir(self.backups_dir)
+        except FileNotFoundError:
+            return []
+        return sorted(v for v in map(Version.from_folder, names) if v is not None)
+
+    def _settings(self) -> Settings:
+        """The store's settings; the defaults while the catalogue cannot be read (a restore may fix it)."""
+        try:
+            return self.state().settings
+        except PtdvError:
+            return Settings()
+
+    def versions(self) -> list["Version"]:
+        """The versions a restore can go back to, oldest first: the last ``backups_kept`` writes and the last
+        write of each of the last ``backup_days`` days (``daily``)."""
+        every = self._all_versions()
+        settings = self._settings()
+        newest, daily = _kept_versions(every, settings.backups_kept, settings.backup_days, date.today())
+        return [replace(v, daily=v.seq in daily) for v in every if v.seq in newest | daily]
+
+    def _prune(self) -> None:
+        """Drop backups no kept version needs.  The copy of a file in folder W holds the file as it was from the
+        previous write of that file up to W: it stays while a kept version lies in that span, so every kept
+        version can still be rebuilt.  Costs a listing of the backups folder while nothing is to be dropped."""
+        with suppress(OSError):  # a backup left over is dropped by a later write
+            every = self._all_versions()
+            settings = self._settings()
+            newest, daily = _kept_versions(every, settings.backups_kept, settings.backup_days, date.today())
+            kept = sorted(newest | daily)
+            if len(kept) == len(every):
+                return
+            last_write: dict[str, int] = {}  # file -> the last version seen so far that replaced it
+            for version in every:
+                folder = self.backups_dir / version.folder
+                entries = os.listdir(folder)
+                for entry in entries:
+                    name = entry.removesuffix(ABSENT)
+                    needed = bisect_left(kept, last_write.get(name, 0)) < bisect_left(kept, version.seq)
+                    if version.seq not in kept and not needed:
+                        _discard(folder / entry)
+                    last_write[name] = version.seq
+                if version.seq not in kept and not os.listdir(folder):
+                    folder.rmdir()
+
+    def _contents_at(self, seq: int) -> dict[str, bytes | None]:
+        """Each file a write after version ``seq`` replaced, as it was right after ``seq`` (None: not there)."""
+        out: dict[str, bytes | None] = {}
+        for version in self._all_versions():
+            if version.seq <= seq:
+                continue
+            folder = self.backups_dir / version.folder
+            for entry in os.listdir(folder):
+                name = entry.removesuffix(ABSENT)
+                if name not in out:
+                    out[name] = None if entry.endswith(ABSENT) else (folder / entry).read_bytes()
+        return out
+
+    def _last_seq(self) -> int:
+        return int((self._last_audit_entry() or {}).get("seq", 0))
+
+    def _store_entry(self, action: str, before: dict, after: dict) -> dict:
+        return {"at": datetime.now().astimezone().isoformat(timespec="seconds"), "by": self.user,
+                "action": action, "target": "store", "unit": None, "before": before, "after": after}
+
+    def _forget_all(self, names: Collection[str]) -> None:
+        """After a restore or repair: drop what is in memory, and the summaries of the parts it replaced."""
+        for name in names:
+            if name.startswith("p") and name.endswith(".json"):
+                _discard(self.parts_dir / name.replace(".json", ".sum.json"))
+        self._catalogue = self._state = None
+        self._parts = _Parts(self)
+        self._audit_seen = None
+
+    def restore(self, seq: int) -> tuple[int, int]:
+        """Put every file back as it was right after version ``seq``: a write like any other (logged as
+        ``store.restore``, backed up, undone by restoring the version before it).  Returns (from, to)."""
+        if not self.path.exists():
+            raise PtdvError("store.missing", path=str(self.path))
+        with self._locked():
+            self._recover()
+            current = self._last_seq()
+            known = [v.seq for v in self.versions()]
+            if seq == current:
+                raise PtdvError("backup.current", version=seq)
+            if seq not in known:
+                raise PtdvError("backup.unknown", version=seq, versions=", ".join(map(str, known[-10:])) or "—")
+            try:
+                files = {name: payload for name, payload in self._contents_at(seq).items()
+                         if _read_or_none(self._target(name)) != payload}
+            except OSError as exc:
+                raise PtdvError("store.unreadable", path=str(self.backups_dir), detail=exc.strerror or str(exc)) from exc
+            self._write(files, [self._store_entry("store.restore", {"version": current}, {"version": seq})],
+                        self.mode())
+            self._forget_all(files)
+            self._prune()
+        return current, seq
+
+    def _check_readable(self, name: str, raw: bytes) -> None:
+        """Raise the error a read of file ``name`` holding ``raw`` would give, if any."""
+        path = self._target(name)
+        if name == CATALOGUE:
+            data = _parse(path, raw, CATALOGUE_TABLES)
+            _catalogue_state(path, TinyDB(storage=_MemoryStorage, data=data, on_write=lambda: None), None)
+        elif path == self.counters_path:
+            try:
+                dict(orjson.loads(raw))
+            except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
+                raise PtdvError("store.damaged", path=str(path), detail=str(exc)) from exc
+        else:
+            _File(path, _parse(path, raw, PART_TABLES), None).candidates()
+
+    def _newest_good(self, name: str) -> "Version | None":
+        """The newest backup folder holding a copy of file ``name`` that can be read."""
+        for version in reversed(self._all_versions()):
+            try:
+                self._check_readable(name, (self.backups_dir / version.folder / name).read_bytes())
+            except (OSError, PtdvError):
+                continue
+            return version
+        return None
+
+    def _damaged(self, err: PtdvError) -> PtdvError:
+        """``err`` about a file of the store, saying which backup of that file can be read."""
+        path = Path(str(err.params.get("path", "")))
+        if isinstance(err, DamagedFile) or (path != self.path and path.parent != self.parts_dir):
+            return err
+        return DamagedFile(err, self._newest_good(self._pending_name(path)), self.path)
+
+    def damage(self) -> list["Damage"]:
+        """Every file of the store that cannot be read, with what would replace it: reads the whole store."""
+        found: list[Damage] = []
+        names = [CATALOGUE, self.counters_path.name, *(self._parts.path(p).name for p in self._parts.existing())]
+        for name in names:
+            path = self._target(name)
+            try:
+                self._check_readable(name, path.read_bytes())
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                found.append(Damage(path, PtdvError("store.unreadable", path=str(path), detail=exc.strerror or str(exc)),
+                                    None, name))
+            except PtdvError as err:
+                found.append(Damage(path, err, self._newest_good(name), name))
+        try:
+            self.audit_since(0)
+            raw = _read_or_none(self.audit_path) or b""
+        except PtdvError as err:
+            found.append(Damage(self.audit_path, err, None, None))
+        else:
+            if raw and not raw.endswith(b"\n"):
+                found.append(Damage(self.audit_path, PtdvError("backup.audit_unfinished", path=str(self.audit_path)),
+                                    None, None, cut=True))
+        return found
+
+    def repair(self) -> list["Damage"]:
+        """Under the lock, replace each damaged file by its newest good backup, as one logged write; the
+        damaged file is kept beside it as ``<name>.damaged-<time>`` (a link to it, or for the audit log a
+        copy: the repair's own audit line cuts the log's unfinished last line).  Returns what was found."""
+        if not self.path.exists():
+            raise PtdvError("store.missing", path=str(self.path))
+        with self._locked():
+            self._recover()
+            found = self.damage()
+            fixable = [d for d in found if d.fixable]
+            if not fixable:
+                return found
+            stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+            files: dict[str, bytes] = {}
+            try:
+                for d in fixable:
+                    aside = d.path.with_name(f"{d.path.name}.damaged-{stamp}")
+                    if d.cut:
+                        shutil.copyfile(d.path, aside)
+                        os.chmod(aside, self.mode())
+                        continue
+                    os.link(d.path, aside)
+                    files[d.name] = (self.backups_dir / d.backup.folder / d.name).read_bytes()
+            except OSError as exc:
+                raise _os_error(self.path, exc) from exc
+            entry = self._store_entry("store.repair", {"files": {d.path.name: "damaged" for d in fixable}},
+                                      {"files": {d.path.name: d.backup.seq if d.backup else "cut" for d in fixable}})
+            self._write(files, [entry], self.mode())
+            self._forget_all(files)
+        return found
+
+    def readable_state(self) -> State:
+        """The read model; while the catalogue cannot be read, the one of its newest good backup (so that the
+        admins who may repair it are known)."""
+        try:
+            return self.state()
+        except DamagedFile as err:
+            if err.params.get("path") != str(self.path) or err.backup is None:
+                raise
+            raw = (self.backups_dir / err.backup.folder / CATALOGUE).read_bytes()
+            db = TinyDB(storage=_MemoryStorage, data=_parse(self.path, raw, CATALOGUE_TABLES), on_write=lambda: None)
+            return _catalogue_state(self.path, db, None)
+
+    def _refuse_public(self, paths: list[Path]) -> None:
+        """Refuse a store others may read: a file of it readable by everyone, or a folder they may enter."""
+        for path in paths:
+            try:
+                mode = path.stat().st_mode
+            except OSError:
+                continue
+            if mode & (0o005 if stat.S_ISDIR(mode) else 0o004):
+                own = [self.path, self.audit_path, self.lock_path, self.parts_dir, self.backups_dir]
+                raise PtdvError("store.world_readable", path=str(path),
+                                command="chmod -R o-rwx " + " ".join(shlex.quote(str(p)) for p in own if p.exists()))
+
+
+@dataclass(frozen=True, order=True)
+class Version:
+    """A write a restore can go back to: the number of its (last) audit line and the day it was made."""
+
+    seq: int
+    day: str  # yyyy-mm-dd
+    daily: bool = False  # kept as the last write of its day
+
+    @property
+    def folder(self) -> str:
+        return f"{self.seq}-{self.day.replace('-', '')}"
+
+    @classmethod
+    def from_folder(cls, name: str) -> "Version | None":
+        seq, _, day = name.partition("-")
+        if not (seq.isdigit() and len(day) == 8 and day.isdigit()):
+            return None
+        return cls(int(seq), f"{day[:4]}-{day[4:6]}-{day[6:]}")
+
+
+def _kept_versions(versions: list[Version], kept: int, days: int, today: date) -> tuple[set[int], set[int]]:
+    """(the last ``kept`` versions, the last version of each of the last ``days`` days up to ``today``)."""
+    newest = {v.seq for v in versions[max(0, len(versions) - kept):]} if kept > 0 else set()
+    first_day = (today - timedelta(days=days - 1)).isoformat()
+    last_of_day: dict[str, int] = {}
+    for version in versions:
+        if version.day >= first_day:
+            last_of_day[version.day] = max(last_of_day.get(version.day, 0), version.seq)
+    return newest, set(last_of_day.values())
+
+
+@dataclass(frozen=True)
+class Damage:
+    """A file of the store that cannot be read: the error, and the backup that would replace it."""
+
+    path: Path
+    error: PtdvError
+    backup: Version | None
+    name: str | None  # its name in the backup folders (None: the audit log, never backed up)
+    cut: bool = False  # the audit log's unfinished last line: the fix is to cut it
+
+    @property
+    def fixable(self) -> bool:
+        return self.backup is not None or self.cut
+
+
+class DamagedFile(PtdvError):
+    """A store file that cannot be read, whose message also names the newest backup of it that can."""
+
+    def __init__(self, err: PtdvError, backup: Version | None, store: Path) -> None:
+        super().__init__(err.key, **err.params)
+        self.backup = backup
+        self.store = store
+
+    def message(self, lang: str = "vi") -> str:
+        from .i18n import t
+        from .text import fmt_date
+
+        if self.backup is None:
+            return f"{super().message(lang)} {t('backup.none_good', lang)}"
+        return f"{super().message(lang)} " + t(
+            "backup.newest_good", lang, version=self.backup.seq, date=fmt_date(date.fromisoformat(self.backup.day)),
+            command=f"ptdv --db {shlex.quote(str(self.store))} check --repair")
+
+
+def _folder_mode(mode: int) -> int:
+    return 0o770 if mode & 0o060 else 0o700
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _catalogue_state(path: Path, db: TinyDB, parts) -> State:
+    try:
+        return State.from_db(db, parts)
+    except PtdvError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise PtdvError("store.invalid", path=str(path), detail=f"{type(exc).__name__}: {exc}") from exc
 
 
 def _last_line(fd: int, size: int, chunk: int = 1 << 16) -> tuple[bytes, int]:

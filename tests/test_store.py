@@ -315,11 +315,12 @@ def test_a_full_disk_saves_nothing_and_the_next_write_works(branches, store_path
 
 @contextmanager
 def read_only(*folders: Path):
-    """Make ``folders`` read-only; root ignores modes, so fall back to the immutable attribute."""
+    """Make ``folders`` read-only (for their owner: a store others can enter is refused); root ignores modes,
+    so fall back to the immutable attribute."""
     immutable: list[Path] = []
     try:
         for folder in folders:
-            os.chmod(folder, 0o555)
+            os.chmod(folder, 0o500)
             if _can_create_in(folder) and shutil.which("chattr"):
                 if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0:
                     immutable.append(folder)
@@ -330,7 +331,7 @@ def read_only(*folders: Path):
         for folder in immutable:
             subprocess.run(["chattr", "-i", str(folder)], check=True)
         for folder in folders:
-            os.chmod(folder, 0o755)
+            os.chmod(folder, 0o700)
 
 
 def _can_create_in(folder: Path) -> bool:
