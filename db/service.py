@@ -636,6 +636,38 @@ class Service:
         allocated = sum(parse_count(s if str(s).strip() else 0, field="target") for s in shares)
         return allocated, None if target is None else target - allocated
 
+    # -- backups and repair -------------------------------------------------------------
+    def backups(self) -> list[dict]:
+        """The versions ``restore`` can go back to, newest first: number, when, who, what, daily or not."""
+        access.require(self.store.readable_state(), self.user, None, None)
+        versions = self.store.versions()
+        entries = {e.get("seq"): e for e in self.store.audit_since(versions[0].seq - 1)} if versions else {}
+        last = versions[-1].seq if versions else None
+        return [{"version": v.seq, "at": entries.get(v.seq, {}).get("at", v.day),
+                 "by": entries.get(v.seq, {}).get("by", ""), "action": entries.get(v.seq, {}).get("action", ""),
+                 "daily": v.daily, "current": v.seq == last} for v in reversed(versions)]
+
+    def _require_admin(self) -> None:
+        """Restoring and repairing the store are for admins of its top unit."""
+        state = self.store.readable_state()
+        self._require(access.SETTINGS, state.root, state)
+
+    def restore(self, version: int | str) -> tuple[int, int]:
+        """Put the whole store back as it was right after ``version`` (admin only); returns (from, to).
+        Logged, and undone by restoring the version it came from."""
+        number = parse_count(version, field="version")
+        self._require_admin()
+        return self.store.restore(number)
+
+    def damage(self) -> list:
+        """The store's files that cannot be read, each with the backup that would replace it."""
+        return self.store.damage()
+
+    def repair(self) -> list:
+        """Replace each damaged file by its newest good backup (admin only), keeping the damaged one aside."""
+        self._require_admin()
+        return self.store.repair()
+
 
 @dataclass(frozen=True)
 class QuotaInput:

@@ -603,9 +603,13 @@ def due(ses: Session, unit_ref: str | None, as_json: bool) -> None:
 @main.command()
 @json_option
 @year_option
+@click.option("--repair", is_flag=True, help="First find damaged files and offer to put back their newest backup.")
+@click.option("--yes", is_flag=True, help="With --repair: do not ask for confirmation (scripts).")
 @pass_session
-def check(ses: Session, as_json: bool) -> None:
+def check(ses: Session, as_json: bool, repair: bool, yes: bool) -> None:
     """Check the store's integrity (exit 1 on problems) and list what to look at."""
+    if repair:
+        _repair(ses, yes)
     problems, warnings = ses.service.check(), ses.service.warnings(ses.year)
     if as_json:
         ses.json({kind: [{"key": key, "params": params, "text": ses.t(key, **params)} for key, params in found]
@@ -722,6 +726,64 @@ def search(ses: Session, query: str, as_json: bool) -> None:
     ses.lines(table([field_label(h, ses.lang) for h in ("id", "name", "unit", "stage")],
                     [[str(h.id), shorten(safe(h.name), 30), shorten(safe(state.path(h.unit)), 50), ses.t(h.status_key)]
                      for h in hits], right=frozenset({0})))
+
+
+# -- backups and repair -------------------------------------------------------------------------
+@main.group()
+def backup() -> None:
+    """Versions of the store kept as backups (see also `ptdv restore`)."""
+
+
+@backup.command("list")
+@json_option
+@pass_session
+def backup_list(ses: Session, as_json: bool) -> None:
+    """The versions a restore can go back to, newest first."""
+    versions = ses.service.backups()
+    if as_json:
+        ses.json(versions)
+        return
+    if not versions:
+        ses.echo(ses.t("cli.backup.none"))
+        return
+    rows = [[str(v["version"]), output.timestamp(v["at"]), str(v["by"]),
+             audit_text.action_text(v["action"], ses.lang), ", ".join(ses.t(f"cli.backup.{k}") for k in ("current", "daily") if v[k])] for v in versions]
+    ses.lines(table([ses.t(f"cli.backup.head.{h}") for h in ("version", "at", "by", "action", "kept")], rows,
+                    right=frozenset({0})))
+
+
+@main.command()
+@click.argument("version", metavar="VERSION")
+@pass_session
+def restore(ses: Session, version: str) -> None:
+    """Put the whole store back as it was at VERSION (admins; logged, and undone by restoring the version before)."""
+    before, after = ses.service.restore(version)
+    ses.echo(ses.t("cli.restore.done", to=after, from_=before))
+
+
+def _repair(ses: Session, yes: bool) -> None:
+    """List the damaged files and what would replace each; on confirmation, repair them."""
+    found = ses.service.damage()
+    if not found:
+        ses.echo(ses.t("cli.repair.none"))
+        return
+    out = [ses.t("cli.repair.found", count=len(found))]
+    for damage in found:
+        out.append("  - " + ses.t("cli.repair.file", path=damage.path, problem=damage.error.message(ses.lang)))
+        if damage.backup is not None:
+            plan = ses.t("cli.repair.by_backup", version=damage.backup.seq, path=damage.path,
+                         date=fmt_date(date.fromisoformat(damage.backup.day)))
+        else:
+            plan = ses.t("cli.repair.cut" if damage.cut else "cli.repair.no_backup", path=damage.path)
+        out.append("    " + plan)
+    ses.lines(out)
+    if not any(d.fixable for d in found):
+        return
+    if not yes and not click.confirm(ses.t("cli.repair.confirm"), default=False):
+        ses.echo(ses.t("cli.repair.cancelled"))
+        return
+    done = ses.service.repair()
+    ses.echo(ses.t("cli.repair.done", count=sum(d.fixable for d in done)))
 
 
 # -- the app ----------------------------------------------------------------------------------
