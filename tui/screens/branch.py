@@ -72,7 +72,7 @@ class BranchScreen(UnitViewScreen):
     def on_mount(self) -> None:
         super().on_mount()
         # at 80 columns the footer keeps the candidate keys; these stay in help and the palette
-        hide_in_footer(self, {"year_prev", "year_next", "due", "quota"})
+        hide_in_footer(self, {"year_prev", "year_next", "due", "quota", "audit"})
         hide_in_footer(self.table, {"sort"})
         self.refresh_bindings()
 
