@@ -236,3 +236,15 @@ def test_audit_screen_80x24(logged, snap_compare):
             field.cursor_blink = False
         await pilot.pause()
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_it)
+
+
+@pilot_test
+async def test_the_palette_offers_the_log_of_the_unit_on_screen(logged):
+    service, ids = logged
+    app = make_app(service, lang="vi", year=2024, unit_id=ids["pm1"])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        commands = {label: run for label, run, _ in app.screen.commands()}
+        await commands[t("ui.audit.key.open")]()
+        await settle(pilot)
+        assert isinstance(app.screen, AuditScreen) and app.screen.unit_id == ids["pm1"]

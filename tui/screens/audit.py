@@ -26,7 +26,7 @@ COLUMNS = (
     Column("when", "field.at", 16),
     Column("who", "field.by", 10),
     Column("action", "field.action", 13),
-    Column("record", "field.target_ref", 14),
+    Column("record", "field.target_ref", 14, flex=True),
     Column("changes", "cli.field.changes", 14, flex=True),
 )
 SHOWN = 300  # the newest entries a table shows; the filters reach older ones
