@@ -18,6 +18,8 @@ from db.service import Service
 from db.store import Store
 from tui.app import make_app
 from tui.cli import main
+from tui.screens.branch import BranchScreen
+from tui.screens.candidate_form import CandidateForm
 from tui.screens.unit import UnitScreen
 from tui_pilot import pilot_test, settle
 
@@ -344,3 +346,20 @@ async def test_app_opens_at_ones_ward_and_shows_other_wards_only_as_totals(boss_
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen.unit_id == ids["phuoc_my"]  # one's own ward opens
+
+
+@pilot_test
+async def test_app_offers_no_change_keys_to_a_viewer(boss_store, store_path):
+    ids = boss_store
+    viewer = grant(store_path, "vera", ids["phuoc_my"], "viewer")
+    as_user(store_path, "boss").add_user("bob", ids["phuoc_my"], "editor")
+    for account, offered in ((viewer, False), (as_user(store_path, "bob"), True)):
+        app = make_app(account, lang="en", year=2024, unit_id=ids["pm1"])
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, BranchScreen)
+            keys = {b.binding.id for b in app.screen.active_bindings.values() if b.enabled}
+            assert {"add", "edit", "advance"} <= keys if offered else not {"add", "edit", "advance"} & keys
+            await pilot.press("a")
+            await settle(pilot)
+            assert isinstance(app.screen, CandidateForm) == offered

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
+from db.access import WRITE
 from db.model import STAGES, Candidate
 from db.rules import SEVERITIES, Finding
 from db.text import fmt_date, fold, safe
@@ -62,6 +63,7 @@ class BranchScreen(UnitViewScreen):
     def __init__(self, unit_id: int) -> None:
         super().__init__(unit_id)
         self.stage: str | None = None
+        self.may_write = False  # the user's role here allows changing candidates (keys shown)
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -79,10 +81,12 @@ class BranchScreen(UnitViewScreen):
     def reload(self) -> None:
         self.show_unit()
         service = self.app.service
+        self.may_write = service.allows(WRITE, self.unit_id)
         everyone = service.candidates(self.unit_id)
         self.query_one("#stages", Static).update(self._stage_bar(Counter(c.stage for c in everyone), len(everyone)))
         shown = everyone if self.stage is None else service.candidates(self.unit_id, stage=self.stage)
         self.table.show([self._record(c) for c in shown])
+        self.refresh_bindings()
 
     def _record(self, cand: Candidate) -> Record:
         service = self.app.service
@@ -122,6 +126,8 @@ class BranchScreen(UnitViewScreen):
         return int(key) if key else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("add", "edit", "advance", "exit") and not self.may_write:
+            return False  # a viewer: the keys are not offered
         if action in ("edit", "advance", "exit") and self.current is None:
             return None
         return super().check_action(action, parameters)

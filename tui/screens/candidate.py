@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
+from db.access import WRITE
 from db.errors import PtdvError
 from db.model import STAGES, Candidate
 from db.text import fmt_date, safe
@@ -34,6 +35,7 @@ class CandidateScreen(DataScreen):
         super().__init__()
         self.candidate_id = candidate_id
         self.candidate: Candidate | None = None
+        self.may_write = False  # the user's role at the candidate's branch allows changing it
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -55,6 +57,7 @@ class CandidateScreen(DataScreen):
             self.app.show_error(err)
             return
         self.candidate = cand
+        self.may_write = service.allows(WRITE, cand.unit)
         self.query_one("#summary", Static).update(self._summary(cand))
         self.query_one("#findings", Static).update(self._findings(cand))
         self.query_one("#timeline", Static).update(self._timeline(cand))
@@ -123,6 +126,8 @@ class CandidateScreen(DataScreen):
 
     # -- actions ------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("edit", "advance", "exit") and not self.may_write:
+            return False  # a viewer: the keys are not offered
         if action in ("advance", "exit") and self.candidate is not None and not self.candidate.live:
             return None
         return super().check_action(action, parameters)
