@@ -70,8 +70,9 @@ class PtdvApp(App[None]):
         self.poll_store()
 
     def reload_screen(self, screen: Screen) -> None:
-        """Let a data screen re-read the store; a store error is shown once, not on every poll."""
-        if not isinstance(screen, DataScreen) or not screen.is_mounted:
+        """Let the active data screen re-read the store (one below it re-reads when it is back);
+        a store error is shown once, not on every poll."""
+        if not isinstance(screen, DataScreen) or not screen.is_mounted or screen is not self.screen:
             return
         try:
             screen.reload()
