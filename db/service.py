@@ -504,8 +504,11 @@ class Service:
                 and (account is None or entry.get("by") == account)]
 
     def check(self) -> list[tuple[str, dict]]:
-        """Integrity problems of the store and its records, as (message key, params)."""
+        """Integrity problems of the store and its records, as (message key, params): they name any
+        candidate, so only someone who may read the whole tree may ask."""
         state = self.state()
+        if state.root in state.units:
+            self._require(access.READ, state.root, state)
         problems: list[tuple[str, dict]] = [("check.audit_chain", {"seq": seq}) for seq in self.store.verify_audit()]
         if state.root is None or state.root not in state.units:
             problems.append(("check.no_root", {}))

@@ -363,3 +363,19 @@ async def test_app_offers_no_change_keys_to_a_viewer(boss_store, store_path):
             await pilot.press("a")
             await settle(pilot)
             assert isinstance(app.screen, CandidateForm) == offered
+
+
+def test_check_is_for_those_who_may_read_the_whole_tree(tmp_path):
+    from db.errors import PtdvError
+    from db.service import Service
+    from db.store import Store
+    from conftest import TODAY, build_small
+
+    path = tmp_path / "ptdv.json"
+    admin = Service(Store(path), today=TODAY)
+    ids = build_small(admin)
+    admin.add_user("ward_editor", ids["phuoc_my"], "editor")
+    assert admin.check() == []
+    with pytest.raises(PtdvError) as err:
+        Service(Store(path, user="ward_editor"), today=TODAY).check()
+    assert err.value.key == "access.no_role"   # no role at the top unit, only at Phước Mỹ
