@@ -57,12 +57,12 @@ def parse_date(text: str | date, *, field: str = "date") -> date:
     if isinstance(text, date):
         return text
     raw = str(text).strip()
-    match = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})", raw)
+    match = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})", raw, re.ASCII)
     try:
         if match:
             day, month, year = (int(g) for g in match.groups())
             return date(year, month, day)
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw, re.ASCII):
             return date.fromisoformat(raw)
     except ValueError:
         pass

@@ -91,3 +91,9 @@ def test_fmt_date_is_day_first_with_zero_padding():
     assert fmt_date(date(2024, 1, 5)) == "05/01/2024"
     assert fmt_date(None) == ""
     assert parse_date(fmt_date(date(2025, 9, 2))) == date(2025, 9, 2)
+
+
+@pytest.mark.parametrize("text", ["٠١/٠٢/٢٠٢٤", "０１/０２/２０２４", "２０２４-０１-０２"])
+def test_parse_date_takes_only_ascii_digits(text):
+    with pytest.raises(PtdvError):
+        parse_date(text)
