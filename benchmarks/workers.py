@@ -33,6 +33,16 @@ def emit(record: dict) -> None:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak resident memory.  ``VmHWM`` belongs to the process's own memory since it
+    was started; ``getrusage``'s ``ru_maxrss`` is carried over an exec from the parent on Linux, so a
+    worker started by a harness that had just generated a big store would report the harness's peak."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
