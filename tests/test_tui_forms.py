@@ -440,3 +440,31 @@ async def test_branches_with_the_same_name_are_told_apart_by_their_ward(small):
         await pilot.press("enter")
         await settle(pilot)
     assert "Mai Văn Sáu" in [c.name for c in service.candidates(ids["ahb1"])]
+
+
+@pilot_test
+async def test_a_save_while_someone_holds_the_lock_says_busy_and_keeps_the_form(small, monkeypatch):
+    import fcntl
+    import os
+
+    monkeypatch.setattr("tui.app.LOCK_WAIT_SECONDS", 0.3)
+    service, ids = small
+    app = make_app(service, lang="en", year=2024, candidate_id=ids["cand2"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("greater_than_sign")
+        await settle(pilot)
+        holder = os.open(service.store.lock_path, os.O_RDONLY)
+        fcntl.flock(holder, fcntl.LOCK_EX)          # another user's save that does not finish
+        try:
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, AdvanceDialog)   # still open, nothing lost
+            assert PtdvError("store.locked", path=str(service.store.path), seconds=0).message("en")[:40] \
+                in flat(message(app))
+        finally:
+            os.close(holder)
+        await pilot.press("enter")                      # the other save is done: this one goes through
+        await settle(pilot)
+        assert not isinstance(app.screen, AdvanceDialog)
+    assert service.candidate(ids["cand2"]).stage == "verified"

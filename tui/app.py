@@ -26,6 +26,9 @@ from tui.messages import StoreChanged
 from tui.screens.base import DataScreen, UnitViewScreen
 
 POLL_SECONDS = 0.5
+# A save waits this long for another user's save to finish, then says the store is busy: a person
+# at the screen is told quickly (a crashed process's lock is released by the system at once).
+LOCK_WAIT_SECONDS = 3.0
 
 
 class PtdvApp(App[None]):
@@ -217,6 +220,7 @@ def make_app(service: Service, *, lang: str = "vi", year: int | None = None, uni
     """The app opened at the top unit (the user's own unit when they cover part of the tree), or at the
     unit or candidate given, with the units above it beneath on the screen stack.  Raises
     :class:`PtdvError` when the store or the unit is not there, or is outside the user's scope."""
+    service.store.lock_timeout = min(service.store.lock_timeout, LOCK_WAIT_SECONDS)
     state = service.state()
     service.root()  # a store without its top unit is reported here
     candidate = service.candidate(candidate_id) if candidate_id not in (None, "") else None
