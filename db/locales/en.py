@@ -428,4 +428,6 @@ MESSAGES: dict[str, str] = {
     "ui.audit.after": "After",
     "ui.audit.changed_mark": "≠ = field changed",
     "ui.audit.read_only": "Read only: the log cannot be edited. Esc closes.",
+    # -- reports (keys "report.*", "cli.report.*", "ui.report.*")
+    # -- import and export (keys "import.*", "export.*", "cli.import.*", "cli.export.*")
 }

@@ -428,4 +428,6 @@ MESSAGES: dict[str, str] = {
     "ui.audit.after": "Sau",
     "ui.audit.changed_mark": "≠ = trường đã thay đổi",
     "ui.audit.read_only": "Chỉ xem: nhật ký không thể sửa. Esc đóng.",
+    # -- reports (keys "report.*", "cli.report.*", "ui.report.*")
+    # -- import and export (keys "import.*", "export.*", "cli.import.*", "cli.export.*")
 }
