@@ -14,6 +14,7 @@ from . import access
 from . import quota as quota_math
 from . import rules
 from .errors import PtdvError
+from .report import Period, Report, build_report
 from .model import (EDITABLE_FIELDS, EDUCATION, GENDERS, OCCUPATIONS, STAGES, TAGS, Candidate, Exit, Quota,
                     StageEntry, Unit)
 from .state import State
@@ -670,6 +671,16 @@ class Service:
         """Replace each damaged file by its newest good backup (admin only), keeping the damaged one aside."""
         self._require_admin()
         return self.store.repair()
+
+    # -- reports ----------------------------------------------------------------------------------
+    def report(self, unit_ref: str | int, year: int | None = None, quarter: int | None = None,
+               half: int | None = None) -> Report:
+        """The admissions report of a unit for a year, a quarter or a half (see :mod:`db.report`)."""
+        period = Period.of(year or self.today().year, quarter, half)
+        state = self.state()
+        unit = state.resolve_unit(unit_ref)
+        self._require(access.READ, unit.id, state)
+        return build_report(state, unit.id, period, self.today())
 
 
 @dataclass(frozen=True)
