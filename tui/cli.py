@@ -27,7 +27,7 @@ from db.state import State
 from db.store import Store, default_path
 from db.text import fmt_date, iso, safe
 
-from . import audit_text, output
+from . import audit_text, output, report_output
 from .output import field_label, number, percent, shorten, table, value_text
 
 EXIT_REFUSED = 1   # the request was understood and refused, the store is damaged, or `check` found problems
@@ -784,6 +784,32 @@ def _repair(ses: Session, yes: bool) -> None:
         return
     done = ses.service.repair()
     ses.echo(ses.t("cli.repair.done", count=sum(d.fixable for d in done)))
+
+
+# -- reports --------------------------------------------------------------------------------
+@main.command("report")
+@year_option
+@click.argument("unit_ref", metavar="UNIT")
+@click.option("--quarter", type=int, metavar="Q", help="Report quarter Q (1-4) of --year.")
+@click.option("--half", type=int, metavar="H", help="Report half H (1 or 2) of --year.")
+@click.option("--format", "fmt", type=click.Choice(report_output.FORMATS), default="table", show_default=True)
+@click.option("-o", "--output", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to FILE instead of the screen (required for xlsx).")
+@pass_session
+def report_command(ses: Session, unit_ref: str, quarter: int | None, half: int | None, fmt: str,
+                   out_path: Path | None) -> None:
+    """Admissions of UNIT's units in --year, a quarter or a half, with totals, as the level above asks."""
+    if fmt == "xlsx" and out_path is None:
+        raise PtdvError("cli.report.xlsx_needs_file")
+    report = ses.service.report(unit_ref, ses.year, quarter, half)
+    if fmt == "xlsx":
+        report_output.write_xlsx(report, out_path, ses.lang, ses.service.today())
+    elif out_path is not None:
+        out_path.write_text(report_output.render(report, fmt, ses.lang) + "\n", encoding="utf-8")
+    else:
+        ses.echo(report_output.render(report, fmt, ses.lang))
+        return
+    ses.echo(ses.t("cli.report.written", path=out_path))
 
 
 # -- the app ----------------------------------------------------------------------------------

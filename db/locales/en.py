@@ -433,6 +433,7 @@ MESSAGES: dict[str, str] = {
     "report.bad_quarter": "Quarter {quarter} is not valid: a quarter is 1, 2, 3 or 4.",
     "report.bad_half": "Half {half} is not valid: 1 (first half) or 2 (second half).",
     "report.bad_year": "Year {year} is not valid.",
+    "report.sheet": "Report",
     "report.title": "REPORT ON THE ADMISSION OF NEW PARTY MEMBERS",
     "report.unit": "Unit: {unit}",
     "report.period.year": "Year {year}",

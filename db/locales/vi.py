@@ -433,6 +433,7 @@ MESSAGES: dict[str, str] = {
     "report.bad_quarter": "Quý {quarter} không hợp lệ: quý là 1, 2, 3 hoặc 4.",
     "report.bad_half": "Kỳ 6 tháng {half} không hợp lệ: 1 (6 tháng đầu năm) hoặc 2 (6 tháng cuối năm).",
     "report.bad_year": "Năm {year} không hợp lệ.",
+    "report.sheet": "Báo cáo",
     "report.title": "BÁO CÁO KẾT QUẢ KẾT NẠP ĐẢNG VIÊN",
     "report.unit": "Đơn vị: {unit}",
     "report.period.year": "Năm {year}",

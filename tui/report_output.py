@@ -1,0 +1,187 @@
+"""The admissions report (:mod:`db.report`) laid out: a text table with a quarterly chart, csv,
+Markdown, JSON, and an Excel workbook a committee can sign.  Nothing is computed here but layout."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+from db.i18n import t
+from db.model import OCCUPATIONS, STAGES
+from db.report import ATTRIBUTES, Report, Row
+from db.text import fmt_date, safe
+
+from . import output
+
+FORMATS = ("table", "csv", "xlsx", "md", "json")
+CHART_CELLS = 30
+NAME_CELLS = 40
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    value: Callable[[Row], object]
+    kind: str = "int"   # "int", "percent" (a float, in percent) or "text"
+
+
+def columns(lang: str) -> list[Column]:
+    """The report's columns, in order, with their headings in ``lang``."""
+    def col(key: str, value: Callable[[Row], object], kind: str = "int") -> Column:
+        return Column(t(f"report.col.{key}", lang), value, kind)
+
+    out = [col("unit", lambda r: r.name if r.unit is not None else t("report.total", lang), "text"), col("target", lambda r: r.target),
+           col("admitted", lambda r: r.admitted), col("cumulative", lambda r: r.cumulative),
+           col("percent", lambda r: r.percent, "percent")]
+    out += [col(a, lambda r, a=a: r.attributes[a]) for a in ATTRIBUTES]
+    out += [Column(t(f"occupation.{o}", lang), lambda r, o=o: r.occupations[o]) for o in OCCUPATIONS]
+    out += [Column(t(f"stage_short.{s}", lang), lambda r, s=s: r.stages[s]) for s in STAGES]
+    out += [col("overdue", lambda r: r.overdue), col("grassroots", lambda r: r.grassroots),
+            col("grassroots_admitting", lambda r: r.grassroots_admitting),
+            col("grassroots_percent", lambda r: r.grassroots_percent, "percent")]
+    return out
+
+
+def _all_rows(report: Report) -> list[Row]:
+    return [*report.rows, report.total]
+
+
+def period_label(report: Report, lang: str) -> str:
+    period = report.period
+    if period.quarter is not None:
+        text = t("report.period.quarter", lang, quarter=period.quarter, year=period.year)
+    elif period.half is not None:
+        text = t(f"report.period.half{period.half}", lang, year=period.year)
+    else:
+        text = t("report.period.year", lang, year=period.year)
+    return text + " " + t("report.period.range", lang, start=fmt_date(period.start), end=fmt_date(period.end))
+
+
+def heading_lines(report: Report, lang: str) -> list[str]:
+    return [t("report.title", lang), t("report.unit", lang, unit=safe(report.path)), period_label(report, lang),
+            t("report.own_target", lang, target=output.number(report.target, lang))]
+
+
+def note_lines(report: Report, lang: str) -> list[str]:
+    return [t("report.stages_note", lang, date=fmt_date(report.period.end)),
+            t("report.overdue_note", lang, date=fmt_date(report.today))]
+
+
+def _text(value: object, kind: str, lang: str) -> str:
+    if kind == "text":
+        return safe(str(value))
+    if kind == "percent":
+        return output.percent(value, lang)
+    return output.number(value, lang)
+
+
+# -- text formats ---------------------------------------------------------------------------------
+def chart(report: Report, lang: str) -> list[str]:
+    """Per quarter up to the period's end: the cumulative admitted as a bar of ``#`` and the plan
+    (target × quarter / 4) as ``|``, in characters only."""
+    if report.quarters[0].plan is None:
+        return [t("report.chart.no_target", lang)]
+    shown = report.quarters[:report.period.months[1] // 3]
+    scale = max(max(q.plan for q in shown), max(q.cumulative for q in shown), 1)
+    lines = [t("report.chart", lang, bar="#", plan="|")]
+    for q in shown:
+        filled = min(CHART_CELLS, round(CHART_CELLS * q.cumulative / scale))
+        cells = ["#" if i < filled else "." for i in range(CHART_CELLS)]
+        cells.insert(round(CHART_CELLS * q.plan / scale), "|")
+        lines.append(t("report.chart.line", lang, quarter=q.quarter, bar="".join(cells),
+                       admitted=output.number(q.cumulative, lang), plan=output.number(q.plan, lang)))
+    return lines
+
+
+def as_table(report: Report, lang: str) -> str:
+    cols = columns(lang)
+    body = [[output.shorten(_text(c.value(row), c.kind, lang), NAME_CELLS) if c.kind == "text"
+             else _text(c.value(row), c.kind, lang) for c in cols] for row in _all_rows(report)]
+    lines = heading_lines(report, lang) + [""]
+    lines += output.table([c.label for c in cols], body, right=frozenset(range(1, len(cols))))
+    lines += [""] + note_lines(report, lang) + [""] + chart(report, lang)
+    return "\n".join(lines)
+
+
+def as_csv(report: Report, lang: str) -> str:
+    """Plain values: numbers without separators, percentages as decimals with a point, none as empty."""
+    cols = columns(lang)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([c.label for c in cols])
+    for row in _all_rows(report):
+        writer.writerow(["" if (v := c.value(row)) is None else v for c in cols])
+    return buffer.getvalue()
+
+
+def as_markdown(report: Report, lang: str) -> str:
+    cols = columns(lang)
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+    out = [f"# {t('report.title', lang)}", ""] + [f"{text}  " for text in heading_lines(report, lang)[1:]] + [""]
+    out += [line([c.label for c in cols]),
+            "|" + "|".join("---" if c.kind == "text" else "---:" for c in cols) + "|"]
+    out += [line([_text(c.value(row), c.kind, lang) for c in cols]) for row in _all_rows(report)]
+    return "\n".join(out + [""] + note_lines(report, lang))
+
+
+def render(report: Report, fmt: str, lang: str) -> str:
+    """The report as text in ``fmt`` (every format but xlsx)."""
+    if fmt == "json":
+        return output.to_json(report.to_json())
+    return {"table": as_table, "csv": as_csv, "md": as_markdown}[fmt](report, lang)
+
+
+# -- Excel ------------------------------------------------------------------------------------------
+def write_xlsx(report: Report, path: Path, lang: str, signed_on: date) -> None:
+    """A sheet a committee signs: title, unit, period, headings, one row per unit, the totals row,
+    notes, then the date and the signature block; numbers are numbers, widths are set."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.utils import get_column_letter
+
+    cols = columns(lang)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = t("report.sheet", lang)
+    last = len(cols)
+    for n, text in enumerate(heading_lines(report, lang), start=1):
+        sheet.cell(n, 1, text).font = Font(bold=n == 1, size=14 if n == 1 else 11)
+        sheet.merge_cells(start_row=n, start_column=1, end_row=n, end_column=last)
+        sheet.cell(n, 1).alignment = Alignment(horizontal="center")
+    head = len(heading_lines(report, lang)) + 2
+    thin = Side(style="thin")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    for j, col in enumerate(cols, start=1):
+        cell = sheet.cell(head, j, col.label)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+        cell.border = border
+        sheet.column_dimensions[get_column_letter(j)].width = 40 if col.kind == "text" else 12
+    sheet.row_dimensions[head].height = 45
+    for i, row in enumerate(_all_rows(report), start=head + 1):
+        for j, col in enumerate(cols, start=1):
+            value = col.value(row)
+            cell = sheet.cell(i, j, safe(value) if col.kind == "text" else value)
+            cell.border = border
+            cell.font = Font(bold=row.unit is None)
+            if col.kind == "percent":
+                cell.number_format = "0.0"
+    sheet.freeze_panes = sheet.cell(head + 1, 2)
+    at = head + len(_all_rows(report)) + 2
+    for n, text in enumerate(note_lines(report, lang)):
+        sheet.cell(at + n, 1, text).font = Font(italic=True)
+    sign = at + 3
+    right = max(2, last - 6)
+    sheet.cell(sign, right, t("report.place_date", lang, day=signed_on.day, month=signed_on.month,
+                              year=signed_on.year)).font = Font(italic=True)
+    sheet.cell(sign + 1, 1, t("report.preparer", lang)).font = Font(bold=True)
+    sheet.cell(sign + 1, right, t("report.signer", lang)).font = Font(bold=True)
+    sheet.cell(sign + 2, 1, t("report.sign_hint", lang)).font = Font(italic=True)
+    sheet.cell(sign + 2, right, t("report.sign_hint", lang)).font = Font(italic=True)
+    sheet.page_setup.orientation = "landscape"
+    book.save(path)
