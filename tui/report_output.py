@@ -114,7 +114,7 @@ def as_csv(report: Report, lang: str) -> str:
     writer.writerow([c.label for c in cols])
     for row in _all_rows(report):
         writer.writerow(["" if (v := c.value(row)) is None else v for c in cols])
-    return buffer.getvalue()
+    return buffer.getvalue().removesuffix("\n")  # the caller ends the text, as for every format
 
 
 def as_markdown(report: Report, lang: str) -> str:
