@@ -13,6 +13,7 @@ from typing import Iterable
 from . import access
 from . import quota as quota_math
 from . import rules
+from . import transfer
 from .errors import PtdvError
 from .report import Period, Report, build_report
 from .model import (EDITABLE_FIELDS, EDUCATION, GENDERS, OCCUPATIONS, STAGES, TAGS, Candidate, Exit, Quota,
@@ -682,6 +683,26 @@ class Service:
         self._require(access.READ, unit.id, state)
         return build_report(state, unit.id, period, self.today())
 
+    # -- import and export ------------------------------------------------------------------------
+    def import_candidates(self, table: list[list[object]], *, unit_ref: str | int | None = None,
+                          dry_run: bool = False) -> transfer.Plan:
+        """Candidates from a table (first row: headings) added or changed in one write; ``unit_ref`` is the
+        branch of rows without one.  A bad row refuses the whole table (``transfer.ImportRefused``)."""
+        rows = transfer.read_rows(table)
+        default = None if unit_ref in (None, "") else str(unit_ref)
+        if dry_run:
+            return transfer.plan(self, self.state(), rows, default_unit=default)
+        return transfer.apply(self, rows, default_unit=default)
+
+    def export(self, unit_ref: str | int | None = None, lang: str = "vi", *,
+               include_sensitive: bool = False) -> dict[str, transfer.Table]:
+        """Units, quotas and candidates (with those who left) under a unit, as tables headed in ``lang``."""
+        state = self.state()
+        unit = state.resolve_unit(unit_ref) if unit_ref not in (None, "") else self.root()
+        readable = set(self.readable_units(unit.id))
+        units = [uid for uid in state.subtree(unit.id) if uid in readable]
+        cands = sorted(state.source.of_units(units), key=lambda c: c.id)
+        return transfer.export_tables(state, units, cands, lang, include_sensitive)
 
 @dataclass(frozen=True)
 class QuotaInput:

@@ -833,3 +833,65 @@ def open_command(ses: Session, unit_ref: str | None = None, candidate_ref: str |
 
 if __name__ == "__main__":
     main()
+
+
+# -- import and export ------------------------------------------------------------------------
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--unit", "unit_ref", metavar="UNIT", help="Branch of the rows that name none.")
+@click.option("--dry-run", is_flag=True, help="Show what would be added or changed; write nothing.")
+@pass_session
+def import_command(ses: Session, file: Path, unit_ref: str | None, dry_run: bool) -> None:
+    """Add or update candidates from FILE (.xlsx, .csv or .json, as `export` writes them).
+
+    \b
+    Columns are matched by heading in Vietnamese or English, with or without diacritics;
+    absent columns are left as they are. Stage dates are dd/mm/yyyy. A row is the
+    candidate of its Mã/ID column when the store has it, else of the same name, birth date
+    and branch. A file with any bad row is refused whole (every bad row is listed) and
+    nothing is written; importing the same file again changes nothing. Only candidates are
+    imported: the units they name must exist (from an xlsx export, the candidates sheet).
+    """
+    from .transfer_io import read_table
+
+    svc = ses.service
+    found = svc.import_candidates(read_table(file), unit_ref=unit_ref, dry_run=dry_run)
+    state = svc.state()
+    lines = [ses.t("cli.import.add", row=p.row, name=p.after.name, unit=state.path(p.after.unit)) for p in found.adds]
+    lines += [ses.t("cli.import.change", row=p.row, id=p.after.id, name=p.after.name,
+                    fields=", ".join(field_label(k, ses.lang) for k in _import_changes(p.before, p.after)))
+              for p in found.changes]
+    counts = {"added": len(found.adds), "changed": len(found.changes), "unchanged": found.unchanged}
+    lines.append(ses.t("cli.import.summary" if dry_run else "cli.import.done", **counts))
+    if dry_run:
+        lines.append(ses.t("cli.import.dry_run"))
+    ses.lines(lines)
+
+
+def _import_changes(before: Candidate, after: Candidate) -> list[str]:
+    """The fields a change touches: person-editable ones, then the unit, stages and exit."""
+    return Service.changed_fields(before, after) + [
+        key for key in ("unit", "history", "exit") if getattr(before, key) != getattr(after, key)]
+
+
+@main.command("export")
+@click.argument("unit_ref", metavar="[UNIT]", required=False)
+@click.option("--format", "kind", type=click.Choice(["xlsx", "csv", "json"]), required=True,
+              help="xlsx: sheets of units, quotas and candidates; csv: the candidates only; json: one object "
+                   "with units, quotas and candidates.")
+@click.option("-o", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (default: stdout).")
+@click.option("--include-sensitive", is_flag=True, help="Also write ethnicity, religion and family background notes.")
+@pass_session
+def export_command(ses: Session, unit_ref: str | None, kind: str, out: Path | None, include_sensitive: bool) -> None:
+    """Units, quotas and candidates (including those who left) under UNIT (default: the top unit).
+
+    Headings are in --lang; `import` reads the candidates back.
+    """
+    from .transfer_io import write
+
+    data = write(ses.service.export(unit_ref, ses.lang, include_sensitive=include_sensitive), kind, ses.lang)
+    if out is None:
+        click.echo(data, nl=False)
+        return
+    out.write_bytes(data)
+    ses.echo(ses.t("cli.export.written", path=out))
