@@ -320,9 +320,9 @@ def export_tables(state: State, units: list[int], candidates: list[Candidate], l
                   include_sensitive: bool = False) -> dict[str, Table]:
     """Units, quotas and candidates as tables with headings in ``lang`` (sensitive columns only when asked)."""
     years = sorted({y for uid in units for y in state.units[uid].members})
-    unit_rows = [[u.id, u.name, u.level, state.path(u.parent) if u.parent is not None else "",
+    unit_rows = [[u.id, u.name, state.level_label(u.level, lang), state.path(u.parent) if u.parent is not None else "",
                   *(u.members.get(y, "") for y in years)] for u in (state.units[uid] for uid in units)]
-    unit_head = [t(f"field.{k}", lang) for k in ("id", "name", "level")] + [t("import.col.parent", lang)] + \
+    unit_head = [t(f"field.{k}", lang) for k in ("id", "unit", "level")] + [t("import.col.parent", lang)] + \
         [t("import.col.members_in", lang, year=y) for y in years]
     wanted = set(units)
     quota_rows = [[state.path(q.unit), q.year, "" if q.target is None else q.target, "" if q.rate is None else q.rate]

@@ -97,6 +97,8 @@ def test_a_dry_run_lists_what_would_be_added_and_changed_and_writes_nothing(smal
     rows[2][2] = "Nam"  # a change of gender is a change
     plan = service.import_candidates(rows, dry_run=True)
     assert [(p.row, p.before.id, p.after.gender) for p in plan.changes] == [(3, ids["cand2"], "male")]
+    shown = run(store_path, "--lang", "en", "import", str(write_csv(tmp_path / "in.csv", rows)), "--dry-run")
+    assert f"~ row 3: #{ids['cand2']} Trần Thị Bình: {t('field.gender', 'en')}" in shown.output
     assert store_files(store_path) == before
 
 
@@ -221,3 +223,26 @@ def test_json_export_is_one_object(small, store_path):
     result = run(store_path, "export", "--format", "json")
     data = orjson.loads(result.stdout_bytes)
     assert set(data) == {"units", "quotas", "candidates"} and len(data["candidates"]) == 6
+
+
+def test_rows_without_a_branch_go_to_the_unit_option_which_must_be_a_branch(small, store_path, tmp_path):
+    service, ids = small
+    rows = [[cell for i, cell in enumerate(row) if i != 3] for row in NEW_ROWS]  # no unit column
+    file = write_csv(tmp_path / "in.csv", rows)
+    refused = run(store_path, "--lang", "en", "import", str(file), "--unit", "Đảng ủy phường Phước Mỹ")
+    assert refused.exit_code == 1
+    assert "row 2: " + PtdvError("candidate.not_a_branch", unit="Đảng ủy phường Phước Mỹ").message("en") in refused.output
+    done = run(store_path, "import", str(file), "--unit", PM1)
+    assert done.exit_code == 0, done.output
+    assert [c.unit for c in service.candidates() if c.name == "Đặng Văn Mới"] == [ids["pm1"]]
+
+
+def test_units_sheet_names_each_unit_its_level_and_parent(small):
+    service, ids = small
+    head, rows = service.export("Đảng ủy phường Phước Mỹ", lang="en")["units"]
+    assert head[:4] == [t("field.id", "en"), t("field.unit", "en"), t("field.level", "en"), t("import.col.parent", "en")]
+    assert [row[:4] for row in rows] == [
+        [ids["phuoc_my"], "Đảng ủy phường Phước Mỹ", "Grassroots committee", "Đảng bộ thành phố Đà Nẵng/Quận ủy Sơn Trà"],
+        [ids["pm1"], "Chi bộ khu dân cư số 1", "Branch", "Đảng bộ thành phố Đà Nẵng/Quận ủy Sơn Trà/Đảng ủy phường Phước Mỹ"],
+        [ids["pm2"], "Chi bộ Trường THCS Phước Mỹ", "Branch", "Đảng bộ thành phố Đà Nẵng/Quận ủy Sơn Trà/Đảng ủy phường Phước Mỹ"],
+    ]
