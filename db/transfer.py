@@ -182,10 +182,14 @@ def _branch(state: State, ref: str):
 
 
 def _identity(state: State, cells: dict[str, str], unit_id: int, fields: dict) -> Candidate | None:
-    """The candidate a row is about: by id when the store has it, else by name, birth date and branch."""
+    """The candidate a row is about: by id when the store has it, else by name, birth date and branch.
+    An id whose candidate has another name and another birth date is refused (a file of another store)."""
     ident = cells.get("id", "").lstrip("#")
-    if ident.isdigit() and state.source.get(int(ident)) is not None:
-        return state.source.get(int(ident))
+    known = state.source.get(int(ident)) if ident.isdigit() else None
+    if known is not None:
+        if fold(known.name) != fold(fields["name"]) and known.born != fields.get("born"):
+            raise PtdvError("import.id_mismatch", id=known.id, name=known.name)
+        return known
     for cand in state.source.of_units([unit_id]):
         if fold(cand.name) == fold(fields["name"]) and cand.born == fields.get("born"):
             return cand

@@ -246,3 +246,16 @@ def test_units_sheet_names_each_unit_its_level_and_parent(small):
         [ids["pm1"], "Chi bộ khu dân cư số 1", "Branch", "Đảng bộ thành phố Đà Nẵng/Quận ủy Sơn Trà/Đảng ủy phường Phước Mỹ"],
         [ids["pm2"], "Chi bộ Trường THCS Phước Mỹ", "Branch", "Đảng bộ thành phố Đà Nẵng/Quận ủy Sơn Trà/Đảng ủy phường Phước Mỹ"],
     ]
+
+
+def test_an_id_of_another_person_is_refused_not_overwritten(small, store_path):
+    service, ids = small
+    rows = [["Mã", "Họ tên", "Ngày sinh", "Đơn vị"], [str(ids["cand2"]), "Người Khác", "09/09/1999", PM1],
+            [str(ids["cand1"]), "Nguyễn Văn Anh", "01/05/1991", PM1]]
+    before = store_files(store_path)
+    with pytest.raises(ImportRefused) as err:
+        service.import_candidates(rows)
+    assert [(row, e.key) for row, e in err.value.bad] == [(2, "import.id_mismatch")]
+    assert store_files(store_path) == before
+    renamed = service.import_candidates(rows[::2])  # same id and birth date, name corrected
+    assert [p.after.name for p in renamed.changes] == ["Nguyễn Văn Anh"]

@@ -470,6 +470,7 @@ MESSAGES: dict[str, str] = {
     "cli.report.xlsx_needs_file": "The xlsx format needs a file name: add -o FILE.xlsx.",
     "cli.report.written": "Report written to {path}.",
     # -- import and export (keys "import.*", "export.*", "cli.import.*", "cli.export.*")
+    "import.id_mismatch": "#{id} is {name} in this store, with another name and birth date.",
     "import.col.stage_date": "{stage} date",
     "import.col.exit_reason": "Reason for leaving",
     "import.col.exit_date": "Date of leaving",

@@ -470,6 +470,7 @@ MESSAGES: dict[str, str] = {
     "cli.report.xlsx_needs_file": "Định dạng xlsx cần tên tệp: thêm -o TỆP.xlsx.",
     "cli.report.written": "Đã ghi báo cáo vào {path}.",
     # -- import and export (keys "import.*", "export.*", "cli.import.*", "cli.export.*")
+    "import.id_mismatch": "#{id} trong kho này là {name}, khác họ tên và ngày sinh.",
     "import.col.stage_date": "Ngày {stage}",
     "import.col.exit_reason": "Lý do ra khỏi danh sách",
     "import.col.exit_date": "Ngày ra khỏi danh sách",
