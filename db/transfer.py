@@ -16,7 +16,7 @@ from .errors import PtdvError
 from .i18n import CATALOGUES, LANGS, t
 from .model import EDITABLE_FIELDS, EDUCATION, EXIT_KINDS, GENDERS, OCCUPATIONS, STAGES, TAGS, Candidate, Exit, StageEntry
 from .state import State
-from .text import fmt_date, fold, parse_date
+from .text import clean_name, fmt_date, fold, parse_date
 
 SENSITIVE = frozenset({"ethnicity", "religion", "notes"})
 STAGE_COLUMN = "stage:"
@@ -226,7 +226,7 @@ def _replay(cand: Candidate, cells: dict[str, str], today: date, user: str, at: 
                 raise PtdvError("import.exit_differs", id=cand.id)
         else:
             rules.check_exit(cand, kind, exit_cells[1], day, today)
-            cand = cand.with_(exit=Exit(kind, " ".join(exit_cells[1].split()), day, user, at))
+            cand = cand.with_(exit=Exit(kind, clean_name(exit_cells[1], field="reason"), day, user, at))
     return cand
 
 
