@@ -174,8 +174,11 @@ def _fields(service, cells: dict[str, str]) -> dict:
     return service.validate_candidate_fields(values)
 
 
-def _branch(state: State, ref: str):
-    unit = state.resolve_unit(ref)
+def _branch(state: State, ref: str, known: dict[str, int]):
+    """The branch a row names: by its exact path as export writes it (two names may fold alike), else as
+    ``resolve_unit`` reads a name; ``known`` remembers both for the next rows."""
+    unit = state.units[known[ref]] if ref in known else state.resolve_unit(ref)
+    known[ref] = unit.id
     if not state.is_leaf(unit.id):
         raise PtdvError("candidate.not_a_branch", unit=unit.name)
     return unit
@@ -241,12 +244,13 @@ def plan(service, state: State, rows: list[Row], *, default_unit: str | None = N
     unchanged = 0
     bad: list[tuple[int, PtdvError]] = []
     seen: dict[object, int] = {}
+    known = {state.path(uid): uid for uid in state.units}
     for row in rows:
         try:
             ref = row.cells.get("unit") or default_unit
             if not ref:
                 raise PtdvError("input.required", field="unit")
-            unit = _branch(state, ref)
+            unit = _branch(state, ref, known)
             access.require(state, service.user, access.WRITE, unit.id)
             fields = _fields(service, row.cells)
             before = _identity(state, row.cells, unit.id, fields)

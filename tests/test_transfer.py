@@ -259,3 +259,10 @@ def test_an_id_of_another_person_is_refused_not_overwritten(small, store_path):
     assert store_files(store_path) == before
     renamed = service.import_candidates(rows[::2])  # same id and birth date, name corrected
     assert [p.after.name for p in renamed.changes] == ["Nguyễn Văn Anh"]
+
+
+def test_a_branch_path_as_exported_is_found_even_when_another_folds_to_the_same(small, store_path, tmp_path):
+    service, ids = small
+    twin = service.add_unit("Chi bộ khu dân cư sô 1", ids["phuoc_my"], "branch")  # folds like "số 1"
+    rows = [NEW_ROWS[0], [*NEW_ROWS[1][:3], service.state().path(twin.id), *NEW_ROWS[1][4:]]]
+    assert [p.after.unit for p in service.import_candidates(rows).adds] == [twin.id]

@@ -831,9 +831,6 @@ def open_command(ses: Session, unit_ref: str | None = None, candidate_ref: str |
     make_app(svc, lang=ses.lang, year=ses.year, unit_id=unit_id, candidate_id=candidate_id).run()
 
 
-if __name__ == "__main__":
-    main()
-
 
 # -- import and export ------------------------------------------------------------------------
 @main.command("import")
@@ -895,3 +892,7 @@ def export_command(ses: Session, unit_ref: str | None, kind: str, out: Path | No
         return
     out.write_bytes(data)
     ses.echo(ses.t("cli.export.written", path=out))
+
+
+if __name__ == "__main__":
+    main()
