@@ -28,9 +28,11 @@ def flat(text: str) -> str:
 
 
 async def settle(pilot) -> None:
-    """Let a screen switch (50 ms in Textual 8) and the messages after it finish."""
-    await pilot.pause(0.1)
-    await pilot.pause()
+    """Let a screen switch (50 ms in Textual 8) and the messages after it finish; twice, so that a
+    busy machine (CI running two workers) has the time too."""
+    for _ in range(2):
+        await pilot.pause(0.1)
+        await pilot.pause()
 
 
 async def clear_and_type(pilot, text: str) -> None:
