@@ -20,11 +20,12 @@ BAR, BAR_MAX = "▇", 40
 LABEL_WIDTH = 12  # the label column, then the figures, then (one stage a line) the bar
 
 
-def step_line(step: FunnelStep, widest: int, width: int, lang: str, *, bar: bool) -> Text:
-    """``Nguồn        3 →57%``, then a bar when asked, in ``width`` cells."""
+def step_line(step: FunnelStep, widest: int, width: int, lang: str, *, bar: bool, digits: int = 4) -> Text:
+    """``Nguồn        3 →57%``, then a bar when asked, in ``width`` cells; counts right-aligned in
+    ``digits`` cells, so that every line of the funnel lines up."""
     label = Text(t(f"stage_short.{step.stage}", lang), "bold" if step.count else "dim")
     conversion = "" if step.conversion is None else f"→{step.conversion:.0f}%"
-    figures = Text(f" {number(step.count, lang):>4} {conversion:>5}")
+    figures = Text(f" {number(step.count, lang):>{digits}} {conversion:>5}")
     room = max(1, min(LABEL_WIDTH, width - figures.cell_len))
     label.truncate(room, overflow="ellipsis", pad=True)
     line = label + figures
@@ -53,11 +54,12 @@ class Funnel(Widget):
         rows = math.ceil(len(steps) / columns) if steps else 0
         width = max(8, self.size.width // columns - 3)
         widest = max((s.count for s in steps), default=0)
+        digits = max(4, len(number(widest, self.lang)))
         grid = Table.grid(padding=(0, 3))
         for _ in range(columns):
             grid.add_column(no_wrap=True)
         for row in range(rows):
-            cells = [step_line(s, widest, width, self.lang, bar=columns == 1)
+            cells = [step_line(s, widest, width, self.lang, bar=columns == 1, digits=digits)
                      for s in steps[row * columns:(row + 1) * columns]]
             grid.add_row(*cells)
         return grid
