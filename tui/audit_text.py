@@ -42,6 +42,10 @@ def value_of(key: str, value: object, state: State, lang: str) -> str:
         return safe(state.level_label(str(value), lang))
     if key in ("parent", "unit") and value in state.units:
         return f"#{value} {safe(state.units[value].name)}"
+    if key == "units" and isinstance(value, list):  # a user's scope
+        return ", ".join(value_of("unit", u, state, lang) for u in value) or t("value.none", lang)
+    if key == "role" and has_key(f"access.role.{value}"):
+        return t(f"access.role.{value}", lang)
     if key == "rate" and isinstance(value, (int, float)) and not isinstance(value, bool):
         return percent(value, lang, ".3g")
     if key == "history" and isinstance(value, list):

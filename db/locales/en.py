@@ -214,6 +214,8 @@ MESSAGES: dict[str, str] = {
     "cli.field.changes": "Changes",
     "cli.field.parent": "Parent unit",
     "cli.field.units": "Units",
+    "cli.field.account": "Account",
+    "cli.field.role": "Role",
     "cli.field.candidates": "Candidates",
     "cli.field.quotas": "Quotas",
     "cli.field.years": "Years",
@@ -233,6 +235,7 @@ MESSAGES: dict[str, str] = {
     "cli.record.unit": "Unit #{id} {name}",
     "cli.record.candidate": "Candidate #{id} {name}",
     "cli.record.quota": "Quota {year} #{id} {name}",
+    "cli.record.user": "Account {id}",
     # -- ui: app, unit and branch screens, help, palette (keys "ui.app.*", "ui.unit.*", "ui.branch.*", "ui.help.*")
     "ui.app.title": "ptdv · New party members",
     "ui.app.subtitle": "Year {year}",

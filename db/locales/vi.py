@@ -213,7 +213,9 @@ MESSAGES: dict[str, str] = {
     "cli.field.severity": "Mức",
     "cli.field.changes": "Thay đổi",
     "cli.field.parent": "Đơn vị cấp trên",
-    "cli.field.units": "Số đơn vị",
+    "cli.field.units": "Đơn vị",
+    "cli.field.account": "Tài khoản",
+    "cli.field.role": "Vai trò",
     "cli.field.candidates": "Số quần chúng",
     "cli.field.quotas": "Số chỉ tiêu",
     "cli.field.years": "Các năm",
@@ -233,6 +235,7 @@ MESSAGES: dict[str, str] = {
     "cli.record.unit": "Đơn vị #{id} {name}",
     "cli.record.candidate": "Quần chúng #{id} {name}",
     "cli.record.quota": "Chỉ tiêu {year} #{id} {name}",
+    "cli.record.user": "Tài khoản {id}",
     # -- ui: app, unit and branch screens, help, palette (keys "ui.app.*", "ui.unit.*", "ui.branch.*", "ui.help.*")
     "ui.app.title": "ptdv · Phát triển đảng viên",
     "ui.app.subtitle": "Năm {year}",
