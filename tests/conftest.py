@@ -1,7 +1,7 @@
 """Shared fixtures: a small store with a fixed "today", built through the service API."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import orjson
@@ -101,3 +101,37 @@ def edit_candidate_file(path: Path, cid: int, **fields) -> None:
 def store_bytes(path: Path) -> int:
     """Bytes of records on disk: the catalogue and the parts."""
     return path.stat().st_size + sum(p.stat().st_size for p in part_files(path))
+
+
+# -- a store whose changes happened on known days (the audit trail's tests) -------------------
+OFFICER = "canbo.pm"  # an editor of Phước Mỹ, besides the account that built the store
+
+
+class Clock(datetime):
+    """``datetime.now`` of the store, set by the test: audit entries carry the day it says."""
+    current = datetime(2024, 11, 10, 9, 30, tzinfo=timezone.utc)
+
+    @classmethod
+    def now(cls, tz=None):
+        return cls.current if tz is None else cls.current.astimezone(tz)
+
+
+def at(day: int, hour: int = 9) -> datetime:
+    return datetime(2024, 11, day, hour, 30).astimezone()
+
+
+@pytest.fixture
+def logged(store_path, monkeypatch):
+    """The small store built on 10/11/2024 by its admin; on 14/11 the admin edits a candidate of
+    Phước Mỹ and sets Thạch Thang's quota, and on 15/11 Phước Mỹ's officer records a stage."""
+    monkeypatch.setattr("db.store.datetime", Clock)
+    Clock.current = at(10)
+    admin = Service(Store(store_path, user="canbo.tochuc"), today=TODAY)
+    ids = build_small(admin)
+    admin.add_user(OFFICER, ids["phuoc_my"], "editor")
+    Clock.current = at(14)
+    admin.edit(ids["cand2"], {"education": "university"})
+    admin.set_quota(ids["thach_thang"], 2024, target=5)
+    Clock.current = at(15)
+    Service(Store(store_path, user=OFFICER), today=TODAY).advance(ids["cand2"])
+    return admin, ids

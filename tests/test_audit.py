@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 import pytest
 from click.testing import CliRunner
 
-from conftest import TODAY
+from conftest import OFFICER, TODAY
 from db.audit import Change, changes
 from db.errors import PtdvError
 from db.i18n import t
 from db.identity import current_user
 from db.service import Service
-from db.store import Store
-from test_tui_audit import OFFICER, logged  # noqa: F401  (the fixture: a store with changes on 10, 14 and 15/11)
 from tui.cli import main
 
 

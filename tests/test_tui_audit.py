@@ -3,55 +3,19 @@ its labels, narrowed by person and by days, one entry shown whole with Enter, Ba
 and a snapshot at 80×24."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
-import pytest
-from conftest import TODAY, build_small
+from conftest import OFFICER
 from textual.widgets import Input, Select, Static
 
 from db.i18n import t
-from db.service import Service
-from db.store import Store
 from tui.app import make_app
 from tui.screens.audit import AuditEntryScreen, AuditScreen
 from tui.screens.unit import UnitScreen
 from tui.widgets.record_table import RecordTable
-from tui_pilot import flat, pilot_test, settle, shown
+from tui_pilot import flat, open_with, pilot_test, settle, shown
 
 SIZE = (120, 40)
-OFFICER = "canbo.pm"  # an editor of Phước Mỹ, besides the account that built the store
-
-
-class Clock(datetime):
-    """``datetime.now`` of the store, set by the test: audit entries carry the day it says."""
-    current = datetime(2024, 11, 10, 9, 30, tzinfo=timezone.utc)
-
-    @classmethod
-    def now(cls, tz=None):
-        return cls.current if tz is None else cls.current.astimezone(tz)
-
-
-def at(day: int, hour: int = 9) -> datetime:
-    return datetime(2024, 11, day, hour, 30).astimezone()
-
-
-@pytest.fixture
-def logged(store_path, monkeypatch):
-    """The small store built on 10/11/2024 by its admin; on 14/11 the admin edits a candidate of
-    Phước Mỹ and sets Thạch Thang's quota, and on 15/11 Phước Mỹ's officer records a stage."""
-    monkeypatch.setattr("db.store.datetime", Clock)
-    Clock.current = at(10)
-    admin = Service(Store(store_path, user="canbo.tochuc"), today=TODAY)
-    ids = build_small(admin)
-    admin.add_user(OFFICER, ids["phuoc_my"], "editor")
-    Clock.current = at(14)
-    admin.edit(ids["cand2"], {"education": "university"})
-    admin.set_quota(ids["thach_thang"], 2024, target=5)
-    Clock.current = at(15)
-    Service(Store(store_path, user=OFFICER), today=TODAY).advance(ids["cand2"])
-    return admin, ids
-
-
 def records(app) -> dict[str, tuple[str, ...]]:
     """The rows the audit table shows, in order: key -> cells as text (before any cut to width)."""
     table = app.screen.query_one(RecordTable)
@@ -203,9 +167,7 @@ async def test_enter_shows_the_entry_whole_and_escape_goes_back(logged):
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is screen
-        await pilot.press("escape")
-        await settle(pilot)
-        assert isinstance(app.screen, UnitScreen)
+        await open_with(pilot, "escape", UnitScreen)
 
 
 @pilot_test

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 
 from conftest import TODAY
-from tui_pilot import flat, pilot_test, settle, shown
+from tui_pilot import flat, open_with, pilot_test, settle, shown
 
 from db.i18n import t
 from db.model import STAGES
@@ -65,9 +65,7 @@ async def test_candidate_screen_in_english_and_for_someone_who_left(small):
         assert section(app, "findings") == "Warnings " + t("ui.candidate.no_findings", "en")
         assert "Gender Female" in section(app, "details")
         await pilot.press("greater_than_sign")  # advancing or leaving again are not offered
-        await pilot.press("x")
-        await settle(pilot)
-        assert isinstance(app.screen, CandidateScreen)
+        await open_with(pilot, "x", CandidateScreen)
 
 
 @pilot_test
@@ -80,9 +78,7 @@ async def test_keys_open_the_dialogs_and_the_screen_shows_what_was_saved(small):
             await pilot.press(key)
             await settle(pilot)
             assert isinstance(app.screen, dialog), key
-            await pilot.press("escape")
-            await settle(pilot)
-            assert isinstance(app.screen, CandidateScreen)
+            await open_with(pilot, "escape", CandidateScreen)
         await pilot.press("greater_than_sign")
         await settle(pilot)
         await pilot.press("enter")  # today
@@ -153,9 +149,7 @@ async def test_due_list_most_urgent_first_and_enter_opens_the_candidate(small):
         await pilot.press("down", "enter")
         await settle(pilot)
         assert isinstance(app.screen, CandidateScreen) and app.screen.candidate_id == ids["cand3"]
-        await pilot.press("backspace")
-        await settle(pilot)
-        assert isinstance(app.screen, DueScreen)
+        await open_with(pilot, "backspace", DueScreen)
 
 
 @pilot_test

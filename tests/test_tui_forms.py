@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from conftest import TODAY
-from tui_pilot import clear_and_type, flat, pilot_test, settle, shown
+from tui_pilot import clear_and_type, flat, open_with, pilot_test, settle, shown
 
 from db.errors import PtdvError
 from db.i18n import t
@@ -87,9 +87,7 @@ async def test_refused_save_keeps_what_was_typed(small):
         assert len(service.candidates(ids["pm1"])) == before
         await clear_and_type(pilot, "28/02/2000")
         assert field_error(app, "born") == ""
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, BranchScreen)
+        await open_with(pilot, "enter", BranchScreen)
         assert [c.born for c in service.candidates(ids["pm1"]) if c.name == "Đinh Văn Khoa"] == [date(2000, 2, 28)]
 
 
@@ -182,9 +180,7 @@ async def test_edit_changes_only_what_was_typed(small):
     app = make_app(service, lang="vi", year=2024, candidate_id=ids["cand2"])
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("e")
-        await settle(pilot)
-        assert isinstance(app.screen, CandidateForm)
+        await open_with(pilot, "e", CandidateForm)
         assert value(app, "name") == "Trần Thị Bình" and value(app, "introducers") == "Ngô Văn Hai, Đỗ Thị Ba"
         await pilot.press("tab", "tab", "tab", "tab", *"Công giáo", "enter")
         await settle(pilot)
@@ -232,9 +228,7 @@ async def test_advance_on_today_by_default(small):
     app = make_app(service, lang="vi", year=2024, candidate_id=ids["cand2"])  # at dossier since 11/03/2024
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("greater_than_sign")
-        await settle(pilot)
-        assert isinstance(app.screen, AdvanceDialog)
+        await open_with(pilot, "greater_than_sign", AdvanceDialog)
         steps = flat(shown(app.screen.query_one("#steps")))
         assert steps == f"{t('stage.dossier', 'vi')} → {t('stage.verified', 'vi')}"
         assert value(app, "date") == "15/11/2024"
@@ -296,9 +290,7 @@ async def test_exit_needs_a_reason(small):
     app = make_app(service, lang="vi", year=2024, candidate_id=ids["cand3"])
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("x")
-        await settle(pilot)
-        assert isinstance(app.screen, ExitDialog)
+        await open_with(pilot, "x", ExitDialog)
         assert value(app, "kind") == "withdrawn" and value(app, "date") == "15/11/2024"
         await pilot.press("enter")
         await pilot.pause()

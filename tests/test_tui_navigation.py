@@ -24,7 +24,7 @@ from tui.widgets.breadcrumb import Breadcrumb, crumbs
 from tui.widgets.funnel import Funnel
 from tui.widgets.quota_meter import QuotaMeter, meter_text
 from tui.widgets.record_table import FilterInput, RecordTable
-from tui_pilot import pilot_test
+from tui_pilot import open_with, pilot_test
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = (80, 24)
@@ -348,9 +348,7 @@ async def test_help_lists_the_screens_keys_scrolls_and_closes(small):
     app = make_app(service, lang="vi", year=2024, unit_id=ids["pm1"])
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("question_mark")
-        await settle(pilot)
-        assert isinstance(app.screen, HelpScreen)
+        await open_with(pilot, "question_mark", HelpScreen)
         keys = dict((desc, key) for key, desc in app.screen.rows)
         assert keys["Thêm"] == "a" and keys["Bước tiếp"] == ">" and keys["Rút/loại"] == "x"
         assert keys["Đến hạn"] == "d" and keys["Trợ giúp"] == "?" and keys["Lọc"] == "/"
@@ -360,9 +358,7 @@ async def test_help_lists_the_screens_keys_scrolls_and_closes(small):
         await pilot.press("pagedown")
         await settle(pilot)
         assert box.scroll_y > 0
-        await pilot.press("escape")
-        await settle(pilot)
-        assert isinstance(app.screen, BranchScreen)
+        await open_with(pilot, "escape", BranchScreen)
 
 
 @pilot_test
@@ -455,9 +451,7 @@ async def test_unit_keys_open_the_due_list_and_quota_editor(small):
             await settle(pilot)
             assert type(app.screen).__name__ == expected
             assert app.screen.unit_id == ids["phuoc_my"]
-            await pilot.press("escape")
-            await settle(pilot)
-            assert isinstance(app.screen, UnitScreen)
+            await open_with(pilot, "escape", UnitScreen)
 
 
 # -- another process writes the store ----------------------------------------------------------

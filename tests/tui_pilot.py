@@ -39,3 +39,10 @@ async def clear_and_type(pilot, text: str) -> None:
     """Replace the focused Input's value: select it all, then type over it."""
     await pilot.press("end", "ctrl+u")  # to the end, then delete everything left of the cursor
     await pilot.press(*text)
+
+
+async def open_with(pilot, key: str, screen_class: type) -> None:
+    """Press ``key`` and check that it opened a ``screen_class`` (a dialog, a screen)."""
+    await pilot.press(key)
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, screen_class)
