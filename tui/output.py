@@ -61,13 +61,25 @@ def pairs(items: list[tuple[str, str]]) -> list[str]:
     return [f"{pad(label, cells)}  {value}".rstrip() for label, value in items]
 
 
+# The quota meter's symbols, one place for the CLI and the app: admitted, forecast, still to find.
+ADMITTED, FORECAST, REMAINING = "█", "▒", "·"
+
+
+def bar_cells(admitted: int, target: int, forecast: int, size: int) -> tuple[int, int]:
+    """Cells of the bar for admitted and for forecast on top of it; a non-zero count shows at least one."""
+    def cells(count: int) -> int:
+        filled = round(size * min(count, target) / target)
+        return max(filled, 1) if count > 0 and size > 0 else filled
+    done = cells(admitted)
+    return done, max(0, cells(max(forecast, admitted)) - done)
+
+
 def meter(done: int, expected: int, total: int | None, size: int = 30) -> str:
-    """``[████▒▒░░░░]``: done, then expected on top of it, against the total."""
+    """``[████▒▒····]``: done, then expected on top of it, against the total."""
     if not total:
         return ""
-    full = min(size, round(size * done / total))
-    more = min(size - full, round(size * max(0, expected - done) / total))
-    return "[" + "█" * full + "▒" * more + "░" * (size - full - more) + "]"
+    full, more = bar_cells(done, total, expected, size)
+    return "[" + ADMITTED * full + FORECAST * more + REMAINING * (size - full - more) + "]"
 
 
 # -- numbers and labels ---------------------------------------------------------------------

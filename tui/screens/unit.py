@@ -8,10 +8,10 @@ from textual.widgets import DataTable, Footer
 
 from db.quota import Figures, funnel
 from db.text import fold, safe
-from tui.output import number, percent
+from tui.output import ADMITTED, FORECAST, REMAINING, number, percent
 from tui.screens.base import UnitViewScreen
 from tui.widgets.funnel import Funnel
-from tui.widgets.quota_meter import ADMITTED, FORECAST, REMAINING, meter_text
+from tui.widgets.quota_meter import meter_text
 from tui.widgets.record_table import Column, Record, TableView
 
 METER_WIDTH = 8

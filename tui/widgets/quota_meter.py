@@ -11,19 +11,9 @@ from textual.widgets import Static
 
 from db.i18n import t
 from db.quota import percent_of
-from tui.output import number, percent
+from tui.output import ADMITTED, FORECAST, REMAINING, bar_cells, number, percent
 
-ADMITTED, FORECAST, REMAINING = "█", "▒", "·"
 STYLE_ADMITTED, STYLE_FORECAST, STYLE_REMAINING = "green", "yellow", "dim"
-
-
-def bar_cells(admitted: int, target: int, forecast: int, size: int) -> tuple[int, int]:
-    """Cells of the bar for admitted and for forecast on top of it; a non-zero count shows at least one."""
-    def cells(count: int) -> int:
-        filled = round(size * min(count, target) / target)
-        return max(filled, 1) if count > 0 and size > 0 else filled
-    done = cells(admitted)
-    return done, max(0, cells(max(forecast, admitted)) - done)
 
 
 def meter_text(admitted: int, target: int | None, forecast: int, width: int, *, lang: str = "vi",
