@@ -116,11 +116,6 @@ def scope_under(state: "State", user_units: Iterable[int], unit_id: int) -> list
     return [uid for u in inside for uid in state.subtree(u)]
 
 
-def reaches(state: "State", user_units: Iterable[int], unit_id: int) -> bool:
-    """The user covers ``unit_id`` or a unit below it: the unit is on their way down the tree."""
-    return bool(scope_under(state, user_units, unit_id))
-
-
 def home(state: "State", user_units: Iterable[int]) -> int | None:
     """Where the user's work is: the lowest unit above (or at) every unit they cover."""
     chains = [[u.id for u in state.ancestors(uid)] for uid in user_units if uid in state.units]

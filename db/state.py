@@ -189,9 +189,6 @@ class State:
     def candidates_under(self, uid: int) -> list[Candidate]:
         return self.source.of_units(self.subtree(uid))
 
-    def has_candidates(self, uid: int) -> bool:
-        return bool(self.source.of_units([uid]))
-
     def candidate(self, cid: int) -> Candidate:
         cand = self.source.get(cid)
         if cand is None:

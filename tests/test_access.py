@@ -78,7 +78,7 @@ def test_a_unit_covers_its_subtree_and_nothing_else(small):
     assert all(access.covers(state, mine, ids[k]) for k in ("phuoc_my", "pm1", "pm2"))
     assert not any(access.covers(state, mine, ids[k]) for k in ("city", "son_tra", "an_hai_bac", "ahb1"))
     # the way down to one's unit is reachable (as totals), a sibling ward is not
-    assert access.reaches(state, mine, ids["son_tra"]) and not access.reaches(state, mine, ids["an_hai_bac"])
+    assert access.scope_under(state, mine, ids["son_tra"]) and not access.scope_under(state, mine, ids["an_hai_bac"])
     assert sorted(access.scope_under(state, mine, ids["city"])) == sorted([ids["phuoc_my"], ids["pm1"], ids["pm2"]])
     assert access.home(state, mine) == ids["phuoc_my"]
     assert access.home(state, [ids["pm1"], ids["ahb1"]]) == ids["son_tra"]  # above both
