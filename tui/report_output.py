@@ -70,7 +70,8 @@ def note_lines(report: Report, lang: str) -> list[str]:
             t("report.overdue_note", lang, date=fmt_date(report.today))]
 
 
-def _text(value: object, kind: str, lang: str) -> str:
+def cell_text(value: object, kind: str, lang: str) -> str:
+    """One cell as the text formats and the app show it."""
     if kind == "text":
         return safe(str(value))
     if kind == "percent":
@@ -79,27 +80,36 @@ def _text(value: object, kind: str, lang: str) -> str:
 
 
 # -- text formats ---------------------------------------------------------------------------------
-def chart(report: Report, lang: str) -> list[str]:
-    """Per quarter up to the period's end: the cumulative admitted as a bar of ``#`` and the plan
-    (target × quarter / 4) as ``|``, in characters only."""
+@dataclass(frozen=True)
+class Glyphs:
+    """The chart's characters: admitted, still to go, the plan line."""
+    bar: str = "#"
+    rest: str = "."
+    plan: str = "|"
+
+
+def chart(report: Report, lang: str, cells: int = CHART_CELLS, glyphs: Glyphs = Glyphs()) -> list[str]:
+    """Per quarter up to the period's end: the cumulative admitted as a bar of ``cells`` characters
+    and the plan (target × quarter / 4) as a mark in it, in characters only (the CLI's table and the
+    app's report screen both draw it)."""
     if report.quarters[0].plan is None:
         return [t("report.chart.no_target", lang)]
     shown = report.quarters[:report.period.months[1] // 3]
     scale = max(max(q.plan for q in shown), max(q.cumulative for q in shown), 1)
-    lines = [t("report.chart", lang, bar="#", plan="|")]
+    lines = [t("report.chart", lang, bar=glyphs.bar, plan=glyphs.plan)]
     for q in shown:
-        filled = min(CHART_CELLS, round(CHART_CELLS * q.cumulative / scale))
-        cells = ["#" if i < filled else "." for i in range(CHART_CELLS)]
-        cells.insert(round(CHART_CELLS * q.plan / scale), "|")
-        lines.append(t("report.chart.line", lang, quarter=q.quarter, bar="".join(cells),
+        filled = min(cells, round(cells * q.cumulative / scale))
+        row = [glyphs.bar if i < filled else glyphs.rest for i in range(cells)]
+        row.insert(round(cells * q.plan / scale), glyphs.plan)
+        lines.append(t("report.chart.line", lang, quarter=q.quarter, bar="".join(row),
                        admitted=output.number(q.cumulative, lang), plan=output.number(q.plan, lang)))
     return lines
 
 
 def as_table(report: Report, lang: str) -> str:
     cols = columns(lang)
-    body = [[output.shorten(_text(c.value(row), c.kind, lang), NAME_CELLS) if c.kind == "text"
-             else _text(c.value(row), c.kind, lang) for c in cols] for row in _all_rows(report)]
+    body = [[output.shorten(cell_text(c.value(row), c.kind, lang), NAME_CELLS) if c.kind == "text"
+             else cell_text(c.value(row), c.kind, lang) for c in cols] for row in _all_rows(report)]
     lines = heading_lines(report, lang) + [""]
     lines += output.table([c.label for c in cols], body, right=frozenset(range(1, len(cols))))
     lines += [""] + note_lines(report, lang) + [""] + chart(report, lang)
@@ -125,7 +135,7 @@ def as_markdown(report: Report, lang: str) -> str:
     out = [f"# {t('report.title', lang)}", ""] + [f"{text}  " for text in heading_lines(report, lang)[1:]] + [""]
     out += [line([c.label for c in cols]),
             "|" + "|".join("---" if c.kind == "text" else "---:" for c in cols) + "|"]
-    out += [line([_text(c.value(row), c.kind, lang) for c in cols]) for row in _all_rows(report)]
+    out += [line([cell_text(c.value(row), c.kind, lang) for c in cols]) for row in _all_rows(report)]
     return "\n".join(out + [""] + note_lines(report, lang))
 
 
