@@ -177,8 +177,7 @@ class Candidate:
         return current
 
     def to_doc(self) -> dict:
-        doc = asdict(self)
-        doc.pop("id")
+        doc = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "id"}  # not asdict: no deep copies
         doc["born"] = iso(self.born)
         doc["tags"] = list(self.tags)
         doc["introducers"] = list(self.introducers)

@@ -286,12 +286,7 @@ class Service:
             self._require(access.QUOTA, unit.id, tx.state)
             before = tx.state.quotas.get((unit.id, year))
             quota = Quota(unit=unit.id, year=year, target=new_target, rate=new_rate)
-            table = tx.db.table("quotas")
-            existing = [d.doc_id for d in table if d["unit"] == unit.id and d["year"] == year]
-            if existing:
-                table.update(quota.to_doc(), doc_ids=existing)
-            else:
-                table.insert(quota.to_doc())
+            tx.put_quota(quota.to_doc())
             tx.audit("quota.set", f"quota:{unit.id}:{year}", unit.id,
                      before.to_doc() if before else None, quota.to_doc())
         return quota
@@ -310,11 +305,7 @@ class Service:
                     raise PtdvError("quota.not_a_child", unit=uid, parent=parent.name)
                 before = tx.state.quotas.get((uid, year))
                 quota = Quota(unit=uid, year=year, target=n)
-                existing = [d.doc_id for d in table if d["unit"] == uid and d["year"] == year]
-                if existing:
-                    table.update(quota.to_doc(), doc_ids=existing)
-                else:
-                    table.insert(quota.to_doc())
+                tx.put_quota(quota.to_doc())
                 tx.audit("quota.set", f"quota:{uid}:{year}", uid, before.to_doc() if before else None,
                          quota.to_doc())
 
@@ -522,6 +513,9 @@ class Service:
             if unit.parent is None and unit.id != state.root:
                 problems.append(("check.unit_orphan", {"unit": unit.id}))
             if unit.parent is not None and unit.id == state.root:
+        for uid, (parent, _) in state.placed.items():
+            if uid not in state.part_units(parent).units:
+                problems.append(("check.unit_record", {"unit": uid, "part": parent}))
                 problems.append(("check.root_parent", {"unit": unit.id, "parent": unit.parent}))
         reachable = set(state.subtree(state.root)) if state.root in state.units else set()
         for uid in state.units:

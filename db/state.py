@@ -4,8 +4,6 @@ from __future__ import annotations
 from heapq import nsmallest
 from typing import TYPE_CHECKING, Collection, Iterator, Mapping, NamedTuple, Protocol
 
-from tinydb import TinyDB
-
 from .access import User, users_from_docs
 from .errors import PtdvError
 from .model import Candidate, Level, Quota, Settings, Unit
@@ -96,49 +94,91 @@ class CandidateMap(Mapping):
         return self._source.all()
 
 
+class UnitPart(NamedTuple):
+    """What one part of the store keeps of the units of the last level under it: their records and quotas."""
+
+    units: dict[int, Unit]
+    quotas: dict[tuple[int, int], Quota]
+
+
+class UnitParts(Protocol):
+    """Where a read model gets the units that the catalogue only names (see :class:`State`)."""
+
+    def part_units(self, pid: int) -> UnitPart: ...
+
+
+NO_UNITS = UnitPart({}, {})
+
+
 class State:
-    """Units, levels, quotas and settings in memory; candidates through a :class:`CandidateSource`."""
+    """Units, levels, quotas and settings; candidates through a :class:`CandidateSource`.
+
+    The catalogue keeps the units above the last level (``units``, ``quotas`` given here) and only
+    names those of the last level (``placed``: id -> (parent, name)); their records and quotas are
+    in the part of their parent, read through ``unit_parts`` when asked.  So the tree, paths and
+    unit search need the catalogue only, and a ward's figures read the ward's parts only.
+    ``state.units``, ``state.quotas``, ``state.children`` and ``state.folded`` are mappings over both.
+    """
 
     def __init__(self, settings: Settings, root: int | None, levels: dict[str, Level], units: dict[int, Unit],
                  quotas: dict[tuple[int, int], Quota],
                  candidates: Mapping[int, Candidate] | CandidateSource | None = None,
-                 users: Mapping[str, User] | None = None) -> None:
+                 users: Mapping[str, User] | None = None,
+                 placed: Mapping[int, tuple[int, str]] | None = None, unit_parts: UnitParts | None = None) -> None:
         self.settings = settings
         self.users: dict[str, User] = dict(users or {})
         self.root = root
         self.levels = levels
-        self.units = units
-        self.quotas = quotas
+        self.own_units = units
+        self.own_quotas = quotas
+        self.placed = dict(placed or {})
+        self._unit_parts = unit_parts
         if candidates is None or isinstance(candidates, Mapping):
             candidates = MemoryCandidates(candidates or {}, settings)
         self.source: CandidateSource = candidates
         self.candidates = CandidateMap(candidates)
-        self.folded = {uid: fold(u.name) for uid, u in units.items()}
-        self.children: dict[int, list[int]] = {uid: [] for uid in units}
-        for unit in sorted(units.values(), key=lambda u: (self.folded[u.id], u.id)):
-            if unit.parent is not None and unit.parent in self.children:
-                self.children[unit.parent].append(unit.id)
+        self.units = UnitMap(self)
+        self.quotas = QuotaMap(self)
+        self.folded = FoldedNames(self)
+        self.children = Children(self)
 
     @classmethod
-    def from_db(cls, db: TinyDB, candidates: CandidateSource | None = None) -> "State":
-        """The catalogue tables of a TinyDB (meta, levels, units, quotas, users) and a source of candidates."""
-        meta = db.table("meta").get(doc_id=1) or {}
-        levels = sorted((Level(str(d["id"]), str(d["vi"]), str(d["en"]), int(d["order"])) for d in db.table("levels")),
-                        key=lambda lv: lv.order)
-        units = {doc.doc_id: Unit.from_doc(doc.doc_id, doc) for doc in db.table("units")}
+    def from_data(cls, data: dict, candidates: CandidateSource | None = None,
+                  unit_parts: UnitParts | None = None) -> "State":
+        """The catalogue's tables as parsed from its file (meta, levels, units, quotas, placed, users)."""
+        meta = data.get("meta", {}).get("1") or {}
+        levels = sorted((Level(str(d["id"]), str(d["vi"]), str(d["en"]), int(d["order"]))
+                         for d in data.get("levels", {}).values()), key=lambda lv: lv.order)
+        units = {int(i): Unit.from_doc(int(i), doc) for i, doc in data.get("units", {}).items()}
         quotas = {}
-        for doc in db.table("quotas"):
+        for doc in data.get("quotas", {}).values():
             quota = Quota.from_doc(doc)
             quotas[(quota.unit, quota.year)] = quota
-        users = users_from_docs(db.table("users"), meta.get("created_by"), meta.get("root"))
+        placed = {int(i): (int(doc["parent"]), str(doc["name"])) for i, doc in data.get("placed", {}).items()}
+        users = users_from_docs(data.get("users", {}).values(), meta.get("created_by"), meta.get("root"))
         return cls(settings=Settings.from_doc(meta.get("settings")), root=meta.get("root"),
                    levels={lv.id: lv for lv in levels}, units=units, quotas=quotas, candidates=candidates,
-                   users=users)
+                   users=users, placed=placed, unit_parts=unit_parts)
+
+    # -- the two tiers of units ----------------------------------------------------------
+    def parent_of(self, uid: int) -> int | None:
+        unit = self.own_units.get(uid)
+        if unit is not None:
+            return unit.parent
+        place = self.placed.get(uid)
+        return place[0] if place is not None else None
+
+    def name_of(self, uid: int) -> str:
+        unit = self.own_units.get(uid)
+        return unit.name if unit is not None else self.placed[uid][1]
+
+    def part_units(self, pid: int) -> UnitPart:
+        return self._unit_parts.part_units(pid) if self._unit_parts is not None else NO_UNITS
 
     def part_of(self, uid: int) -> int:
         """The part of the store that holds a branch's candidates: its parent's (a grassroots unit's)."""
-        unit = self.units.get(uid)
-        return unit.parent if unit is not None and unit.parent is not None else uid
+        parent = self.parent_of(uid)
+        return uid if parent is None else parent
 
     def unit_counts(self, units: Collection[int]) -> dict:
         return self.source.counts(units)
@@ -150,19 +190,23 @@ class State:
         except KeyError:
             raise PtdvError("unit.not_found", ref=str(uid)) from None
 
-    def ancestors(self, uid: int) -> list[Unit]:
-        """From the root down to ``uid`` itself."""
-        chain: list[Unit] = []
+    def chain(self, uid: int) -> list[int]:
+        """Ids from the root down to ``uid`` itself (each once, even in a hand-made cycle)."""
+        chain: list[int] = []
         seen: set[int] = set()
         current: int | None = uid
         while current is not None and current in self.units and current not in seen:
             seen.add(current)
-            chain.append(self.units[current])
-            current = self.units[current].parent
+            chain.append(current)
+            current = self.parent_of(current)
         return list(reversed(chain))
 
+    def ancestors(self, uid: int) -> list[Unit]:
+        """From the root down to ``uid`` itself."""
+        return [self.units[u] for u in self.chain(uid)]
+
     def path(self, uid: int, sep: str = "/") -> str:
-        return sep.join(u.name for u in self.ancestors(uid))
+        return sep.join(self.name_of(u) for u in self.chain(uid))
 
     def subtree(self, uid: int) -> list[int]:
         """``uid`` and every unit below it, parents before children; each once, even in a hand-made cycle."""
@@ -177,10 +221,10 @@ class State:
         return order
 
     def is_leaf(self, uid: int) -> bool:
-        return not self.children.get(uid)
+        return not self.children.kids.get(uid)
 
     def depth(self, uid: int) -> int:
-        return len(self.ancestors(uid)) - 1
+        return len(self.chain(uid)) - 1
 
     def level_label(self, level_id: str, lang: str) -> str:
         level = self.levels.get(level_id)
@@ -206,26 +250,26 @@ class State:
         parts = [fold(p) for p in text.split("/") if p.strip()]
         if not parts:
             raise PtdvError("unit.not_found", ref=safe(text))
-        matches: list[Unit] = []
+        matches: list[int] = []
         for tier in (_name_equals, _name_ends_with, _name_contains):
-            matches = [u for u in self.units.values() if self._matches_path(u.id, parts, tier)]
+            matches = [uid for uid, name in self.folded.items() if self._matches_path(uid, name, parts, tier)]
             if not matches and len(parts) > 1:  # a unit's name may itself contain "/"
                 whole = fold(text)
-                matches = [u for u in self.units.values() if tier(self.folded[u.id], whole)]
+                matches = [uid for uid, name in self.folded.items() if tier(name, whole)]
             if matches:
                 break
         if len(matches) == 1:
-            return matches[0]
+            return self.units[matches[0]]
         if not matches:
             raise PtdvError("unit.not_found", ref=safe(text))
-        options = sorted(f"#{u.id} {self.path(u.id)}" for u in matches)
+        options = sorted(f"#{uid} {self.path(uid)}" for uid in matches)
         raise PtdvError("unit.ambiguous", ref=safe(text), matches="\n".join(options), count=len(matches))
 
-    def _matches_path(self, uid: int, parts: list[str], tier) -> bool:
+    def _matches_path(self, uid: int, name: str, parts: list[str], tier) -> bool:
         """The last part names the unit, earlier parts name ancestors in order (gaps allowed)."""
-        chain = [self.folded[u.id] for u in self.ancestors(uid)]
-        if not chain or not tier(chain[-1], parts[-1]):
+        if not tier(name, parts[-1]):
             return False
+        chain = [self.folded[u] for u in self.chain(uid)]
         position = 0
         for part in parts[:-1]:
             for index in range(position, len(chain) - 1):
@@ -237,7 +281,7 @@ class State:
         return True
 
     def search_units(self, query: str, limit: int = 50) -> list[Unit]:
-        """Units whose name contains every word of ``query``, diacritics ignored."""
+        """Units whose name contains every word of ``query``, diacritics ignored (the catalogue only)."""
         words = fold(query).split()
         found = [uid for uid, name in self.folded.items() if all(w in name for w in words)]
         found.sort(key=lambda u: (not self.folded[u].startswith(words[0]) if words else False, self.depth(u),
@@ -268,3 +312,107 @@ def _name_ends_with(name: str, query: str) -> bool:
 
 def _name_contains(name: str, query: str) -> bool:
     return f" {query} " in f" {name} "
+
+
+class UnitMap(Mapping):
+    """``state.units``: every unit by id.  Those of the last level are made from their part's record when
+    asked, with the name and parent the catalogue gives them (a record missing from its part reads as
+    a unit without member figures; ``check`` reports it)."""
+
+    def __init__(self, state: State) -> None:
+        self._state = state
+
+    def __getitem__(self, uid: int) -> Unit:
+        state = self._state
+        unit = state.own_units.get(uid)
+        if unit is not None:
+            return unit
+        parent, name = state.placed[uid]
+        kept = state.part_units(parent).units.get(uid)
+        if kept is None:
+            return Unit(uid, name, next(reversed(state.levels), ""), parent)
+        if kept.name == name and kept.parent == parent:
+            return kept
+        return Unit(uid, name, kept.level, parent, kept.members, kept.rev)
+
+    def __contains__(self, uid: object) -> bool:
+        return uid in self._state.own_units or uid in self._state.placed
+
+    def __iter__(self) -> Iterator[int]:
+        yield from self._state.own_units
+        yield from self._state.placed
+
+    def __len__(self) -> int:
+        return len(self._state.own_units) + len(self._state.placed)
+
+
+class QuotaMap(Mapping):
+    """``state.quotas``: by (unit, year); a unit of the last level has its quotas in its part."""
+
+    def __init__(self, state: State) -> None:
+        self._state = state
+
+    def __getitem__(self, key: tuple[int, int]) -> Quota:
+        state = self._state
+        place = state.placed.get(key[0])
+        return state.own_quotas[key] if place is None else state.part_units(place[0]).quotas[key]
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        state = self._state
+        yield from state.own_quotas
+        for pid in sorted({parent for parent, _ in state.placed.values()}):
+            yield from state.part_units(pid).quotas
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class FoldedNames(Mapping):
+    """``state.folded``: each unit's name folded for search (lower case, no diacritics), made when first asked."""
+
+    def __init__(self, state: State) -> None:
+        self._state = state
+        self._folded: dict[int, str] = {}
+
+    def __getitem__(self, uid: int) -> str:
+        found = self._folded.get(uid)
+        if found is None:
+            if uid not in self._state.units:
+                raise KeyError(uid)
+            found = self._folded[uid] = fold(self._state.name_of(uid))
+        return found
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._state.units)
+
+    def __len__(self) -> int:
+        return len(self._state.units)
+
+
+class Children(Mapping):
+    """``state.children``: each unit's children, sorted by folded name, from the catalogue alone."""
+
+    def __init__(self, state: State) -> None:
+        self._state = state
+        self.kids: dict[int, list[int]] = {}
+        for uid, unit in state.own_units.items():
+            if unit.parent is not None:
+                self.kids.setdefault(unit.parent, []).append(uid)
+        for uid, (parent, _) in state.placed.items():
+            self.kids.setdefault(parent, []).append(uid)
+        self._sorted: dict[int, list[int]] = {}
+
+    def __getitem__(self, uid: int) -> list[int]:
+        found = self._sorted.get(uid)
+        if found is None:
+            if uid not in self._state.units:
+                raise KeyError(uid)
+            folded = self._state.folded
+            found = self._sorted[uid] = sorted(self.kids.get(uid, []), key=lambda k: (folded[k], k))
+        return found
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._state.units)
+
+    def __len__(self) -> int:
+        return len(self._state.units)

@@ -40,24 +40,26 @@ from pathlib import Path
 from typing import Callable, Collection, Iterator
 
 import orjson
-from tinydb import TinyDB
+from tinydb import TinyDB, where
 from tinydb.storages import Storage
 from tinydb.table import Document
 
 from .errors import PtdvError
 from .identity import current_user
-from .model import DEFAULT_LEVELS, Candidate, Level, Settings
+from .model import DEFAULT_LEVELS, Candidate, Level, Quota, Settings, Unit
 from .quota import UnitCounts, count_candidates
-from .state import CandidateHit, State
+from .state import CandidateHit, State, UnitPart
 
-SCHEMA_VERSION = 2
-CATALOGUE_TABLES = ("meta", "levels", "units", "quotas")
-PART_TABLES = ("meta", "candidates")
+SCHEMA_VERSION = 3
+SCHEMAS_READ = (2, 3)  # 2: every unit in the catalogue; a write moves those of the last level into their parts
+CATALOGUE_TABLES = ("meta", "levels", "units", "quotas", "placed")
+PART_TABLES = ("meta", "candidates", "units", "quotas")
 LOCK_TIMEOUT_S = 10.0
 BULK_PARTS = 8  # more parts than this in one write: one sync() for all instead of an fsync each
 CATALOGUE = "@catalogue"  # the catalogue's name in the pending and backup folders
 DELETE = ".delete"        # a pending file of this name removes the file instead of replacing it (a restore)
 ABSENT = ".absent"        # a backup folder's mark for a file that did not exist before the write
+PRUNE_EVERY = 10          # saves drop old backups every tenth version: a look at every backup folder each time
 
 
 def default_path() -> Path:
@@ -159,15 +161,32 @@ class _File:
         self.dirty = True
         self._candidates = None
 
+    def _invalid(self, exc: Exception) -> PtdvError:
+        return self.damaged(PtdvError("store.invalid", path=str(self.path), detail=f"{type(exc).__name__}: {exc}"))
+
     def candidates(self) -> dict[int, Candidate]:
         if self._candidates is None:
             try:
                 self._candidates = {int(i): Candidate.from_doc(int(i), doc)
                                     for i, doc in self.data["candidates"].items()}
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise self.damaged(PtdvError("store.invalid", path=str(self.path),
-                                             detail=f"{type(exc).__name__}: {exc}")) from exc
+                raise self._invalid(exc) from exc
         return self._candidates
+
+    def unit_part(self) -> UnitPart:
+        """A part's units of the last level and their quotas."""
+        try:
+            return _unit_part(self.data["units"], self.data["quotas"].values())
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise self._invalid(exc) from exc
+
+
+def _unit_part(units: dict, quotas) -> UnitPart:
+    found = {}
+    for doc in quotas:
+        quota = Quota.from_doc(doc)
+        found[(quota.unit, quota.year)] = quota
+    return UnitPart({int(i): Unit.from_doc(int(i), doc) for i, doc in units.items()}, found)
 
 
 def _parse(path: Path, raw: bytes, tables: tuple[str, ...]) -> dict:
@@ -180,7 +199,7 @@ def _parse(path: Path, raw: bytes, tables: tuple[str, ...]) -> dict:
     meta = data.get("meta", {}).get("1")
     if not isinstance(meta, dict) or "schema" not in meta:
         raise PtdvError("store.damaged", path=str(path), detail="no schema version")
-    if meta["schema"] != SCHEMA_VERSION:
+    if meta["schema"] not in SCHEMAS_READ:
         raise PtdvError("store.version", path=str(path), version=meta["schema"], expected=SCHEMA_VERSION)
     for name in tables:
         data.setdefault(name, {})
@@ -192,25 +211,38 @@ def _settings_key(settings: Settings) -> str:
 
 
 class _Summary:
-    """What the roll-up and the search need of one part, without reading the part."""
+    """What the roll-up and the search need of one part, without reading the part: counts, the name
+    index, and the records of the units the part keeps (with their quotas)."""
 
-    def __init__(self, counts: dict[int, UnitCounts], names: list[CandidateHit]) -> None:
+    def __init__(self, counts: dict[int, UnitCounts], names: list[CandidateHit], units: dict, quotas: list) -> None:
         self.counts = counts
         self.names = names
+        self.unit_docs = units
+        self.quota_docs = quotas
+        self._units: UnitPart | None = None
 
     @classmethod
-    def of(cls, candidates: Collection[Candidate], settings: Settings) -> "_Summary":
-        return cls(count_candidates(candidates, settings), [CandidateHit.of(c) for c in candidates])
+    def of(cls, part: _File, settings: Settings) -> "_Summary":
+        candidates = list(part.candidates().values())
+        part.unit_part()  # refuses a part whose unit records cannot be read
+        return cls(count_candidates(candidates, settings), [CandidateHit.of(c) for c in candidates],
+                   {i: dict(doc) for i, doc in part.data["units"].items()},  # copies: TinyDB updates records in place
+                   [dict(doc) for doc in part.data["quotas"].values()])
+
+    def units(self) -> UnitPart:
+        if self._units is None:
+            self._units = _unit_part(self.unit_docs, self.quota_docs)
+        return self._units
 
     def to_doc(self, part_signature, settings_key: str) -> dict:
         return {"part": list(part_signature), "settings": settings_key,
                 "counts": {str(u): c.to_json() for u, c in self.counts.items()},
-                "names": [list(n) for n in self.names]}
+                "names": [list(n) for n in self.names], "units": self.unit_docs, "quotas": self.quota_docs}
 
     @classmethod
     def from_doc(cls, doc: dict) -> "_Summary":
         return cls({int(u): UnitCounts.from_json(c) for u, c in doc["counts"].items()},
-                   [CandidateHit(*hit) for hit in doc["names"]])
+                   [CandidateHit(*hit) for hit in doc["names"]], dict(doc["units"]), list(doc["quotas"]))
 
 
 class _Parts:
@@ -224,6 +256,7 @@ class _Parts:
         self._names: tuple[tuple, list] = ((), [])
         self._settings_cache: tuple[Settings | None, str] = (None, "")
         self._checked_news: tuple | None = None
+        self._units_checked: tuple[tuple | None, dict[int, UnitPart]] = (None, {})
 
     # -- files ---------------------------------------------------------------------------
     def path(self, pid: int) -> Path:
@@ -253,6 +286,7 @@ class _Parts:
             raise PtdvError("store.unreadable", path=str(path), detail=exc.strerror or str(exc)) from exc
         try:
             loaded = _File(path, _parse(path, raw, PART_TABLES), signature, self.store._damaged)
+            loaded.unit_part()  # a part whose unit records cannot be read is damaged, whatever is asked of it
         except PtdvError as err:
             raise self.store._damaged(err) from err
         self.store._refuse_public([path])
@@ -260,7 +294,7 @@ class _Parts:
         return loaded
 
     def new_file(self, pid: int) -> _File:
-        data = {"meta": {"1": {"schema": SCHEMA_VERSION, "part": pid}}, "candidates": {}}
+        data = {"meta": {"1": {"schema": SCHEMA_VERSION, "part": pid}}, **{t: {} for t in PART_TABLES[1:]}}
         created = _File(self.path(pid), data, None)
         self.files[pid] = created
         return created
@@ -302,7 +336,7 @@ class _Parts:
         found = self._read_summary(pid, signature, key)
         if found is None:
             part = self.file(pid)
-            found = _Summary.of(list(part.candidates().values()), settings)
+            found = _Summary.of(part, settings)
             self._write_summary(pid, found, part.signature, key)
         self.summaries[pid] = (signature, key, found)
         for cid, *_ in found.names:
@@ -327,6 +361,19 @@ class _Parts:
         with suppress(OSError):
             tmp = _write_tmp(path, orjson.dumps(summary.to_doc(part_signature, key)), self.store.mode(), durable=False)
             os.replace(tmp, path)
+
+    def part_units(self, pid: int) -> UnitPart:
+        """The units part ``pid`` keeps, from its summary.  Checked once after each change the store
+        has seen (``Store.refresh``), so a screen's many lookups cost no stat each."""
+        seen, checked = self._units_checked
+        if seen == self.store._audit_seen and pid in checked:
+            return checked[pid]
+        if seen != self.store._audit_seen:
+            checked = {}
+            self._units_checked = (self.store._audit_seen, checked)
+        found = self.summary(pid)
+        checked[pid] = found.units() if found is not None else UnitPart({}, {})
+        return checked[pid]
 
     # -- the CandidateSource protocol -------------------------------------------------------
     def get(self, cid: int) -> Candidate | None:
@@ -415,15 +462,51 @@ class Transaction:
     def put(self, table: str, doc_id: int, doc: dict) -> None:
         if table == "candidates":
             self._put_candidate(doc_id, doc)
-            return
-        if table == "units":
+        elif table == "units":
             self._relocate_if_moved(doc_id, doc)
-        self.db.table(table).upsert(Document(doc, doc_id=doc_id))
+            self._put_unit(doc_id, doc)
+        else:
+            self.db.table(table).upsert(Document(doc, doc_id=doc_id))
+
+    def _unit_doc(self, uid: int) -> dict | None:
+        """Unit ``uid`` as this transaction sees it: the catalogue's record, or its entry in ``placed``."""
+        return self.db.table("units").get(doc_id=uid) or self.db.table("placed").get(doc_id=uid)
 
     def part_of(self, uid: int) -> int:
         """Like ``State.part_of``, but seeing the units this transaction has just added or moved."""
-        doc = self.db.table("units").get(doc_id=uid)
+        doc = self._unit_doc(uid)
         return uid if doc is None or doc.get("parent") is None else int(doc["parent"])
+
+    def placed_in(self, doc: dict) -> int | None:
+        """The part that keeps a unit's record: its parent's for a unit of the last level, else none
+        (the catalogue keeps it)."""
+        if doc.get("level") == next(reversed(self.state.levels), None) and doc.get("parent") is not None:
+            return int(doc["parent"])
+        return None
+
+    def _home(self, uid: int) -> TinyDB:
+        """The file that keeps unit ``uid``'s record and quotas."""
+        place = self.db.table("placed").get(doc_id=uid)
+        return self.db if place is None else self._part(int(place["parent"])).db
+
+    def _put_unit(self, uid: int, doc: dict) -> None:
+        before, pid = self._home(uid), self.placed_in(doc)
+        if pid is None:
+            if self.db.table("placed").contains(doc_id=uid):
+                self.db.table("placed").remove(doc_ids=[uid])
+            after = self.db
+        else:
+            place = {"parent": pid, "name": doc["name"]}
+            if self.db.table("placed").get(doc_id=uid) != place:  # the catalogue is written only when it changes
+                self.db.table("placed").upsert(Document(place, doc_id=uid))
+            after = self._part(pid).db
+        if before is not after:
+            moving = before.table("quotas").search(where("unit") == uid)
+            before.table("quotas").remove(doc_ids=[q.doc_id for q in moving])
+            if before.table("units").contains(doc_id=uid):
+                before.table("units").remove(doc_ids=[uid])
+            after.table("quotas").insert_multiple(dict(q) for q in moving)
+        after.table("units").upsert(Document(doc, doc_id=uid))
 
     def _put_candidate(self, cid: int, doc: dict) -> None:
         pid = self.part_of(int(doc["unit"]))
@@ -450,17 +533,54 @@ class Transaction:
 
     def put_many(self, table: str, docs: dict[int, dict]) -> None:
         """Insert new records in one update per file (bulk builds and imports)."""
-        if table != "candidates":
+        if table not in ("candidates", "units"):
             self.db.table(table).insert_multiple(Document(doc, doc_id=i) for i, doc in docs.items())
             return
-        by_part: dict[int, dict[int, dict]] = {}
-        for cid, doc in docs.items():
-            by_part.setdefault(self.part_of(int(doc["unit"])), {})[cid] = doc
-        for pid, group in by_part.items():
-            self._part(pid).db.table("candidates").insert_multiple(Document(d, doc_id=i) for i, d in group.items())
+        by_home: dict[int | None, dict[int, dict]] = {}
+        for i, doc in docs.items():
+            home = self.part_of(int(doc["unit"])) if table == "candidates" else self.placed_in(doc)
+            by_home.setdefault(home, {})[i] = doc
+        if table == "units":
+            self.db.table("placed").insert_multiple(Document({"parent": pid, "name": doc["name"]}, doc_id=i)
+                                                    for pid, group in by_home.items() if pid is not None
+                                                    for i, doc in group.items())
+        for pid, group in by_home.items():
+            target = self.db if pid is None else self._part(pid).db
+            target.table(table).insert_multiple(Document(d, doc_id=i) for i, d in group.items())
+
+    def put_quota(self, doc: dict) -> None:
+        """Set a unit's quota for a year (one record per unit and year), where the unit's record is kept."""
+        table = self._home(int(doc["unit"])).table("quotas")
+        existing = [d.doc_id for d in table.search((where("unit") == doc["unit"]) & (where("year") == doc["year"]))]
+        if existing:
+            table.update(doc, doc_ids=existing)
+        else:
+            table.insert(doc)
+
+    def upgrade(self) -> None:
+        """A store of schema 2 keeps every unit in its catalogue: move those of the last level and their
+        quotas into their parents' parts, in the first write after the upgrade (logged)."""
+        meta = self.db.table("meta")
+        if int(meta.get(doc_id=1)["schema"]) >= SCHEMA_VERSION:
+            return
+        units, quotas = self.db.table("units"), self.db.table("quotas")
+        moving = {doc.doc_id: doc for doc in units if self.placed_in(doc) is not None}
+        kept_quotas = [q for q in quotas if q["unit"] in moving]
+        units.remove(doc_ids=list(moving))
+        quotas.remove(doc_ids=[q.doc_id for q in kept_quotas])
+        self.put_many("units", {uid: dict(doc) for uid, doc in moving.items()})
+        self.add_quotas([dict(q) for q in kept_quotas])
+        meta.update({"schema": SCHEMA_VERSION}, doc_ids=[1])
+        self.audit("store.upgrade", "store", None, {"schema": 2}, {"schema": SCHEMA_VERSION, "units": len(moving)})
 
     def add_quotas(self, docs: list[dict]) -> None:
-        self.db.table("quotas").insert_multiple(docs)
+        """Insert new quotas in one update per file (bulk builds)."""
+        by_home: dict[int, tuple[TinyDB, list[dict]]] = {}
+        for doc in docs:
+            home = self._home(int(doc["unit"]))
+            by_home.setdefault(id(home), (home, []))[1].append(doc)
+        for home, group in by_home.values():
+            home.table("quotas").insert_multiple(group)
 
     def audit(self, action: str, target: str, unit: int | None, before: dict | None, after: dict | None) -> None:
         self.entries.append({"at": self.at, "by": self.user, "action": action, "target": target,
@@ -574,7 +694,7 @@ class Store:
         self.refresh()
         if self._state is None:
             try:
-                self._state = _catalogue_state(self.path, self._catalogue.db, self._parts)
+                self._state = _catalogue_state(self.path, self._catalogue.data, self._parts)
             except PtdvError as err:
                 raise self._damaged(err) from err
         return self._state
@@ -642,6 +762,7 @@ class Store:
             self._catalogue.dirty = False
             tx = Transaction(self)
             try:
+                tx.upgrade()
                 yield tx
                 self._commit(tx)
             except BaseException:
@@ -672,7 +793,8 @@ class Store:
         if tx.counters is not None:
             files[self.counters_path] = orjson.dumps(tx.counters)
         for part in dirty_parts:
-            part.data["meta"]["1"]["rev"] = int(part.data["meta"]["1"].get("rev", 0)) + 1
+            meta = part.data["meta"]["1"]
+            meta["rev"], meta["schema"] = int(meta.get("rev", 0)) + 1, SCHEMA_VERSION
             files[part.path] = orjson.dumps(part.data)
         if self._catalogue.dirty:
             files[self.path] = orjson.dumps(self._catalogue.data)
@@ -688,13 +810,14 @@ class Store:
         key = _settings_key(settings)
         for part in dirty_parts:
             pid = int(part.data["meta"]["1"]["part"])
-            summary = _Summary.of(list(part.candidates().values()), settings)
+            summary = _Summary.of(part, settings)
             self._parts._write_summary(pid, summary, part.signature, key)
             self._parts.summaries[pid] = (part.signature, key, summary)
             for cid, *_ in summary.names:
                 self._parts.located[cid] = pid
         self._audit_seen = self._news()
-        self._prune()
+        if self._last_seq() % PRUNE_EVERY == 0:
+            self._prune()
 
     def _write(self, files: dict[str, bytes | None], entries: list[dict], mode: int) -> None:
         """Write each file (by pending name; None removes it) into the pending folder, append the audit lines
@@ -747,7 +870,9 @@ class Store:
             targets.append(target)
             if moved is not None:
                 moved.append(name)
-        for folder_ in {t.parent for t in targets} | ({self.pending_dir} if names else set()):
+        # a rename is one operation: the fsync of the folder a file moved into makes it durable, including
+        # its leaving the pending folder
+        for folder_ in {t.parent for t in targets}:
             _fsync_dir(folder_)
 
     def _truncate_audit(self, size: int) -> None:
@@ -947,15 +1072,16 @@ class Store:
         """Raise the error a read of file ``name`` holding ``raw`` would give, if any."""
         path = self._target(name)
         if name == CATALOGUE:
-            data = _parse(path, raw, CATALOGUE_TABLES)
-            _catalogue_state(path, TinyDB(storage=_MemoryStorage, data=data, on_write=lambda: None), None)
+            _catalogue_state(path, _parse(path, raw, CATALOGUE_TABLES), None)
         elif path == self.counters_path:
             try:
                 dict(orjson.loads(raw))
             except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
                 raise PtdvError("store.damaged", path=str(path), detail=str(exc)) from exc
         else:
-            _File(path, _parse(path, raw, PART_TABLES), None).candidates()
+            part = _File(path, _parse(path, raw, PART_TABLES), None)
+            part.candidates()
+            part.unit_part()
 
     def _newest_good(self, name: str) -> "Version | None":
         """The newest backup folder holding a copy of file ``name`` that can be read."""
@@ -1040,8 +1166,7 @@ class Store:
             if err.params.get("path") != str(self.path) or err.backup is None:
                 raise
             raw = (self.backups_dir / err.backup.folder / CATALOGUE).read_bytes()
-            db = TinyDB(storage=_MemoryStorage, data=_parse(self.path, raw, CATALOGUE_TABLES), on_write=lambda: None)
-            return _catalogue_state(self.path, db, None)
+            return _catalogue_state(self.path, _parse(self.path, raw, CATALOGUE_TABLES), None)
 
     def _refuse_public(self, paths: list[Path]) -> None:
         """Refuse a store others may read: a file of it readable by everyone, or a folder they may enter."""
@@ -1132,9 +1257,9 @@ def _read_or_none(path: Path) -> bytes | None:
         return None
 
 
-def _catalogue_state(path: Path, db: TinyDB, parts) -> State:
+def _catalogue_state(path: Path, data: dict, parts: "_Parts | None") -> State:
     try:
-        return State.from_db(db, parts)
+        return State.from_data(data, parts, parts)
     except PtdvError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

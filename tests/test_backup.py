@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from db.errors import PtdvError
 from db.service import Service
-from db.store import Store
+from db.store import PRUNE_EVERY, Store
 from tui.cli import main
 
 from conftest import TODAY, build_small, part_holding
@@ -122,9 +122,12 @@ def test_pruning_keeps_the_last_n_versions_and_each_of_them_can_still_be_restore
     service, ids, _ = history
     set_settings(service, backups_kept=5)
     seen = {}
-    for n in range(12):
+    n = 0
+    while n < 12 or max(seen) % PRUNE_EVERY:  # old backups are dropped every PRUNE_EVERY versions
         service.set_members(ids["pm1"], 40 + n, 2024)
         seen[service.log()[-1]["seq"]] = records(store_path)
+        assert len(os.listdir(service.store.backups_dir)) <= 7 + PRUNE_EVERY - 1
+        n += 1
     kept = [b["version"] for b in service.backups()]
     assert kept == sorted(seen, reverse=True)[:5]
     assert len(os.listdir(service.store.backups_dir)) <= 7   # the kept versions and what they need, no more

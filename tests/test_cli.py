@@ -389,12 +389,13 @@ def test_check_lists_warnings_then_problems_exit_1(run, store_path, ids):
     assert t("check.allocation_gap", unit=path, target=4, children=0, gap=4, year=2024) in result.stdout
 
     data = json.loads(store_path.read_text())
-    data["units"][str(ids["tt2"])]["parent"] = 99
+    data["placed"][str(ids["tt2"])]["parent"] = 99  # where the catalogue puts a branch in the tree
     store_path.write_text(json.dumps(data))
     result = run("check")
     assert result.exit_code == 1
-    assert t("check.problems", count=1) in result.stdout
+    assert t("check.problems", count=2) in result.stdout
     assert t("check.unit_parent", unit=ids["tt2"], parent=99) in result.stdout
+    assert t("check.unit_record", unit=ids["tt2"], part=99) in result.stdout  # its record is still in its old part
     assert "Traceback" not in result.output
 
 

@@ -283,6 +283,8 @@ def _hand_edit(service, table: str, doc_id: int, **changes) -> None:
     with service.store.transaction() as tx:
         if table == "candidates":
             tx.put("candidates", doc_id, {**tx.state.candidate(doc_id).to_doc(), **changes})
+        elif table == "units" and tx.db.table("placed").contains(doc_id=doc_id):
+            tx.db.table("placed").update(changes, doc_ids=[doc_id])  # where the catalogue puts a branch in the tree
         else:
             tx.db.table(table).update(changes, doc_ids=[doc_id])
 
@@ -301,7 +303,7 @@ def test_check_finds_hand_made_inconsistencies(small):
         ("check.candidate_order", ids["cand2"]), ("check.candidate_dates", ids["cand2"]),
         ("check.candidate_dates", ids["cand6"]),
         ("check.candidate_not_branch", ids["cand5"]),
-        ("check.unit_parent", ids["tt2"]),
+        ("check.unit_parent", ids["tt2"]), ("check.unit_record", ids["tt2"]),
     }
 
 

@@ -219,7 +219,9 @@ DAMAGE = {
     "truncated": ("store.damaged", lambda raw: raw[: len(raw) // 2]),
     "empty": ("store.damaged", lambda raw: b""),
     "unknown schema": ("store.version", lambda raw: orjson.dumps(_set(orjson.loads(raw), "meta", "1", schema=99))),
-    "members as a list": ("store.invalid", lambda raw: orjson.dumps(_set(orjson.loads(raw), "units", "2", members=[45]))),
+    "members as a list": ("store.invalid", lambda raw: orjson.dumps(_set(orjson.loads(raw), "units", "1", members=[45]))),
+    "a branch's parent as text": ("store.invalid", lambda raw: orjson.dumps(
+        _set(orjson.loads(raw), "placed", "2", parent="Đảng bộ"))),
 }
 
 PART_DAMAGE = {
@@ -232,6 +234,8 @@ PART_DAMAGE = {
         _set(orjson.loads(raw), "candidates", "1", history=[{"stage": "source", "date": 20240101}]))),
     "unknown stage": ("store.invalid", lambda raw: orjson.dumps(
         _set(orjson.loads(raw), "candidates", "1", history=[{"stage": "promoted", "date": "2024-01-01"}]))),
+    "a branch's members as a list": ("store.invalid", lambda raw: orjson.dumps(
+        _set(orjson.loads(raw), "units", "2", members=[45]))),
 }
 
 

@@ -151,3 +151,105 @@ def test_another_session_sees_a_save_through_two_small_files(small_store):
     after = other.unit_figures(ids["phuoc_my"], 2024)
     assert after.by_stage["dossier"] == before.by_stage["dossier"] - 1
     assert after.by_stage["verified"] == before.by_stage["verified"] + 1
+
+
+# -- branches live in their grassroots unit's part; the catalogue only names them ---------------
+def _catalogue(service: Service) -> dict:
+    return orjson.loads(service.store.path.read_bytes())
+
+
+def _part(service: Service, pid: int) -> dict:
+    return orjson.loads(service.store._parts.path(pid).read_bytes())
+
+
+def test_a_branch_record_and_its_quotas_are_in_its_parents_part_and_the_catalogue_names_it(small_store):
+    service, ids = small_store
+    service.set_quota(ids["pm1"], 2024, target=2)
+    catalogue, part = _catalogue(service), _part(service, ids["phuoc_my"])
+    assert str(ids["pm1"]) not in catalogue["units"]
+    assert catalogue["placed"][str(ids["pm1"])] == {"parent": ids["phuoc_my"], "name": "Chi bộ khu dân cư số 1"}
+    assert part["units"][str(ids["pm1"])]["members"] == {"2024": 45}
+    assert [q["target"] for q in part["quotas"].values() if q["unit"] == ids["pm1"]] == [2]
+    assert not any(q["unit"] == ids["pm1"] for q in catalogue["quotas"].values())
+    fresh = reopen(service)
+    assert fresh.unit_figures(ids["pm1"], 2024).target == 2
+    assert fresh.state().path(ids["pm1"]).endswith("Đảng ủy phường Phước Mỹ/Chi bộ khu dân cư số 1")
+
+
+def test_a_ward_opens_from_the_catalogue_and_its_own_parts_only(small_store, monkeypatch):
+    service, ids = small_store
+    fresh = reopen(service)
+    read = []
+    original = fresh.store._parts.summary
+    monkeypatch.setattr(fresh.store._parts, "summary", lambda pid, *a: read.append(pid) or original(pid, *a))
+    figures = fresh.figures(2024, ids["phuoc_my"])
+    assert figures[ids["pm1"]].members == 45
+    assert set(read) == {ids["phuoc_my"]}
+    assert [u.name for u in fresh.state().search_units("thach thang")] == ["Đảng ủy phường Thạch Thang"]
+    assert set(read) == {ids["phuoc_my"]}   # a unit search reads no part
+
+
+def test_moving_a_branch_takes_its_record_and_quotas_to_the_other_part(small_store):
+    service, ids = small_store
+    service.set_quota(ids["pm2"], 2024, target=1)
+    service.move_unit(ids["pm2"], ids["an_hai_bac"])
+    assert str(ids["pm2"]) not in _part(service, ids["phuoc_my"])["units"]
+    assert not any(q["unit"] == ids["pm2"] for q in _part(service, ids["phuoc_my"])["quotas"].values())
+    assert str(ids["pm2"]) in _part(service, ids["an_hai_bac"])["units"]
+    for session in (service, reopen(service)):
+        assert session.unit_figures(ids["pm2"], 2024).target == 1
+        assert ids["pm2"] in session.state().children[ids["an_hai_bac"]]
+        assert session.check() == []
+
+
+def test_another_session_sees_a_branch_quota_set_without_a_catalogue_write(small_store):
+    service, ids = small_store
+    other = reopen(service)
+    assert other.unit_figures(ids["pm1"], 2024).target is None
+    catalogue = service.store.path.stat().st_mtime_ns
+    service.set_quota(ids["pm1"], 2024, target=3)
+    service.set_members(ids["pm1"], 50, 2024)
+    assert service.store.path.stat().st_mtime_ns == catalogue
+    assert other.unit_figures(ids["pm1"], 2024).target == 3
+    assert other.unit_figures(ids["pm1"], 2024).members == 50
+
+
+def _as_schema_2(service: Service) -> None:
+    """Put the store back in the layout of schema 2: every unit and quota in the catalogue."""
+    catalogue = _catalogue(service)
+    for uid, place in catalogue.pop("placed").items():
+        part = _part(service, place["parent"])
+        catalogue["units"][uid] = part["units"][uid]
+        for quota in part["quotas"].values():
+            if quota["unit"] == int(uid):
+                catalogue["quotas"][str(len(catalogue["quotas"]) + 1000)] = quota
+    catalogue["meta"]["1"]["schema"] = 2
+    for path in part_files(service.store.path):
+        part = orjson.loads(path.read_bytes())
+        part.pop("units"), part.pop("quotas")
+        part["meta"]["1"]["schema"] = 2
+        path.write_bytes(orjson.dumps(part))
+    for summary in service.store.parts_dir.glob("*.sum.json"):
+        summary.unlink()
+    service.store.path.write_bytes(orjson.dumps(catalogue))
+
+
+def test_a_store_of_schema_2_reads_the_same_and_its_first_write_moves_the_branches(small_store):
+    service, ids = small_store
+    service.set_quota(ids["pm1"], 2024, target=2)
+    before = service.figures(2024)
+    _as_schema_2(service)
+    old = reopen(service)
+    assert old.figures(2024) == before and old.check() == []
+    assert str(ids["pm1"]) in _catalogue(service)["units"]
+    old.advance(ids["cand2"], None, "01/11/2024")
+    catalogue = _catalogue(service)
+    assert catalogue["meta"]["1"]["schema"] == 3 and str(ids["pm1"]) not in catalogue["units"]
+    assert catalogue["placed"][str(ids["pm1"])]["parent"] == ids["phuoc_my"]
+    assert [e["action"] for e in old.log()[-2:]] == ["store.upgrade", "candidate.advance"]
+    fresh = reopen(service)
+    assert fresh.check() == []
+    assert fresh.unit_figures(ids["pm1"], 2024).target == 2
+    after = fresh.figures(2024)
+    assert after[ids["city"]].admitted == before[ids["city"]].admitted
+    assert after[ids["phuoc_my"]].by_stage["verified"] == before[ids["phuoc_my"]].by_stage["verified"] + 1

@@ -556,7 +556,7 @@ async def test_a_name_with_an_escape_sequence_shows_escaped(small):
     service, ids = small
     evil = "Chi bộ \x1b[2J\x1b[31mĐỏ\x07"
     with service.store.transaction() as tx:  # as if hand-edited: the service refuses such names
-        doc = dict(tx.db.table("units").get(doc_id=ids["pm1"]))
+        doc = tx.state.units[ids["pm1"]].to_doc()
         doc["name"] = evil
         tx.put("units", ids["pm1"], doc)
     app = make_app(service, lang="vi", year=2024, unit_id=ids["pm1"])

@@ -158,6 +158,7 @@ MESSAGES: dict[str, str] = {
     "check.unit_level": "Unit {unit} has an unknown level '{level}'.",
     "check.unit_parent": "Unit {unit} points to a missing parent {parent}.",
     "check.unit_orphan": "Unit {unit} has no parent and is not the top unit.",
+    "check.unit_record": "The record of unit {unit} is not in the file of its parent {part} (a hand edit?).",
     "check.unit_cycle": "Unit {unit} is not reachable from the top unit (a cycle?).",
     "check.root_parent": "The top unit {unit} has a parent {parent}: the units form a cycle.",
     "check.candidate_unit": "Candidate {id} belongs to a missing unit {unit}.",
@@ -408,6 +409,7 @@ MESSAGES: dict[str, str] = {
     "cli.repair.cancelled": "Nothing was changed.",
     "cli.action.store.restore": "Store restored",
     "cli.action.store.repair": "Store repaired",
+    "cli.action.store.upgrade": "Store layout upgraded",
     # -- audit screen and log (keys "ui.audit.*", "cli.log.*")
     "audit.bad_range": "Not a range of dates: the last day ({until}) is before the first ({since}).",
     "field.until": "Until",

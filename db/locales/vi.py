@@ -158,6 +158,7 @@ MESSAGES: dict[str, str] = {
     "check.unit_level": "Đơn vị {unit} có cấp không xác định '{level}'.",
     "check.unit_parent": "Đơn vị {unit} trỏ tới đơn vị cấp trên không tồn tại {parent}.",
     "check.unit_orphan": "Đơn vị {unit} không có cấp trên và không phải đơn vị cao nhất.",
+    "check.unit_record": "Hồ sơ của đơn vị {unit} không có trong tệp của đơn vị cấp trên {part} (tệp bị sửa tay?).",
     "check.unit_cycle": "Đơn vị {unit} không nằm dưới đơn vị cao nhất (vòng lặp?).",
     "check.root_parent": "Đơn vị cao nhất {unit} lại có cấp trên {parent}: các đơn vị tạo thành vòng lặp.",
     "check.candidate_unit": "Quần chúng {id} thuộc đơn vị không tồn tại {unit}.",
@@ -408,6 +409,7 @@ MESSAGES: dict[str, str] = {
     "cli.repair.cancelled": "Không có gì thay đổi.",
     "cli.action.store.restore": "Khôi phục dữ liệu",
     "cli.action.store.repair": "Sửa dữ liệu hỏng",
+    "cli.action.store.upgrade": "Nâng cấp cách lưu dữ liệu",
     # -- audit screen and log (keys "ui.audit.*", "cli.log.*")
     "audit.bad_range": "Khoảng ngày không hợp lệ: ngày cuối ({until}) trước ngày đầu ({since}).",
     "field.until": "Đến ngày",
