@@ -166,6 +166,13 @@ class PtdvApp(App[None]):
 
         self.push_screen(QuotaEditor(unit_id))
 
+    def open_report(self, unit_id: int) -> None:
+        """The admissions report of the unit for the app's year; a unit the user may not read is refused here."""
+        from tui.screens.report import ReportScreen
+
+        if self.allowed(lambda: self.service.report(unit_id, self.year)):
+            self.push_screen(ReportScreen(unit_id))
+
     def open_audit(self, unit_id: int) -> None:
         from tui.screens.audit import AuditScreen
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer
 
@@ -19,6 +20,7 @@ METER_WIDTH = 8
 
 class UnitScreen(UnitViewScreen):
     CSS_PATH = "unit.tcss"
+    BINDINGS = [Binding("r", "report", "ui.report.key.open", id="report")]
     COLUMNS = (
         Column("name", "ui.unit.col.name", 16, flex=True),
         Column("members", "ui.unit.col.members", 7, right=True, title="field.members"),
@@ -67,3 +69,6 @@ class UnitScreen(UnitViewScreen):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.app.open_unit(int(event.row_key.value))
+
+    def action_report(self) -> None:
+        self.app.open_report(self.unit_id)

@@ -1,0 +1,320 @@
+"""The report screen as a user drives it: ``r`` on a unit opens the report of the app's year, the rows
+and total are the service's, the period keys and the year keys change what it shows, ``w`` writes the
+Excel file the CLI writes and says where, a write that fails says why and keeps the dialog, a unit
+outside one's scope is refused; snapshots at 80×24 and 120×40."""
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+from conftest import TODAY
+from openpyxl import load_workbook
+from textual.widgets import Input, Static
+
+from db.errors import PtdvError
+from db.i18n import t
+from db.service import Service
+from db.store import Store
+from tui import report_output
+from tui.app import make_app
+from tui.output import number
+from tui.screens.report import ReportChart, ReportScreen, ReportTable, WriteReportDialog, file_name, write_error
+from tui.screens.unit import UnitScreen
+from tui_pilot import flat, open_with, pilot_test, settle, shown
+
+SIZE = (120, 40)
+
+
+def table_rows(screen: ReportScreen) -> dict[str, list[str]]:
+    """The rows the table shows, in order: key ("total" or the unit's id) -> cells as text."""
+    table = screen.query_one(ReportTable)
+    return {row.key.value: [cell.plain.strip() for cell in table.get_row(row.key)] for row in table.ordered_rows}
+
+
+def expected_rows(report, lang: str = "vi") -> dict[str, list[str]]:
+    """What the service's report says, cell by cell as the CLI writes them: the total first."""
+    columns = report_output.columns(lang)
+    return {("total" if row.unit is None else str(row.unit)):
+            [report_output.cell_text(c.value(row), c.kind, lang) for c in columns]
+            for row in [report.total, *report.rows]}
+
+
+def heading(screen: ReportScreen) -> str:
+    return flat(shown(screen.query_one("#heading", Static)))
+
+
+def notified(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def open_report(pilot, unit_id: int) -> ReportScreen:
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, UnitScreen) and pilot.app.screen.unit_id == unit_id
+    await open_with(pilot, "r", ReportScreen)
+    assert pilot.app.screen.unit_id == unit_id
+    return pilot.app.screen
+
+
+# -- opening it, what it shows ---------------------------------------------------------------
+@pilot_test
+async def test_r_on_a_unit_shows_the_services_rows_and_total_for_the_year(small):
+    service, ids = small
+    app = make_app(service, lang="vi", year=2024, unit_id=ids["city"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_report(pilot, ids["city"])
+        report = service.report(ids["city"], 2024)
+        rows = table_rows(screen)
+        assert rows == expected_rows(report)
+        # one row per district in the service's order, the total first (kept in sight when the rows scroll)
+        assert list(rows) == list(expected_rows(report))
+        assert set(rows) == {"total", str(ids["son_tra"]), str(ids["hai_chau"])}
+        assert rows["total"][0] == t("report.total")
+        assert rows[str(ids["son_tra"])][0] == "Quận ủy Sơn Trà"
+        assert report.total.admitted > 0  # the small store admits in 2024: the figures are not all zero
+        assert heading(screen) == (f"{t('report.unit', unit='Đảng bộ thành phố Đà Nẵng')} · "
+                                   f"{t('report.own_target', target=number(report.target, 'vi'))} "
+                                   f"{report_output.period_label(report, 'vi')}")
+        assert screen.title == t("report.title")
+        chart = shown(screen.query_one(ReportChart))
+        assert chart.splitlines()[0] == t("report.chart", bar="█", plan="│")
+        assert [line.split()[0] for line in chart.splitlines()[1:]] == ["Q1", "Q2", "Q3", "Q4"]
+        q4 = report.quarters[3]
+        assert chart.splitlines()[4].endswith(f"{q4.cumulative}/{q4.plan}")
+        notes = shown(screen.query_one("#notes", Static)).splitlines()
+        assert notes == report_output.note_lines(report, "vi")
+
+
+@pilot_test
+async def test_the_period_keys_change_the_label_the_figures_and_the_chart(small):
+    service, ids = small
+    app = make_app(service, lang="vi", year=2024, unit_id=ids["city"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_report(pilot, ids["city"])
+        year_rows = table_rows(screen)
+        for keys, quarter, half in ((["1"], 1, None), (["3"], 3, None), (["h"], None, 2), (["h"], None, 1),
+                                    (["4", "h"], None, 2), (["y"], None, None)):
+            await pilot.press(*keys)
+            await settle(pilot)
+            report = service.report(ids["city"], 2024, quarter, half)
+            assert table_rows(screen) == expected_rows(report), keys
+            assert report_output.period_label(report, "vi") in heading(screen)
+            quarters_drawn = len(shown(screen.query_one(ReportChart)).splitlines()) - 1
+            assert quarters_drawn == report.period.months[1] // 3
+        # the first quarter admitted no one; the year did: the figures on screen did change
+        assert service.report(ids["city"], 2024, 1).total.admitted == 0 < service.report(ids["city"], 2024).total.admitted
+        assert table_rows(screen) == year_rows
+
+
+@pilot_test
+async def test_the_year_keys_reload_the_report_and_keep_the_period(small):
+    service, ids = small
+    service.set_quota(ids["city"], 2025, target=9)
+    app = make_app(service, lang="vi", year=2024, unit_id=ids["city"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_report(pilot, ids["city"])
+        await pilot.press("2", "right_square_bracket")
+        await settle(pilot)
+        report = service.report(ids["city"], 2025, 2)
+        assert table_rows(screen) == expected_rows(report)
+        assert t("report.period.quarter", quarter=2, year=2025) in heading(screen)
+        assert t("report.own_target", target=9) in heading(screen)
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert table_rows(screen) == expected_rows(service.report(ids["city"], 2024, 2))
+
+
+@pilot_test
+async def test_a_change_saved_elsewhere_shows_up_in_the_report(small):
+    service, ids = small
+    app = make_app(service, lang="vi", year=2024, unit_id=ids["city"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_report(pilot, ids["city"])
+        before = service.report(ids["city"], 2024).total.admitted
+        other = Service(Store(service.store.path), today=TODAY)
+        other.advance(ids["cand3"], None, "01/10/2024")   # Lê Văn Cường: the committee, then the decision
+        other.advance(ids["cand3"], None, "04/11/2024")
+        report = other.report(ids["city"], 2024)   # the app's service learns of it from its own watch
+        assert report.total.admitted == before + 1
+        for _ in range(30):
+            if table_rows(screen) == expected_rows(report):
+                break
+            await pilot.pause(0.1)
+        assert table_rows(screen) == expected_rows(report)
+
+
+# -- moving about ---------------------------------------------------------------------------
+@pilot_test
+async def test_enter_opens_a_units_report_and_back_returns_through_the_reports(small):
+    service, ids = small
+    app = make_app(service, lang="vi", year=2024, unit_id=ids["city"])
+    async with app.run_test(size=SIZE) as pilot:
+        city = await open_report(pilot, ids["city"])
+        await pilot.press("3")
+        table = city.query_one(ReportTable)
+        table.move_cursor(row=list(table_rows(city)).index(str(ids["son_tra"])))
+        await open_with(pilot, "enter", ReportScreen)
+        son_tra = app.screen
+        assert son_tra.unit_id == ids["son_tra"]
+        assert table_rows(son_tra) == expected_rows(service.report(ids["son_tra"], 2024))
+        await pilot.press("backspace")
+        await settle(pilot)
+        assert app.screen is city
+        table.move_cursor(row=0)
+        await pilot.press("enter")   # the total: no unit to open
+        await settle(pilot)
+        assert app.screen is city
+        await pilot.press("right", "left", "left")   # a column right and back, then past the left edge
+        await settle(pilot)
+        assert isinstance(app.screen, UnitScreen) and app.screen.unit_id == ids["city"]
+
+
+@pilot_test
+async def test_the_palette_and_help_offer_the_report(small):
+    service, ids = small
+    app = make_app(service, lang="en", year=2024, unit_id=ids["phuoc_my"])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        commands = {label: run for label, run, _ in app.screen.commands()}
+        await commands[t("ui.report.key.open", "en")]()
+        await settle(pilot)
+        assert isinstance(app.screen, ReportScreen) and app.screen.unit_id == ids["phuoc_my"]
+        labels = {label for label, _, _ in app.screen.commands()}
+        assert {t(f"ui.report.key.{k}", "en") for k in ("year", "q1", "q4", "half", "write")} <= labels
+
+
+@pilot_test
+async def test_a_unit_outside_ones_scope_is_refused_with_the_services_words(small, store_path):
+    service, ids = small
+    service.add_user("bob", ids["phuoc_my"], "editor")
+    bob = Service(Store(store_path, user="bob"), today=TODAY)
+    with pytest.raises(PtdvError) as refusal:
+        bob.report(ids["son_tra"], 2024)
+    app = make_app(bob, lang="en", year=2024, unit_id=ids["son_tra"])   # he sees Sơn Trà's totals
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, UnitScreen) and app.screen.unit_id == ids["son_tra"]
+        assert refusal.value.message("en") in notified(app)
+
+
+# -- writing the file ---------------------------------------------------------------------------
+@pilot_test
+async def test_w_writes_the_xlsx_into_the_working_folder_and_says_where(small, tmp_path, monkeypatch):
+    service, ids = small
+    folder = tmp_path / "out"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    app = make_app(service, lang="vi", year=2024, unit_id=ids["phuoc_my"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_report(pilot, ids["phuoc_my"])
+        await pilot.press("3")
+        await open_with(pilot, "w", WriteReportDialog)
+        expected = folder / "bao-cao-dang-uy-phuong-phuoc-my-2024-q3.xlsx"
+        assert app.screen.query_one("#path", Input).value == str(expected)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert t("cli.report.written", path=str(expected)) in notified(app)
+    sheet = load_workbook(expected).active
+    report = service.report(ids["phuoc_my"], 2024, 3)
+    assert [sheet.cell(n, 1).value for n in (1, 2, 3)] == report_output.heading_lines(report, "vi")[:3]
+    assert sheet.cell(2, 1).value == t("report.unit", unit="Đảng bộ thành phố Đà Nẵng/Quận ủy Sơn Trà/Đảng ủy phường Phước Mỹ")
+
+
+@pilot_test
+async def test_the_path_can_be_edited_and_a_folder_gets_the_files_name(small, tmp_path, monkeypatch):
+    service, ids = small
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "reports").mkdir()
+    app = make_app(service, lang="en", year=2024, unit_id=ids["city"])
+    async with app.run_test(size=SIZE) as pilot:
+        await open_report(pilot, ids["city"])
+        await pilot.press("h")
+        for typed, written in (("reports", tmp_path / "reports" / "report-dang-bo-thanh-pho-da-nang-2024-h1.xlsx"),
+                               ("q2 summary", tmp_path / "q2 summary.xlsx")):
+            await open_with(pilot, "w", WriteReportDialog)
+            field = app.screen.query_one("#path", Input)
+            field.value = typed
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, ReportScreen)
+            assert load_workbook(written).active.cell(3, 1).value.startswith(
+                t("report.period.half1", "en", year=2024))
+            assert t("cli.report.written", "en", path=str(written)) in notified(app)
+
+
+@pilot_test
+async def test_a_write_that_fails_says_why_in_the_users_words_and_keeps_the_dialog(small, tmp_path, monkeypatch):
+    service, ids = small
+    folder = tmp_path / "out"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    app = make_app(service, lang="vi", year=2024, unit_id=ids["city"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_report(pilot, ids["city"])
+        await open_with(pilot, "w", WriteReportDialog)
+        dialog = app.screen
+        missing = folder / "khong-co"
+        dialog.query_one("#path", Input).value = str(missing / "bc.xlsx")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is dialog
+        problem = dialog.query_one("#problem", Static)
+        assert flat(shown(problem)) == t("ui.report.no_folder", folder=str(missing))
+        dialog.query_one("#path", Input).value = ""
+        await pilot.press("enter")
+        await settle(pilot)
+        assert flat(shown(problem)) == t("ui.report.no_path")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+        assert not [n for n in notified(app) if str(folder) in n]
+    assert list(folder.iterdir()) == []
+
+
+@pilot_test
+async def test_an_existing_file_is_pointed_out_before_it_is_replaced(small, tmp_path, monkeypatch):
+    service, ids = small
+    monkeypatch.chdir(tmp_path)
+    app = make_app(service, lang="vi", year=2024, unit_id=ids["city"])
+    async with app.run_test(size=SIZE) as pilot:
+        await open_report(pilot, ids["city"])
+        (tmp_path / file_name(service.report(ids["city"], 2024), "vi")).write_bytes(b"old")
+        await open_with(pilot, "w", WriteReportDialog)
+        exists = app.screen.query_one("#exists", Static)
+        assert flat(shown(exists)) == t("ui.report.dialog_exists")
+        app.screen.query_one("#path", Input).value = str(tmp_path / "new.xlsx")
+        await settle(pilot)
+        assert not exists.display
+
+
+@pytest.mark.parametrize(("code", "key"), [(errno.EACCES, "ui.report.no_permission"), (errno.EROFS, "ui.report.no_permission"),
+                                           (errno.EISDIR, "ui.report.is_folder"), (errno.ENOSPC, "ui.report.disk_full")])
+def test_the_systems_write_errors_are_said_in_the_users_words(code, key, tmp_path):
+    path = tmp_path / "bc.xlsx"
+    err = write_error(path, OSError(code, "system words", str(path)))
+    assert err.key == key
+    assert str(path) in err.message("vi") and "system words" not in err.message("vi")
+
+
+def test_other_write_errors_name_the_file_and_the_systems_reason(tmp_path):
+    path = tmp_path / "bc.xlsx"   # the folder is there: not a missing folder
+    err = write_error(path, OSError(errno.EIO, "Input/output error", str(path)))
+    assert err.message("en") == t("ui.report.write_failed", "en", path=str(path), detail="Input/output error")
+
+
+# -- pictures ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_report_screen(snap_compare, small, size):
+    service, ids = small
+    app = make_app(service, lang="vi", year=2024, unit_id=ids["city"])
+
+    async def open_it(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+    assert snap_compare(app, terminal_size=size, run_before=open_it)
