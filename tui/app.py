@@ -8,6 +8,7 @@ they become active again, so a form being typed in is never disturbed).
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Callable
 
 from textual import work
@@ -71,6 +72,7 @@ class PtdvApp(App[None]):
         if self._start_candidate is not None:
             self.open_candidate(self._start_candidate)
         self.poll_store()
+        self.call_after_refresh(gc.unfreeze)  # see make_app
 
     def reload_screen(self, screen: Screen) -> None:
         """Let the active data screen re-read the store (one below it re-reads when it is back);
@@ -239,5 +241,8 @@ def make_app(service: Service, *, lang: str = "vi", year: int | None = None, uni
     else:
         target = service.home_unit().id  # the top unit, or the unit above all the user covers
     path = [u.id for u in state.ancestors(target)]
+    # the read model just loaded lives long: keep the collector from scanning it again and again while the
+    # app starts (measured: a third of a metro-sized start at one ward); the app unfreezes once painted
+    gc.freeze()
     return PtdvApp(service, lang=lang, year=year or service.today().year, path=path,
                    candidate_id=candidate.id if candidate else None)
