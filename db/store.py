@@ -4,18 +4,20 @@ does not grow with the city.
 Layout, for a store named ``ptdv.json`` (see docs/STORE.md for why):
 
 - ``ptdv.json``            the catalogue: TinyDB tables ``meta`` (schema, settings, unit counter,
-                           root), ``levels``, ``units`` and ``quotas``.
-- ``ptdv.parts/p<N>.json`` one TinyDB file per grassroots unit N: the candidates of its branches.
-- ``ptdv.parts/p<N>.sum.json`` a cache of part N's counts and names, for roll-ups and search
-                           without reading the part; rebuilt whenever it does not match the part.
+                           root), ``levels``, ``users``, ``units`` and ``quotas`` of the units above
+                           the last level, and ``placed`` (each branch's parent and name).
+- ``ptdv.parts/p<N>.json`` one TinyDB file per grassroots unit N: the records, quotas and
+                           candidates of its branches.
+- ``ptdv.parts/p<N>.sum.json`` a cache of part N's counts, names and unit records, for roll-ups
+                           and search without reading the part; rebuilt whenever it does not match.
 - ``ptdv.parts/counters.json`` the candidate id counter.
 - ``ptdv.audit.jsonl``     the audit trail: one JSON line per change, hash-chained, append-only.
 - ``ptdv.json.lock``       the lock every writer takes.
 
 Every write: exclusive lock on the ``.lock`` file, reload what another process changed (with a
-fresh TinyDB, so no query cache or next id goes stale), apply, then for each changed file an
-atomic replace (temp file in the same folder, fchmod, fsync, ``os.replace``, fsync of the folder),
-then the audit lines appended and fsynced.  A damaged file or an unknown schema is an error naming
+fresh TinyDB, so no query cache or next id goes stale), apply, write each changed file into the
+pending folder (fsync), append the audit lines and fsync them (the commit point), then move the
+files into place (``os.replace``, fsync of the folder).  A damaged file or an unknown schema is an error naming
 the file, and no write happens while a file the write needs is in that state.
 
 All file access of ptdv goes through :class:`Store`: ``state()`` (the read model; candidates
