@@ -680,13 +680,8 @@ class Service:
     # -- import and export ------------------------------------------------------------------------
     def import_candidates(self, table: list[list[object]], *, unit_ref: str | int | None = None,
                           dry_run: bool = False) -> transfer.Plan:
-        """Candidates from a table (first row: headings) added or changed in one write; ``unit_ref`` is the
-        branch of rows without one.  A bad row refuses the whole table (``transfer.ImportRefused``)."""
-        rows = transfer.read_rows(table)
-        default = None if unit_ref in (None, "") else str(unit_ref)
-        if dry_run:
-            return transfer.plan(self, self.state(), rows, default_unit=default)
-        return transfer.apply(self, rows, default_unit=default)
+        """Candidates from a table (first row: headings): ``import_tables`` of a file with only candidates."""
+        return self.import_tables({"candidates": table}, unit_ref=unit_ref, dry_run=dry_run)
 
     def export(self, unit_ref: str | int | None = None, lang: str = "vi", *,
                include_sensitive: bool = False) -> dict[str, transfer.Table]:
@@ -697,6 +692,17 @@ class Service:
         units = [uid for uid in state.subtree(unit.id) if uid in readable]
         cands = sorted(state.source.of_units(units), key=lambda c: c.id)
         return transfer.export_tables(state, units, cands, lang, include_sensitive)
+
+    def import_tables(self, tables: dict[str, list[list[object]]], *, unit_ref: str | int | None = None,
+                      dry_run: bool = False) -> transfer.Plan:
+        """Units, quotas and candidates from a file's tables (``transfer.SHEETS``, each with a heading row)
+        added or changed in one write; ``unit_ref`` is the branch of candidates without one.  A bad row in
+        any table refuses the whole file (``transfer.ImportRefused``)."""
+        sheets = transfer.read_sheets(tables)
+        default = None if unit_ref in (None, "") else str(unit_ref)
+        if dry_run:
+            return transfer.plan(self, self.state(), sheets, default_unit=default)
+        return transfer.apply(self, sheets, default_unit=default)
 
 @dataclass(frozen=True)
 class QuotaInput:

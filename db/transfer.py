@@ -1,27 +1,42 @@
-"""Import and export of candidates: column headings, row parsing, and a plan of adds and changes.
+"""Import and export of units, quotas and candidates: column headings, row parsing, and a plan of adds and changes.
 
-A file is a list of rows under one heading row.  Headings are matched in Vietnamese or English,
-with or without diacritics (``db.text.fold``).  Every rule is the service's or ``db.rules``'s own;
-this module only maps cells to values and replays stage dates through ``rules.check_advance``.
-Import reads candidates; export writes units, quotas and candidates (see ``export_tables``).
+A file holds up to three tables (``SHEETS``), each a list of rows under one heading row: the units
+(name, level, parent unit's path, members per year), the quotas (unit path, year, target or rate) and the
+candidates.  Headings are matched in Vietnamese or English, with or without diacritics (``db.text.fold``).
+Every rule is the service's or ``db.rules``'s own; this module only maps cells to values, finds the
+records rows are about, and replays stage dates through ``rules.check_advance``.
+
+Units are found by their path (as export writes it, case aside) and added under their parent when the
+store has none of that name there; their ids are the store's.  Candidates keep the id of their row when
+the store has no candidate with that id, so a round trip into an empty store keeps them.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import cache, cached_property, lru_cache
+from itertools import count
+from typing import Callable
 
 from . import access, rules
 from .errors import PtdvError
 from .i18n import CATALOGUES, LANGS, t
-from .model import EDITABLE_FIELDS, EDUCATION, EXIT_KINDS, GENDERS, OCCUPATIONS, STAGES, TAGS, Candidate, Exit, StageEntry
+from .model import (EDITABLE_FIELDS, EDUCATION, EXIT_KINDS, GENDERS, OCCUPATIONS, STAGES, TAGS, Candidate, Exit,
+                    Quota, StageEntry, Unit)
 from .state import State
-from .text import clean_name, fmt_date, fold, parse_date
+from .text import clean_name, fmt_date, fold, parse_date, safe
 
+SHEETS = ("units", "quotas", "candidates")  # the order export writes them and import reads them
 SENSITIVE = frozenset({"ethnicity", "religion", "notes"})
 STAGE_COLUMN = "stage:"
+MEMBERS_COLUMN = "members:"  # members at the start of a year: "members:2024"
 CANDIDATE_COLUMNS: tuple[str, ...] = (
     "id", "unit", *EDITABLE_FIELDS, *(STAGE_COLUMN + s for s in STAGES), "exit", "exit_reason", "exit_date")
+UNIT_COLUMNS = ("id", "unit", "level", "parent")  # then a members column per year
+QUOTA_COLUMNS = ("unit", "year", "target", "rate")
+COLUMNS = {"units": UNIT_COLUMNS, "quotas": QUOTA_COLUMNS, "candidates": CANDIDATE_COLUMNS}
+REQUIRED = {"units": ("unit", "parent"), "quotas": ("unit", "year"), "candidates": ("name",)}
 CHOICES = {"gender": ("gender", GENDERS), "education": ("education", EDUCATION),
            "occupation": ("occupation", OCCUPATIONS), "tags": ("tag", TAGS), "exit": ("exit", EXIT_KINDS)}
 LISTS = frozenset({"tags", "introducers"})
@@ -39,14 +54,17 @@ def heading(key: str, lang: str) -> str:
     """The heading export writes for column ``key``."""
     if key.startswith(STAGE_COLUMN):
         return t("import.col.stage_date", lang, stage=_short(t(f"stage.{key[len(STAGE_COLUMN):]}", lang)))
-    if key in ("exit_reason", "exit_date"):
+    if key.startswith(MEMBERS_COLUMN):
+        return t("import.col.members_in", lang, year=key[len(MEMBERS_COLUMN):])
+    if key in ("exit_reason", "exit_date", "parent"):
         return t(f"import.col.{key}", lang)
     return t(f"field.{key}", lang)
 
 
-def _aliases() -> dict[str, str]:
+@cache
+def _aliases(sheet: str) -> dict[str, str]:
     out: dict[str, str] = {}
-    for key in CANDIDATE_COLUMNS:
+    for key in COLUMNS[sheet]:
         out[fold(key)] = key
         for lang in LANGS:
             out[fold(heading(key, lang))] = key
@@ -56,22 +74,51 @@ def _aliases() -> dict[str, str]:
     return out
 
 
-def match_headings(headings: list[object]) -> dict[int, str]:
-    """Column index -> column key; an unknown or repeated heading, or no name column, is refused."""
-    aliases = _aliases()
+@cache
+def _members_headings() -> re.Pattern:
+    """``Đảng viên 2024`` / ``Members 2024`` (folded), the year captured."""
+    forms = {re.escape(fold(t("import.col.members_in", lang, year="0000"))).replace("0000", r"(\d{4})")
+             for lang in LANGS}
+    return re.compile("|".join(forms))
+
+
+def _column(sheet: str, text: str) -> str | None:
+    folded = fold(text)
+    key = _aliases(sheet).get(folded)
+    if key is None and sheet == "units" and (found := _members_headings().fullmatch(folded)):
+        key = MEMBERS_COLUMN + next(g for g in found.groups() if g)
+    return key
+
+
+class LabelledError(PtdvError):
+    """An error whose parameters may be given in every language (``{"vi": ..., "en": ...}``)."""
+
+    def _label(self, name: str, value: object, lang: str) -> object:
+        if isinstance(value, dict) and lang in value:
+            return value[lang]
+        return super()._label(name, value, lang)
+
+
+def _in_langs(label: Callable[[str], str]) -> dict[str, str]:
+    return {lang: label(lang) for lang in LANGS}
+
+
+def match_headings(headings: list[object], sheet: str = "candidates") -> dict[int, str]:
+    """Column index -> column key; an unknown or repeated heading, or a missing required column, is refused."""
     found: dict[int, str] = {}
     for index, cell in enumerate(headings):
         text = _cell_text(cell)
         if not text:
             continue
-        key = aliases.get(fold(text))
+        key = _column(sheet, text)
         if key is None:
-            raise PtdvError("import.unknown_column", column=text)
+            raise PtdvError("import.unknown_column", column=safe(text))
         if key in found.values():
-            raise PtdvError("import.repeated_column", column=text)
+            raise PtdvError("import.repeated_column", column=safe(text))
         found[index] = key
-    if "name" not in found.values():
-        raise PtdvError("import.no_name_column")
+    for key in REQUIRED[sheet]:
+        if key not in found.values():
+            raise LabelledError("import.missing_column", column=_in_langs(lambda lang: heading(key, lang)))
     return found
 
 
@@ -87,13 +134,23 @@ def _cell_text(cell: object) -> str:
     return str(cell).strip()
 
 
+@cache
+def _choice_ids(key: str) -> dict[str, str]:
+    """Folded id and labels (both languages) -> the id; the first option wins where two fold alike."""
+    prefix, options = CHOICES[key]
+    out: dict[str, str] = {}
+    for option in options:
+        for text in (option, *(CATALOGUES[lang][f"{prefix}.{option}"] for lang in LANGS)):
+            out.setdefault(fold(text), option)
+    return out
+
+
 def _choice(key: str, text: str) -> str:
     """A choice cell as its id: the id itself or its label in either language, with or without diacritics."""
-    prefix, options = CHOICES[key]
-    for option in options:
-        if fold(text) in {fold(option), *(fold(CATALOGUES[lang][f"{prefix}.{option}"]) for lang in LANGS)}:
-            return option
-    raise PtdvError("import.bad_choice", field=key, value=text)
+    option = _choice_ids(key).get(fold(text))
+    if option is None:
+        raise PtdvError("import.bad_choice", field=key, value=safe(text))
+    return option
 
 
 def _flag(key: str, text: str) -> bool:
@@ -102,7 +159,7 @@ def _flag(key: str, text: str) -> bool:
         return True
     if folded in FALSE:
         return False
-    raise PtdvError("import.bad_flag", field=key, value=text)
+    raise PtdvError("import.bad_flag", field=key, value=safe(text))
 
 
 def _split(text: str) -> list[str]:
@@ -111,15 +168,15 @@ def _split(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Row:
-    number: int            # the row's number in the file (the heading row is 1)
+    number: int            # the row's number in its sheet (the heading row is 1)
     cells: dict[str, str]  # column key -> cell text
 
 
-def read_rows(table: list[list[object]]) -> list[Row]:
+def read_rows(table: list[list[object]], sheet: str = "candidates") -> list[Row]:
     """Rows of a table whose first row holds the headings; blank rows are skipped."""
     if not table:
         raise PtdvError("import.empty")
-    columns = match_headings(list(table[0]))
+    columns = match_headings(list(table[0]), sheet)
     rows = []
     for number, raw in enumerate(table[1:], start=2):
         cells = {key: _cell_text(raw[i]) if i < len(raw) else "" for i, key in columns.items()}
@@ -128,31 +185,208 @@ def read_rows(table: list[list[object]]) -> list[Row]:
     return rows
 
 
-@dataclass(frozen=True)
-class Planned:
-    row: int
-    before: Candidate | None  # None: a new candidate
-    after: Candidate
-
-
-@dataclass(frozen=True)
-class Plan:
-    adds: list[Planned]
-    changes: list[Planned]
-    unchanged: int
-
-
 class ImportRefused(PtdvError):
-    """A file with bad rows: every one of them, by number and reason; nothing was written."""
+    """A file with bad rows: every one of them, by sheet, number and reason; nothing was written."""
 
-    def __init__(self, bad: list[tuple[int, PtdvError]]) -> None:
+    def __init__(self, bad: list[tuple[str, int, PtdvError]]) -> None:
         super().__init__("import.refused", count=len(bad))
         self.bad = bad
 
     def message(self, lang: str = "vi") -> str:
         lines = [t("import.refused", lang, count=len(self.bad))]
-        lines += [t("import.bad_row", lang, row=row, reason=err.message(lang)) for row, err in self.bad]
+        lines += [t("import.bad_row", lang, sheet=t(f"export.sheet.{sheet}", lang), row=row, reason=err.message(lang))
+                  for sheet, row, err in self.bad]
         return "\n".join(lines)
+
+
+def read_sheets(tables: dict[str, list[list[object]]]) -> dict[str, list[Row]]:
+    """The rows of each table a file holds (of ``SHEETS``); heading problems of every table refuse the file,
+    each as its table's row 1."""
+    sheets: dict[str, list[Row]] = {}
+    bad: list[tuple[str, int, PtdvError]] = []
+    for sheet in SHEETS:
+        if sheet in tables:
+            try:
+                sheets[sheet] = read_rows(tables[sheet], sheet)
+            except PtdvError as err:
+                bad.append((sheet, 1, err))
+    if bad:
+        raise ImportRefused(bad)
+    if not sheets:
+        raise PtdvError("import.empty")
+    return sheets
+
+
+# -- the plan -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Planned:
+    row: int
+    before: Unit | Quota | Candidate | None  # None: a new record
+    after: Unit | Quota | Candidate
+
+
+@dataclass(frozen=True)
+class Changes:
+    adds: list[Planned] = field(default_factory=list)
+    changes: list[Planned] = field(default_factory=list)
+    unchanged: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {"added": len(self.adds), "changed": len(self.changes), "unchanged": self.unchanged}
+
+
+@dataclass(frozen=True)
+class Plan:
+    sheets: tuple[str, ...]  # the tables the file had, of SHEETS
+    units: Changes
+    quotas: Changes
+    candidates: Changes
+    paths: dict[int, str]    # the path of every unit the plan names (those it adds too)
+
+
+class _Tree:
+    """The store's units and those a file adds.  A unit is found by its path as export writes it (case
+    aside), else as ``State.resolve_unit`` reads a name or path of a unit the store has; once per text."""
+
+    def __init__(self, service, state: State, new_id: Callable[[], int]) -> None:
+        self.service = service
+        self.state = state
+        self.new_id = new_id
+        self.paths = {uid: state.path(uid) for uid in state.units}
+        self.by_path = {path.casefold(): uid for uid, path in self.paths.items()}
+        self.found: dict[str, int] = {}
+        self.changed: dict[int, Unit] = {}  # added by the file, or changed by it
+        self.with_new_children: set[int] = set()
+        self.allowed: dict[tuple[str, int], PtdvError | None] = {}
+
+    @cached_property
+    def levels(self) -> dict[str, str]:
+        """Folded level id and labels (both languages) -> the level id; the first level wins where two fold alike."""
+        out: dict[str, str] = {}
+        for level in self.state.levels.values():
+            for name in (level.id, level.vi, level.en):
+                out.setdefault(fold(name), level.id)
+        return out
+
+    def unit(self, uid: int) -> Unit:
+        return self.changed.get(uid) or self.state.units[uid]
+
+    def find(self, ref: str) -> int:
+        uid = self.by_path.get(ref.casefold()) or self.found.get(ref)
+        if uid is None:
+            uid = self.found[ref] = self.state.resolve_unit(ref).id
+        return uid
+
+    def child(self, parent: int, name: str) -> int | None:
+        return self.by_path.get(f"{self.paths[parent]}/{name}".casefold())
+
+    def add(self, unit: Unit) -> None:
+        self.changed[unit.id] = unit
+        if unit.id not in self.paths:
+            self.paths[unit.id] = f"{self.paths[unit.parent]}/{unit.name}"
+            self.by_path[self.paths[unit.id].casefold()] = unit.id
+            self.with_new_children.add(unit.parent)
+
+    def is_leaf(self, uid: int) -> bool:
+        return uid not in self.with_new_children and (uid not in self.state.units or self.state.is_leaf(uid))
+
+    def branch(self, ref: str) -> int:
+        uid = self.find(ref)
+        if not self.is_leaf(uid):
+            raise PtdvError("candidate.not_a_branch", unit=self.unit(uid).name)
+        return uid
+
+    def require(self, action: str, uid: int) -> None:
+        """The user may do ``action`` at ``uid`` (for a unit the file adds: at the store's unit above it)."""
+        while uid not in self.state.units:
+            uid = self.changed[uid].parent
+        if (action, uid) not in self.allowed:
+            try:
+                access.require(self.state, self.service.user, action, uid)
+                self.allowed[(action, uid)] = None
+            except PtdvError as err:
+                self.allowed[(action, uid)] = err
+        if (err := self.allowed[(action, uid)]) is not None:
+            raise err
+
+
+def _level(tree: _Tree, text: str) -> str | None:
+    """A level cell as the store's level id: the id or its label in either language (None when empty)."""
+    if not text:
+        return None
+    found = tree.levels.get(fold(text))
+    if found is None:
+        raise PtdvError("unit.unknown_level", level=safe(text), levels=", ".join(tree.state.levels))
+    return found
+
+
+def _year(text: str) -> int:
+    if not re.fullmatch(r"\d{4}", text, re.ASCII) or not 1900 <= int(text) <= 9999:
+        raise PtdvError("import.bad_year", value=safe(text))
+    return int(text)
+
+
+def _plan_unit(service, tree: _Tree, row: Row, seen: dict[int, int]) -> Planned | None:
+    """The unit a units row adds or changes (None: the store has it as the row says)."""
+    from .service import Service, parse_count
+
+    state = tree.state
+    name = clean_name(row.cells.get("unit", ""), field="unit")
+    level = _level(tree, row.cells.get("level", ""))
+    members = {int(key[len(MEMBERS_COLUMN):]): parse_count(text, field="members")
+               for key, text in row.cells.items() if key.startswith(MEMBERS_COLUMN) and text}
+    parent_ref = row.cells.get("parent", "")
+    if parent_ref:
+        parent = tree.find(parent_ref)
+        uid = tree.child(parent, name)
+    else:
+        parent, uid = None, state.root
+        if name.casefold() != state.units[uid].name.casefold():
+            raise PtdvError("import.other_root", unit=name, root=state.units[uid].name)
+    if uid in seen:
+        raise PtdvError("import.repeated_row", first=seen[uid])
+    if uid is None:
+        tree.require(access.UNITS, parent)
+        level = level or Service._level_below(state, tree.unit(parent).level)
+        unit = Unit(id=tree.new_id(), name=name, level=level, parent=parent, members=members)
+        seen[unit.id] = row.number
+        tree.add(unit)
+        return Planned(row.number, None, unit)
+    seen[uid] = row.number
+    before = tree.unit(uid)
+    if level not in (None, before.level):
+        raise LabelledError("import.level_differs", unit=before.name,
+                            level=_in_langs(lambda lang: state.level_label(before.level, lang)),
+                            given=_in_langs(lambda lang: state.level_label(level, lang)))
+    if all(before.members.get(year) == n for year, n in members.items()):
+        return None
+    tree.require(access.QUOTA, uid)
+    after = replace(before, members={**before.members, **members}, rev=before.rev + 1)
+    tree.add(after)
+    return Planned(row.number, before, after)
+
+
+def _plan_quota(tree: _Tree, row: Row, seen: dict[tuple[int, int], int]) -> Planned | None:
+    """The quota a quotas row sets (None: the store has it as the row says)."""
+    from .service import parse_count, parse_rate
+
+    uid = tree.find(row.cells["unit"]) if row.cells.get("unit") else None
+    if uid is None:
+        raise PtdvError("input.required", field="unit")
+    year = _year(row.cells.get("year", ""))
+    target, rate = row.cells.get("target", ""), row.cells.get("rate", "")
+    if bool(target) == bool(rate):
+        raise PtdvError("quota.target_or_rate")
+    quota = Quota(unit=uid, year=year, target=parse_count(target, field="target") if target else None,
+                  rate=parse_rate(rate) if rate else None)
+    if (uid, year) in seen:
+        raise PtdvError("import.repeated_row", first=seen[(uid, year)])
+    seen[(uid, year)] = row.number
+    before = tree.state.quotas.get((uid, year)) if uid in tree.state.units else None
+    if before == quota:
+        return None
+    tree.require(access.QUOTA, uid)
+    return Planned(row.number, before, quota)
 
 
 def _fields(service, cells: dict[str, str]) -> dict:
@@ -174,56 +408,42 @@ def _fields(service, cells: dict[str, str]) -> dict:
     return service.validate_candidate_fields(values)
 
 
-def _branch(state: State, ref: str, known: dict[str, int]):
-    """The branch a row names: by its exact path as export writes it (two names may fold alike), else as
-    ``resolve_unit`` reads a name; ``known`` remembers both for the next rows."""
-    unit = state.units[known[ref]] if ref in known else state.resolve_unit(ref)
-    known[ref] = unit.id
-    if not state.is_leaf(unit.id):
-        raise PtdvError("candidate.not_a_branch", unit=unit.name)
-    return unit
-
-
-def _identity(state: State, cells: dict[str, str], unit_id: int, fields: dict) -> Candidate | None:
-    """The candidate a row is about: by id when the store has it, else by name, birth date and branch.
-    An id whose candidate has another name and another birth date is refused (a file of another store)."""
-    ident = cells.get("id", "").lstrip("#")
-    known = state.source.get(int(ident)) if ident.isdigit() else None
-    if known is not None:
-        if fold(known.name) != fold(fields["name"]) and known.born != fields.get("born"):
-            raise PtdvError("import.id_mismatch", id=known.id, name=known.name)
-        return known
-    for cand in state.source.of_units([unit_id]):
-        if fold(cand.name) == fold(fields["name"]) and cand.born == fields.get("born"):
-            return cand
-    return None
+@lru_cache(maxsize=8192)
+def _date(text: str) -> date:
+    """A date cell (a file repeats the same days many times)."""
+    return parse_date(text, field="date")
 
 
 def _replay(cand: Candidate, cells: dict[str, str], today: date, user: str, at: str) -> Candidate:
     """``cand`` with the stage dates and the exit of a row that it has not recorded yet, as the rules allow."""
+    history = list(cand.history)
     for stage in STAGES:
         text = cells.get(STAGE_COLUMN + stage, "")
         if not text:
             continue
-        day = parse_date(text, field="date")
-        recorded = cand.stage_date(stage)
+        day = _date(text)
+        recorded = next((e.date for e in history if e.stage == stage), None)
         if recorded is not None:
             if recorded != day:
                 raise PtdvError("import.history_differs", stage=stage, date=fmt_date(day), recorded=fmt_date(recorded))
             continue
-        if cand.history:
-            rules.check_advance(cand, stage, day, today)
+        # the rules read only the id, stage history and exit: a probe with the history so far will do
+        probe = Candidate(cand.id, cand.unit, cand.name, history=tuple(history), exit=cand.exit)
+        if history:
+            rules.check_advance(probe, stage, day, today)
         elif stage != STAGES[0]:
             raise PtdvError("stage.skipped", stage=stage, expected=STAGES[0])
         else:
-            rules.check_stage_date(cand, stage, day, today)
-        cand = cand.with_(history=cand.history + (StageEntry(stage, day, user, at),))
-    if not cand.history:
-        cand = cand.with_(history=(StageEntry(STAGES[0], today, user, at),))
+            rules.check_stage_date(probe, stage, day, today)
+        history.append(StageEntry(stage, day, user, at))
+    if not history:
+        history.append(StageEntry(STAGES[0], today, user, at))
+    if len(history) != len(cand.history):
+        cand = cand.with_(history=tuple(history))
     exit_cells = [cells.get(k, "") for k in ("exit", "exit_reason", "exit_date")]
     if any(exit_cells):
         kind = _choice("exit", exit_cells[0]) if exit_cells[0] else ""
-        day = parse_date(exit_cells[2], field="date") if exit_cells[2] else today
+        day = _date(exit_cells[2]) if exit_cells[2] else today
         if cand.exit is not None:
             if (cand.exit.kind, cand.exit.reason, cand.exit.date) != (kind, " ".join(exit_cells[1].split()), day):
                 raise PtdvError("import.exit_differs", id=cand.id)
@@ -233,110 +453,224 @@ def _replay(cand: Candidate, cells: dict[str, str], today: date, user: str, at: 
     return cand
 
 
-def _same(a: Candidate, b: Candidate) -> bool:
-    return {**a.to_doc(), "rev": 0} == {**b.to_doc(), "rev": 0}
+@dataclass(frozen=True)
+class _Person:
+    """A candidates row read: its branch, fields and the id it gives (None: no id)."""
+    row: Row
+    unit: int
+    fields: dict
+    ident: int | None
 
 
-def plan(service, state: State, rows: list[Row], *, default_unit: str | None = None, at: str = "") -> Plan:
-    """What importing ``rows`` would add and change; ``ImportRefused`` listing every bad row."""
-    adds: list[Planned] = []
-    changes: list[Planned] = []
-    unchanged = 0
-    bad: list[tuple[int, PtdvError]] = []
-    seen: dict[object, int] = {}
-    known = {state.path(uid): uid for uid in state.units}
+class _Candidates:
+    """The store's candidates a file may be about, loaded once: those of the branches its rows name and of
+    the ids they give (the name index says where those are)."""
+
+    def __init__(self, state: State, people: list[_Person]) -> None:
+        self.in_use = {hit.id: hit.unit for hit in state.source.names()}
+        units = {p.unit for p in people} | {self.in_use[p.ident] for p in people if p.ident in self.in_use}
+        loaded = state.source.of_units([u for u in units if u in state.units])
+        self.by_id = {c.id: c for c in loaded}
+        self.by_person: dict[tuple, Candidate] = {}
+        for cand in sorted(loaded, key=lambda c: c.id):
+            self.by_person.setdefault((fold(cand.name), cand.born, cand.unit), cand)
+
+    def identity(self, person: _Person) -> Candidate | None:
+        """The candidate a row is about: by id when the store has it, else by name, birth date and branch.
+        An id whose candidate has another name and another birth date is refused (a file of another store)."""
+        fields = person.fields
+        known = self.by_id.get(person.ident) if person.ident is not None else None
+        if known is not None:
+            if fold(known.name) != fold(fields["name"]) and known.born != fields.get("born"):
+                raise PtdvError("import.id_mismatch", id=known.id, name=known.name)
+            return known
+        return self.by_person.get((fold(fields["name"]), fields.get("born"), person.unit))
+
+
+def _plan_candidates(service, tree: _Tree, rows: list[Row], default_unit: str | None, at: str,
+                     bad: list) -> Changes:
+    people: list[_Person] = []
     for row in rows:
         try:
             ref = row.cells.get("unit") or default_unit
             if not ref:
                 raise PtdvError("input.required", field="unit")
-            unit = _branch(state, ref, known)
-            access.require(state, service.user, access.WRITE, unit.id)
-            fields = _fields(service, row.cells)
-            before = _identity(state, row.cells, unit.id, fields)
-            key = before.id if before else (fold(fields["name"]), fields.get("born"), unit.id)
+            unit = tree.branch(ref)
+            tree.require(access.WRITE, unit)
+            ident = row.cells.get("id", "").lstrip("#")
+            people.append(_Person(row, unit, _fields(service, row.cells), int(ident) if ident.isdigit() else None))
+        except PtdvError as err:
+            bad.append(("candidates", row.number, err))
+    store = _Candidates(tree.state, people)
+    out = Changes()
+    seen: dict[object, int] = {}
+    kept: dict[int, int] = {}  # ids of new candidates kept from their rows -> row
+    today = service.today()
+    for person in people:
+        try:
+            before = store.identity(person)
+            fields = person.fields
+            key = before.id if before else (fold(fields["name"]), fields.get("born"), person.unit)
             if key in seen:
                 raise PtdvError("import.repeated_row", first=seen[key])
-            seen[key] = row.number
+            seen[key] = person.row.number
             if before is not None:
-                access.require(state, service.user, access.WRITE, before.unit)
-            start = before.with_(unit=unit.id, **fields) if before else Candidate(id=0, unit=unit.id, **fields)
-            after = _replay(start, row.cells, service.today(), service.user, at)
+                tree.require(access.WRITE, before.unit)
+                start = before.with_(unit=person.unit, **fields)
+            else:
+                ident = person.ident if person.ident is not None and person.ident not in store.in_use else 0
+                if ident in kept:
+                    raise PtdvError("import.repeated_id", id=ident, first=kept[ident])
+                if ident:
+                    kept[ident] = person.row.number
+                start = Candidate(id=ident, unit=person.unit, **fields)
+            after = _replay(start, person.row.cells, today, service.user, at)
         except PtdvError as err:
-            bad.append((row.number, err))
+            bad.append(("candidates", person.row.number, err))
             continue
         if before is None:
-            adds.append(Planned(row.number, None, after))
-        elif _same(before, after):
-            unchanged += 1
+            out.adds.append(Planned(person.row.number, None, after))
+        elif after == before:
+            out = replace(out, unchanged=out.unchanged + 1)
         else:
-            changes.append(Planned(row.number, before, after.with_(rev=before.rev + 1)))
+            out.changes.append(Planned(person.row.number, before, after.with_(rev=before.rev + 1)))
+    return out
+
+
+def plan(service, state: State, sheets: dict[str, list[Row]], *, default_unit: str | None = None, at: str = "",
+         new_unit_id: Callable[[], int] | None = None) -> Plan:
+    """What importing ``sheets`` would add and change, units first (parents before children), then quotas,
+    then candidates; ``ImportRefused`` listing every bad row.  ``new_unit_id`` gives the ids of new units
+    (a dry run numbers them after the store's)."""
+    tree = _Tree(service, state, new_unit_id or count(max(state.units, default=0) + 1).__next__)
+    bad: list[tuple[str, int, PtdvError]] = []
+    found: dict[str, Changes] = {}
+    for sheet, planner in (("units", lambda row, seen: _plan_unit(service, tree, row, seen)),
+                           ("quotas", lambda row, seen: _plan_quota(tree, row, seen))):
+        adds, changes, unchanged, seen = [], [], 0, {}
+        for row in sheets.get(sheet, []):
+            try:
+                item = planner(row, seen)
+            except PtdvError as err:
+                bad.append((sheet, row.number, err))
+                continue
+            if item is None:
+                unchanged += 1
+            else:
+                (adds if item.before is None else changes).append(item)
+        found[sheet] = Changes(adds, changes, unchanged)
+    candidates = _plan_candidates(service, tree, sheets.get("candidates", []), default_unit, at, bad)
     if bad:
         raise ImportRefused(bad)
-    return Plan(adds, changes, unchanged)
+    return Plan(tuple(s for s in SHEETS if s in sheets), found["units"], found["quotas"], candidates, tree.paths)
 
 
-def apply(service, rows: list[Row], *, default_unit: str | None = None) -> Plan:
-    """Plan again under the store's lock and write it in one transaction; one audit entry per candidate."""
+def apply(service, sheets: dict[str, list[Row]], *, default_unit: str | None = None) -> Plan:
+    """Plan again under the store's lock and write it all in one transaction; one audit entry per unit,
+    quota and candidate added or changed."""
     with service.store.transaction() as tx:
-        found = plan(service, tx.state, rows, default_unit=default_unit, at=tx.at)
-        added = []
-        for item in found.adds:
-            cand = item.after.with_(id=tx.next_id("next_candidate"))
-            added.append(Planned(item.row, None, cand))
-            tx.audit("candidate.add", f"candidate:{cand.id}", cand.unit, None, cand.to_doc())
-        if added:
-            tx.put_many("candidates", {p.after.id: p.after.to_doc() for p in added})
-        for item in found.changes:
-            tx.put("candidates", item.after.id, item.after.to_doc())
-            tx.audit("candidate.edit", f"candidate:{item.after.id}", item.after.unit,
-                     item.before.to_doc(), item.after.to_doc())
-    return Plan(added, found.changes, found.unchanged)
+        found = plan(service, tx.state, sheets, default_unit=default_unit, at=tx.at,
+                     new_unit_id=lambda: tx.next_id("next_unit"))
+        if found.units.adds:
+            tx.put_many("units", {p.after.id: p.after.to_doc() for p in found.units.adds})
+        for item in found.units.adds:
+            tx.audit("unit.add", f"unit:{item.after.id}", item.after.id, None, item.after.to_doc())
+        for item in found.units.changes:
+            tx.put("units", item.after.id, item.after.to_doc())
+            tx.audit("unit.members", f"unit:{item.after.id}", item.after.id, item.before.to_doc(), item.after.to_doc())
+        if found.quotas.adds:
+            tx.add_quotas([p.after.to_doc() for p in found.quotas.adds])
+        for item in found.quotas.changes:
+            tx.put_quota(item.after.to_doc())
+        for item in found.quotas.adds + found.quotas.changes:
+            quota = item.after
+            tx.audit("quota.set", f"quota:{quota.unit}:{quota.year}", quota.unit,
+                     item.before.to_doc() if item.before else None, quota.to_doc())
+        candidates = _write_candidates(tx, found.candidates)
+    return replace(found, candidates=candidates)
+
+
+def _write_candidates(tx, planned: Changes) -> Changes:
+    """New candidates keep the id of their row when the plan kept one, else get the store's next free id."""
+    taken = {p.after.id for p in planned.adds}
+    added, docs = [], {}
+    for item in planned.adds:
+        cand = item.after
+        if not cand.id:
+            new_id = tx.next_id("next_candidate")
+            while new_id in taken:
+                new_id = tx.next_id("next_candidate")
+            cand = cand.with_(id=new_id)
+        added.append(Planned(item.row, None, cand))
+        docs[cand.id] = cand.to_doc()
+        tx.audit("candidate.add", f"candidate:{cand.id}", cand.unit, None, docs[cand.id])
+    if docs:
+        tx.put_many("candidates", docs)
+    for item in planned.changes:
+        tx.put("candidates", item.after.id, item.after.to_doc())
+        tx.audit("candidate.edit", f"candidate:{item.after.id}", item.after.unit,
+                 item.before.to_doc(), item.after.to_doc())
+    return replace(planned, adds=added)
 
 
 # -- export ---------------------------------------------------------------------------------
-def _cell(key: str, cand: Candidate, state: State, lang: str) -> str | int:
-    if key == "id":
-        return cand.id
-    if key == "unit":
-        return state.path(cand.unit)
-    if key.startswith(STAGE_COLUMN):
-        return fmt_date(cand.stage_date(key[len(STAGE_COLUMN):]))
-    if key in ("exit", "exit_reason", "exit_date"):
-        if cand.exit is None:
-            return ""
-        return {"exit": t(f"exit.{cand.exit.kind}", lang), "exit_reason": cand.exit.reason,
-                "exit_date": fmt_date(cand.exit.date)}[key]
-    value = getattr(cand, key)
-    if key in CHOICES:
-        prefix = CHOICES[key][0]
-        items = value if key in LISTS else ([value] if value else [])
-        return "; ".join(t(f"{prefix}.{v}", lang) for v in items)
-    if key in LISTS:
-        return "; ".join(value)
-    if key in FLAGS:
-        return "x" if value else ""
-    if key == "born":
-        return fmt_date(value)
-    return value
-
-
 Table = tuple[list[str], list[list[object]]]
+
+
+class _Cells:
+    """Candidate cells as export writes them, with labels and unit paths looked up once."""
+
+    def __init__(self, state: State, lang: str) -> None:
+        self.state = state
+        self.lang = lang
+        self.paths: dict[int, str] = {}
+        self.labels = {key: {v: t(f"{prefix}.{v}", lang) for v in options}
+                       for key, (prefix, options) in CHOICES.items()}
+
+    def path(self, uid: int) -> str:
+        if uid not in self.paths:
+            self.paths[uid] = self.state.path(uid)
+        return self.paths[uid]
+
+    def cell(self, key: str, cand: Candidate) -> str | int:
+        if key == "id":
+            return cand.id
+        if key == "unit":
+            return self.path(cand.unit)
+        if key.startswith(STAGE_COLUMN):
+            return fmt_date(cand.stage_date(key[len(STAGE_COLUMN):]))
+        if key in ("exit", "exit_reason", "exit_date"):
+            if cand.exit is None:
+                return ""
+            return {"exit": self.labels["exit"][cand.exit.kind], "exit_reason": cand.exit.reason,
+                    "exit_date": fmt_date(cand.exit.date)}[key]
+        value = getattr(cand, key)
+        if key in CHOICES:
+            items = value if key in LISTS else ([value] if value else [])
+            return "; ".join(self.labels[key][v] for v in items)
+        if key in LISTS:
+            return "; ".join(value)
+        if key in FLAGS:
+            return "x" if value else ""
+        if key == "born":
+            return fmt_date(value)
+        return value
 
 
 def export_tables(state: State, units: list[int], candidates: list[Candidate], lang: str,
                   include_sensitive: bool = False) -> dict[str, Table]:
     """Units, quotas and candidates as tables with headings in ``lang`` (sensitive columns only when asked)."""
-    years = sorted({y for uid in units for y in state.units[uid].members})
-    unit_rows = [[u.id, u.name, state.level_label(u.level, lang), state.path(u.parent) if u.parent is not None else "",
-                  *(u.members.get(y, "") for y in years)] for u in (state.units[uid] for uid in units)]
-    unit_head = [t(f"field.{k}", lang) for k in ("id", "unit", "level")] + [t("import.col.parent", lang)] + \
-        [t("import.col.members_in", lang, year=y) for y in years]
+    cells = _Cells(state, lang)
+    records = [state.units[uid] for uid in units]
+    years = sorted({y for u in records for y in u.members})
+    unit_rows = [[u.id, u.name, state.level_label(u.level, lang), cells.path(u.parent) if u.parent is not None else "",
+                  *(u.members.get(y, "") for y in years)] for u in records]
+    unit_head = [heading(k, lang) for k in (*UNIT_COLUMNS, *(f"{MEMBERS_COLUMN}{y}" for y in years))]
     wanted = set(units)
-    quota_rows = [[state.path(q.unit), q.year, "" if q.target is None else q.target, "" if q.rate is None else q.rate]
+    quota_rows = [[cells.path(q.unit), q.year, "" if q.target is None else q.target, "" if q.rate is None else q.rate]
                   for q in sorted(state.quotas.values(), key=lambda q: (q.unit, q.year)) if q.unit in wanted]
-    quota_head = [t(f"field.{k}", lang) for k in ("unit", "year", "target", "rate")]
+    quota_head = [heading(k, lang) for k in QUOTA_COLUMNS]
     columns = [k for k in CANDIDATE_COLUMNS if include_sensitive or k not in SENSITIVE]
-    cand_rows = [[_cell(k, c, state, lang) for k in columns] for c in candidates]
+    cand_rows = [[cells.cell(k, c) for k in columns] for c in candidates]
     return {"units": (unit_head, unit_rows), "quotas": (quota_head, quota_rows),
             "candidates": ([heading(k, lang) for k in columns], cand_rows)}

@@ -835,34 +835,61 @@ def open_command(ses: Session, unit_ref: str | None = None, candidate_ref: str |
 # -- import and export ------------------------------------------------------------------------
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--unit", "unit_ref", metavar="UNIT", help="Branch of the rows that name none.")
+@click.option("--unit", "unit_ref", metavar="UNIT", help="Branch of the candidates that name none.")
 @click.option("--dry-run", is_flag=True, help="Show what would be added or changed; write nothing.")
 @pass_session
 def import_command(ses: Session, file: Path, unit_ref: str | None, dry_run: bool) -> None:
-    """Add or update candidates from FILE (.xlsx, .csv or .json, as `export` writes them).
+    """Add or update units, quotas and candidates from FILE (.xlsx, .csv or .json, as `export` writes them).
 
     \b
-    Columns are matched by heading in Vietnamese or English, with or without diacritics;
-    absent columns are left as they are. Stage dates are dd/mm/yyyy. A row is the
-    candidate of its Mã/ID column when the store has it, else of the same name, birth date
-    and branch. A file with any bad row is refused whole (every bad row is listed) and
-    nothing is written; importing the same file again changes nothing. Only candidates are
-    imported: the units they name must exist (from an xlsx export, the candidates sheet).
+    An xlsx or json export brings its units (added under their parent unit, found by path;
+    parents before children), then its quotas, then its candidates; a csv brings candidates
+    only. Into a store made with `ptdv init --root` and the file's top unit, it rebuilds the
+    exported store. Columns are matched by heading in Vietnamese or English, with or without
+    diacritics; absent columns are left as they are. Stage dates are dd/mm/yyyy. A row is
+    the candidate of its Mã/ID column when the store has it, else of the same name, birth
+    date and branch; a new candidate keeps that id when it is free. A file with any bad row
+    is refused whole (every bad row is listed by sheet and number) and nothing is written;
+    importing the same file again changes nothing.
     """
-    from .transfer_io import read_table
+    from .transfer_io import read_tables
 
-    svc = ses.service
-    found = svc.import_candidates(read_table(file), unit_ref=unit_ref, dry_run=dry_run)
-    state = svc.state()
-    lines = [ses.t("cli.import.add", row=p.row, name=p.after.name, unit=state.path(p.after.unit)) for p in found.adds]
-    lines += [ses.t("cli.import.change", row=p.row, id=p.after.id, name=p.after.name,
-                    fields=", ".join(field_label(k, ses.lang) for k in _import_changes(p.before, p.after)))
-              for p in found.changes]
-    counts = {"added": len(found.adds), "changed": len(found.changes), "unchanged": found.unchanged}
-    lines.append(ses.t("cli.import.summary" if dry_run else "cli.import.done", **counts))
+    ses.service.root()  # a missing or damaged store is said before a large file is read
+    found = ses.service.import_tables(read_tables(file), unit_ref=unit_ref, dry_run=dry_run)
+    lines = []
+    for sheet in found.sheets:
+        items = _import_lines(ses, found, sheet)
+        lines += [ses.t("cli.import.sheet", sheet=ses.t(f"export.sheet.{sheet}")), *items] if items else []
+    lines += [ses.t("cli.import.summary" if dry_run else "cli.import.done", sheet=ses.t(f"export.sheet.{sheet}"),
+                    **getattr(found, sheet).counts()) for sheet in found.sheets]
     if dry_run:
         lines.append(ses.t("cli.import.dry_run"))
     ses.lines(lines)
+
+
+def _import_lines(ses: Session, found, sheet: str) -> list[str]:
+    """One line per record of ``sheet`` the import adds or changes, with what changes."""
+    changes = getattr(found, sheet)
+    if sheet == "units":
+        return [ses.t("cli.import.unit_add", row=p.row, unit=found.paths[p.after.id]) for p in changes.adds] + [
+            ses.t("cli.import.unit_change", row=p.row, unit=found.paths[p.after.id],
+                  fields=", ".join(ses.t("import.col.members_in", year=y) for y in sorted(p.after.members)
+                                   if p.before.members.get(y) != p.after.members[y]))
+            for p in changes.changes]
+    if sheet == "quotas":
+        return [ses.t("cli.import.quota_add" if p.before is None else "cli.import.quota_change", row=p.row,
+                      unit=found.paths[p.after.unit], year=p.after.year, value=_quota_text(ses, p.after),
+                      before=p.before and _quota_text(ses, p.before)) for p in changes.adds + changes.changes]
+    return [ses.t("cli.import.add", row=p.row, name=p.after.name, unit=found.paths[p.after.unit])
+            for p in changes.adds] + [
+        ses.t("cli.import.change", row=p.row, id=p.after.id, name=p.after.name,
+              fields=", ".join(field_label(k, ses.lang) for k in _import_changes(p.before, p.after)))
+        for p in changes.changes]
+
+
+def _quota_text(ses: Session, quota) -> str:
+    """``22`` or ``4%``: a quota as the file gives it."""
+    return number(quota.target, ses.lang) if quota.rate is None else percent(quota.rate, ses.lang, ".3g")
 
 
 def _import_changes(before: Candidate, after: Candidate) -> list[str]:
@@ -882,7 +909,7 @@ def _import_changes(before: Candidate, after: Candidate) -> list[str]:
 def export_command(ses: Session, unit_ref: str | None, kind: str, out: Path | None, include_sensitive: bool) -> None:
     """Units, quotas and candidates (including those who left) under UNIT (default: the top unit).
 
-    Headings are in --lang; `import` reads the candidates back.
+    Headings are in --lang; `import` reads an xlsx or json export back whole (a csv: its candidates).
     """
     from .transfer_io import write
 

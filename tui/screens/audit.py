@@ -18,22 +18,22 @@ from db.errors import PtdvError
 from db.text import parse_date, safe
 from tui.audit_text import action_text, change_text, label_of, record_text, value_of, when_text
 from tui.bindings import hide_in_footer, localize_bindings
-from tui.screens.base import DataScreen
+from tui.screens.base import TableScreen
 from tui.widgets.date_input import DateInput
-from tui.widgets.record_table import Column, Record, RecordTable, TableView
+from tui.widgets.record_table import Column, Record, TableView
 
-COLUMNS = (
-    Column("when", "field.at", 16),
-    Column("who", "field.by", 10),
-    Column("action", "field.action", 13),
-    Column("record", "field.target_ref", 14, flex=True),
-    Column("changes", "cli.field.changes", 14, flex=True),
-)
 SHOWN = 300  # the newest entries a table shows; the filters reach older ones
 
 
-class AuditScreen(DataScreen):
+class AuditScreen(TableScreen):
     CSS_PATH = "audit.tcss"
+    COLUMNS = (
+        Column("when", "field.at", 16),
+        Column("who", "field.by", 10),
+        Column("action", "field.action", 13),
+        Column("record", "field.target_ref", 14, flex=True),
+        Column("changes", "cli.field.changes", 14, flex=True),
+    )
     BINDINGS = [
         Binding("p", "person", "ui.audit.key.person", id="audit_person"),
         Binding("f", "dates", "ui.audit.key.dates", id="audit_dates"),
@@ -63,14 +63,9 @@ class AuditScreen(DataScreen):
         yield Static(id="more", markup=False)
         yield Footer()
 
-    @property
-    def table(self) -> RecordTable:
-        return self.query_one(RecordTable)
-
     def on_mount(self) -> None:
-        self.table.set_columns(list(COLUMNS))
+        super().on_mount()
         hide_in_footer(self, {"year_prev", "year_next"})  # the log has no year; the keys stay in help
-        self.table.focus()
 
     # -- what is shown --------------------------------------------------------------------
     def filters(self) -> tuple[str, str, str | None]:
@@ -84,22 +79,18 @@ class AuditScreen(DataScreen):
         everything = service.log(self.unit_id)
         self._offer_people(sorted({str(e.get("by", "")) for e in everything}))
         since, until, person = self.filters()
-        problem = self.query_one("#problem", Static)
         try:
             found = service.log(self.unit_id, since, until, person) if (since or until or person) else everything
         except PtdvError as err:  # a date being typed: the rows of the last filter stay
-            problem.update(err.message(self.app.lang))
-            problem.display = True
+            self.note("problem", err.message(self.app.lang))
             return
-        problem.display = False
+        self.note("problem", "")
         newest = found[::-1]
         self.entries = {str(e.get("seq")): e for e in newest[:SHOWN]}
         self.query_one("#heading", Static).update(
             self.t("ui.audit.title", unit=safe(state.unit(self.unit_id).name), count=len(found)))
-        more = self.query_one("#more", Static)
-        more.update(self.t("ui.audit.empty") if not found else
-                    self.t("ui.audit.more", shown=SHOWN, more=len(found) - SHOWN) if len(found) > SHOWN else "")
-        more.display = not found or len(found) > SHOWN
+        self.note("more", self.t("ui.audit.empty") if not found else
+                  self.t("ui.audit.more", shown=SHOWN, more=len(found) - SHOWN) if len(found) > SHOWN else "")
         self.table.show([self._record(entry, state) for entry in self.entries.values()])
 
     def _offer_people(self, people: list[str]) -> None:

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
-from textual.widgets import Header
+from textual.widgets import Header, Static
 
 from db.quota import Figures
 from tui.bindings import localize_bindings
@@ -38,6 +38,12 @@ class DataScreen(Screen):
 
     def t(self, key: str, **params: object) -> str:
         return self.app.t(key, **params)
+
+    def note(self, line: str, text: str) -> None:
+        """Show the line ``#line`` of the screen only while it has something to say."""
+        static = self.query_one(f"#{line}", Static)
+        static.update(text)
+        static.display = bool(text)
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         self.app.reload_screen(self)
@@ -86,24 +92,10 @@ def _runner(node: DOMNode, action: str) -> Callable[[], object]:
     return run
 
 
-class UnitViewScreen(DataScreen):
-    """What the unit and the branch screens share: one unit's header, a record table of what is
-    under it, and the keys for the unit's due list and quota editor."""
+class TableScreen(DataScreen):
+    """A data screen whose body is a :class:`RecordTable` of ``COLUMNS``, focused when it opens."""
 
-    BINDINGS = [
-        Binding("d", "due", "ui.app.key.due", id="due"),
-        Binding("t", "quota", "ui.app.key.quota", id="quota"),
-        Binding("l", "audit", "ui.audit.key.open", id="audit"),
-    ]
     COLUMNS: tuple[Column, ...] = ()
-
-    def __init__(self, unit_id: int) -> None:
-        super().__init__()
-        self.unit_id = unit_id
-
-    def compose_header(self) -> ComposeResult:
-        yield Header()
-        yield UnitHeader(lang=self.app.lang)
 
     @property
     def table(self) -> RecordTable:
@@ -112,6 +104,24 @@ class UnitViewScreen(DataScreen):
     def on_mount(self) -> None:
         self.table.set_columns(list(self.COLUMNS))
         self.table.focus()
+
+
+class UnitViewScreen(TableScreen):
+    """What the unit and the branch screens share: one unit's header, a record table of what is
+    under it, and the keys for the unit's due list and quota editor."""
+
+    BINDINGS = [
+        Binding("d", "due", "ui.app.key.due", id="due"),
+        Binding("t", "quota", "ui.app.key.quota", id="quota"),
+        Binding("l", "audit", "ui.audit.key.open", id="audit"),
+    ]
+    def __init__(self, unit_id: int) -> None:
+        super().__init__()
+        self.unit_id = unit_id
+
+    def compose_header(self) -> ComposeResult:
+        yield Header()
+        yield UnitHeader(lang=self.app.lang)
 
     def show_unit(self) -> dict[int, Figures]:
         """Re-read the unit and show its header; returns the figures of the unit's subtree."""

@@ -8,23 +8,22 @@ from textual.widgets import DataTable, Footer, Header, Static
 from db.rules import SEVERITIES
 from db.service import DueItem
 from db.text import fmt_date, fold, safe
-from tui.screens.base import DataScreen
-from tui.widgets.record_table import Column, Record, RecordTable, TableView
+from tui.screens.base import TableScreen
+from tui.widgets.record_table import Column, Record, TableView
 from tui.widgets.severity import severity_text
 
-# column id, catalogue key of its header, width, flexible
-COLUMNS = (
-    ("severity", "ui.due.col.severity", 13, False),
-    ("due", "field.due", 10, False),
-    ("name", "ui.due.col.candidate", 16, False),
-    ("branch", "ui.form.branch", 14, True),
-    ("rule", "field.rule", 16, True),
-)
 SHOWN = 300  # the most urgent items a table shows; a unit further down shows the rest
 
 
-class DueScreen(DataScreen):
+class DueScreen(TableScreen):
     CSS_PATH = "due.tcss"
+    COLUMNS = (
+        Column("severity", "ui.due.col.severity", 13),
+        Column("due", "field.due", 10),
+        Column("name", "ui.due.col.candidate", 16),
+        Column("branch", "ui.form.branch", 14, flex=True),
+        Column("rule", "field.rule", 16, flex=True),
+    )
 
     def __init__(self, unit_id: int) -> None:
         super().__init__()
@@ -38,26 +37,14 @@ class DueScreen(DataScreen):
         yield Static(id="more", markup=False)
         yield Footer()
 
-    @property
-    def table(self) -> RecordTable:
-        return self.query_one(RecordTable)
-
-    def on_mount(self) -> None:
-        self.table.set_columns([Column(key, self.t(label), width, flex=flex) for key, label, width, flex in COLUMNS])
-        self.table.focus()
-
     def reload(self) -> None:
         service = self.app.service
         state = service.state()
         items = service.due(self.unit_id)
         self.query_one("#heading", Static).update(
             self.t("ui.due.title", unit=safe(state.unit(self.unit_id).name), count=len(items)))
-        empty = self.query_one("#empty", Static)
-        empty.update(self.t("ui.due.empty") if not items else "")
-        empty.display = not items
-        more = self.query_one("#more", Static)
-        more.update(self.t("ui.due.more", shown=SHOWN, count=len(items)) if len(items) > SHOWN else "")
-        more.display = len(items) > SHOWN
+        self.note("empty", self.t("ui.due.empty") if not items else "")
+        self.note("more", self.t("ui.due.more", shown=SHOWN, count=len(items)) if len(items) > SHOWN else "")
         self.table.show([self._record(item, state.units[item.candidate.unit].name) for item in items[:SHOWN]])
 
     def _record(self, item: DueItem, branch: str) -> Record:
