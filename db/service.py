@@ -513,10 +513,10 @@ class Service:
             if unit.parent is None and unit.id != state.root:
                 problems.append(("check.unit_orphan", {"unit": unit.id}))
             if unit.parent is not None and unit.id == state.root:
+                problems.append(("check.root_parent", {"unit": unit.id, "parent": unit.parent}))
         for uid, (parent, _) in state.placed.items():
             if uid not in state.part_units(parent).units:
                 problems.append(("check.unit_record", {"unit": uid, "part": parent}))
-                problems.append(("check.root_parent", {"unit": unit.id, "parent": unit.parent}))
         reachable = set(state.subtree(state.root)) if state.root in state.units else set()
         for uid in state.units:
             if uid not in reachable and state.units[uid].parent in state.units:
