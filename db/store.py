@@ -157,11 +157,31 @@ class _File:
         self.damaged = damaged
         self.dirty = False
         self._candidates: dict[int, Candidate] | None = None
+        self.changed_units: set[int] | None = set()  # whose candidates changed since the last write (None: unknown)
         self.db = TinyDB(storage=_MemoryStorage, data=data, on_write=self._touched)
 
     def _touched(self) -> None:
         self.dirty = True
         self._candidates = None
+        self.changed_units = None
+
+    def put_candidate(self, cid: int, doc: dict) -> None:
+        """Insert or replace one candidate, keeping the candidates parsed so far and noting whose counts change."""
+        kept, changed = self._candidates, self.changed_units
+        self.db.table("candidates").upsert(Document(doc, doc_id=cid))  # forgets both (_touched)
+        if kept is not None and changed is not None:
+            before = kept.get(cid)
+            kept[cid] = Candidate.from_doc(cid, doc)
+            self._candidates = kept
+            self.changed_units = changed | {kept[cid].unit} | ({before.unit} if before else set())
+
+    def remove_candidates(self, ids: list[int]) -> None:
+        kept, changed, gone = self._candidates, self.changed_units, set(ids)
+        self.db.table("candidates").remove(doc_ids=ids)
+        if kept is not None and changed is not None:
+            self.changed_units = changed | {kept[i].unit for i in gone if i in kept}
+            self._candidates = {i: c for i, c in kept.items() if i not in gone}
+
 
     def _invalid(self, exc: Exception) -> PtdvError:
         return self.damaged(PtdvError("store.invalid", path=str(self.path), detail=f"{type(exc).__name__}: {exc}"))
@@ -224,10 +244,20 @@ class _Summary:
         self._units: UnitPart | None = None
 
     @classmethod
-    def of(cls, part: _File, settings: Settings) -> "_Summary":
+    def of(cls, part: _File, settings: Settings, before: "_Summary | None" = None) -> "_Summary":
+        """Part ``part``'s summary; ``before``, the summary of the part as it was read, lets only the units
+        whose candidates changed since then be counted again (a save changes one or two)."""
         candidates = list(part.candidates().values())
         part.unit_part()  # refuses a part whose unit records cannot be read
-        return cls(count_candidates(candidates, settings), [CandidateHit.of(c) for c in candidates],
+        changed = part.changed_units if before is not None else None
+        if changed is None:
+            counts, names = count_candidates(candidates, settings), [CandidateHit.of(c) for c in candidates]
+        else:
+            counts = {u: c for u, c in before.counts.items() if u not in changed}
+            counts.update(count_candidates([c for c in candidates if c.unit in changed], settings))
+            kept = {hit.id: hit for hit in before.names if hit.unit not in changed}
+            names = [kept.get(c.id) or CandidateHit.of(c) for c in candidates]
+        return cls(counts, names,
                    {i: dict(doc) for i, doc in part.data["units"].items()},  # copies: TinyDB updates records in place
                    [dict(doc) for doc in part.data["quotas"].values()])
 
@@ -516,8 +546,8 @@ class Transaction:
         if before is not None:
             old = self.part_of(before.unit)
             if old != pid:
-                self._part(old).db.table("candidates").remove(doc_ids=[cid])
-        self._part(pid).db.table("candidates").upsert(Document(doc, doc_id=cid))
+                self._part(old).remove_candidates([cid])
+        self._part(pid).put_candidate(cid, doc)
 
     def _relocate_if_moved(self, uid: int, doc: dict) -> None:
         """A branch moved under another grassroots unit takes its candidates to that unit's part."""
@@ -801,6 +831,7 @@ class Store:
         if self._catalogue.dirty:
             files[self.path] = orjson.dumps(self._catalogue.data)
         self._write({self._pending_name(p): b for p, b in files.items()}, tx.entries, mode)
+        read_as = {id(part): part.signature for part in dirty_parts}
         for part in dirty_parts:
             part.dirty = False
             part.signature = _signature(part.path)
@@ -812,7 +843,10 @@ class Store:
         key = _settings_key(settings)
         for part in dirty_parts:
             pid = int(part.data["meta"]["1"]["part"])
-            summary = _Summary.of(part, settings)
+            cached = self._parts.summaries.get(pid)
+            before = cached[2] if cached and cached[:2] == (read_as[id(part)], key) else None
+            summary = _Summary.of(part, settings, before)
+            part.changed_units = set()
             self._parts._write_summary(pid, summary, part.signature, key)
             self._parts.summaries[pid] = (part.signature, key, summary)
             for cid, *_ in summary.names:

@@ -253,3 +253,21 @@ def test_a_store_of_schema_2_reads_the_same_and_its_first_write_moves_the_branch
     after = fresh.figures(2024)
     assert after[ids["city"]].admitted == before[ids["city"]].admitted
     assert after[ids["phuoc_my"]].by_stage["verified"] == before[ids["phuoc_my"]].by_stage["verified"] + 1
+
+
+def test_a_summary_a_save_updates_is_the_one_the_part_itself_gives(small_store):
+    """A save counts again only the branches whose candidates changed: after adds, advances, moves
+    within and between parts and exits, every summary equals one made afresh from its part."""
+    service, ids = small_store
+    service.advance(ids["cand2"], None, "01/11/2024")
+    service.move_candidate(ids["cand6"], ids["pm2"])          # another branch of the same part
+    service.move_candidate(ids["cand5"], ids["pm1"])          # a branch of another part
+    added = service.add_candidate(ids["tt1"], "Trần Thị Mới")
+    service.exit(added.id, "chuyển nơi ở")
+    fresh = reopen(service)
+    fresh.store._parts.summaries.clear()
+    for summary in service.store.parts_dir.glob("*.sum.json"):
+        summary.unlink()
+    for pid in (ids["phuoc_my"], ids["an_hai_bac"], ids["thach_thang"]):
+        kept, made = service.store._parts.summary(pid), fresh.store._parts.summary(pid)
+        assert kept.counts == made.counts and sorted(kept.names) == sorted(made.names)
