@@ -1,7 +1,7 @@
 """What the benchmark runs in subprocesses of its own, so that no cache of the harness helps.
 
     python benchmarks/workers.py start --app ptdv --store PATH --today 2025-11-14 --launched T [--unit ID]
-    python benchmarks/workers.py start --app bare --launched T
+    python benchmarks/workers.py start --app bare|table --launched T
     python benchmarks/workers.py watch --store PATH --today 2025-11-14 --unit ID
 
 ``start`` opens an app headless (Textual's ``run_test``) and prints one JSON line: seconds from
@@ -78,9 +78,34 @@ def bare_app():
     return Bare
 
 
+TABLE_ROWS = 25  # about what a ward's unit screen lists
+
+
+def table_app():
+    """What any screen with a table costs Textual: a header, a label, a table of TABLE_ROWS rows
+    of eight short cells, and a footer."""
+    from textual.app import App
+    from textual.widgets import DataTable, Footer, Header, Label
+
+    class Table(App[None]):
+        def compose(self):
+            yield Header()
+            yield Label("ptdv")
+            yield DataTable()
+            yield Footer()
+
+        def on_mount(self) -> None:
+            table = self.query_one(DataTable)
+            table.add_columns(*(f"col {c}" for c in range(8)))
+            for r in range(TABLE_ROWS):
+                table.add_row(*(f"cell {r}.{c}" for c in range(8)))
+
+    return Table
+
+
 async def start(args: argparse.Namespace) -> None:
-    if args.app == "bare":
-        build = bare_app()
+    if args.app in ("bare", "table"):
+        build = bare_app() if args.app == "bare" else table_app()
     else:
         from db.service import Service
         from db.store import Store
@@ -140,7 +165,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     starting = sub.add_parser("start")
-    starting.add_argument("--app", choices=("ptdv", "bare"), required=True)
+    starting.add_argument("--app", choices=("ptdv", "bare", "table"), required=True)
     starting.add_argument("--store")
     starting.add_argument("--unit", type=int)
     starting.add_argument("--today")
