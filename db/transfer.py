@@ -632,18 +632,22 @@ class _Cells:
             self.paths[uid] = self.state.path(uid)
         return self.paths[uid]
 
-    def cell(self, key: str, cand: Candidate) -> str | int:
+    def row(self, columns: list[str], cand: Candidate) -> list[str | int]:
+        days = {e.stage: _fmt_date(e.date) for e in cand.history}
+        return [self.cell(key, cand, days) for key in columns]
+
+    def cell(self, key: str, cand: Candidate, days: dict[str, str]) -> str | int:
         if key == "id":
             return cand.id
         if key == "unit":
             return self.path(cand.unit)
         if key.startswith(STAGE_COLUMN):
-            return fmt_date(cand.stage_date(key[len(STAGE_COLUMN):]))
+            return days.get(key[len(STAGE_COLUMN):], "")
         if key in ("exit", "exit_reason", "exit_date"):
             if cand.exit is None:
                 return ""
             return {"exit": self.labels["exit"][cand.exit.kind], "exit_reason": cand.exit.reason,
-                    "exit_date": fmt_date(cand.exit.date)}[key]
+                    "exit_date": _fmt_date(cand.exit.date)}[key]
         value = getattr(cand, key)
         if key in CHOICES:
             items = value if key in LISTS else ([value] if value else [])
@@ -653,8 +657,13 @@ class _Cells:
         if key in FLAGS:
             return "x" if value else ""
         if key == "born":
-            return fmt_date(value)
+            return _fmt_date(value)
         return value
+
+
+@lru_cache(maxsize=65536)
+def _fmt_date(day: date | None) -> str:
+    return fmt_date(day)
 
 
 def export_tables(state: State, units: list[int], candidates: list[Candidate], lang: str,
@@ -671,6 +680,6 @@ def export_tables(state: State, units: list[int], candidates: list[Candidate], l
                   for q in sorted(state.quotas.values(), key=lambda q: (q.unit, q.year)) if q.unit in wanted]
     quota_head = [heading(k, lang) for k in QUOTA_COLUMNS]
     columns = [k for k in CANDIDATE_COLUMNS if include_sensitive or k not in SENSITIVE]
-    cand_rows = [[cells.cell(k, c) for k in columns] for c in candidates]
+    cand_rows = [cells.row(columns, c) for c in candidates]
     return {"units": (unit_head, unit_rows), "quotas": (quota_head, quota_rows),
             "candidates": ([heading(k, lang) for k in columns], cand_rows)}
