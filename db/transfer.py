@@ -13,7 +13,7 @@ the store has no candidate with that id, so a round trip into an empty store kee
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache, cached_property, lru_cache
 from itertools import count
@@ -227,9 +227,9 @@ class Planned:
 
 @dataclass(frozen=True)
 class Changes:
-    adds: list[Planned] = field(default_factory=list)
-    changes: list[Planned] = field(default_factory=list)
-    unchanged: int = 0
+    adds: list[Planned]
+    changes: list[Planned]
+    unchanged: int
 
     def counts(self) -> dict[str, int]:
         return {"added": len(self.adds), "changed": len(self.changes), "unchanged": self.unchanged}
@@ -502,7 +502,7 @@ def _plan_candidates(service, tree: _Tree, rows: list[Row], default_unit: str | 
         except PtdvError as err:
             bad.append(("candidates", row.number, err))
     store = _Candidates(tree.state, people)
-    out = Changes()
+    adds, changes, unchanged = [], [], 0
     seen: dict[object, int] = {}
     kept: dict[int, int] = {}  # ids of new candidates kept from their rows -> row
     today = service.today()
@@ -529,12 +529,12 @@ def _plan_candidates(service, tree: _Tree, rows: list[Row], default_unit: str | 
             bad.append(("candidates", person.row.number, err))
             continue
         if before is None:
-            out.adds.append(Planned(person.row.number, None, after))
+            adds.append(Planned(person.row.number, None, after))
         elif after == before:
-            out = replace(out, unchanged=out.unchanged + 1)
+            unchanged += 1
         else:
-            out.changes.append(Planned(person.row.number, before, after.with_(rev=before.rev + 1)))
-    return out
+            changes.append(Planned(person.row.number, before, after.with_(rev=before.rev + 1)))
+    return Changes(adds, changes, unchanged)
 
 
 def plan(service, state: State, sheets: dict[str, list[Row]], *, default_unit: str | None = None, at: str = "",
