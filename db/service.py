@@ -299,7 +299,6 @@ class Service:
             parent = tx.state.resolve_unit(ref)
             self._require(access.QUOTA, parent.id, tx.state)
             kids = set(tx.state.children.get(parent.id, []))
-            table = tx.db.table("quotas")
             for uid, n in clean.items():
                 if uid not in kids:
                     raise PtdvError("quota.not_a_child", unit=uid, parent=parent.name)
@@ -672,10 +671,15 @@ class Service:
                half: int | None = None) -> Report:
         """The admissions report of a unit for a year, a quarter or a half (see :mod:`db.report`)."""
         period = Period.of(year or self.today().year, quarter, half)
+        unit = self.check_report(unit_ref)
+        return build_report(self.state(), unit.id, period, self.today())
+
+    def check_report(self, unit_ref: str | int) -> Unit:
+        """The unit, when the user may read its report (all of it); else the refusal."""
         state = self.state()
         unit = state.resolve_unit(unit_ref)
         self._require(access.READ, unit.id, state)
-        return build_report(state, unit.id, period, self.today())
+        return unit
 
     # -- import and export ------------------------------------------------------------------------
     def import_candidates(self, table: list[list[object]], *, unit_ref: str | int | None = None,

@@ -172,7 +172,7 @@ class PtdvApp(App[None]):
         """The admissions report of the unit for the app's year; a unit the user may not read is refused here."""
         from tui.screens.report import ReportScreen
 
-        if self.allowed(lambda: self.service.report(unit_id, self.year)):
+        if self.allowed(lambda: self.service.check_report(unit_id)):
             self.push_screen(ReportScreen(unit_id))
 
     def open_audit(self, unit_id: int) -> None:
