@@ -388,11 +388,12 @@ class _Parts:
             return None  # a cache: when it cannot be used, it is rebuilt from the part
 
     def _write_summary(self, pid: int, summary: _Summary, part_signature, key: str) -> None:
-        """Best effort and not fsynced: a summary lost in a crash is rebuilt from its part."""
-        path = self._summary_path(pid)
+        """Best effort, in place and not fsynced (a new file costs a save more than the rest of the summary):
+        a summary cut short by a crash, or mixed with another session's, is not JSON and is made again from
+        its part, and a whole one names the part it was made from (:meth:`_read_summary`)."""
         with suppress(OSError):
-            tmp = _write_tmp(path, orjson.dumps(summary.to_doc(part_signature, key)), self.store.mode(), durable=False)
-            os.replace(tmp, path)
+            _write_tmp(self._summary_path(pid), orjson.dumps(summary.to_doc(part_signature, key)), self.store.mode(),
+                       durable=False, fixed_name=True)
 
     def part_units(self, pid: int) -> UnitPart:
         """The units part ``pid`` keeps, from its summary.  Checked once after each change the store
