@@ -882,22 +882,22 @@ class Store:
                     self._truncate_audit(audit_size)
                 for name in pending:
                     _discard(self.pending_dir / name)
-                if version is not None:
-                    shutil.rmtree(self.backups_dir / version.folder, ignore_errors=True)
+                for final in (name.removesuffix(DELETE) for name in pending if version is not None):
+                    _discard(self.backups_dir / version.copy(final))
+                    _discard(self.backups_dir / version.copy(final + ABSENT))
             # else the audit lines and the pending files stay: the next writer finishes the write
             raise _os_error(self.path, exc) from exc
 
     def _move_pending(self, names: list[str], version: "Version | None", moved: list[str] | None = None) -> None:
         """Put pending files in place, each after a hard link to the file it replaces (or a mark that there
-        was none) went into the backup folder of ``version``; every step can be done again after a kill."""
-        folder = self._backup_folder(version) if version is not None and names else None
+        was none) went into the backups of ``version``; every step can be done again after a kill."""
         targets = []
         for name in names:
             removing = name.endswith(DELETE)
             final = name[:-len(DELETE)] if removing else name
             target = self._target(final)
-            if folder is not None:
-                self._back_up(folder, final, target)
+            if version is not None:
+                self._back_up(version, final, target)
             if removing:
                 with suppress(FileNotFoundError):
                     target.unlink()
@@ -987,31 +987,48 @@ class Store:
 
 
     # -- backups, restore, repair (see docs/STORE.md) -------------------------------------------
-    def _backup_folder(self, version: "Version") -> Path:
-        folder = self.backups_dir / version.folder
-        for path in (self.backups_dir, folder):
-            with suppress(FileExistsError):
-                path.mkdir()
-                os.chmod(path, _folder_mode(self.mode()))
-        return folder
-
-    def _back_up(self, folder: Path, name: str, target: Path) -> None:
-        """A hard link to the file a write replaces (no copy), or a mark that it did not exist; once."""
-        copy, absent = folder / name, folder / (name + ABSENT)
+    def _back_up(self, version: "Version", name: str, target: Path) -> None:
+        """A hard link to the file a write replaces (no copy), or a mark that it did not exist; once.  Both
+        lie flat in the backups folder (a folder per version would cost each save a new directory)."""
+        copy, absent = self.backups_dir / version.copy(name), self.backups_dir / version.copy(name + ABSENT)
         if copy.exists() or absent.exists():
             return
+        if not self.backups_dir.is_dir():
+            self.backups_dir.mkdir()
+            os.chmod(self.backups_dir, _folder_mode(self.mode()))
         try:
             os.link(target, copy)
         except FileNotFoundError:
             os.close(os.open(absent, os.O_WRONLY | os.O_CREAT, self.mode()))
 
-    def _all_versions(self) -> list["Version"]:
-        """Every write that has a backup folder, oldest first."""
+    def _backups(self) -> dict["Version", dict[str, Path]]:
+        """Every backup by version (oldest first), then by file name (``<name>`` or ``<name>.absent``): the flat
+        files ``<seq>-<yyyymmdd>~<name>``, and the folders ``<seq>-<yyyymmdd>/`` stores kept before them."""
         try:
-            names = os.listdir(self.backups_dir)
+            entries = os.listdir(self.backups_dir)
         except FileNotFoundError:
-            return []
-        return sorted(v for v in map(Version.from_folder, names) if v is not None)
+            return {}
+        found: dict[Version, dict[str, Path]] = {}
+        for entry in entries:
+            head, flat, name = entry.partition("~")
+            version = Version.from_folder(head)
+            if version is None:
+                continue
+            if flat:
+                found.setdefault(version, {})[name] = self.backups_dir / entry
+                continue
+            with suppress(OSError):
+                for name in os.listdir(self.backups_dir / entry):
+                    found.setdefault(version, {})[name] = self.backups_dir / entry / name
+        return dict(sorted(found.items()))
+
+    def _all_versions(self) -> list["Version"]:
+        """Every write that has a backup, oldest first."""
+        return list(self._backups())
+
+    def backup_copy(self, version: "Version", name: str) -> Path:
+        """Where the backup of file ``name`` kept by ``version`` is."""
+        return self._backups().get(version, {}).get(name, self.backups_dir / version.copy(name))
 
     def _settings(self) -> Settings:
         """The store's settings; the defaults while the catalogue cannot be read (a restore may fix it)."""
@@ -1033,7 +1050,8 @@ class Store:
         previous write of that file up to W: it stays while a kept version lies in that span, so every kept
         version can still be rebuilt.  Costs a listing of the backups folder while nothing is to be dropped."""
         with suppress(OSError):  # a backup left over is dropped by a later write
-            every = self._all_versions()
+            backups = self._backups()
+            every = list(backups)
             settings = self._settings()
             newest, daily = _kept_versions(every, settings.backups_kept, settings.backup_days, date.today())
             kept = sorted(newest | daily)
@@ -1041,28 +1059,27 @@ class Store:
                 return
             last_write: dict[str, int] = {}  # file -> the last version seen so far that replaced it
             for version in every:
-                folder = self.backups_dir / version.folder
-                entries = os.listdir(folder)
-                for entry in entries:
+                for entry, path in backups[version].items():
                     name = entry.removesuffix(ABSENT)
                     needed = bisect_left(kept, last_write.get(name, 0)) < bisect_left(kept, version.seq)
                     if version.seq not in kept and not needed:
-                        _discard(folder / entry)
+                        _discard(path)
                     last_write[name] = version.seq
-                if version.seq not in kept and not os.listdir(folder):
-                    folder.rmdir()
+                if version.seq not in kept:
+                    for folder in {path.parent for path in backups[version].values()} - {self.backups_dir}:
+                        with suppress(OSError):  # a folder of the former layout, once empty
+                            folder.rmdir()
 
     def _contents_at(self, seq: int) -> dict[str, bytes | None]:
         """Each file a write after version ``seq`` replaced, as it was right after ``seq`` (None: not there)."""
         out: dict[str, bytes | None] = {}
-        for version in self._all_versions():
+        for version, copies in self._backups().items():
             if version.seq <= seq:
                 continue
-            folder = self.backups_dir / version.folder
-            for entry in os.listdir(folder):
+            for entry, path in copies.items():
                 name = entry.removesuffix(ABSENT)
                 if name not in out:
-                    out[name] = None if entry.endswith(ABSENT) else (folder / entry).read_bytes()
+                    out[name] = None if entry.endswith(ABSENT) else path.read_bytes()
         return out
 
     def _last_seq(self) -> int:
@@ -1121,11 +1138,11 @@ class Store:
             part.unit_part()
 
     def _newest_good(self, name: str) -> "Version | None":
-        """The newest backup folder holding a copy of file ``name`` that can be read."""
-        for version in reversed(self._all_versions()):
+        """The newest backup of file ``name`` that can be read."""
+        for version, copies in reversed(self._backups().items()):
             try:
-                self._check_readable(name, (self.backups_dir / version.folder / name).read_bytes())
-            except (OSError, PtdvError):
+                self._check_readable(name, copies[name].read_bytes())
+            except (KeyError, OSError, PtdvError):
                 continue
             return version
         return None
@@ -1185,7 +1202,7 @@ class Store:
                         os.chmod(aside, self.mode())
                         continue
                     os.link(d.path, aside)
-                    files[d.name] = (self.backups_dir / d.backup.folder / d.name).read_bytes()
+                    files[d.name] = self.backup_copy(d.backup, d.name).read_bytes()
             except OSError as exc:
                 raise _os_error(self.path, exc) from exc
             entry = self._store_entry("store.repair", {"files": {d.path.name: "damaged" for d in fixable}},
@@ -1202,7 +1219,7 @@ class Store:
         except DamagedFile as err:
             if err.params.get("path") != str(self.path) or err.backup is None:
                 raise
-            raw = (self.backups_dir / err.backup.folder / CATALOGUE).read_bytes()
+            raw = self.backup_copy(err.backup, CATALOGUE).read_bytes()
             return _catalogue_state(self.path, _parse(self.path, raw, CATALOGUE_TABLES), None)
 
     def _refuse_public(self, paths: list[Path]) -> None:
@@ -1229,6 +1246,10 @@ class Version:
     @property
     def folder(self) -> str:
         return f"{self.seq}-{self.day.replace('-', '')}"
+
+    def copy(self, name: str) -> str:
+        """The name of the backup this version keeps of file ``name``."""
+        return f"{self.folder}~{name}"
 
     @classmethod
     def from_folder(cls, name: str) -> "Version | None":

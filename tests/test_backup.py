@@ -118,6 +118,30 @@ def test_an_unknown_version_and_a_non_admin_are_refused_and_nothing_changes(hist
     assert records(store_path) == before
 
 
+def test_backups_kept_in_a_folder_per_version_by_an_earlier_ptdv_still_restore_and_are_pruned(history, store_path):
+    service, ids, seen = history
+    backups = service.store.backups_dir
+    for copy in list(backups.iterdir()):   # as ptdv kept them before 30/11/2026: <seq>-<yyyymmdd>/<file>
+        folder, _, name = copy.name.partition("~")
+        (backups / folder).mkdir(exist_ok=True)
+        copy.rename(backups / folder / name)
+    listed = [b["version"] for b in service.backups()]
+    assert set(seen) <= set(listed)
+    oldest = min(seen)
+    service.restore(oldest)
+    assert records(store_path) == seen[oldest]
+    set_settings(service, backups_kept=2)
+    while service.log()[-1]["seq"] % PRUNE_EVERY:
+        service.set_members(ids["pm1"], 50, 2024)
+    assert len(backup_versions(service)) <= 4      # old folders no kept version needs are gone
+    assert all(not entry.is_dir() or any(entry.iterdir()) for entry in backups.iterdir())
+
+
+def backup_versions(service: Service) -> set[str]:
+    """The versions that have backups on disk (``<seq>-<yyyymmdd>~<file>``: one or more files each)."""
+    return {name.split("~")[0] for name in os.listdir(service.store.backups_dir)}
+
+
 def test_pruning_keeps_the_last_n_versions_and_each_of_them_can_still_be_restored(history, store_path):
     service, ids, _ = history
     set_settings(service, backups_kept=5)
@@ -126,11 +150,11 @@ def test_pruning_keeps_the_last_n_versions_and_each_of_them_can_still_be_restore
     while n < 12 or max(seen) % PRUNE_EVERY:  # old backups are dropped every PRUNE_EVERY versions
         service.set_members(ids["pm1"], 40 + n, 2024)
         seen[service.log()[-1]["seq"]] = records(store_path)
-        assert len(os.listdir(service.store.backups_dir)) <= 7 + PRUNE_EVERY - 1
+        assert len(backup_versions(service)) <= 7 + PRUNE_EVERY - 1
         n += 1
     kept = [b["version"] for b in service.backups()]
     assert kept == sorted(seen, reverse=True)[:5]
-    assert len(os.listdir(service.store.backups_dir)) <= 7   # the kept versions and what they need, no more
+    assert len(backup_versions(service)) <= 7   # the kept versions and what they need, no more
     for version in sorted(kept)[:-1]:   # oldest first: each restore is a new version that pushes out the oldest
         service.restore(version)
         assert records(store_path) == seen[version]
@@ -159,12 +183,13 @@ def test_a_damaged_part_names_its_newest_good_backup_and_check_repair_puts_it_ba
     newest = err.value.backup
     assert newest is not None
     # the copy named is the newest readable one: every newer backup of that part is damaged or missing
-    copies = sorted(int(f.name.split("-")[0]) for f in service.store.backups_dir.iterdir() if (f / part.name).exists())
+    copies = sorted(int(f.name.split("-")[0]) for f in service.store.backups_dir.iterdir()
+                    if f.name.endswith("~" + part.name))
     assert newest.seq == copies[-1]
     message = err.value.message("en")
     assert str(part) in message and f"change {newest.seq}" in message
     assert f"ptdv --db {store_path} check --repair" in message
-    backup_copy = (service.store.backups_dir / newest.folder / part.name).read_bytes()
+    backup_copy = (service.store.backups_dir / newest.copy(part.name)).read_bytes()
 
     result = run(store_path, "check", "--repair", "--yes")
     assert result.exit_code == 0, result.output
