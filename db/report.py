@@ -125,6 +125,11 @@ class Report:
     total: Row
     quarters: list[quota_math.QuarterProgress]      # the year's quarters of the unit, against its plan
 
+    @property
+    def stages_on(self) -> date:
+        """The day the stage columns describe: the period's end, or today while the period runs."""
+        return min(self.period.end, self.today)
+
     def to_json(self) -> dict:
         return {"unit": self.unit, "unit_name": self.unit_name, "path": self.path, "period": self.period.to_json(),
                 "today": self.today.isoformat(), "target": self.target,

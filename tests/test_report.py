@@ -110,6 +110,9 @@ def test_stages_are_taken_at_the_end_of_the_period(small):
     year = svc.report(ids["hai_chau"], 2024).total.stages
     assert (q3["class"], q3["source"]) == (1, 0)
     assert (year["class"], year["source"]) == (1, 1)
+    # a period still running describes today (15/11/2024), and says so
+    assert svc.report(ids["hai_chau"], 2024, quarter=3).stages_on == date(2024, 9, 30)
+    assert svc.report(ids["hai_chau"], 2024).stages_on == TODAY
 
 
 def test_share_of_grassroots_organisations_that_admitted(small):

@@ -66,7 +66,7 @@ def heading_lines(report: Report, lang: str) -> list[str]:
 
 
 def note_lines(report: Report, lang: str) -> list[str]:
-    return [t("report.stages_note", lang, date=fmt_date(report.period.end)),
+    return [t("report.stages_note", lang, date=fmt_date(report.stages_on)),
             t("report.overdue_note", lang, date=fmt_date(report.today))]
 
 
