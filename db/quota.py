@@ -148,13 +148,13 @@ def count_candidates(candidates: Iterable[Candidate], settings: Settings) -> dic
     return {uid: _count_unit(group, settings) for uid, group in by_unit.items()}
 
 
-def _dates(cand: Candidate) -> list[date]:
+def dates_of(cand: Candidate) -> list[date]:
     return [e.date for e in cand.history] + ([cand.exit.date] if cand.exit else [])
 
 
 def _count_unit(group: list[Candidate], settings: Settings) -> UnitCounts:
     counts = UnitCounts()
-    dated = [(cand, days) for cand in group if (days := _dates(cand))]
+    dated = [(cand, days) for cand in group if (days := dates_of(cand))]
     if not dated:
         return counts
     horizon = max(max(days) for _, days in dated).year  # every candidate counts up to the unit's last year

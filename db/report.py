@@ -18,14 +18,17 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Iterable
 
 from . import quota as quota_math
 from .errors import PtdvError
-from .model import COUNTS_TOWARD_QUOTA, HIGHER_EDUCATION, MAJORITY_ETHNICITY, OCCUPATIONS, STAGES, Candidate
+from .model import (COUNTS_TOWARD_QUOTA, HIGHER_EDUCATION, MAJORITY_ETHNICITY, OCCUPATIONS, STAGES, Candidate,
+                    stage_index)
 from .rules import age_on
 from .state import State
 
 ATTRIBUTES: tuple[str, ...] = ("women", "ethnic_minority", "religious", "youth_union", "age_18_30", "higher_education")
+MARKS: tuple[str, ...] = ATTRIBUTES + OCCUPATIONS  # what is counted of each person admitted
 YOUNG = (18, 30)
 
 
@@ -143,20 +146,9 @@ def _is_grassroots(state: State, uid: int) -> bool:
     return bool(kids) and all(state.is_leaf(k) for k in kids)
 
 
-def _count(row: Row, cand: Candidate, period: Period) -> bool:
-    """Add one candidate to its row; whether it was admitted in the period."""
-    end = period.end
-    stage = cand.stage_on(end)
-    if stage is not None:
-        row.stages[stage] += 1
-    decided = cand.stage_date(COUNTS_TOWARD_QUOTA)
-    if decided is None or not date(period.year, 1, 1) <= decided <= end:
-        return False
-    row.cumulative += 1
-    if decided < period.start:
-        return False
-    row.admitted += 1
-    marks = {
+def marks(cand: Candidate, decided: date) -> list[int]:
+    """One admitted person as counts of :data:`MARKS` (each attribute 0 or 1, then one occupation group)."""
+    hits = {
         "women": cand.gender == "female",
         "ethnic_minority": bool(cand.ethnicity) and cand.ethnicity != MAJORITY_ETHNICITY,
         "religious": bool(cand.religion.strip()),
@@ -164,35 +156,95 @@ def _count(row: Row, cand: Candidate, period: Period) -> bool:
         "age_18_30": cand.born is not None and YOUNG[0] <= age_on(cand.born, decided) <= YOUNG[1],
         "higher_education": cand.education in HIGHER_EDUCATION,
     }
-    for key, hit in marks.items():
-        row.attributes[key] += hit
-    row.occupations[cand.occupation if cand.occupation in OCCUPATIONS else "other"] += 1
-    return True
+    occupation = cand.occupation if cand.occupation in OCCUPATIONS else "other"
+    return [int(hits[a]) for a in ATTRIBUTES] + [int(o == occupation) for o in OCCUPATIONS]
+
+
+def _quarter_end(year: int, quarter: int) -> date:
+    month = 3 * quarter
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+@dataclass
+class ReportYear:
+    """What a report needs of one unit's own candidates in one year: how many stood at each stage at
+    the end of each quarter, and the :data:`MARKS` of those admitted in each quarter."""
+
+    stages: list[list[int]] = field(default_factory=lambda: [[0] * len(STAGES) for _ in range(4)])
+    marks: list[list[int]] = field(default_factory=lambda: [[0] * len(MARKS) for _ in range(4)])
+
+    def to_json(self) -> list[list[int]]:
+        return [*self.stages, *self.marks]
+
+    @classmethod
+    def from_json(cls, rows: list[list[int]]) -> "ReportYear":
+        return cls([list(r) for r in rows[:4]], [list(r) for r in rows[4:8]])
+
+
+def report_counts(candidates: Iterable[Candidate]) -> dict[int, dict[int, ReportYear]]:
+    """Per unit and year (from the first to the last year any of its candidates has a date in), its
+    candidates as a report counts them.  A year after the last is like the last one's end (no date is
+    ever in the future): :func:`report_year`."""
+    by_unit: dict[int, list[Candidate]] = {}
+    for cand in candidates:
+        by_unit.setdefault(cand.unit, []).append(cand)
+    out: dict[int, dict[int, ReportYear]] = {}
+    for uid, group in by_unit.items():
+        dated = [(cand, quota_math.dates_of(cand)) for cand in group]
+        dated = [(cand, days) for cand, days in dated if days]
+        if not dated:
+            continue
+        first = min(min(days) for _, days in dated).year
+        horizon = max(max(days) for _, days in dated).year
+        years = out[uid] = {year: ReportYear() for year in range(first, horizon + 1)}
+        for cand, days in dated:
+            for year in range(min(days).year, horizon + 1):
+                for quarter in range(4):
+                    stage = cand.stage_on(_quarter_end(year, quarter + 1))
+                    if stage is not None:
+                        years[year].stages[quarter][stage_index(stage)] += 1
+            decided = cand.stage_date(COUNTS_TOWARD_QUOTA)
+            if decided is not None:
+                row = years[decided.year].marks[quota_math.quarter_of(decided) - 1]
+                for i, n in enumerate(marks(cand, decided)):
+                    row[i] += n
+    return out
+
+
+def report_year(years: dict[int, ReportYear], year: int) -> ReportYear:
+    if year in years:
+        return years[year]
+    earlier = [y for y in years if y < year]
+    if not earlier:
+        return ReportYear()
+    last = years[max(earlier)].stages[3]
+    return ReportYear(stages=[list(last) for _ in range(4)])
 
 
 def build_report(state: State, unit_id: int, period: Period, today: date) -> Report:
-    """The report of ``unit_id`` for ``period``: its children's rows and their sum."""
+    """The report of ``unit_id`` for ``period``: its children's rows and their sum.  Made from the
+    quota figures and the :func:`report_counts` of the units, not from the candidates themselves."""
     figures = quota_math.rollup(state, period.year, today, unit_id)
-    row_units = list(state.children.get(unit_id, [])) or [unit_id]
+    counts = state.source.report_counts(state.subtree(unit_id))
+    first, last = (period.months[0] - 1) // 3, period.months[1] // 3  # the period's quarters: [first, last)
     rows: list[Row] = []
-    row_of: dict[int, Row] = {}
-    grassroots_row: dict[int, Row] = {}
-    for uid in row_units:
+    for uid in list(state.children.get(unit_id, [])) or [unit_id]:
         fig = figures[uid]
-        row = Row(uid, state.units[uid].name, target=fig.target, overdue=fig.overdue)
+        row = Row(uid, state.units[uid].name, target=fig.target, overdue=fig.overdue,
+                  admitted=sum(fig.by_quarter[first:last]), cumulative=sum(fig.by_quarter[:last]))
         for sub in state.subtree(uid):
-            row_of[sub] = row
             if _is_grassroots(state, sub):
                 row.grassroots += 1
-                grassroots_row[sub] = row
+                row.grassroots_admitting += sum(figures[sub].by_quarter[first:last]) > 0
+            if sub not in counts:
+                continue
+            year = report_year(counts[sub], period.year)
+            for stage, n in zip(STAGES, year.stages[last - 1]):
+                row.stages[stage] += n
+            for quarter in year.marks[first:last]:
+                for key, n in zip(MARKS, quarter):
+                    (row.attributes if key in row.attributes else row.occupations)[key] += n
         rows.append(row)
-    admitting: set[int] = set()
-    for cand in state.candidates_under(unit_id):
-        row = row_of.get(cand.unit)
-        if row is not None and _count(row, cand, period):
-            admitting.update(a.id for a in state.ancestors(cand.unit) if a.id in grassroots_row)
-    for uid in admitting:
-        grassroots_row[uid].grassroots_admitting += 1
     total = Row(None, "")
     for row in rows:
         total.add(row)

@@ -11,6 +11,7 @@ from .text import fold, safe
 
 if TYPE_CHECKING:
     from .quota import UnitCounts
+    from .report import ReportYear
 
 
 class CandidateHit(NamedTuple):
@@ -40,6 +41,7 @@ class CandidateSource(Protocol):
     def of_units(self, units: Collection[int]) -> list[Candidate]: ...
     def all(self) -> list[Candidate]: ...
     def counts(self, units: Collection[int]) -> dict[int, "UnitCounts"]: ...
+    def report_counts(self, units: Collection[int]) -> dict[int, dict[int, "ReportYear"]]: ...
     def names(self) -> list["CandidateHit"]: ...  # every candidate, as the name index has it
 
 
@@ -67,6 +69,12 @@ class MemoryCandidates:
         if self._counts is None:
             self._counts = count_candidates(self._candidates.values(), self._settings)
         return {u: self._counts[u] for u in units if u in self._counts}
+
+    def report_counts(self, units: Collection[int]) -> dict[int, dict[int, "ReportYear"]]:
+        from .report import report_counts
+
+        wanted = set(units)
+        return report_counts(c for c in self._candidates.values() if c.unit in wanted)
 
     def names(self) -> list["CandidateHit"]:
         return [CandidateHit.of(c) for c in self._candidates.values()]

@@ -50,6 +50,7 @@ from .errors import PtdvError
 from .identity import current_user
 from .model import DEFAULT_LEVELS, Candidate, Level, Quota, Settings, Unit
 from .quota import UnitCounts, count_candidates
+from .report import ReportYear, report_counts
 from .state import CandidateHit, State, UnitPart
 
 SCHEMA_VERSION = 3
@@ -61,6 +62,7 @@ BULK_PARTS = 8  # more parts than this in one write: one sync() for all instead 
 CATALOGUE = "@catalogue"  # the catalogue's name in the pending and backup folders
 DELETE = ".delete"        # a pending file of this name removes the file instead of replacing it (a restore)
 ABSENT = ".absent"        # a backup folder's mark for a file that did not exist before the write
+REPORT_CACHE_VERSION = 1  # of the p<N>.rep.json files: another number makes them all again
 PRUNE_EVERY = 10          # saves drop old backups every tenth version: a look at every backup folder each time
 
 
@@ -289,6 +291,7 @@ class _Parts:
         self._settings_cache: tuple[Settings | None, str] = (None, "")
         self._checked_news: tuple | None = None
         self._units_checked: tuple[tuple | None, dict[int, UnitPart]] = (None, {})
+        self.reports: dict[int, tuple[tuple, dict]] = {}  # part id -> (its signature, its report counts)
 
     # -- files ---------------------------------------------------------------------------
     def path(self, pid: int) -> Path:
@@ -388,12 +391,41 @@ class _Parts:
             return None  # a cache: when it cannot be used, it is rebuilt from the part
 
     def _write_summary(self, pid: int, summary: _Summary, part_signature, key: str) -> None:
-        """Best effort, in place and not fsynced (a new file costs a save more than the rest of the summary):
-        a summary cut short by a crash, or mixed with another session's, is not JSON and is made again from
-        its part, and a whole one names the part it was made from (:meth:`_read_summary`)."""
+        self._write_cache(self._summary_path(pid), summary.to_doc(part_signature, key))
+
+    def _write_cache(self, path: Path, doc: dict) -> None:
+        """Best effort, in place and not fsynced (a new file costs a save more than the rest of a summary):
+        a cache cut short by a crash, or mixed with another session's, is not JSON and is made again from
+        its part, and a whole one names the part it was made from."""
         with suppress(OSError):
-            _write_tmp(self._summary_path(pid), orjson.dumps(summary.to_doc(part_signature, key)), self.store.mode(),
-                       durable=False, fixed_name=True)
+            _write_tmp(path, orjson.dumps(doc), self.store.mode(), durable=False, fixed_name=True)
+
+    # -- what reports count, per part: made when a report first asks after the part changed ---------
+    def _report_path(self, pid: int) -> Path:
+        return self.store.parts_dir / f"p{pid}.rep.json"
+
+    def report_of(self, pid: int) -> dict[int, dict[int, ReportYear]]:
+        """Part ``pid``'s :func:`~db.report.report_counts`: from memory or its cache file while they match the
+        part (one stat), else counted from the part and cached again."""
+        signature = _signature(self.path(pid))
+        if signature is None:
+            return {}
+        cached = self.reports.get(pid)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        try:
+            doc = orjson.loads(self._report_path(pid).read_bytes())
+            if tuple(doc["part"]) != signature or doc["v"] != REPORT_CACHE_VERSION:
+                raise ValueError("stale")
+            found = {int(u): {int(y): ReportYear.from_json(rows) for y, rows in years.items()}
+                     for u, years in doc["units"].items()}
+        except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            found = report_counts(self.file(pid).candidates().values())
+            self._write_cache(self._report_path(pid), {
+                "part": list(signature), "v": REPORT_CACHE_VERSION,
+                "units": {str(u): {str(y): row.to_json() for y, row in years.items()} for u, years in found.items()}})
+        self.reports[pid] = (signature, found)
+        return found
 
     def part_units(self, pid: int) -> UnitPart:
         """The units part ``pid`` keeps, from its summary.  Checked once after each change the store
@@ -446,6 +478,13 @@ class _Parts:
         out: dict[int, UnitCounts] = {}
         for found in self.summaries_of(self._pids(wanted)):
             out.update((u, c) for u, c in found.counts.items() if u in wanted)
+        return out
+
+    def report_counts(self, units: Collection[int]) -> dict[int, dict[int, ReportYear]]:
+        wanted = set(units)
+        out: dict[int, dict[int, ReportYear]] = {}
+        for pid in self._pids(wanted):
+            out.update((u, years) for u, years in self.report_of(pid).items() if u in wanted)
         return out
 
     def names(self) -> list[CandidateHit]:
@@ -1093,7 +1132,8 @@ class Store:
         """After a restore or repair: drop what is in memory, and the summaries of the parts it replaced."""
         for name in names:
             if name.startswith("p") and name.endswith(".json"):
-                _discard(self.parts_dir / name.replace(".json", ".sum.json"))
+                for cache in (".sum.json", ".rep.json"):
+                    _discard(self.parts_dir / name.replace(".json", cache))
         self._catalogue = self._state = None
         self._parts = _Parts(self)
         self._audit_seen = None

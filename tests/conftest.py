@@ -72,9 +72,9 @@ def small(service) -> tuple[Service, dict[str, int]]:
 
 # -- looking past the API at the files, as someone with an editor would -------------------------
 def part_files(path: Path) -> list[Path]:
-    """The part files of the store at ``path`` (one per grassroots unit), not their summaries."""
+    """The part files of the store at ``path`` (one per grassroots unit), not their caches."""
     folder = path.with_name(path.stem + ".parts")
-    return sorted(p for p in folder.glob("p*.json") if not p.name.endswith(".sum.json"))
+    return sorted(p for p in folder.glob("p*.json") if not p.name.endswith((".sum.json", ".rep.json")))
 
 
 def raw_tables(path: Path) -> dict:

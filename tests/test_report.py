@@ -245,3 +245,25 @@ def test_a_row_adds_into_a_total_column_by_column():
     total.add(one)
     total.add(two)
     assert (total.target, total.admitted, total.stages["class"]) == (3, 3, 5)
+
+
+def test_a_report_follows_saves_of_another_session_and_remakes_a_damaged_cache(small, store_path):
+    """Reports count from a cache per part (``p<N>.rep.json``): a save elsewhere, or a cache cut short,
+    makes it again from the part."""
+    svc, ids = small
+    before = svc.report(ids["son_tra"], 2024, quarter=4)
+    other = Service(Store(store_path), today=TODAY)
+    other.advance(ids["cand3"], None, "10/10/2024")            # Lê Văn Cường: committee vote ...
+    other.advance(ids["cand3"], None, "01/11/2024")            # ... and the decision, in Q4
+    after = svc.report(ids["son_tra"], 2024, quarter=4)
+    row = {r.unit: r for r in before.rows}[ids["phuoc_my"]]
+    phuoc_my = {r.unit: r for r in after.rows}[ids["phuoc_my"]]
+    assert after.total.admitted == before.total.admitted + 1
+    assert after.total.occupations["other"] == before.total.occupations["other"] + 1
+    assert after.total.attributes["women"] == before.total.attributes["women"]   # a man
+    assert phuoc_my.stages["decided"] == row.stages["decided"] + 1
+    assert phuoc_my.stages["branch"] == row.stages["branch"] - 1
+    assert (row.grassroots_admitting, phuoc_my.grassroots_admitting) == (0, 1)
+    for cache in svc.store.parts_dir.glob("*.rep.json"):
+        cache.write_bytes(cache.read_bytes()[:20])
+    assert Service(Store(store_path), today=TODAY).report(ids["son_tra"], 2024, quarter=4).to_json() == after.to_json()
