@@ -179,7 +179,7 @@ def bare_start(plan: Plan) -> tuple[list[Figure], list[dict]]:
     """The baseline (a bare app with one label), and for scale a bare app with a table, against it."""
     runs, planned = start_runs(plan, "--app", "bare")
     table_runs, table_planned = start_runs(plan, "--app", "table")
-    table = start_figures("table", None, "a bare Textual app with a header, a table of 25 rows and a footer",
+    table = start_figures("table", None, "a bare Textual app with a 25-row table",
                           table_runs, table_planned, runs)
     return start_figures("bare", None, "a bare Textual app (one label)", runs, planned) + table, runs
 
