@@ -159,18 +159,20 @@ class _File:
         self.damaged = damaged
         self.dirty = False
         self._candidates: dict[int, Candidate] | None = None
+        self._units: UnitPart | None = None
         self.changed_units: set[int] | None = set()  # whose candidates changed since the last write (None: unknown)
         self.db = TinyDB(storage=_MemoryStorage, data=data, on_write=self._touched)
 
     def _touched(self) -> None:
         self.dirty = True
-        self._candidates = None
+        self._candidates = self._units = None
         self.changed_units = None
 
     def put_candidate(self, cid: int, doc: dict) -> None:
         """Insert or replace one candidate, keeping the candidates parsed so far and noting whose counts change."""
-        kept, changed = self._candidates, self.changed_units
-        self.db.table("candidates").upsert(Document(doc, doc_id=cid))  # forgets both (_touched)
+        kept, changed, units = self._candidates, self.changed_units, self._units
+        self.db.table("candidates").upsert(Document(doc, doc_id=cid))  # forgets them (_touched)
+        self._units = units
         if kept is not None and changed is not None:
             before = kept.get(cid)
             kept[cid] = Candidate.from_doc(cid, doc)
@@ -178,8 +180,9 @@ class _File:
             self.changed_units = changed | {kept[cid].unit} | ({before.unit} if before else set())
 
     def remove_candidates(self, ids: list[int]) -> None:
-        kept, changed, gone = self._candidates, self.changed_units, set(ids)
+        kept, changed, units, gone = self._candidates, self.changed_units, self._units, set(ids)
         self.db.table("candidates").remove(doc_ids=ids)
+        self._units = units
         if kept is not None and changed is not None:
             self.changed_units = changed | {kept[i].unit for i in gone if i in kept}
             self._candidates = {i: c for i, c in kept.items() if i not in gone}
@@ -199,10 +202,12 @@ class _File:
 
     def unit_part(self) -> UnitPart:
         """A part's units of the last level and their quotas."""
-        try:
-            return _unit_part(self.data["units"], self.data["quotas"].values())
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise self._invalid(exc) from exc
+        if self._units is None:
+            try:
+                self._units = _unit_part(self.data["units"], self.data["quotas"].values())
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise self._invalid(exc) from exc
+        return self._units
 
 
 def _unit_part(units: dict, quotas) -> UnitPart:
@@ -250,7 +255,7 @@ class _Summary:
         """Part ``part``'s summary; ``before``, the summary of the part as it was read, lets only the units
         whose candidates changed since then be counted again (a save changes one or two)."""
         candidates = list(part.candidates().values())
-        part.unit_part()  # refuses a part whose unit records cannot be read
+        units = part.unit_part()  # refuses a part whose unit records cannot be read
         changed = part.changed_units if before is not None else None
         if changed is None:
             counts, names = count_candidates(candidates, settings), [CandidateHit.of(c) for c in candidates]
@@ -259,9 +264,11 @@ class _Summary:
             counts.update(count_candidates([c for c in candidates if c.unit in changed], settings))
             kept = {hit.id: hit for hit in before.names if hit.unit not in changed}
             names = [kept.get(c.id) or CandidateHit.of(c) for c in candidates]
-        return cls(counts, names,
+        made = cls(counts, names,
                    {i: dict(doc) for i, doc in part.data["units"].items()},  # copies: TinyDB updates records in place
                    [dict(doc) for doc in part.data["quotas"].values()])
+        made._units = units
+        return made
 
     def units(self) -> UnitPart:
         if self._units is None:
