@@ -347,7 +347,7 @@ class _Parts:
 
     # -- summaries -----------------------------------------------------------------------
     def _settings(self) -> tuple[Settings, str]:
-        settings = self.store.state().settings
+        settings = self.store.current_state().settings
         if self._settings_cache[0] is not settings:
             self._settings_cache = (settings, _settings_key(settings))
         return self._settings_cache
@@ -460,7 +460,7 @@ class _Parts:
         return part.candidates().get(cid) if part is not None else None
 
     def _pids(self, units: Collection[int]) -> set[int]:
-        state = self.store.state()
+        state = self.store.current_state()
         return {state.part_of(u) for u in units if u in state.units and state.is_leaf(u)}
 
     def of_units(self, units: Collection[int]) -> list[Candidate]:
@@ -736,8 +736,16 @@ class Store:
 
     # -- reading -------------------------------------------------------------------------
     def _news(self) -> tuple:
-        """What tells another process that a write happened: the audit log and the pending folder."""
-        return (_signature(self.audit_path), _signature(self.pending_dir))
+        """What tells another process that a write happened: the audit log (every write appends to it), and
+        whether a write is under way (its files wait in the pending folder from before its audit line until
+        they are in place).  A session that looked in between looks again once the folder is empty.  Not
+        the folder's mtime: it is as coarse as the kernel's clock tick, and a fast save can leave it
+        unchanged between its audit line and the end of its moves."""
+        try:
+            busy = bool(os.listdir(self.pending_dir))
+        except FileNotFoundError:
+            busy = False
+        return (_signature(self.audit_path), busy)
 
     def changed(self) -> bool:
         """True when another process changed the store since this one last looked (three stats)."""
@@ -777,6 +785,13 @@ class Store:
             except PtdvError as err:
                 raise self._damaged(err) from err
         return self._state
+
+    def current_state(self) -> State:
+        """The read model a question being answered started from, without looking at the files again: the
+        parts' reads within one question must not mark as seen a write that landed in between
+        (:meth:`changed` would then not report it, and another session would show the figures from before
+        it until the next write)."""
+        return self._state if self._state is not None else self.state()
 
     def audit_since(self, seq: int = 0) -> list[dict]:
         """Audit entries numbered above ``seq``, oldest first (an unfinished last line is skipped)."""

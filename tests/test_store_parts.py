@@ -271,3 +271,45 @@ def test_a_summary_a_save_updates_is_the_one_the_part_itself_gives(small_store):
     for pid in (ids["phuoc_my"], ids["an_hai_bac"], ids["thach_thang"]):
         kept, made = service.store._parts.summary(pid), fresh.store._parts.summary(pid)
         assert kept.counts == made.counts and sorted(kept.names) == sorted(made.names)
+
+
+# -- another session never keeps figures from before a save it was reading through -------------
+def test_a_save_landing_while_another_session_reads_is_still_news_to_it(small_store, monkeypatch):
+    """The other session may answer with the figures from before the save, but must see the save as
+    news afterwards (the app then reads again): reading the branches' records half-way must not mark
+    it as seen."""
+    service, ids = small_store
+    reader = reopen(service)
+    reader.figures(2024, ids["phuoc_my"])
+    service.set_members(ids["pm1"], 46, 2024)   # news: the reader checks the branches' records again ...
+    before = reader.unit_figures(ids["phuoc_my"], 2024).by_stage["verified"]
+    service.set_members(ids["pm1"], 47, 2024)
+    original, saved = reader.store._parts.part_units, []
+
+    def save_midway(pid):                       # ... and a save lands after it counted the candidates
+        if not saved:
+            saved.append(service.advance(ids["cand2"], None, "01/11/2024"))   # dossier -> verified
+        return original(pid)
+    monkeypatch.setattr(reader.store._parts, "part_units", save_midway)
+    assert reader.figures(2024, ids["phuoc_my"])[ids["pm1"]].members == 47
+    assert saved and reader.store.changed()
+    assert reader.unit_figures(ids["phuoc_my"], 2024).by_stage["verified"] == before + 1
+
+
+def test_a_session_that_reads_between_a_saves_audit_line_and_its_files_reads_again(small_store, monkeypatch):
+    """A save's files are put in place just after its audit line: a session that read in between saw
+    the old part, and must see news again once the files are in place, however fast that is."""
+    service, ids = small_store
+    reader = reopen(service)
+    before = reader.unit_figures(ids["phuoc_my"], 2024).by_stage["verified"]
+    move, seen = service.store._move_pending, []
+
+    def read_first(names, version, moved=None):
+        if reader.store.changed():
+            seen.append(reader.unit_figures(ids["phuoc_my"], 2024).by_stage["verified"])
+        move(names, version, moved)
+    monkeypatch.setattr(service.store, "_move_pending", read_first)
+    service.advance(ids["cand2"], None, "01/11/2024")
+    assert seen == [before]                       # it read the part as it was
+    assert reader.store.changed()                 # ... and knows to read again
+    assert reader.unit_figures(ids["phuoc_my"], 2024).by_stage["verified"] == before + 1
