@@ -528,9 +528,11 @@ class Transaction:
             self.counters[counter] = int(self.counters[counter]) + 1
             return self.counters[counter]
         meta = self.db.table("meta")
-        value = int(meta.get(doc_id=1).get(counter, 0)) + 1
-        meta.update({counter: value}, doc_ids=[1])
-        return value
+        value = int(meta.get(doc_id=1).get(counter, 0))
+        if counter == "next_unit":  # never below a unit in use either (the catalogue alone knows them all)
+            value = max(value, max(self.state.units, default=0))
+        meta.update({counter: value + 1}, doc_ids=[1])
+        return value + 1
 
     # -- records -------------------------------------------------------------------------
     def _part(self, pid: int) -> _File:

@@ -130,6 +130,19 @@ def test_a_lost_counter_file_never_reuses_an_id(small_store):
     assert reopen(service).check() == []
 
 
+def test_a_unit_counter_lowered_by_hand_never_reuses_an_id(small_store):
+    service, ids = small_store
+    names = {uid: unit.name for uid, unit in service.state().units.items()}
+    catalogue = orjson.loads(service.store.path.read_bytes())
+    catalogue["meta"]["1"]["next_unit"] = 1
+    service.store.path.write_bytes(orjson.dumps(catalogue))
+    new = reopen(service).add_unit("Chi bộ khu dân cư số 9", ids["phuoc_my"], "branch")
+    assert new.id == max(names) + 1
+    fresh = reopen(service)
+    assert {uid: fresh.state().units[uid].name for uid in names} == names
+    assert fresh.check() == []
+
+
 def test_an_edited_audit_line_is_found_by_check(small_store):
     service, ids = small_store
     assert service.check() == []
