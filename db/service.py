@@ -16,8 +16,8 @@ from . import rules
 from . import transfer
 from .errors import PtdvError
 from .report import Period, Report, build_report
-from .model import (EDITABLE_FIELDS, EDUCATION, GENDERS, OCCUPATIONS, STAGES, TAGS, Candidate, Exit, Quota,
-                    StageEntry, Unit)
+from .model import (DEFAULT_LEVELS, EDITABLE_FIELDS, EDUCATION, GENDERS, OCCUPATIONS, STAGES, TAGS, Candidate, Exit,
+                    Quota, StageEntry, Unit)
 from .state import State
 from .store import Store
 from .text import clean_name, fmt_date, parse_date, safe
@@ -176,12 +176,17 @@ class Service:
         table.insert_multiple(u.to_doc() for u in sorted(users.values(), key=lambda u: u.account))
 
     # -- store --------------------------------------------------------------------------
-    def init(self, root_name: str, *, members: int | None = None, year: int | None = None) -> Unit:
-        """Create the store with its top unit (the account doing it becomes its first admin)."""
+    def init(self, root_name: str, *, members: int | None = None, year: int | None = None,
+             level: str | None = None) -> Unit:
+        """Create the store with its top unit (the account doing it becomes its first admin), of the first
+        level unless ``level`` says another (a store for one ward: ``grassroots``)."""
         name = clean_name(root_name)
+        levels = [lv.id for lv in DEFAULT_LEVELS]
+        if level is not None and level not in levels:
+            raise PtdvError("unit.unknown_level", level=safe(str(level)), levels=", ".join(levels))
         self.store.create()
         with self.store.transaction() as tx:
-            unit = Unit(id=tx.next_id("next_unit"), name=name, level=next(iter(tx.state.levels)), parent=None,
+            unit = Unit(id=tx.next_id("next_unit"), name=name, level=level or levels[0], parent=None,
                         members={} if members is None else {year or self.today().year: members})
             tx.put("units", unit.id, unit.to_doc())
             tx.db.table("meta").update({"root": unit.id}, doc_ids=[1])

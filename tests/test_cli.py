@@ -58,6 +58,16 @@ def test_init_creates_the_store_with_its_top_unit(run, store_path):
     assert t("cli.init.done", path=store_path, id=root.id, name=root.name) in result.stdout
 
 
+def test_init_makes_a_store_for_one_ward_with_level(run, store_path, tmp_path):
+    result = run("init", "--root", "Đảng ủy phường Phước Mỹ", "--level", "grassroots")
+    assert result.exit_code == 0, result.output
+    assert reread(store_path).root().level == "grassroots"
+    other = tmp_path / "other" / "ptdv.json"
+    err = refused(run("--db", str(other), "init", "--root", "Tổ", "--level", "tổ đảng", db=False))
+    assert t("unit.unknown_level", level="tổ đảng", levels="city, district, grassroots, branch") in err
+    assert not other.exists()
+
+
 def test_init_refuses_an_existing_store(run, store_path, small):
     before = store_path.read_bytes()
     err = refused(run("init", "--root", "Khác"))

@@ -171,11 +171,12 @@ def main(ctx: click.Context, db_path: Path | None, lang: str, year: int | None) 
 @main.command()
 @click.option("--root", "root_name", required=True, help="Name of the top unit, e.g. \"Đảng bộ thành phố Đà Nẵng\".")
 @click.option("--members", metavar="N", help="Members of the top unit at the start of --year.")
+@click.option("--level", metavar="LEVEL", help="Level of the top unit: city (default), district, grassroots or branch.")
 @pass_session
-def init(ses: Session, root_name: str, members: str | None) -> None:
+def init(ses: Session, root_name: str, members: str | None, level: str | None) -> None:
     """Create a new, empty store with its top unit."""
     count = None if members is None else parse_count(members, field="members")
-    unit = ses.service.init(root_name, members=count, year=ses.year)
+    unit = ses.service.init(root_name, members=count, year=ses.year, level=level)
     ses.echo(ses.t("cli.init.done", path=ses.service.store.path, id=unit.id, name=unit.name))
 
 

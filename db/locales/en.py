@@ -498,7 +498,7 @@ MESSAGES: dict[str, str] = {
     "cli.report.written": "Report written to {path}.",
     # -- import and export (keys "import.*", "export.*", "cli.import.*", "cli.export.*")
     "import.missing_column": "No column '{column}'.",
-    "import.other_root": "no parent unit, and {unit} is not this store's top unit {root} (a whole store is imported into one made with ptdv init --root \"{unit}\").",
+    "import.other_root": "no parent unit, and {unit} is not this store's top unit {root} (a whole store is imported into one made with ptdv init --root \"{unit}\", and --level for a top unit below the city).",
     "import.level_differs": "{unit} is a {level} in this store, not a {given}.",
     "import.bad_year": "'{value}' is not a year.",
     "import.repeated_id": "id #{id} is also on row {first}.",

@@ -498,7 +498,7 @@ MESSAGES: dict[str, str] = {
     "cli.report.written": "Đã ghi báo cáo vào {path}.",
     # -- import and export (keys "import.*", "export.*", "cli.import.*", "cli.export.*")
     "import.missing_column": "Không có cột '{column}'.",
-    "import.other_root": "không có đơn vị cấp trên, mà {unit} không phải đơn vị cao nhất {root} của kho này (nhập cả một kho vào kho tạo bằng ptdv init --root \"{unit}\").",
+    "import.other_root": "không có đơn vị cấp trên, mà {unit} không phải đơn vị cao nhất {root} của kho này (nhập cả một kho vào kho tạo bằng ptdv init --root \"{unit}\", thêm --level nếu đơn vị cao nhất dưới cấp thành phố).",
     "import.level_differs": "{unit} trong kho này thuộc cấp {level}, không phải {given}.",
     "import.bad_year": "'{value}' không phải là năm.",
     "import.repeated_id": "mã #{id} đã có ở dòng {first}.",
