@@ -136,7 +136,7 @@ def poll_interval() -> float:
 
 
 def store_changed(service) -> bool:
-    """The app's cheap check between polls (one stat of the store)."""
+    """The app's cheap check between polls (two stats and a listing of the pending folder)."""
     return service.store.changed()
 
 

@@ -750,7 +750,8 @@ class Store:
         return (_signature(self.audit_path), busy)
 
     def changed(self) -> bool:
-        """True when another process changed the store since this one last looked (three stats)."""
+        """True when another process changed the store since this one last looked: two stats and a listing of
+        the (usually empty) pending folder."""
         catalogue = self._catalogue.signature if self._catalogue else None
         return _signature(self.path) != catalogue or self._news() != self._audit_seen
 

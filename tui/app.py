@@ -91,7 +91,7 @@ class PtdvApp(App[None]):
 
     @work(exclusive=True, group="store-watch")
     async def poll_store(self) -> None:
-        """Every half second, one stat of the store file; a change is posted, never applied here."""
+        """Every half second, `Store.changed()` (two stats, a listing); a change is posted, never applied here."""
         while True:
             await asyncio.sleep(POLL_SECONDS)
             if self._store_pending:
