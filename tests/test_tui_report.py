@@ -19,7 +19,10 @@ from db.store import Store
 from tui import report_output
 from tui.app import make_app
 from tui.output import number
-from tui.screens.report import ReportChart, ReportScreen, ReportTable, WriteReportDialog, file_name, write_error
+from tui.screens.report import ReportScreen, file_name
+from tui.screens.write_report_dialog import WriteReportDialog, write_error
+from tui.widgets.report_chart import ReportChart
+from tui.widgets.report_table import ReportTable
 from tui.screens.unit import UnitScreen
 from tui_pilot import flat, open_with, pilot_test, settle, shown
 

@@ -16,7 +16,17 @@ from tui.widgets.record_table import Column, RecordTable
 from tui.widgets.unit_header import UnitHeader
 
 
-class DataScreen(Screen):
+class Notes:
+    """For a screen with lines that show only while they have something to say."""
+
+    def note(self, line: str, text: str) -> None:
+        """Show the line ``#line`` with ``text``, or hide it when ``text`` is empty."""
+        static = self.query_one(f"#{line}", Static)
+        static.update(text)
+        static.display = bool(text)
+
+
+class DataScreen(Notes, Screen):
     """A screen over the store.  Subclasses implement :meth:`reload`; the app calls it when the
     store changed on disk, when the year changed, and whenever the screen becomes active again."""
 
@@ -38,12 +48,6 @@ class DataScreen(Screen):
 
     def t(self, key: str, **params: object) -> str:
         return self.app.t(key, **params)
-
-    def note(self, line: str, text: str) -> None:
-        """Show the line ``#line`` of the screen only while it has something to say."""
-        static = self.query_one(f"#{line}", Static)
-        static.update(text)
-        static.display = bool(text)
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         self.app.reload_screen(self)
