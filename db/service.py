@@ -713,6 +713,7 @@ class Service:
             return transfer.plan(self, self.state(), sheets, default_unit=default)
         return transfer.apply(self, sheets, default_unit=default)
 
+
 @dataclass(frozen=True)
 class QuotaInput:
     """A quota read from a form: ``target`` in members (None for a rate when members are unknown)."""

@@ -169,6 +169,11 @@ class State:
                    users=users, placed=placed, unit_parts=unit_parts)
 
     # -- the two tiers of units ----------------------------------------------------------
+    @property
+    def last_level(self) -> str | None:
+        """The level whose units (branches) have their records in their parent's part."""
+        return next(reversed(self.levels), None)
+
     def parent_of(self, uid: int) -> int | None:
         unit = self.own_units.get(uid)
         if unit is not None:
@@ -338,7 +343,7 @@ class UnitMap(Mapping):
         parent, name = state.placed[uid]
         kept = state.part_units(parent).units.get(uid)
         if kept is None:
-            return Unit(uid, name, next(reversed(state.levels), ""), parent)
+            return Unit(uid, name, state.last_level or "", parent)
         if kept.name == name and kept.parent == parent:
             return kept
         return Unit(uid, name, kept.level, parent, kept.members, kept.rev)

@@ -51,7 +51,7 @@ from .identity import current_user
 from .model import DEFAULT_LEVELS, Candidate, Level, Quota, Settings, Unit
 from .quota import UnitCounts, count_candidates
 from .report import ReportYear, report_counts
-from .state import CandidateHit, State, UnitPart
+from .state import NO_UNITS, CandidateHit, State, UnitPart
 
 SCHEMA_VERSION = 3
 SCHEMAS_READ = (2, 3)  # 2: every unit in the catalogue; a write moves those of the last level into their parts
@@ -444,7 +444,7 @@ class _Parts:
             checked = {}
             self._units_checked = (self.store._audit_seen, checked)
         found = self.summary(pid)
-        checked[pid] = found.units() if found is not None else UnitPart({}, {})
+        checked[pid] = found.units() if found is not None else NO_UNITS
         return checked[pid]
 
     # -- the CandidateSource protocol -------------------------------------------------------
@@ -561,7 +561,7 @@ class Transaction:
     def placed_in(self, doc: dict) -> int | None:
         """The part that keeps a unit's record: its parent's for a unit of the last level, else none
         (the catalogue keeps it)."""
-        if doc.get("level") == next(reversed(self.state.levels), None) and doc.get("parent") is not None:
+        if doc.get("level") == self.state.last_level and doc.get("parent") is not None:
             return int(doc["parent"])
         return None
 
