@@ -21,7 +21,7 @@ from tui.cli import main
 from tui.screens.branch import BranchScreen
 from tui.screens.candidate_form import CandidateForm
 from tui.screens.unit import UnitScreen
-from tui_pilot import pilot_test, settle
+from tui_pilot import notified, pilot_test, settle
 
 from conftest import TODAY, build_small
 
@@ -340,7 +340,7 @@ async def test_app_opens_at_ones_ward_and_shows_other_wards_only_as_totals(boss_
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen.unit_id == ids["son_tra"]  # not opened
-        messages = [n.message for n in app._notifications]
+        messages = notified(app)
         assert any(m.startswith(f"You (bob) have no role at {AN_HAI_BAC}") for m in messages)
         table.move_cursor(row=table.visible_keys().index(str(ids["phuoc_my"])))
         await pilot.press("enter")

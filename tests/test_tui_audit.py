@@ -13,7 +13,7 @@ from tui.app import make_app
 from tui.screens.audit import AuditEntryScreen, AuditScreen
 from tui.screens.unit import UnitScreen
 from tui.widgets.record_table import RecordTable
-from tui_pilot import flat, open_with, pilot_test, settle, shown
+from tui_pilot import flat, open_from_unit, open_with, pilot_test, settle, shown
 
 SIZE = (120, 40)
 def records(app) -> dict[str, tuple[str, ...]]:
@@ -24,13 +24,7 @@ def records(app) -> dict[str, tuple[str, ...]]:
 
 
 async def open_log(pilot, unit_id: int) -> AuditScreen:
-    await settle(pilot)
-    assert isinstance(pilot.app.screen, UnitScreen) and pilot.app.screen.unit_id == unit_id
-    await pilot.press("l")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, AuditScreen) and screen.unit_id == unit_id
-    return screen
+    return await open_from_unit(pilot, unit_id, "l", AuditScreen)
 
 
 # -- opening it, what it shows -------------------------------------------------------------

@@ -24,7 +24,7 @@ from tui.widgets.breadcrumb import Breadcrumb, crumbs
 from tui.widgets.funnel import Funnel
 from tui.widgets.quota_meter import QuotaMeter, meter_text
 from tui.widgets.record_table import FilterInput, RecordTable
-from tui_pilot import open_with, pilot_test
+from tui_pilot import notified, open_with, pilot_test
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = (80, 24)
@@ -525,7 +525,7 @@ async def test_a_damaged_store_is_a_message_not_a_crash(small):
         await settle(pilot)
         service.store.path.write_text("{ not json")
         assert await wait_for(pilot, lambda: any(n.severity == "error" for n in app._notifications))
-        messages = [n.message for n in app._notifications]
+        messages = notified(app)
         assert len(messages) == 1 and str(service.store.path) in messages[0]
         await pilot.pause(1.2)  # still broken: the same message is not repeated
         assert len(app._notifications) == 1

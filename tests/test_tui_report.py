@@ -5,7 +5,6 @@ outside one's scope is refused; snapshots at 80×24 and 120×40."""
 from __future__ import annotations
 
 import errno
-from pathlib import Path
 
 import pytest
 from conftest import TODAY
@@ -24,7 +23,7 @@ from tui.screens.write_report_dialog import WriteReportDialog, write_error
 from tui.widgets.report_chart import ReportChart
 from tui.widgets.report_table import ReportTable
 from tui.screens.unit import UnitScreen
-from tui_pilot import flat, open_with, pilot_test, settle, shown
+from tui_pilot import flat, notified, open_from_unit, open_with, pilot_test, settle, shown
 
 SIZE = (120, 40)
 
@@ -47,16 +46,8 @@ def heading(screen: ReportScreen) -> str:
     return flat(shown(screen.query_one("#heading", Static)))
 
 
-def notified(app) -> list[str]:
-    return [n.message for n in app._notifications]
-
-
 async def open_report(pilot, unit_id: int) -> ReportScreen:
-    await settle(pilot)
-    assert isinstance(pilot.app.screen, UnitScreen) and pilot.app.screen.unit_id == unit_id
-    await open_with(pilot, "r", ReportScreen)
-    assert pilot.app.screen.unit_id == unit_id
-    return pilot.app.screen
+    return await open_from_unit(pilot, unit_id, "r", ReportScreen)
 
 
 # -- opening it, what it shows ---------------------------------------------------------------

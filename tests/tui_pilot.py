@@ -46,3 +46,19 @@ async def open_with(pilot, key: str, screen_class: type) -> None:
     await pilot.press(key)
     await settle(pilot)
     assert isinstance(pilot.app.screen, screen_class)
+
+
+async def open_from_unit(pilot, unit_id: int, key: str, screen_class: type):
+    """On the unit screen of ``unit_id``, press ``key``: it opens a ``screen_class`` of that unit, returned."""
+    from tui.screens.unit import UnitScreen
+
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, UnitScreen) and pilot.app.screen.unit_id == unit_id
+    await open_with(pilot, key, screen_class)
+    assert pilot.app.screen.unit_id == unit_id
+    return pilot.app.screen
+
+
+def notified(app) -> list[str]:
+    """The messages of the notifications the app has shown."""
+    return [n.message for n in app._notifications]
