@@ -71,6 +71,9 @@ def _aliases(sheet: str) -> dict[str, str]:
             if key.startswith(STAGE_COLUMN):
                 full = t("import.col.stage_date", lang, stage=t(f"stage.{key[len(STAGE_COLUMN):]}", lang))
                 out[fold(full)] = key
+    if sheet == "candidates":  # a list made by hand names the candidate's unit "Chi bộ" (branch)
+        for lang in LANGS:
+            out.setdefault(fold(t("import.col.branch", lang)), "unit")
     return out
 
 

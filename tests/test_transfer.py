@@ -81,6 +81,8 @@ def empty_store(path: Path, root: str = CITY) -> Service:
     ["Ho ten", "ngay sinh", "DON VI", "Ngay nghi quyet chi bo", "ngày quần chúng ưu tú"],
     ["Name", "Born", "Unit", "Branch resolution date", "Outstanding masses (source) date"],
     ["name", "born", "unit", "branch resolution DATE", "Outstanding masses date"],
+    ["Họ tên", "Ngày sinh", "Chi bộ", "Ngày Nghị quyết chi bộ", "Ngày Quần chúng ưu tú"],
+    ["Name", "Born", "branch", "Branch resolution date", "Outstanding masses (source) date"],
 ])
 def test_headings_match_in_vietnamese_and_english_with_or_without_diacritics(headings):
     assert list(match_headings(headings).values()) == ["name", "born", "unit", "stage:branch", "stage:source"]

@@ -512,6 +512,7 @@ MESSAGES: dict[str, str] = {
     "import.col.exit_reason": "Reason for leaving",
     "import.col.exit_date": "Date of leaving",
     "import.col.parent": "Parent unit",
+    "import.col.branch": "Branch",
     "import.col.members_in": "Members {year}",
     "import.unknown_column": "Unknown column '{column}'.",
     "import.repeated_column": "Column '{column}' appears twice.",

@@ -512,6 +512,7 @@ MESSAGES: dict[str, str] = {
     "import.col.exit_reason": "Lý do ra khỏi danh sách",
     "import.col.exit_date": "Ngày ra khỏi danh sách",
     "import.col.parent": "Đơn vị cấp trên",
+    "import.col.branch": "Chi bộ",
     "import.col.members_in": "Đảng viên {year}",
     "import.unknown_column": "Không nhận ra cột '{column}'.",
     "import.repeated_column": "Cột '{column}' xuất hiện hai lần.",
