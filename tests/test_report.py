@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from db import access
 from db.demo import build_demo
 from db.errors import PtdvError
+from db.i18n import t
 from db.identity import current_user
 from db.model import OCCUPATIONS, STAGES
 from db.report import ATTRIBUTES, Row
@@ -184,6 +185,15 @@ def test_an_unknown_unit_or_xlsx_without_a_file_is_refused(small, store_path):
     assert unknown.exit_code == 2 and "Traceback" not in unknown.output and unknown.stdout == ""
     no_file = run_cli(store_path, "report", "1", "--format", "xlsx")
     assert no_file.exit_code == 1 and "-o" in no_file.stderr
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_a_file_into_a_missing_folder_is_refused_in_the_users_words(small, store_path, tmp_path, fmt):
+    missing = tmp_path / "khong-co"
+    result = run_cli(store_path, "report", "1", "--format", fmt, "-o", str(missing / f"bc.{fmt}"))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert t("ui.report.no_folder", folder=str(missing)) in result.stderr
+    assert not missing.exists()
 
 
 def test_the_table_shows_rows_totals_and_a_chart_in_characters(small, store_path):

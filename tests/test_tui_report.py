@@ -19,7 +19,8 @@ from tui import report_output
 from tui.app import make_app
 from tui.output import number
 from tui.screens.report import ReportScreen, file_name
-from tui.screens.write_report_dialog import WriteReportDialog, write_error
+from tui.files import write_error
+from tui.screens.write_report_dialog import WriteReportDialog
 from tui.widgets.report_chart import ReportChart
 from tui.widgets.report_table import ReportTable
 from tui.screens.unit import UnitScreen

@@ -28,6 +28,7 @@ from db.store import Store, default_path
 from db.text import fmt_date, iso, safe
 
 from . import audit_text, output, report_output
+from .files import writing
 from .output import field_label, number, percent, shorten, table, value_text
 
 EXIT_REFUSED = 1   # the request was understood and refused, the store is damaged, or `check` found problems
@@ -803,13 +804,14 @@ def report_command(ses: Session, unit_ref: str, quarter: int | None, half: int |
     if fmt == "xlsx" and out_path is None:
         raise PtdvError("cli.report.xlsx_needs_file")
     report = ses.service.report(unit_ref, ses.year, quarter, half)
-    if fmt == "xlsx":
-        report_output.write_xlsx(report, out_path, ses.lang, ses.service.today())
-    elif out_path is not None:
-        out_path.write_text(report_output.render(report, fmt, ses.lang) + "\n", encoding="utf-8")
-    else:
+    if out_path is None:
         ses.echo(report_output.render(report, fmt, ses.lang))
         return
+    with writing(out_path):
+        if fmt == "xlsx":
+            report_output.write_xlsx(report, out_path, ses.lang, ses.service.today())
+        else:
+            out_path.write_text(report_output.render(report, fmt, ses.lang) + "\n", encoding="utf-8")
     ses.echo(ses.t("cli.report.written", path=out_path))
 
 
@@ -918,7 +920,8 @@ def export_command(ses: Session, unit_ref: str | None, kind: str, out: Path | No
     if out is None:
         click.echo(data, nl=False)
         return
-    out.write_bytes(data)
+    with writing(out):
+        out.write_bytes(data)
     ses.echo(ses.t("cli.export.written", path=out))
 
 

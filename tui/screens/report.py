@@ -13,13 +13,13 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Static
 
-from db.errors import PtdvError
 from db.i18n import t
 from db.report import Report
 from db.text import fold, safe
 from tui import report_output
 from tui.screens.base import DataScreen
-from tui.screens.write_report_dialog import WriteReportDialog, write_error
+from tui.files import writing
+from tui.screens.write_report_dialog import WriteReportDialog
 from tui.widgets.report_chart import ReportChart
 from tui.widgets.report_table import TOTAL_KEY, ReportTable
 
@@ -120,12 +120,8 @@ class ReportScreen(DataScreen):
     def write_file(self, path: Path) -> None:
         """The report of the period on screen, built again from the store, written to ``path``."""
         report = self.build()
-        try:
+        with writing(path):
             report_output.write_xlsx(report, path, self.app.lang, self.app.service.today())
-        except OSError as exc:
-            raise write_error(path, exc) from exc
-        except ValueError as exc:  # a name the system refuses (a NUL character)
-            raise PtdvError("ui.report.write_failed", path=safe(str(path)), detail=safe(str(exc))) from exc
 
     def _written(self, path: Path | None) -> None:
         if path is not None:

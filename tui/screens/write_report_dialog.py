@@ -2,7 +2,6 @@
 system refuses is said in the user's words and keeps the dialog."""
 from __future__ import annotations
 
-import errno
 import os
 from pathlib import Path
 from typing import Callable
@@ -14,8 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from db.errors import PtdvError
-from db.text import safe
 from tui.bindings import localize_bindings
+from tui.files import write_error
 from tui.screens.base import Notes
 
 
@@ -34,19 +33,6 @@ def target_path(typed: str, name: str) -> Path:
     if typed.endswith(os.sep) or path.is_dir():
         return path / name
     return path if path.suffix.lower() == ".xlsx" else path.with_name(path.name + ".xlsx")
-
-
-def write_error(path: Path, exc: OSError) -> PtdvError:
-    """What went wrong writing ``path``, said in the user's language rather than the system's."""
-    if exc.errno in (errno.ENOENT, errno.ENOTDIR) and not path.parent.is_dir():
-        return PtdvError("ui.report.no_folder", folder=safe(str(path.parent)))
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return PtdvError("ui.report.no_permission", path=safe(str(path)))
-    if exc.errno == errno.EISDIR:
-        return PtdvError("ui.report.is_folder", path=safe(str(path)))
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return PtdvError("ui.report.disk_full", path=safe(str(path)))
-    return PtdvError("ui.report.write_failed", path=safe(str(path)), detail=exc.strerror or str(exc))
 
 
 class WriteReportDialog(Notes, ModalScreen[Path | None]):
