@@ -5,6 +5,7 @@ outside one's scope is refused; snapshots at 80×24 and 120×40."""
 from __future__ import annotations
 
 import errno
+from pathlib import Path
 
 import pytest
 from conftest import TODAY
@@ -195,12 +196,18 @@ async def test_a_unit_outside_ones_scope_is_refused_with_the_services_words(smal
 
 
 # -- writing the file ---------------------------------------------------------------------------
+@pytest.fixture
+def folder(tmp_path, monkeypatch) -> Path:
+    """An empty working folder, where ptdv was started."""
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    return out
+
+
 @pilot_test
-async def test_w_writes_the_xlsx_into_the_working_folder_and_says_where(small, tmp_path, monkeypatch):
+async def test_w_writes_the_xlsx_into_the_working_folder_and_says_where(small, folder):
     service, ids = small
-    folder = tmp_path / "out"
-    folder.mkdir()
-    monkeypatch.chdir(folder)
     app = make_app(service, lang="vi", year=2024, unit_id=ids["phuoc_my"])
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_report(pilot, ids["phuoc_my"])
@@ -219,16 +226,15 @@ async def test_w_writes_the_xlsx_into_the_working_folder_and_says_where(small, t
 
 
 @pilot_test
-async def test_the_path_can_be_edited_and_a_folder_gets_the_files_name(small, tmp_path, monkeypatch):
+async def test_the_path_can_be_edited_and_a_folder_gets_the_files_name(small, folder):
     service, ids = small
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "reports").mkdir()
+    (folder / "reports").mkdir()
     app = make_app(service, lang="en", year=2024, unit_id=ids["city"])
     async with app.run_test(size=SIZE) as pilot:
         await open_report(pilot, ids["city"])
         await pilot.press("h")
-        for typed, written in (("reports", tmp_path / "reports" / "report-dang-bo-thanh-pho-da-nang-2024-h1.xlsx"),
-                               ("q2 summary", tmp_path / "q2 summary.xlsx")):
+        for typed, written in (("reports", folder / "reports" / "report-dang-bo-thanh-pho-da-nang-2024-h1.xlsx"),
+                               ("q2 summary", folder / "q2 summary.xlsx")):
             await open_with(pilot, "w", WriteReportDialog)
             field = app.screen.query_one("#path", Input)
             field.value = typed
@@ -241,11 +247,8 @@ async def test_the_path_can_be_edited_and_a_folder_gets_the_files_name(small, tm
 
 
 @pilot_test
-async def test_a_write_that_fails_says_why_in_the_users_words_and_keeps_the_dialog(small, tmp_path, monkeypatch):
+async def test_a_write_that_fails_says_why_in_the_users_words_and_keeps_the_dialog(small, folder):
     service, ids = small
-    folder = tmp_path / "out"
-    folder.mkdir()
-    monkeypatch.chdir(folder)
     app = make_app(service, lang="vi", year=2024, unit_id=ids["city"])
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_report(pilot, ids["city"])
@@ -270,32 +273,31 @@ async def test_a_write_that_fails_says_why_in_the_users_words_and_keeps_the_dial
 
 
 @pilot_test
-async def test_an_existing_file_is_pointed_out_before_it_is_replaced(small, tmp_path, monkeypatch):
+async def test_an_existing_file_is_pointed_out_before_it_is_replaced(small, folder):
     service, ids = small
-    monkeypatch.chdir(tmp_path)
     app = make_app(service, lang="vi", year=2024, unit_id=ids["city"])
     async with app.run_test(size=SIZE) as pilot:
         await open_report(pilot, ids["city"])
-        (tmp_path / file_name(service.report(ids["city"], 2024), "vi")).write_bytes(b"old")
+        (folder / file_name(service.report(ids["city"], 2024), "vi")).write_bytes(b"old")
         await open_with(pilot, "w", WriteReportDialog)
         exists = app.screen.query_one("#exists", Static)
         assert flat(shown(exists)) == t("ui.report.dialog_exists")
-        app.screen.query_one("#path", Input).value = str(tmp_path / "new.xlsx")
+        app.screen.query_one("#path", Input).value = str(folder / "new.xlsx")
         await settle(pilot)
         assert not exists.display
 
 
 @pytest.mark.parametrize(("code", "key"), [(errno.EACCES, "ui.report.no_permission"), (errno.EROFS, "ui.report.no_permission"),
                                            (errno.EISDIR, "ui.report.is_folder"), (errno.ENOSPC, "ui.report.disk_full")])
-def test_the_systems_write_errors_are_said_in_the_users_words(code, key, tmp_path):
-    path = tmp_path / "bc.xlsx"
+def test_the_systems_write_errors_are_said_in_the_users_words(code, key, folder):
+    path = folder / "bc.xlsx"
     err = write_error(path, OSError(code, "system words", str(path)))
     assert err.key == key
     assert str(path) in err.message("vi") and "system words" not in err.message("vi")
 
 
-def test_other_write_errors_name_the_file_and_the_systems_reason(tmp_path):
-    path = tmp_path / "bc.xlsx"   # the folder is there: not a missing folder
+def test_other_write_errors_name_the_file_and_the_systems_reason(folder):
+    path = folder / "bc.xlsx"   # the folder is there: not a missing folder
     err = write_error(path, OSError(errno.EIO, "Input/output error", str(path)))
     assert err.message("en") == t("ui.report.write_failed", "en", path=str(path), detail="Input/output error")
 
