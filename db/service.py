@@ -16,11 +16,12 @@ from . import rules
 from . import transfer
 from .errors import PtdvError
 from .report import Period, Report, build_report
-from .model import (DEFAULT_LEVELS, EDITABLE_FIELDS, EDUCATION, GENDERS, OCCUPATIONS, STAGES, TAGS, Candidate, Exit,
-                    Quota, StageEntry, Unit)
+from .model import (DEFAULT_LEVELS, EDITABLE_FIELDS, EDUCATION, GENDERS, MULTILINE_FIELDS, OCCUPATIONS,
+                    PERSON_FIELDS, STAGES, TAGS, Candidate, Exit, Quota, StageEntry, Unit)
 from .state import State
 from .store import Store
-from .text import clean_name, fmt_date, parse_date, safe
+from .text import (NAME_LIMIT, NOTES_LIMIT, clean_name, clean_person_name, clean_text, clean_unit_name, fmt_date,
+                   parse_date, safe)
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ class Service:
              level: str | None = None) -> Unit:
         """Create the store with its top unit (the account doing it becomes its first admin), of the first
         level unless ``level`` says another (a store for one ward: ``grassroots``)."""
-        name = clean_name(root_name)
+        name = clean_unit_name(root_name)
         levels = [lv.id for lv in DEFAULT_LEVELS]
         if level is not None and level not in levels:
             raise PtdvError("unit.unknown_level", level=safe(str(level)), levels=", ".join(levels))
@@ -206,7 +207,7 @@ class Service:
 
     def add_unit(self, name: str, parent_ref: str | int, level: str | None = None,
                  members: int | None = None, year: int | None = None) -> Unit:
-        name = clean_name(name)
+        name = clean_unit_name(name)
         with self.store.transaction() as tx:
             state = tx.state
             parent = state.resolve_unit(parent_ref)
@@ -246,7 +247,7 @@ class Service:
         return new
 
     def rename_unit(self, ref: str | int, name: str) -> Unit:
-        name = clean_name(name)
+        name = clean_unit_name(name)
 
         def change(state: State, unit: Unit) -> Unit:
             if unit.parent in state.units:
@@ -338,8 +339,9 @@ class Service:
         for key, value in values.items():
             if key not in EDITABLE_FIELDS:
                 raise PtdvError("candidate.unknown_field", field=key)
-            if key == "name":
-                out[key] = clean_name(value)
+            if key in PERSON_FIELDS:  # a person: the candidate, the mentor
+                text = " ".join(str(value or "").split())
+                out[key] = clean_person_name(value, field=key) if text or key == "name" else ""
             elif key == "born":
                 born = None if value in (None, "") else parse_date(value, field="born")
                 if born and (born > self.today() or born.year < 1900):
@@ -355,12 +357,13 @@ class Service:
                 out[key] = bool(value)
             elif key in ("tags", "introducers"):
                 items = [value] if isinstance(value, str) else list(value or ())
-                out[key] = tuple(clean_name(v, field=key) for v in items if str(v).strip())
+                clean = clean_person_name if key == "introducers" else clean_name
+                out[key] = tuple(clean(v, field=key) for v in items if str(v).strip())
                 for tag in out[key] if key == "tags" else ():
                     _choice(tag, TAGS, "candidate.bad_tag")
-            else:
-                text = " ".join(str(value or "").split())
-                out[key] = clean_name(str(value), field=key) if text else ""  # control characters refused, not dropped
+            else:  # free text: control and invisible characters refused, not dropped; notes keep their lines
+                out[key] = clean_text(value, field=key, multiline=key in MULTILINE_FIELDS,
+                                      limit=NOTES_LIMIT if key in MULTILINE_FIELDS else NAME_LIMIT)
         return out
 
     def add_candidate(self, unit_ref: str | int, name: str, *, stage: str = "source",
@@ -506,7 +509,10 @@ class Service:
         state = self.state()
         if state.root in state.units:
             self._require(access.READ, state.root, state)
-        problems: list[tuple[str, dict]] = [("check.audit_chain", {"seq": seq}) for seq in self.store.verify_audit()]
+        broken, uncommitted = self.store.audit_integrity()
+        problems: list[tuple[str, dict]] = [("check.audit_chain", {"seq": seq}) for seq in broken]
+        problems += [("check.audit_uncommitted", {"first": first, "last": last}) for first, last in uncommitted]
+        problems += self.store.drift()
         if state.root is None or state.root not in state.units:
             problems.append(("check.no_root", {}))
         for unit in state.units.values():
@@ -670,6 +676,12 @@ class Service:
         """Replace each damaged file by its newest good backup (admin only), keeping the damaged one aside."""
         self._require_admin()
         return self.store.repair()
+
+    def move_store_aside(self):
+        """Before a new store takes this one's place (``ptdv demo --force``): the admin of its top unit only;
+        the whole store is moved into a folder beside it, never deleted.  Returns that folder."""
+        self._require_admin()
+        return self.store.move_aside()
 
     # -- reports ----------------------------------------------------------------------------------
     def report(self, unit_ref: str | int, year: int | None = None, quarter: int | None = None,

@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import grp
 import hashlib
 import os
+import pwd
+import secrets
 import shlex
-import shutil
 import stat
 import time
 from bisect import bisect_left
@@ -46,6 +48,7 @@ from tinydb import TinyDB, where
 from tinydb.storages import Storage
 from tinydb.table import Document
 
+from .access import check_account
 from .errors import PtdvError
 from .identity import current_user
 from .model import DEFAULT_LEVELS, Candidate, Level, Quota, Settings, Unit
@@ -90,11 +93,46 @@ class _MemoryStorage(Storage):
         self._on_write()
 
 
+def _shared_gid(st: os.stat_result) -> int | None:
+    """The group a folder is shared with (its own), or None for a private folder.  Shared: the setgid bit (the
+    README's set-up), or a group other than the user's that may enter it.  Every file and folder of a store in
+    a shared folder must belong to that group and be readable and writable by it."""
+    if st.st_mode & stat.S_ISGID or (st.st_gid != os.getegid() and st.st_mode & 0o070):
+        return st.st_gid
+    return None
+
+
+def _gid_of(folder: Path) -> int | None:
+    try:
+        return _shared_gid(os.stat(folder))
+    except OSError:
+        return None
+
+
 def _new_file_mode(folder: Path) -> int:
-    """Owner only; owner and group when the folder is shared with a group (setgid or another group)."""
-    st = folder.stat()
-    shared = bool(st.st_mode & stat.S_ISGID) or st.st_gid != os.getegid()
-    return 0o660 if shared else 0o600
+    """Owner only; owner and group when the folder is shared with a group (see :func:`_shared_gid`)."""
+    return 0o660 if _shared_gid(folder.stat()) is not None else 0o600
+
+
+def _make_folder(folder: Path, mode: int) -> None:
+    """A folder of the store (``mode``: that of its files).  In a shared folder it gets the group and the setgid
+    bit, so that every file made in it, by whoever, gets the group (a chmod to 0770 would clear the bit, and the
+    files of an account whose primary group is another would then carry that group)."""
+    folder.mkdir(exist_ok=True)
+    gid = _gid_of(folder.parent)
+    if gid is None:
+        os.chmod(folder, _folder_mode(mode))
+        return
+    if folder.stat().st_gid != gid:
+        os.chown(folder, -1, gid)
+    os.chmod(folder, 0o2770)
+
+
+def _own(fd: int, mode: int, gid: int | None) -> None:
+    """Give a file this process owns the store's group (when shared) and mode (not narrowed by the umask)."""
+    if gid is not None and os.fstat(fd).st_gid != gid:
+        os.fchown(fd, -1, gid)
+    os.fchmod(fd, mode)
 
 
 def _signature(path: Path) -> tuple[int, int, int] | None:
@@ -120,26 +158,46 @@ def _os_error(path: Path, exc: OSError) -> PtdvError:
     return PtdvError(key, path=str(path), detail=exc.strerror or str(exc))
 
 
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
 def _tmp_path(path: Path) -> Path:
-    # one fixed name per file: only the lock holder writes it, and a killed writer's leftover is
-    # overwritten by the next write of the same file
-    return path.with_name(f".{path.name}.tmp")
+    """A new name beside ``path`` no one can guess (and so plant a link at beforehand)."""
+    return path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
 
 
 def _write_tmp(path: Path, payload: bytes, mode: int, *, durable: bool, fixed_name: bool = False) -> Path:
-    """Write ``payload`` beside ``path`` under a temporary name (or at ``path`` itself with
-    ``fixed_name``, for files written into the pending folder)."""
-    tmp = path if fixed_name else _tmp_path(path)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    """Write ``payload`` into a new file of an unpredictable name beside ``path`` and return that name, for the
+    caller to rename into place; with ``fixed_name``, at ``path`` itself (caches, written in place).  Never
+    through a symbolic link, never into a file someone else made under the temporary name (``O_EXCL``); the file
+    gets the store's mode and, in a shared folder, its group."""
+    gid = _gid_of(path.parent)
+    if fixed_name:
+        tmp = path
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+    else:
+        for attempt in range(3):
+            tmp = _tmp_path(path)
+            try:
+                fd = os.open(tmp, _NEW_FILE, mode)
+                break
+            except FileExistsError:
+                if attempt == 2:
+                    raise
     try:
-        os.fchmod(fd, mode)
+        if not fixed_name or os.fstat(fd).st_uid == os.geteuid():  # only its owner may set a file's mode
+            _own(fd, mode, gid)
         view = memoryview(payload)
         while view:
             view = view[os.write(fd, view):]
         if durable:
             os.fsync(fd)
-    finally:
+    except BaseException:
         os.close(fd)
+        if not fixed_name:
+            _discard(tmp)
+        raise
+    os.close(fd)
     return tmp
 
 
@@ -428,11 +486,30 @@ class _Parts:
                      for u, years in doc["units"].items()}
         except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             found = report_counts(self.file(pid).candidates().values())
-            self._write_cache(self._report_path(pid), {
-                "part": list(signature), "v": REPORT_CACHE_VERSION,
-                "units": {str(u): {str(y): row.to_json() for y, row in years.items()} for u, years in found.items()}})
+            self._write_cache(self._report_path(pid), _report_doc(signature, found))
         self.reports[pid] = (signature, found)
         return found
+
+    def forged(self, pid: int) -> list[Path]:
+        """Part ``pid``'s caches (summary, report counts) that claim to match the part as it is (its signature,
+        the settings) but hold other figures: edited by hand, since ptdv itself only writes what it counted."""
+        part = self.file(pid)
+        if part is None:
+            return []
+        settings, key = self._settings()
+        out = []
+        for path, made in ((self._summary_path(pid), lambda: _Summary.of(part, settings).to_doc(part.signature, key)),
+                           (self._report_path(pid), lambda: _report_doc(part.signature,
+                                                                        report_counts(part.candidates().values())))):
+            try:
+                doc = orjson.loads(path.read_bytes())
+                claims = tuple(doc["part"]) == part.signature and doc.get("settings", key) == key \
+                    and doc.get("v", REPORT_CACHE_VERSION) == REPORT_CACHE_VERSION
+            except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                continue  # not used as it is: made again from the part when asked
+            if claims and orjson.loads(orjson.dumps(made())) != doc:
+                out.append(path)
+        return out
 
     def part_units(self, pid: int) -> UnitPart:
         """The units part ``pid`` keeps, from its summary.  Checked once after each change the store
@@ -707,16 +784,19 @@ class Store:
                              "settings": Settings().to_doc(), "root": None}
         for order, level in enumerate(levels, start=1):
             data["levels"][str(order)] = {"id": level.id, "vi": level.vi, "en": level.en, "order": level.order}
+        self._check_place()
         mode = _new_file_mode(folder)
         with self._locked(mode):
             if self.path.exists():
                 raise PtdvError("store.exists", path=str(self.path))
             try:
                 for folder_ in (self.parts_dir, self.pending_dir, self.backups_dir):
-                    folder_.mkdir(exist_ok=True)
-                    os.chmod(folder_, _folder_mode(mode))
-                os.close(os.open(self.audit_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, mode))
-                os.chmod(self.audit_path, mode)
+                    _make_folder(folder_, mode)
+                fd = os.open(self.audit_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, mode)
+                try:
+                    _own(fd, mode, _gid_of(folder))
+                finally:
+                    os.close(fd)
                 tmp = _write_tmp(self.path, orjson.dumps(data), mode, durable=True)
                 os.replace(tmp, self.path)
                 _fsync_dir(folder)
@@ -725,16 +805,38 @@ class Store:
                 raise _os_error(self.path, exc) from exc
         self._catalogue = None
 
-    def remove(self) -> None:
-        """Delete the whole store (``ptdv demo --force``), under the lock."""
-        with self._locked(0o600):
-            for path in (self.path, _tmp_path(self.path), self.audit_path):
-                _discard(path)
-            shutil.rmtree(self.parts_dir, ignore_errors=True)
-            shutil.rmtree(self.backups_dir, ignore_errors=True)
-        _discard(self.lock_path)
+    def move_aside(self) -> Path:
+        """Before ``ptdv demo --force`` (its admin only: the service checks): move the whole store (catalogue,
+        parts, audit trail, backups, files a repair kept aside) into a new folder beside it,
+        ``<name>.replaced-<yyyymmdd>-<hhmmss>/``, where it can still be opened with ``--db``; nothing is
+        deleted.  The lock file stays: whoever waits on it still excludes the store made next.  Returns the
+        folder."""
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        with self._locked():
+            self._recover()  # a write a killed process left is finished first: what moves is whole
+            folder = self.path.parent
+            for n in range(1, 100):
+                aside = folder / f"{self.path.stem}.replaced-{stamp}{'' if n == 1 else f'-{n}'}"
+                try:
+                    aside.mkdir()
+                    break
+                except FileExistsError:
+                    continue
+            try:
+                _make_folder(aside, self.mode())
+                kept = [p for p in folder.iterdir() if p.name.startswith((f"{self.path.name}.damaged-",
+                        f"{self.audit_path.name}.damaged-", f"{self.audit_path.name}.uncommitted-"))]
+                for path in (self.parts_dir, self.backups_dir, self.audit_path, *kept, self.path):  # the catalogue last
+                    if os.path.lexists(path):
+                        os.rename(path, aside / path.name)
+                _fsync_dir(aside)
+                _fsync_dir(folder)
+            except OSError as exc:
+                raise _os_error(self.path, exc) from exc
         self._catalogue = self._state = None
         self._parts = _Parts(self)
+        self._audit_seen = None
+        return aside
 
     # -- reading -------------------------------------------------------------------------
     def _news(self) -> tuple:
@@ -765,6 +867,7 @@ class Store:
         self._audit_seen = seen
         if self._catalogue is not None and signature == self._catalogue.signature:
             return news
+        self._check_place()
         try:
             raw = self.path.read_bytes()
         except OSError as exc:
@@ -796,8 +899,8 @@ class Store:
         it until the next write)."""
         return self._state if self._state is not None else self.state()
 
-    def audit_since(self, seq: int = 0) -> list[dict]:
-        """Audit entries numbered above ``seq``, oldest first (an unfinished last line is skipped)."""
+    def _audit_entries(self) -> list[dict]:
+        """Every complete line of the audit log, parsed, oldest first (an unfinished last line is skipped)."""
         try:
             raw = self.audit_path.read_bytes()
         except FileNotFoundError:
@@ -807,34 +910,59 @@ class Store:
         out = []
         for number, line in enumerate(raw.split(b"\n")[:-1], start=1):
             try:
-                entry = orjson.loads(line)
+                out.append(orjson.loads(line))
             except orjson.JSONDecodeError:
                 raise PtdvError("store.damaged", path=str(self.audit_path), detail=f"line {number}") from None
-            if entry.get("seq", 0) > seq:
-                out.append(entry)
         return out
+
+    def audit_since(self, seq: int = 0) -> list[dict]:
+        """Committed audit entries numbered above ``seq``, oldest first: the lines of a write still being
+        appended, or of one killed before its last line, are not part of the trail."""
+        entries = self._audit_entries()
+        end = next((i + 1 for i in range(len(entries) - 1, -1, -1) if _commits(entries[i])), 0)
+        return [entry for entry in entries[:end] if entry.get("seq", 0) > seq]
 
     def verify_audit(self) -> list[int]:
         """Sequence numbers of audit entries whose hash chain is broken (edited, removed or inserted)."""
+        return self.audit_integrity()[0]
+
+    def audit_integrity(self) -> tuple[list[int], list[tuple[int, int]]]:
+        """(entries whose hash chain is broken, runs ``(first, last)`` of entries no commit line covers: the lines
+        of a write that never committed, which an earlier ptdv kept when the next write appended after them)."""
         broken, previous, expected_seq = [], "", 1
+        uncommitted: list[tuple[int, int]] = []
+        run: list[int] = []
         for entry in self.audit_since(0):
+            seq = int(entry.get("seq") or 0)
             if entry.get("seq") != expected_seq or entry.get("prev") != previous or entry.get("hash") != _entry_hash(entry):
-                broken.append(int(entry.get("seq") or 0))
-            previous, expected_seq = entry.get("hash", ""), int(entry.get("seq") or 0) + 1
-        return broken
+                broken.append(seq)
+            previous, expected_seq = entry.get("hash", ""), seq + 1
+            run.append(seq)
+            if _commits(entry):
+                size = entry.get("commit", len(run))  # an earlier ptdv marked no count: its write is the whole run
+                if isinstance(size, int) and 0 < size < len(run):
+                    uncommitted.append((run[0], run[-size - 1]))
+                run = []
+        return broken, uncommitted
 
     # -- writing -------------------------------------------------------------------------
     @contextmanager
     def _locked(self, mode: int | None = None) -> Iterator[None]:
+        """Hold the store's lock (``flock`` on the lock file, never through a link); the holder writes its process
+        id and account into the file, so that whoever waits in vain can say who is saving."""
+        self._check_place()
         try:
             mode = self.mode() if mode is None else mode
-            # flock needs only read access: whoever may read the store can take its lock
-            fd = os.open(self.lock_path, os.O_RDONLY | os.O_CREAT, mode)
+            fd, writable = _open_lock(self.lock_path, mode)
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise PtdvError("store.symlink", path=str(self.lock_path), target=_link_target(self.lock_path)) from exc
             raise PtdvError("store.unwritable", path=str(self.lock_path), detail=exc.strerror or str(exc)) from exc
+        held = False
         try:
             with suppress(OSError):  # so that the umask does not narrow it; only its owner may
-                os.fchmod(fd, mode)
+                if os.fstat(fd).st_uid == os.geteuid():
+                    _own(fd, mode, _gid_of(self.lock_path.parent))
             deadline = time.monotonic() + self.lock_timeout
             while True:
                 try:
@@ -842,11 +970,36 @@ class Store:
                     break
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
-                        raise PtdvError("store.locked", path=str(self.path), seconds=int(self.lock_timeout)) from None
+                        raise self._busy(fd) from None
                     time.sleep(0.005)
+            held = True
+            if writable:
+                with suppress(OSError):  # who holds it is for the message of whoever waits, no more
+                    info = orjson.dumps({"pid": os.getpid(), "account": self.user})
+                    os.pwrite(fd, info, 0)
+                    os.ftruncate(fd, len(info))
             yield
         finally:
+            if held and writable:
+                with suppress(OSError):
+                    os.ftruncate(fd, 0)
             os.close(fd)  # closing releases the lock
+
+    def _busy(self, fd: int) -> PtdvError:
+        """``store.locked``, naming the account and process holding the lock when the lock file says so (and
+        that process is still there)."""
+        seconds = int(self.lock_timeout)
+        try:
+            info = orjson.loads(os.pread(fd, 512, 0))
+            pid, account = int(info["pid"]), check_account(str(info["account"]))
+            if pid <= 0:
+                raise ValueError(pid)
+            os.kill(pid, 0)  # gone (ProcessLookupError): what the file says is from an earlier holder
+        except PermissionError:
+            pass  # the process is there, run by another account
+        except (OSError, PtdvError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            return PtdvError("store.locked", path=str(self.path), seconds=seconds)
+        return PtdvError("store.locked_by", path=str(self.path), seconds=seconds, account=account, pid=pid)
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
@@ -931,8 +1084,9 @@ class Store:
         version: Version | None = None
         moved: list[str] = []
         try:
-            for name, payload in pending.items():
-                _write_tmp(self.pending_dir / name, payload, mode, durable=not bulk, fixed_name=True)
+            for name, payload in pending.items():  # a new file of a name no one can guess, renamed to the name
+                tmp = _write_tmp(self.pending_dir / name, payload, mode, durable=not bulk)  # recovery knows
+                os.replace(tmp, self.pending_dir / name)
             if bulk:
                 os.sync()
             if entries:
@@ -981,8 +1135,10 @@ class Store:
             os.truncate(self.audit_path, size)
 
     def _recover(self) -> None:
-        """Under the lock: finish a write whose audit lines were appended (their hashes match the files
-        left pending), or drop the files of a write killed before that point."""
+        """Under the lock: drop the audit lines of a write killed before its commit line, then finish a write
+        whose audit lines were all appended (their hashes match the files left pending), or drop the files of
+        a write killed before that point."""
+        self._cut_uncommitted()
         try:
             names = os.listdir(self.pending_dir)
         except FileNotFoundError:
@@ -1005,12 +1161,13 @@ class Store:
         self._parts = _Parts(self)
 
     def _last_audit_entry(self) -> dict | None:
+        """The last commit line of the audit log: the last line of the last write that committed."""
         try:
             fd = os.open(self.audit_path, os.O_RDONLY)
         except FileNotFoundError:
             return None
         try:
-            line, _ = _last_line(fd, os.fstat(fd).st_size)
+            line, _ = _last_commit(fd, os.fstat(fd).st_size)
         finally:
             os.close(fd)
         try:
@@ -1018,22 +1175,52 @@ class Store:
         except orjson.JSONDecodeError:
             return None
 
+    def _cut_uncommitted(self) -> None:
+        """Under the lock: take out the complete lines after the last commit line (a writer killed while
+        appending its lines: they describe changes that never happened; its files are dropped from the
+        pending folder by :meth:`_recover`).  They are kept beside the log as ``<log>.uncommitted-<time>``.
+        An unfinished last line alone is left to the next append (or ``check --repair``) to cut."""
+        try:
+            fd = os.open(self.audit_path, os.O_RDWR | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise _os_error(self.audit_path, exc) from exc
+        try:
+            size = os.fstat(fd).st_size
+            _, end = _last_commit(fd, size)
+            complete = next((line_end for _, line_end in _lines_back(fd, size)), 0)
+            if complete <= end:
+                return
+            aside = self.audit_path.with_name(f"{self.audit_path.name}.uncommitted-"
+                                              f"{datetime.now().strftime('%Y%m%dT%H%M%S')}")
+            _write_tmp(aside, os.pread(fd, size - end, end), self.mode(), durable=True, fixed_name=True)
+            os.ftruncate(fd, end)
+            os.fsync(fd)
+        except OSError as exc:
+            raise _os_error(self.audit_path, exc) from exc
+        finally:
+            os.close(fd)
+
     def _append_audit(self, entries: list[dict], mode: int) -> tuple[int, int]:
-        """Append hash-chained lines; an unfinished last line (a writer killed mid-append) is cut first.
+        """Append hash-chained lines, the last one marked as the write's commit (``"commit"``: how many lines
+        the write appended); what follows the last commit line (a writer killed mid-append) is cut first.
         Returns the log's size before the append and the number of the last line appended."""
         fd = os.open(self.audit_path, os.O_RDWR | os.O_CREAT, mode)
         try:
             size = os.fstat(fd).st_size
-            line, end = _last_line(fd, size)
+            line, end = _last_commit(fd, size)
             if end != size:
                 os.ftruncate(fd, end)
                 size = end
             last = orjson.loads(line) if line else {"seq": 0, "hash": ""}
             seq, previous = int(last.get("seq", 0)), str(last.get("hash", ""))
             payload = bytearray()
-            for entry in entries:
+            for number, entry in enumerate(entries, start=1):
                 seq += 1
                 record = {"seq": seq, **entry, "prev": previous}
+                if number == len(entries):
+                    record["commit"] = len(entries)
                 record["hash"] = previous = _entry_hash(record)
                 payload += orjson.dumps(record) + b"\n"
             try:
@@ -1058,12 +1245,18 @@ class Store:
         if copy.exists() or absent.exists():
             return
         if not self.backups_dir.is_dir():
-            self.backups_dir.mkdir()
-            os.chmod(self.backups_dir, _folder_mode(self.mode()))
+            _make_folder(self.backups_dir, self.mode())
         try:
             os.link(target, copy)
         except FileNotFoundError:
-            os.close(os.open(absent, os.O_WRONLY | os.O_CREAT, self.mode()))
+            try:
+                fd = os.open(absent, _NEW_FILE, self.mode())
+            except FileExistsError:
+                return
+            try:
+                _own(fd, self.mode(), _gid_of(self.backups_dir))
+            finally:
+                os.close(fd)
 
     def _backups(self) -> dict["Version", dict[str, Path]]:
         """Every backup by version (oldest first), then by file name (``<name>`` or ``<name>.absent``): the flat
@@ -1235,7 +1428,7 @@ class Store:
             except PtdvError as err:
                 found.append(Damage(path, err, self._newest_good(name), name))
         try:
-            self.audit_since(0)
+            every, committed = len(self._audit_entries()), len(self.audit_since(0))
             raw = _read_or_none(self.audit_path) or b""
         except PtdvError as err:
             found.append(Damage(self.audit_path, err, None, None))
@@ -1243,6 +1436,34 @@ class Store:
             if raw and not raw.endswith(b"\n"):
                 found.append(Damage(self.audit_path, PtdvError("backup.audit_unfinished", path=str(self.audit_path)),
                                     None, None, cut=True))
+            if every > committed:
+                found.append(Damage(self.audit_path, PtdvError("backup.audit_uncommitted", path=str(self.audit_path),
+                                                               count=every - committed), None, None, cut=True))
+        return found
+
+    def drift(self) -> list[tuple[str, dict]]:
+        """What differs from what ptdv wrote, as (message key, params): a file unlike the hash the audit trail
+        recorded for it at the last write that put it in place (changed, removed or put back by hand), and a
+        cache that claims to match its part but does not (:meth:`_Parts.forged`).  Reads the whole store."""
+        recorded: dict[str, tuple[str | None, int]] = {}
+        for entry in self.audit_since(0):
+            for name, digest in (entry.get("files") or {}).items():
+                removed = name.endswith(DELETE)
+                recorded[name.removesuffix(DELETE)] = (None if removed else digest, int(entry.get("seq") or 0))
+        found: list[tuple[str, dict]] = []
+        for name, (digest, seq) in sorted(recorded.items()):
+            path = self._target(name)
+            try:
+                raw = _read_or_none(path)
+            except OSError:
+                continue  # unreadable: said by the read that needs it
+            if raw is None and digest is not None:
+                found.append(("check.file_missing", {"path": str(path), "seq": seq}))
+            elif raw is not None and (digest is None or hashlib.sha256(raw).hexdigest() != digest):
+                found.append(("check.file_changed", {"path": str(path), "seq": seq}))
+        for pid in self._parts.existing():
+            with suppress(PtdvError):  # a damaged part is said by check's reads
+                found.extend(("check.cache_forged", {"path": str(path)}) for path in self._parts.forged(pid))
         return found
 
     def repair(self) -> list["Damage"]:
@@ -1263,8 +1484,8 @@ class Store:
                 for d in fixable:
                     aside = d.path.with_name(f"{d.path.name}.damaged-{stamp}")
                     if d.cut:
-                        shutil.copyfile(d.path, aside)
-                        os.chmod(aside, self.mode())
+                        tmp = _write_tmp(aside, d.path.read_bytes(), self.mode(), durable=True)
+                        os.replace(tmp, aside)
                         continue
                     os.link(d.path, aside)
                     files[d.name] = self.backup_copy(d.backup, d.name).read_bytes()
@@ -1287,17 +1508,55 @@ class Store:
             raw = self.backup_copy(err.backup, CATALOGUE).read_bytes()
             return _catalogue_state(self.path, _parse(self.path, raw, CATALOGUE_TABLES), None)
 
+    def _check_place(self) -> None:
+        """Refuse a store named through a symbolic link (``--db`` a link: a save would write wherever it points),
+        and one in a folder every account may write to (like /tmp: anyone could plant a file or a link under a
+        name the store uses)."""
+        try:
+            st = os.lstat(self.path)
+        except OSError:
+            st = None
+        if st is not None and stat.S_ISLNK(st.st_mode):
+            raise PtdvError("store.symlink", path=str(self.path), target=_link_target(self.path))
+        try:
+            folder = os.stat(self.path.parent)
+        except OSError:
+            return
+        if folder.st_mode & stat.S_IWOTH:
+            raise PtdvError("store.open_folder", path=str(self.path), folder=str(self.path.parent),
+                            mode=f"{stat.S_IMODE(folder.st_mode):04o}")
+
     def _refuse_public(self, paths: list[Path]) -> None:
-        """Refuse a store others may read: a file of it readable by everyone, or a folder they may enter."""
+        """Refuse a store others may read (a file of it readable by everyone, or a folder they may enter), a file
+        of it that is a symbolic link, and in a folder shared with a group, a file or folder of it the group's
+        other accounts cannot use: of another group, or not readable and writable by the group.  The message
+        names the file, its owner and group, and the command its owner (or root) must run."""
+        gid = _gid_of(self.path.parent)
         for path in paths:
             try:
-                mode = path.stat().st_mode
+                st = os.lstat(path)
             except OSError:
                 continue
-            if mode & (0o005 if stat.S_ISDIR(mode) else 0o004):
+            mode = st.st_mode
+            if stat.S_ISLNK(mode):
+                raise PtdvError("store.symlink", path=str(path), target=_link_target(path))
+            folder = stat.S_ISDIR(mode)
+            if mode & (0o005 if folder else 0o004):
                 own = [self.path, self.audit_path, self.lock_path, self.parts_dir, self.backups_dir]
                 raise PtdvError("store.world_readable", path=str(path),
                                 command="chmod -R o-rwx " + " ".join(shlex.quote(str(p)) for p in own if p.exists()))
+            if gid is None:
+                continue
+            needed = 0o070 if folder else 0o060
+            if st.st_gid != gid or mode & needed != needed:
+                group = _group_name(gid)
+                raise PtdvError("store.not_shared", path=str(path), owner=_account_name(st.st_uid),
+                                group=_group_name(st.st_gid), mode=f"{stat.S_IMODE(mode):04o}", expected=group,
+                                command=f"chgrp {shlex.quote(group)} {shlex.quote(str(path))} && "
+                                        f"chmod {'2770' if folder else '660'} {shlex.quote(str(path))}")
+            if folder and not mode & stat.S_ISGID and st.st_uid == os.geteuid():
+                with suppress(OSError):  # a folder an earlier ptdv made without it: new files take the group
+                    os.chmod(path, stat.S_IMODE(mode) | stat.S_ISGID)
 
 
 @dataclass(frozen=True, order=True)
@@ -1373,6 +1632,39 @@ def _folder_mode(mode: int) -> int:
     return 0o770 if mode & 0o060 else 0o700
 
 
+def _open_lock(path: Path, mode: int) -> tuple[int, bool]:
+    """The lock file, never through a link: for reading and writing (its holder writes who it is), or for reading
+    only when that is all the account may (flock needs no more).  Returns (fd, writable)."""
+    flags = os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        return os.open(path, os.O_RDWR | flags, mode), True
+    except OSError as exc:
+        if exc.errno not in (errno.EACCES, errno.EROFS, errno.EPERM):
+            raise
+    return os.open(path, os.O_RDONLY | flags, mode), False
+
+
+def _link_target(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return "?"
+
+
+def _account_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _group_name(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
 def _read_or_none(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
@@ -1389,21 +1681,46 @@ def _catalogue_state(path: Path, data: dict, parts: "_Parts | None") -> State:
         raise PtdvError("store.invalid", path=str(path), detail=f"{type(exc).__name__}: {exc}") from exc
 
 
-def _last_line(fd: int, size: int, chunk: int = 1 << 16) -> tuple[bytes, int]:
-    """The last complete line of a file (without its newline) and where complete lines end; reads
-    backwards from the end only as far as that line starts."""
-    data = b""
-    start = size
-    while start > 0:
-        new_start = max(0, start - chunk)
-        data = os.pread(fd, start - new_start, new_start) + data
-        start = new_start
-        end = data.rfind(b"\n")
-        if end < 0:
-            continue  # no complete line yet in what was read
-        begin = data.rfind(b"\n", 0, end)
-        if begin >= 0 or start == 0:
-            return data[begin + 1:end], start + end + 1
+def _report_doc(signature: tuple, found: dict[int, dict[int, ReportYear]]) -> dict:
+    return {"part": list(signature), "v": REPORT_CACHE_VERSION,
+            "units": {str(u): {str(y): row.to_json() for y, row in years.items()} for u, years in found.items()}}
+
+
+def _commits(entry: dict) -> bool:
+    """Whether an audit line is the last of its write: marked ``commit`` (or, by an earlier ptdv, carrying the
+    hashes of the files the write put in place)."""
+    return "commit" in entry or "files" in entry
+
+
+def _lines_back(fd: int, size: int, chunk: int = 1 << 16) -> Iterator[tuple[bytes, int]]:
+    """The complete lines of a file, last first (without their newlines), each with the offset just after
+    it; reads backwards only as far as asked.  An unfinished last line is not one of them."""
+    buf, pos, end = b"", size, None  # buf holds the file from pos on, up to the line not yet given
+    while True:
+        if end is None and (nl := buf.rfind(b"\n")) >= 0:
+            end, buf = pos + nl + 1, buf[:nl]
+        if end is not None:
+            while (nl := buf.rfind(b"\n")) >= 0:
+                yield buf[nl + 1:], end
+                end, buf = pos + nl + 1, buf[:nl]
+        if pos == 0:
+            if end is not None:
+                yield buf, end
+            return
+        start = max(0, pos - chunk)
+        buf, pos = os.pread(fd, pos - start, start) + buf, start
+
+
+def _last_commit(fd: int, size: int) -> tuple[bytes, int]:
+    """The last commit line of the audit log (see :func:`_commits`) and the offset just after it; a line
+    that is not JSON ends the search there (the log is damaged: ``check`` says so, nothing is cut)."""
+    for line, end in _lines_back(fd, size):
+        try:
+            entry = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return line, end
+        if not isinstance(entry, dict) or _commits(entry):
+            return line, end
     return b"", 0
 
 

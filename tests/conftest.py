@@ -1,6 +1,7 @@
 """Shared fixtures: a small store with a fixed "today", built through the service API."""
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -96,6 +97,29 @@ def edit_candidate_file(path: Path, cid: int, **fields) -> None:
     data = orjson.loads(part.read_bytes())
     data["candidates"][str(cid)].update(fields)
     part.write_bytes(orjson.dumps(data))
+
+
+def record_as_written(path: Path) -> None:
+    """Make the audit trail name the store's files as they are now, as the ptdv that wrote them would have
+    (each file's hash in the last entry that names it, the hash chain made again): a store that an earlier
+    version, not a hand edit, left this way."""
+    from db.store import CATALOGUE, _entry_hash
+
+    audit = path.with_name(path.stem + ".audit.jsonl")
+    entries = [orjson.loads(line) for line in audit.read_bytes().splitlines()]
+    latest: dict[str, dict] = {}
+    for entry in entries:
+        for name in entry.get("files") or {}:
+            latest[name] = entry
+    for name, entry in latest.items():
+        target = path if name == CATALOGUE else path.with_name(path.stem + ".parts") / name
+        if target.exists():
+            entry["files"][name] = hashlib.sha256(target.read_bytes()).hexdigest()
+    previous = ""
+    for entry in entries:
+        entry["prev"] = previous
+        entry["hash"] = previous = _entry_hash(entry)
+    audit.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in entries))
 
 
 def store_bytes(path: Path) -> int:

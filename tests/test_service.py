@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +11,7 @@ from db.model import STAGES
 from db.rules import SEVERITIES
 from db.workdays import add_workdays
 
-from conftest import TODAY
+from conftest import TODAY, part_holding
 
 
 def refused(key: str, call, *args, **kwargs) -> PtdvError:
@@ -298,13 +299,18 @@ def test_check_finds_hand_made_inconsistencies(small):
         {"stage": "source", "date": "2024-03-01"}, {"stage": "class", "date": "2024-02-01"}])
     _hand_edit(service, "candidates", ids["cand5"], unit=ids["thach_thang"])
     _hand_edit(service, "units", ids["tt2"], parent=999)
-    problems = {(key, params.get("id", params.get("unit"))) for key, params in service.check()}
+    found = service.check()
+    problems = {(key, params.get("id", params.get("unit"))) for key, params in found if key != "check.file_changed"}
     assert problems == {
         ("check.candidate_order", ids["cand2"]), ("check.candidate_dates", ids["cand2"]),
         ("check.candidate_dates", ids["cand6"]),
         ("check.candidate_not_branch", ids["cand5"]),
         ("check.unit_parent", ids["tt2"]), ("check.unit_record", ids["tt2"]),
     }
+    # the edits did not go through ptdv's audited writes: each file they changed is named
+    changed = {Path(params["path"]).name for key, params in found if key == "check.file_changed"}
+    assert changed == {"ptdv.json", part_holding(service.store.path, ids["cand2"]).name,
+                       part_holding(service.store.path, ids["cand5"]).name}
 
 
 def test_check_finds_a_cycle_without_hanging(small):
@@ -313,7 +319,7 @@ def test_check_finds_a_cycle_without_hanging(small):
     problems = service.check()
     assert ("check.root_parent", {"unit": ids["city"], "parent": ids["pm1"]}) in problems
     # ... and the branch now has a unit under it, so its candidates are no longer on a branch.
-    assert {key for key, _ in problems} == {"check.root_parent", "check.candidate_not_branch"}
+    assert {key for key, _ in problems} == {"check.root_parent", "check.candidate_not_branch", "check.file_changed"}
     assert service.unit_figures(ids["city"], 2024).admitted == 2   # the figures still add up, once each
 
 

@@ -9,7 +9,7 @@ import pytest
 from db.service import Service
 from db.store import Store
 
-from conftest import TODAY, build_small, part_files, part_holding
+from conftest import TODAY, build_small, part_files, part_holding, record_as_written
 
 
 @pytest.fixture
@@ -245,6 +245,7 @@ def _as_schema_2(service: Service) -> None:
     for summary in service.store.parts_dir.glob("*.sum.json"):
         summary.unlink()
     service.store.path.write_bytes(orjson.dumps(catalogue))
+    record_as_written(service.store.path)
 
 
 def test_a_store_of_schema_2_reads_the_same_and_its_first_write_moves_the_branches(small_store):
