@@ -144,6 +144,15 @@ def test_decision_due_sixty_working_days_after_the_branch_vote():
     assert by_code(findings(decided, DEFAULTS, TODAY), "decision") is None
 
 
+def test_decision_due_counts_the_make_up_saturday():
+    # Branch vote Wed 15/07/2026: Saturday 22/08/2026 was a working day (for Monday 31/08 off), so the 60th
+    # working day is Fri 09/10/2026, not Mon 12/10; on 12/10 the decision is overdue.
+    c = cand("01/01/2026", "01/02/2026", "01/03/2026", "01/04/2026", "15/07/2026")
+    found = by_code(findings(c, DEFAULTS, date(2026, 10, 12)), "decision")
+    assert found.due == date(2026, 10, 9)
+    assert found.severity == "overdue"
+
+
 @pytest.mark.parametrize("decided_day, severity", [
     ("03/10/2024", "overdue"),   # 30 working days later is Thu 14/11/2024
     ("04/10/2024", "due"),       # 30 working days later is Fri 15/11/2024: due today, not yet overdue
