@@ -253,7 +253,7 @@ def test_candidate_add_with_details(run, store_path, ids):
 
 def test_candidate_add_refuses_control_characters_in_the_name(run, store_path, ids):
     err = refused(run("candidate", "add", "--unit", str(ids["tt1"]), "--name", "An\x1b[31mBình"))
-    assert PtdvError("input.control_chars", field="name", value="An\\x1b[31mBình").message("vi") in err
+    assert PtdvError("input.control_chars", field="name", char="U+001B ESCAPE", position=3).message("vi") in err
     assert "\x1b" not in err
     assert len(reread(store_path).state().candidates) == 6
 
@@ -403,7 +403,9 @@ def test_check_lists_warnings_then_problems_exit_1(run, store_path, ids):
     store_path.write_text(json.dumps(data))
     result = run("check")
     assert result.exit_code == 1
-    assert t("check.problems", count=2) in result.stdout
+    assert t("check.problems", count=3) in result.stdout
+    last_catalogue_write = max(e["seq"] for e in json.loads(run("log", "--json").stdout) if "@catalogue" in e["files"])
+    assert t("check.file_changed", path=store_path, seq=last_catalogue_write) in result.stdout  # edited by hand
     assert t("check.unit_parent", unit=ids["tt2"], parent=99) in result.stdout
     assert t("check.unit_record", unit=ids["tt2"], part=99) in result.stdout  # its record is still in its old part
     assert "Traceback" not in result.output
