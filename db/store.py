@@ -380,6 +380,7 @@ class _Parts:
         if signature is None:
             self.files.pop(pid, None)
             return None
+        self.store._refuse_public([path])  # first: a file of the wrong group is said as such, not as unreadable
         try:
             raw = path.read_bytes()
         except OSError as exc:
@@ -389,7 +390,6 @@ class _Parts:
             loaded.unit_part()  # a part whose unit records cannot be read is damaged, whatever is asked of it
         except PtdvError as err:
             raise self.store._damaged(err) from err
-        self.store._refuse_public([path])
         self.files[pid] = loaded
         return loaded
 
@@ -868,6 +868,8 @@ class Store:
         if self._catalogue is not None and signature == self._catalogue.signature:
             return news
         self._check_place()
+        self._refuse_public([self.path, self.audit_path, self.lock_path, self.counters_path, self.parts_dir,
+                             self.pending_dir, self.backups_dir])  # first: a wrong group is said, not "unreadable"
         try:
             raw = self.path.read_bytes()
         except OSError as exc:
@@ -876,8 +878,6 @@ class Store:
             catalogue = _File(self.path, _parse(self.path, raw, CATALOGUE_TABLES), signature, self._damaged)
         except PtdvError as err:
             raise self._damaged(err) from err
-        self._refuse_public([self.path, self.audit_path, self.lock_path, self.counters_path, self.parts_dir,
-                             self.pending_dir, self.backups_dir])
         self._catalogue = catalogue
         self._state = None
         return True
@@ -1086,7 +1086,11 @@ class Store:
         try:
             for name, payload in pending.items():  # a new file of a name no one can guess, renamed to the name
                 tmp = _write_tmp(self.pending_dir / name, payload, mode, durable=not bulk)  # recovery knows
-                os.replace(tmp, self.pending_dir / name)
+                try:
+                    os.rename(tmp, self.pending_dir / name)  # over whatever was left there, never through it
+                except OSError:
+                    _discard(tmp)
+                    raise
             if bulk:
                 os.sync()
             if entries:

@@ -196,7 +196,8 @@ def _build_demo(ses: Session, seed: int, scale: str | None = None) -> None:
 
 
 @main.command()
-@click.option("--force", is_flag=True, help="Replace an existing store (its data is lost).")
+@click.option("--force", is_flag=True, help="Replace an existing store (an admin of it only): it is moved, whole, "
+                                            "into a folder beside it, not deleted.")
 @click.option("--seed", type=int, default=2024, show_default=True, help="Random seed of the demo data.")
 @click.option("--scale", type=click.Choice(["ward", "city", "metro"]),
               help="Generated data of a size instead of the 2024 Đà Nẵng demo: one ward (~60 candidates), "
@@ -208,8 +209,9 @@ def demo(ses: Session, force: bool, seed: int, scale: str | None) -> None:
     store = ses.service.store
     if store.exists() and not force:
         raise PtdvError("cli.demo.exists", path=str(store.path))
-    if force:
-        store.remove()
+    if force and store.exists():
+        aside = ses.service.move_store_aside()
+        ses.echo(ses.t("cli.demo.moved", path=store.path, folder=aside, store=aside / store.path.name))
     _build_demo(ses, seed, scale)
 
 
