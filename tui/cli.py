@@ -6,13 +6,15 @@ Without a subcommand ``ptdv`` opens the Textual app.
 """
 from __future__ import annotations
 
+import copy
 import os
 import sys
 import traceback
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NoReturn
 
 import click
 
@@ -47,6 +49,9 @@ store, or problems found by `check`); 2 a malformed command line, or a unit or c
 that does not exist or matches several (they are listed); 3 internal error (run again
 with PTDV_DEBUG=1 to see the traceback).
 \b
+--db, --lang and --year may also come after the command, e.g. `ptdv demo --db x.json`:
+given there they win over those given before it and over the environment.
+\b
 Environment: PTDV_DB (store file), PTDV_LANG (vi or en), PTDV_DEBUG=1.
 """
 
@@ -59,10 +64,16 @@ class Session:
     lang: str
     chosen_store: bool  # --db or PTDV_DB given; otherwise the default store, built with demo data on first run
     year_option: int | None
+    today: date | None = None  # tests fix it: main(obj={"today": ...})
 
     @property
     def year(self) -> int:
         return self.year_option or self.service.today().year
+
+    def use_store(self, path: Path) -> None:
+        """``--db`` after the command: the store at ``path`` instead of the one the group opened."""
+        self.service = Service(Store(path), today=self.today)
+        self.chosen_store = True
 
     def t(self, key: str, **params: object) -> str:
         return t(key, self.lang, **params)
@@ -81,26 +92,67 @@ pass_session = click.make_pass_decorator(Session)
 
 
 class PtdvGroup(click.Group):
-    """Every error ends as one message in the user's language on stderr and an exit status."""
+    """Every error ends as one message in the user's language on stderr and an exit status.
+
+    Its commands and groups take its --db, --lang and --year after their name too (``SharedOptions``).
+    """
+
+    command_class: type[click.Command] | None = None  # PtdvCommand and PtdvSubgroup, set below them
+    group_class: type[click.Group] | type | None = None
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _note_refused_values(self.params)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return _with_context(super().parse_args, ctx, args)
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra) -> click.Context:
+        lang = _argv_lang(args)  # known before the command line is understood, for click's refusals
+        try:
+            ctx = super().make_context(info_name, args, parent, **extra)
+        except NO_ARGS_IS_HELP:
+            raise
+        except click.ClickException as err:
+            _usage_fail(err, lang)
+        ctx.meta[ARGV_LANG] = lang
+        return ctx
 
     def invoke(self, ctx: click.Context) -> object:
-        lang = ctx.params.get("lang") or default_lang()
+        usage_lang = ctx.meta.get(ARGV_LANG) or default_lang()
         try:
             return super().invoke(ctx)
         except PtdvError as err:
+            lang = _session_lang(ctx, usage_lang)
             _fail(ctx, err.message(lang), EXIT_USAGE if err.key in NOT_FOUND else EXIT_REFUSED, lang)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
+        except NO_ARGS_IS_HELP:  # `ptdv unit`: its help, as click shows it
             raise
+        except click.ClickException as err:
+            _usage_fail(err, usage_lang)
+        except click.exceptions.Exit:
+            raise
+        except (click.Abort, KeyboardInterrupt):  # ctrl+c, or the end of input at a confirmation
+            click.echo(t("cli.aborted", _session_lang(ctx, usage_lang)), err=True)
+            ctx.exit(EXIT_REFUSED)
         except BrokenPipeError:  # `ptdv log | head`: the reader went away; say nothing more
             _silence_stdout()
             ctx.exit(EXIT_REFUSED)
         except OSError as exc:
+            lang = _session_lang(ctx, usage_lang)
             _fail(ctx, t("cli.os_error", lang, path=exc.filename or "", detail=exc.strerror or str(exc)),
                   EXIT_REFUSED, lang)
         except Exception as exc:  # a bug: no traceback on screen unless asked for
             if os.environ.get("PTDV_DEBUG") == "1":
                 traceback.print_exc()
+            lang = _session_lang(ctx, usage_lang)
             _fail(ctx, t("cli.internal_error", lang, kind=type(exc).__name__), EXIT_INTERNAL, lang)
+
+
+def _session_lang(ctx: click.Context, fallback: str) -> str:
+    """The language of the command (its own --lang included) once the session exists."""
+    ses = ctx.find_object(Session)
+    return ses.lang if ses is not None else fallback
 
 
 def _safe_lines(text: str) -> str:
@@ -135,14 +187,229 @@ class LocalizedChoice(click.Choice):
 
 
 def _set_year(ctx: click.Context, param: click.Parameter, value: int | None) -> None:
-    if value is not None:
-        ctx.find_object(Session).year_option = value
+    ses = ctx.find_object(Session)
+    if value is not None and ses is not None:
+        ses.year_option = value
+
+
+def _set_db(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    ses = ctx.find_object(Session)
+    if value is not None and ses is not None:
+        ses.use_store(value)
+
+
+def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    ses = ctx.find_object(Session)
+    if value is not None and ses is not None:
+        ses.lang = value
 
 
 YEAR_TYPE = click.IntRange(1900, 9999)
-# `--year` is the group's option, and also accepted after the commands that use it
-year_option = click.option("--year", type=YEAR_TYPE, metavar="YEAR", expose_value=False, callback=_set_year,
-                           help="Year of quotas and figures (default: this year).")
+DB_TYPE = click.Path(dir_okay=False, path_type=Path)
+DB_HELP = "Store file (env PTDV_DB; default: the user data folder, ptdv/ptdv.json)."
+LANG_HELP = "Language of labels and messages (env PTDV_LANG)."
+YEAR_HELP = "Year of quotas and figures (default: this year)."
+
+
+def _shared_options() -> list[click.Option]:
+    """The group's --db, --lang and --year as a command below it takes them: given after the command,
+    they replace what the group got (from its own options, the environment or the defaults)."""
+    return [
+        click.Option(["--db", "db_path"], type=DB_TYPE, expose_value=False, callback=_set_db, help=DB_HELP),
+        # eager: the values refused before it is read are refused in its language
+        click.Option(["--lang"], type=click.Choice(LANGS), expose_value=False, is_eager=True, callback=_set_lang,
+                     help=LANG_HELP),
+        click.Option(["--year"], type=YEAR_TYPE, metavar="YEAR", expose_value=False, callback=_set_year,
+                     help=YEAR_HELP),
+    ]
+
+
+class SharedOptions:
+    """A command or group below ``ptdv``: also takes the group's options (those it does not define itself),
+    and keeps the value a parameter's type refused, for the message in the user's language."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        taken = {opt for param in self.params for opt in param.opts}
+        self.params += [option for option in _shared_options() if not taken & set(option.opts)]
+        _note_refused_values(self.params)
+
+
+class PtdvCommand(SharedOptions, click.Command):
+    """A command below ``ptdv``; surplus arguments are refused as ``ExtraArguments``, said in the user's words."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        allowed, ctx.allow_extra_args = ctx.allow_extra_args, True
+        try:
+            rest = _with_context(super().parse_args, ctx, args)
+        finally:
+            ctx.allow_extra_args = allowed
+        if rest and not allowed and not ctx.resilient_parsing:
+            raise ExtraArguments(rest, ctx)
+        return rest
+
+
+class PtdvSubgroup(SharedOptions, click.Group):
+    command_class = PtdvCommand
+    group_class = type  # its groups are PtdvSubgroups too
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return _with_context(super().parse_args, ctx, args)
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as err:
+            # click refuses a group without its command with a bare UsageError of the group's own context
+            if type(err) is click.UsageError and err.ctx is ctx:
+                raise MissingCommand(ctx) from None
+            raise
+
+
+PtdvGroup.command_class, PtdvGroup.group_class = PtdvCommand, PtdvSubgroup
+
+
+def _with_context(parse: Callable[[click.Context, list[str]], list[str]], ctx: click.Context,
+                  args: list[str]) -> list[str]:
+    """``parse(ctx, args)``; the parser's refusals (an option without its value, …) get the command's context,
+    for the usage line."""
+    try:
+        return parse(ctx, args)
+    except click.UsageError as err:
+        if err.ctx is None:
+            err.ctx = ctx
+        raise
+
+
+# -- click's refusals of a command line, in the user's language -----------------------------------
+ARGV_LANG = "ptdv.argv_lang"  # ctx.meta: the language asked for on the command line, or PTDV_LANG
+NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())   # click >= 8.2
+NO_SUCH_COMMAND = getattr(click.exceptions, "NoSuchCommand", ())       # click >= 8.4
+
+
+class ExtraArguments(click.UsageError):
+    def __init__(self, extra: list[str], ctx: click.Context) -> None:
+        super().__init__(f"Got unexpected extra arguments ({' '.join(extra)})", ctx)
+        self.extra = extra
+
+
+class MissingCommand(click.UsageError):
+    def __init__(self, ctx: click.Context) -> None:
+        super().__init__("Missing command.", ctx)
+
+
+def _argv_lang(args: list[str]) -> str:
+    """The last valid ``--lang X`` / ``--lang=X`` of the command line, else PTDV_LANG or Vietnamese."""
+    found = None
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        value = args[i + 1] if arg == "--lang" and i + 1 < len(args) else \
+            arg.partition("=")[2] if arg.startswith("--lang=") else None
+        if value is not None:
+            found = value if value in LANGS else None
+    return found or default_lang()
+
+
+@lru_cache(maxsize=None)
+def _noting(kind: type) -> type:
+    """The parameter type ``kind`` whose refusal keeps the value it refused (``err.ptdv_value``)."""
+    def convert(self, value, param, ctx):
+        try:
+            return kind.convert(self, value, param, ctx)
+        except click.BadParameter as err:
+            err.ptdv_value = value
+            raise
+    return type(kind.__name__, (kind,), {"convert": convert, "ptdv_noting": True, "__module__": kind.__module__})
+
+
+def _note_refused_values(params: list[click.Parameter]) -> None:
+    for param in params:
+        if not getattr(param.type, "ptdv_noting", False):
+            param.type = copy.copy(param.type)
+            param.type.__class__ = _noting(type(param.type))
+
+
+def _usage_fail(err: click.ClickException, lang: str) -> NoReturn:
+    """click's refusal as click shows it (usage, where the help is, the reason), in ``lang``; exit 2."""
+    ctx = getattr(err, "ctx", None)
+    lines = []
+    if ctx is not None:
+        pieces = [ctx.command_path, *ctx.command.collect_usage_pieces(ctx)]
+        lines.append(t("cli.usage.line", lang, usage=" ".join(pieces)))
+        if ctx.command.get_help_option(ctx) is not None:
+            lines.append(t("cli.usage.help", lang, command=ctx.command_path,
+                           option=max(ctx.command.get_help_option_names(ctx), key=len)))
+        lines.append("")
+    lines.append(t("cli.error", lang, message=_usage_reason(err, ctx, lang)))
+    click.echo(_safe_lines("\n".join(lines)), err=True)
+    raise click.exceptions.Exit(err.exit_code)
+
+
+def _param_name(param: click.Parameter) -> str:
+    return max(param.opts, key=len) if isinstance(param, click.Option) else param.human_readable_name
+
+
+def _usage_reason(err: click.ClickException, ctx: click.Context | None, lang: str) -> str:
+    """What is wrong and how to put it right, from the exception's class and its fields (not its English)."""
+    if isinstance(err, (click.NoSuchOption, NO_SUCH_COMMAND)):
+        key, name = ("cli.usage.no_such_option", err.option_name) if isinstance(err, click.NoSuchOption) \
+            else ("cli.usage.no_such_command", err.command_name)
+        reason = t(key, lang, name=name, command=ctx.command_path if ctx else "ptdv")
+        if err.possibilities:
+            reason += " " + t("cli.usage.did_you_mean", lang, names=", ".join(sorted(err.possibilities)))
+        return reason
+    if isinstance(err, click.MissingParameter) and err.param is not None:
+        kind = err.param_type or err.param.param_type_name
+        return t("cli.usage.missing_option" if kind == "option" else "cli.usage.missing_argument", lang,
+                 name=_param_name(err.param))
+    if isinstance(err, click.BadParameter) and err.param is not None:
+        return _bad_value(err, lang)
+    if isinstance(err, click.BadOptionUsage) and ctx is not None:
+        option = next((p for p in ctx.command.get_params(ctx) if isinstance(p, click.Option)
+                       and err.option_name in (*p.opts, *p.secondary_opts)), None)
+        if option is not None:
+            flag = option.is_flag or option.count
+            return t("cli.usage.takes_no_value" if flag else "cli.usage.needs_value", lang, name=err.option_name)
+    if isinstance(err, ExtraArguments):
+        return t("cli.usage.extra", lang, args=" ".join(err.extra))
+    if isinstance(err, MissingCommand):
+        return t("cli.usage.missing_command", lang, commands=", ".join(ctx.command.list_commands(ctx)))
+    if isinstance(err, click.FileError):
+        return t("cli.usage.file", lang, path=err.ui_filename)
+    return t("cli.usage.other", lang)
+
+
+def _bad_value(err: click.BadParameter, lang: str) -> str:
+    """A value a parameter's type refused: which value, why, and what it takes."""
+    param, value = err.param, getattr(err, "ptdv_value", None)
+    name, kind = _param_name(param), param.type
+    if value is None:
+        return t("cli.usage.bad_value_of", lang, name=name)
+    text = safe(os.fsdecode(value) if isinstance(value, (bytes, os.PathLike)) else str(value))
+    if isinstance(kind, click.Choice):
+        return t("cli.usage.not_a_choice", lang, name=name, value=text, choices=", ".join(map(str, kind.choices)))
+    if isinstance(kind, click.types.IntParamType):
+        try:
+            int(value)
+        except (TypeError, ValueError):
+            return t("cli.usage.not_a_number", lang, name=name, value=text)
+        if isinstance(kind, click.IntRange):
+            limits = "between" if kind.min is not None and kind.max is not None else "min" if kind.min is not None \
+                else "max"
+            return t("cli.usage.out_of_range", lang, name=name, value=text,
+                     range=t(f"cli.usage.range_{limits}", lang, min=kind.min, max=kind.max))
+    if isinstance(kind, click.Path):
+        path = os.fsdecode(value)
+        if not os.path.lexists(path):
+            return t("cli.usage.no_such_file", lang, name=name, value=text)
+        if os.path.isdir(path) and not kind.dir_okay:
+            return t("cli.usage.is_a_folder", lang, name=name, value=text)
+        if kind.readable and not os.access(path, os.R_OK):
+            return t("cli.usage.unreadable", lang, name=name, value=text)
+        if kind.writable and not os.access(path, os.W_OK):
+            return t("cli.usage.unwritable", lang, name=name, value=text)
+    return t("cli.usage.bad_value", lang, name=name, value=text)
 STAGE_CHOICE = LocalizedChoice(STAGES, lambda v, o: PtdvError("stage.unknown", stage=v, stages=o))
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 
@@ -150,11 +417,10 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print machin
 # -- the group --------------------------------------------------------------------------------
 @click.group(cls=PtdvGroup, invoke_without_command=True, epilog=EPILOG,
              context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), envvar="PTDV_DB",
-              help="Store file (env PTDV_DB; default: the user data folder, ptdv/ptdv.json).")
-@click.option("--lang", type=click.Choice(LANGS), envvar="PTDV_LANG", default="vi", show_default=True,
-              help="Language of labels and messages (env PTDV_LANG).")
-@click.option("--year", type=YEAR_TYPE, metavar="YEAR", help="Year of quotas and figures (default: this year).")
+@click.version_option(package_name="ptdv", prog_name="ptdv", message="%(prog)s %(version)s")
+@click.option("--db", "db_path", type=DB_TYPE, envvar="PTDV_DB", help=DB_HELP)
+@click.option("--lang", type=click.Choice(LANGS), envvar="PTDV_LANG", default="vi", show_default=True, help=LANG_HELP)
+@click.option("--year", type=YEAR_TYPE, metavar="YEAR", help=YEAR_HELP)
 @click.pass_context
 def main(ctx: click.Context, db_path: Path | None, lang: str, year: int | None) -> None:
     """ptdv — phát triển đảng viên: admission quotas and candidate pipelines.
@@ -163,7 +429,7 @@ def main(ctx: click.Context, db_path: Path | None, lang: str, year: int | None) 
     """
     today = ctx.obj.get("today") if isinstance(ctx.obj, dict) else None  # tests: main(obj={"today": ...})
     store = Store(db_path or default_path())
-    ctx.obj = Session(Service(store, today=today), lang, db_path is not None, year)
+    ctx.obj = Session(Service(store, today=today), lang, db_path is not None, year, today)
     if ctx.invoked_subcommand is None:
         ctx.invoke(open_command)
 
@@ -222,7 +488,6 @@ def unit() -> None:
 
 
 @unit.command("add")
-@year_option
 @click.argument("name")
 @click.option("--parent", "parent_ref", required=True, metavar="UNIT", help="The unit it belongs to.")
 @click.option("--level", help="Level id (default: the level below the parent's).")
@@ -235,7 +500,6 @@ def unit_add(ses: Session, name: str, parent_ref: str, level: str | None, member
 
 
 @unit.command("list")
-@year_option
 @click.argument("unit_ref", metavar="[UNIT]", required=False)
 @click.option("--depth", type=click.IntRange(min=0), help="Show this many levels below UNIT.")
 @json_option
@@ -291,7 +555,6 @@ def unit_move(ses: Session, unit_ref: str, parent_ref: str) -> None:
 
 
 @unit.command("members", context_settings={"ignore_unknown_options": True})  # "-3" is a value, refused below
-@year_option
 @click.argument("unit_ref", metavar="UNIT")
 @click.argument("count", metavar="N")
 @pass_session
@@ -309,7 +572,6 @@ def quota() -> None:
 
 
 @quota.command("set")
-@year_option
 @click.argument("unit_ref", metavar="UNIT")
 @click.option("--target", metavar="N", help="Number of new members to admit in --year.")
 @click.option("--rate", metavar="RATE", help="Or a rate of the members at the start of the year, e.g. 4%.")
@@ -331,7 +593,6 @@ def _target_text(ses: Session, fig) -> str:
 
 
 @quota.command("show")
-@year_option
 @click.argument("unit_ref", metavar="UNIT")
 @json_option
 @pass_session
@@ -606,7 +867,6 @@ def due(ses: Session, unit_ref: str | None, as_json: bool) -> None:
 
 @main.command()
 @json_option
-@year_option
 @click.option("--repair", is_flag=True, help="First find damaged files and offer to put back their newest backup.")
 @click.option("--yes", is_flag=True, help="With --repair: do not ask for confirmation (scripts).")
 @pass_session
@@ -792,7 +1052,6 @@ def _repair(ses: Session, yes: bool) -> None:
 
 # -- reports --------------------------------------------------------------------------------
 @main.command("report")
-@year_option
 @click.argument("unit_ref", metavar="UNIT")
 @click.option("--quarter", type=int, metavar="Q", help="Report quarter Q (1-4) of --year.")
 @click.option("--half", type=int, metavar="H", help="Report half H (1 or 2) of --year.")

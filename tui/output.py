@@ -4,11 +4,12 @@ Nothing here decides a figure or a rule; it only lays out what ``db.service`` re
 """
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from datetime import date, datetime
 from functools import lru_cache
+
+import orjson
 
 from db.i18n import CATALOGUES, t
 from db.text import fmt_date, safe
@@ -144,5 +145,12 @@ def _json_default(value: object) -> object:
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
+_JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+
+
 def to_json(data: object) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2, default=_json_default)
+    """Indented JSON in UTF-8 (no ``\\u`` escapes), keys in their order, dates as yyyy-mm-dd.
+
+    orjson: the candidate list of the largest city in a fraction of the stdlib encoder's time.
+    """
+    return orjson.dumps(data, default=_json_default, option=_JSON_OPTIONS).decode()
