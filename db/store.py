@@ -61,6 +61,7 @@ SCHEMAS_READ = (2, 3)  # 2: every unit in the catalogue; a write moves those of 
 CATALOGUE_TABLES = ("meta", "levels", "units", "quotas", "placed")
 PART_TABLES = ("meta", "candidates", "units", "quotas")
 LOCK_TIMEOUT_S = 10.0
+LOCK_INFO = 128  # bytes of the lock file's record of its holder (process id, account)
 BULK_PARTS = 8  # more parts than this in one write: one sync() for all instead of an fsync each
 CATALOGUE = "@catalogue"  # the catalogue's name in the pending and backup folders
 DELETE = ".delete"        # a pending file of this name removes the file instead of replacing it (a restore)
@@ -972,17 +973,16 @@ class Store:
                     if time.monotonic() >= deadline:
                         raise self._busy(fd) from None
                     time.sleep(0.005)
-            held = True
-            if writable:
+            info = orjson.dumps({"pid": os.getpid(), "account": self.user}).ljust(LOCK_INFO, b" ")
+            held = writable and len(info) == LOCK_INFO
+            if held:
                 with suppress(OSError):  # who holds it is for the message of whoever waits, no more
-                    info = orjson.dumps({"pid": os.getpid(), "account": self.user})
-                    os.pwrite(fd, info, 0)
-                    os.ftruncate(fd, len(info))
+                    os.pwrite(fd, info, 0)  # a record of one size, overwritten in place: no change of size
             yield
         finally:
-            if held and writable:
+            if held:
                 with suppress(OSError):
-                    os.ftruncate(fd, 0)
+                    os.pwrite(fd, b" " * LOCK_INFO, 0)
             os.close(fd)  # closing releases the lock
 
     def _busy(self, fd: int) -> PtdvError:
