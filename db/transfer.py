@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache, cached_property, lru_cache
 from itertools import count
-from typing import Callable
+from typing import Callable, Mapping
 
 from . import access, rules
 from .errors import PtdvError
@@ -43,6 +43,42 @@ LISTS = frozenset({"tags", "introducers"})
 FLAGS = frozenset({"youth_union", "renter"})
 TRUE = frozenset({"x", "1", "true", "yes", "co"})
 FALSE = frozenset({"", "0", "false", "no", "khong"})
+
+# -- how much import reads: a file past one of these is refused before it is read whole (a zip bomb, a
+# never-ending device); each may be set in the environment variable named in LIMIT_VARIABLES ------------
+MAX_BYTES = 50 * 1024 * 1024       # the file as it is on disk
+MAX_UNPACKED = 500 * 1024 * 1024   # an xlsx's parts unpacked (the sizes its zip declares, which bound what it yields)
+MAX_ROWS = 300_000                 # rows of all its tables (a metro export: ~170,000)
+MAX_COLUMNS = 1_000                # cells of a row (an export: ~50)
+LIMIT_VARIABLES = {"bytes": "PTDV_IMPORT_MAX_BYTES", "unpacked": "PTDV_IMPORT_MAX_UNPACKED",
+                   "rows": "PTDV_IMPORT_MAX_ROWS"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What import reads at most; :meth:`from_env` takes them from ``PTDV_IMPORT_MAX_*`` where set."""
+    bytes: int = MAX_BYTES
+    unpacked: int = MAX_UNPACKED
+    rows: int = MAX_ROWS
+    columns: int = MAX_COLUMNS
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "Limits":
+        found = {}
+        for field, name in LIMIT_VARIABLES.items():
+            text = env.get(name, "").strip()
+            if not text:
+                continue
+            if not re.fullmatch(r"[0-9]{1,15}", text, re.ASCII) or int(text) == 0:
+                raise PtdvError("import.bad_limit", name=name, value=safe(text))
+            found[field] = int(text)
+        return cls(**found)
+
+
+def size_text(count: int) -> str:
+    """``50 MB``, ``1.5 MB`` or ``900 B``: a limit as the refusal names it."""
+    megabytes = count / (1024 * 1024)
+    return f"{megabytes:.3g} MB" if megabytes >= 1 else f"{count} B"
 
 
 def _short(label: str) -> str:
@@ -490,6 +526,20 @@ class _Candidates:
         return self.by_person.get((fold(fields["name"]), fields.get("born"), person.unit))
 
 
+def _require_own(tree: _Tree, store: _Candidates, person: _Person) -> None:
+    """A row whose id is a candidate of a unit the user does not cover is refused without naming that unit
+    (nor the candidate): only that it lies outside theirs."""
+    home = store.in_use.get(person.ident) if person.ident is not None else None
+    if home is None or home not in tree.state.units:
+        return
+    try:
+        tree.require(access.WRITE, home)
+    except PtdvError as err:
+        if err.key == "access.no_role":
+            raise PtdvError("import.outside_scope", id=person.ident) from None
+        raise
+
+
 def _plan_candidates(service, tree: _Tree, rows: list[Row], default_unit: str | None, at: str,
                      bad: list) -> Changes:
     people: list[_Person] = []
@@ -511,6 +561,7 @@ def _plan_candidates(service, tree: _Tree, rows: list[Row], default_unit: str | 
     today = service.today()
     for person in people:
         try:
+            _require_own(tree, store, person)
             before = store.identity(person)
             fields = person.fields
             key = before.id if before else (fold(fields["name"]), fields.get("born"), person.unit)

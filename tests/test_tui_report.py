@@ -5,6 +5,8 @@ outside one's scope is refused; snapshots at 80×24 and 120×40."""
 from __future__ import annotations
 
 import errno
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -219,6 +221,8 @@ async def test_w_writes_the_xlsx_into_the_working_folder_and_says_where(small, f
         await settle(pilot)
         assert app.screen is screen
         assert t("cli.report.written", path=str(expected)) in notified(app)
+    assert stat.S_IMODE(expected.stat().st_mode) == 0o600  # the owner's only, as every file ptdv writes
+    assert list(folder.iterdir()) == [expected]
     sheet = load_workbook(expected).active
     report = service.report(ids["phuoc_my"], 2024, 3)
     assert [sheet.cell(n, 1).value for n in (1, 2, 3)] == report_output.heading_lines(report, "vi")[:3]
@@ -270,6 +274,33 @@ async def test_a_write_that_fails_says_why_in_the_users_words_and_keeps_the_dial
         assert app.screen is screen
         assert not [n for n in notified(app) if str(folder) in n]
     assert list(folder.iterdir()) == []
+
+
+@pilot_test
+async def test_a_full_disk_leaves_no_file_and_says_so_in_the_dialog(small, folder, monkeypatch):
+    service, ids = small
+    real = os.write
+
+    def write(fd: int, data) -> int:  # the report's file stops after a few bytes, as on a full disk
+        if not os.readlink(f"/proc/self/fd/{fd}").startswith(str(folder)):
+            return real(fd, data)
+        if os.fstat(fd).st_size == 0:
+            return real(fd, bytes(data[:10]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+    app = make_app(service, lang="vi", year=2024, unit_id=ids["city"])
+    async with app.run_test(size=SIZE) as pilot:
+        await open_report(pilot, ids["city"])
+        await open_with(pilot, "w", WriteReportDialog)
+        dialog = app.screen
+        path = folder / "bc.xlsx"
+        dialog.query_one("#path", Input).value = str(path)
+        monkeypatch.setattr(os, "write", write)
+        await pilot.press("enter")
+        await settle(pilot)
+        monkeypatch.undo()
+        assert app.screen is dialog
+        assert flat(shown(dialog.query_one("#problem", Static))) == t("ui.report.disk_full", path=str(path))
+    assert list(folder.iterdir()) == []  # neither a part of the file nor a temporary one
 
 
 @pilot_test

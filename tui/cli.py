@@ -30,7 +30,7 @@ from db.store import Store, default_path
 from db.text import fmt_date, iso, safe
 
 from . import audit_text, output, report_output
-from .files import writing
+from .files import write_file
 from .output import field_label, number, percent, shorten, table, value_text
 
 EXIT_REFUSED = 1   # the request was understood and refused, the store is damaged, or `check` found problems
@@ -1056,8 +1056,8 @@ def _repair(ses: Session, yes: bool) -> None:
 @click.option("--quarter", type=int, metavar="Q", help="Report quarter Q (1-4) of --year.")
 @click.option("--half", type=int, metavar="H", help="Report half H (1 or 2) of --year.")
 @click.option("--format", "fmt", type=click.Choice(report_output.FORMATS), default="table", show_default=True)
-@click.option("-o", "--output", "out_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to FILE instead of the screen (required for xlsx).")
+@click.option("-o", "--output", "out_path", type=click.Path(path_type=Path),
+              help="Write to FILE instead of the screen (required for xlsx); a new file, readable by you only.")
 @pass_session
 def report_command(ses: Session, unit_ref: str, quarter: int | None, half: int | None, fmt: str,
                    out_path: Path | None) -> None:
@@ -1068,11 +1068,11 @@ def report_command(ses: Session, unit_ref: str, quarter: int | None, half: int |
     if out_path is None:
         ses.echo(report_output.render(report, fmt, ses.lang))
         return
-    with writing(out_path):
-        if fmt == "xlsx":
-            report_output.write_xlsx(report, out_path, ses.lang, ses.service.today())
-        else:
-            out_path.write_text(report_output.render(report, fmt, ses.lang) + "\n", encoding="utf-8")
+    if fmt == "xlsx":
+        data = report_output.xlsx_bytes(report, ses.lang, ses.service.today())
+    else:
+        data = (report_output.render(report, fmt, ses.lang) + "\n").encode("utf-8")
+    write_file(out_path, data, ses.service.store.path.parent)
     ses.echo(ses.t("cli.report.written", path=out_path))
 
 
@@ -1098,7 +1098,7 @@ def open_command(ses: Session, unit_ref: str | None = None, candidate_ref: str |
 
 # -- import and export ------------------------------------------------------------------------
 @main.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, path_type=Path))
 @click.option("--unit", "unit_ref", metavar="UNIT", help="Branch of the candidates that name none.")
 @click.option("--dry-run", is_flag=True, help="Show what would be added or changed; write nothing.")
 @pass_session
@@ -1114,12 +1114,17 @@ def import_command(ses: Session, file: Path, unit_ref: str | None, dry_run: bool
     the candidate of its Mã/ID column when the store has it, else of the same name, birth
     date and branch; a new candidate keeps that id when it is free. A file with any bad row
     is refused whole (every bad row is listed by sheet and number) and nothing is written;
-    importing the same file again changes nothing.
+    importing the same file again changes nothing. Only a plain file is read, of at most 50 MB
+    (an xlsx: 500 MB unpacked) and 300,000 rows; set PTDV_IMPORT_MAX_BYTES, PTDV_IMPORT_MAX_UNPACKED
+    or PTDV_IMPORT_MAX_ROWS to change these.
     """
+    from db.transfer import Limits
+
     from .transfer_io import read_tables
 
+    limits = Limits.from_env(os.environ)
     ses.service.root()  # a missing or damaged store is said before a large file is read
-    found = ses.service.import_tables(read_tables(file), unit_ref=unit_ref, dry_run=dry_run)
+    found = ses.service.import_tables(read_tables(file, limits), unit_ref=unit_ref, dry_run=dry_run)
     lines = []
     for sheet in found.sheets:
         items = _import_lines(ses, found, sheet)
@@ -1167,7 +1172,8 @@ def _import_changes(before: Candidate, after: Candidate) -> list[str]:
 @click.option("--format", "kind", type=click.Choice(["xlsx", "csv", "json"]), required=True,
               help="xlsx: sheets of units, quotas and candidates; csv: the candidates only; json: one object "
                    "with units, quotas and candidates.")
-@click.option("-o", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (default: stdout).")
+@click.option("-o", "out", type=click.Path(path_type=Path),
+              help="Write to this file, readable by you only (default: stdout; xlsx needs a file).")
 @click.option("--include-sensitive", is_flag=True, help="Also write ethnicity, religion and family background notes.")
 @pass_session
 def export_command(ses: Session, unit_ref: str | None, kind: str, out: Path | None, include_sensitive: bool) -> None:
@@ -1177,12 +1183,13 @@ def export_command(ses: Session, unit_ref: str | None, kind: str, out: Path | No
     """
     from .transfer_io import write
 
+    if kind == "xlsx" and out is None:
+        raise PtdvError("cli.report.xlsx_needs_file")
     data = write(ses.service.export(unit_ref, ses.lang, include_sensitive=include_sensitive), kind, ses.lang)
     if out is None:
         click.echo(data, nl=False)
         return
-    with writing(out):
-        out.write_bytes(data)
+    write_file(out, data, ses.service.store.path.parent)
     ses.echo(ses.t("cli.export.written", path=out))
 
 

@@ -6,7 +6,6 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Callable
 
 from db.i18n import t
@@ -15,6 +14,7 @@ from db.report import ATTRIBUTES, Report, Row
 from db.text import fmt_date, safe
 
 from . import output
+from .files import csv_cell
 
 FORMATS = ("table", "csv", "xlsx", "md", "json")
 CHART_CELLS = 30
@@ -117,13 +117,14 @@ def as_table(report: Report, lang: str) -> str:
 
 
 def as_csv(report: Report, lang: str) -> str:
-    """Plain values: numbers without separators, percentages as decimals with a point, none as empty."""
+    """Plain values: numbers without separators, percentages as decimals with a point, none as empty; a unit
+    name a spreadsheet would run as a formula (``=…``) after a ``'`` (numbers, negative ones too, stay numbers)."""
     cols = columns(lang)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([c.label for c in cols])
     for row in _all_rows(report):
-        writer.writerow(["" if (v := c.value(row)) is None else v for c in cols])
+        writer.writerow(["" if (v := c.value(row)) is None else csv_cell(v) for c in cols])
     return buffer.getvalue().removesuffix("\n")  # the caller ends the text, as for every format
 
 
@@ -147,9 +148,11 @@ def render(report: Report, fmt: str, lang: str) -> str:
 
 
 # -- Excel ------------------------------------------------------------------------------------------
-def write_xlsx(report: Report, path: Path, lang: str, signed_on: date) -> None:
+def xlsx_bytes(report: Report, lang: str, signed_on: date) -> bytes:
     """A sheet a committee signs: title, unit, period, headings, one row per unit, the totals row,
-    notes, then the date and the signature block; numbers are numbers, widths are set."""
+    notes, then the date and the signature block; numbers are numbers, text is text (a name that
+    begins with ``=`` too, never a formula), widths are set.  The bytes of the file, for
+    :func:`tui.files.write_file`."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
     from openpyxl.utils import get_column_letter
@@ -177,6 +180,8 @@ def write_xlsx(report: Report, path: Path, lang: str, signed_on: date) -> None:
         for j, col in enumerate(cols, start=1):
             value = col.value(row)
             cell = sheet.cell(i, j, safe(value) if col.kind == "text" else value)
+            if col.kind == "text":
+                cell.data_type = "s"  # openpyxl reads text beginning with "=" as a formula
             cell.border = border
             cell.font = Font(bold=row.unit is None)
             if col.kind == "percent":
@@ -194,4 +199,6 @@ def write_xlsx(report: Report, path: Path, lang: str, signed_on: date) -> None:
     sheet.cell(sign + 2, 1, t("report.sign_hint", lang)).font = Font(italic=True)
     sheet.cell(sign + 2, right, t("report.sign_hint", lang)).font = Font(italic=True)
     sheet.page_setup.orientation = "landscape"
-    book.save(path)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -2,7 +2,8 @@
 
 - xlsx: one sheet per table (units, quotas, candidates), titled in the export's language; import finds
   each by its title in either language (a file with no sheet titled as the candidates: its first sheet).
-- csv: one file, the candidates only (UTF-8 with a BOM, so Excel shows Vietnamese letters).
+- csv: one file, the candidates only (UTF-8 with a BOM, so Excel shows Vietnamese letters); a text cell
+  that a spreadsheet would run as a formula (``=…``, ``+…``) is written after a ``'``, removed again on import.
 - json: one object ``{"units": [...], "quotas": [...], "candidates": [...]}``, each a list of
   objects keyed by heading (a bare list: the candidates).
 """
@@ -10,8 +11,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import stat
 import zipfile
 from pathlib import Path
+from typing import Iterable, Sequence
 from xml.sax.saxutils import escape
 
 import orjson
@@ -19,7 +23,9 @@ import orjson
 from db.errors import PtdvError
 from db.i18n import LANGS, t
 from db.text import fold, safe
-from db.transfer import SHEETS
+from db.transfer import SHEETS, Limits, size_text
+
+from .files import csv_cell, csv_text
 
 FORMATS = ("xlsx", "csv", "json")
 CANDIDATES = "candidates"
@@ -32,22 +38,76 @@ def format_of(path: Path) -> str:
     return kind
 
 
-def read_tables(path: Path) -> dict[str, list[list[object]]]:
-    """The tables of a file by name (of ``db.transfer.SHEETS``): each a heading row, then one row per record."""
+def read_tables(path: Path, limits: Limits | None = None) -> dict[str, list[list[object]]]:
+    """The tables of a file by name (of ``db.transfer.SHEETS``): each a heading row, then one row per record.
+    Only a plain file is read (not a folder, a device or a pipe, nor a link to one), and only within
+    ``limits``: its size, an xlsx's unpacked size (checked before it is unpacked), its rows and columns."""
     kind = format_of(path)
+    limits = limits or Limits()
+    data = _read_file(path, limits)
+    rows = _Counted(path, limits)
     try:
         if kind == "csv":
-            with path.open(encoding="utf-8-sig", newline="") as handle:
-                return {CANDIDATES: [list(row) for row in csv.reader(handle)]}
+            reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+            return {CANDIDATES: rows.take([csv_text(cell) for cell in row] for row in reader)}
         if kind == "json":
-            data = orjson.loads(path.read_bytes())
-            if not isinstance(data, dict):
-                data = {CANDIDATES: data}
-            found = {name: data[name] for name in SHEETS if name in data}
-            return {name: _records_table(records) for name, records in found.items()}
-        return _read_xlsx(path)
-    except (OSError, ValueError, KeyError, AttributeError, TypeError) as exc:
-        raise PtdvError("import.unreadable", path=str(path), detail=str(exc)) from exc
+            found = orjson.loads(data)
+            if not isinstance(found, dict):
+                found = {CANDIDATES: found}
+            found = {name: found[name] for name in SHEETS if name in found}
+            return {name: rows.take(_records_table(records)) for name, records in found.items()}
+        return _read_xlsx(path, data, rows)
+    except (OSError, ValueError, KeyError, AttributeError, TypeError, zipfile.BadZipFile) as exc:
+        raise PtdvError("import.unreadable", path=safe(str(path)), detail=safe(str(exc))) from exc
+
+
+def _read_file(path: Path, limits: Limits) -> bytes:
+    """The bytes of ``path`` when it is a plain file of at most ``limits.bytes``: opened without waiting
+    (a pipe would wait for a writer), then looked at before anything is read."""
+    shown = safe(str(path))
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise PtdvError("import.unreadable", path=shown, detail=exc.strerror or str(exc)) from exc
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise PtdvError("import.not_a_file", path=shown)
+        too_big = PtdvError("import.too_big", path=shown, limit=size_text(limits.bytes))
+        if st.st_size > limits.bytes:
+            raise too_big
+        chunks, total = [], 0
+        while chunk := os.read(fd, min(1 << 20, limits.bytes + 1 - total)):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limits.bytes:  # it grew while read
+                raise too_big
+        return b"".join(chunks)
+    except OSError as exc:
+        raise PtdvError("import.unreadable", path=shown, detail=exc.strerror or str(exc)) from exc
+    finally:
+        os.close(fd)
+
+
+class _Counted:
+    """Rows taken from a file's tables: refused past ``limits.rows`` rows below the headings in all of
+    them, or a row of more than ``limits.columns`` cells."""
+
+    def __init__(self, path: Path, limits: Limits) -> None:
+        self.path = safe(str(path))
+        self.limits = limits
+        self.count = 0
+
+    def take(self, rows: Iterable[Sequence[object]]) -> list[list[object]]:
+        out: list[list[object]] = []
+        for row in rows:
+            self.count += bool(out)  # the heading row is not counted
+            if self.count > self.limits.rows:
+                raise PtdvError("import.too_many_rows", path=self.path, limit=self.limits.rows)
+            if len(row) > self.limits.columns:
+                raise PtdvError("import.too_many_columns", path=self.path, limit=self.limits.columns)
+            out.append(list(row))
+        return out
 
 
 def _records_table(records: list[dict]) -> list[list[object]]:
@@ -55,12 +115,16 @@ def _records_table(records: list[dict]) -> list[list[object]]:
     return [headings, *([r.get(h) for h in headings] for r in records)]
 
 
-def _read_xlsx(path: Path) -> dict[str, list[list[object]]]:
+def _read_xlsx(path: Path, data: bytes, rows: _Counted) -> dict[str, list[list[object]]]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    with zipfile.ZipFile(io.BytesIO(data)) as package:  # what its parts declare bounds what they unpack to
+        unpacked = sum(part.file_size for part in package.infolist())
+    if unpacked > rows.limits.unpacked:
+        raise PtdvError("import.too_big_unpacked", path=rows.path, limit=size_text(rows.limits.unpacked))
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except InvalidFileException as exc:
         raise ValueError(str(exc)) from exc
     try:
@@ -68,7 +132,9 @@ def _read_xlsx(path: Path) -> dict[str, list[list[object]]]:
         sheets = {titles[fold(s.title)]: s for s in book.worksheets if fold(s.title) in titles}
         if not sheets:
             sheets[CANDIDATES] = book.worksheets[0]
-        return {name: [list(row) for row in sheet.iter_rows(values_only=True)] for name, sheet in sheets.items()}
+        for sheet in sheets.values():
+            sheet.reset_dimensions()  # rows as long as their cells, not as the size the sheet claims
+        return {name: rows.take(sheet.iter_rows(values_only=True)) for name, sheet in sheets.items()}
     finally:
         book.close()
 
@@ -81,7 +147,7 @@ def write(tables: dict, kind: str, lang: str) -> bytes:
     if kind == "csv":
         head, rows = tables[CANDIDATES]
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows([head, *rows])
+        csv.writer(buffer, lineterminator="\n").writerows([head, *([csv_cell(v) for v in row] for row in rows)])
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
     return _xlsx([(t(f"export.sheet.{name}", lang), [head, *rows]) for name, (head, rows) in tables.items()])
 

@@ -18,7 +18,7 @@ from db.report import Report
 from db.text import fold, safe
 from tui import report_output
 from tui.screens.base import DataScreen
-from tui.files import writing
+from tui import files
 from tui.screens.write_report_dialog import WriteReportDialog
 from tui.widgets.report_chart import ReportChart
 from tui.widgets.report_table import TOTAL_KEY, ReportTable
@@ -120,8 +120,8 @@ class ReportScreen(DataScreen):
     def write_file(self, path: Path) -> None:
         """The report of the period on screen, built again from the store, written to ``path``."""
         report = self.build()
-        with writing(path):
-            report_output.write_xlsx(report, path, self.app.lang, self.app.service.today())
+        data = report_output.xlsx_bytes(report, self.app.lang, self.app.service.today())
+        files.write_file(path, data, self.app.service.store.path.parent)
 
     def _written(self, path: Path | None) -> None:
         if path is not None:
