@@ -227,6 +227,24 @@ def test_a_file_that_lost_the_group_is_refused_naming_its_owner_and_the_command(
     assert f"chgrp {accounts.staff} {path} && chmod 660 {path}" in out[2]
 
 
+def test_the_command_line_says_why_a_catalogue_of_another_group_cannot_be_read(accounts, shared):
+    path = shared / "ptdv.json"
+    build(accounts, path)
+    # as a ptdv before this fix left it after the admin's second save: the admin's own primary group
+    os.chown(path, pwd.getpwnam(accounts.admin).pw_uid, grp.getgrnam(accounts.admin).gr_gid)
+
+    def unit_list():
+        result = CliRunner().invoke(main, ["--db", str(path), "--lang", "en", "unit", "list"], obj={"today": TODAY},
+                                    env=CLEAN_ENV)
+        return result.exit_code, result.stderr
+    out = as_account(accounts.view, unit_list)   # the viewer may not read the file: ptdv says why, and the fix
+    assert out[0] == "ok", out
+    status, stderr = out[1]
+    assert status == 1 and "Traceback" not in stderr
+    assert f"belongs to {accounts.admin} (group {accounts.admin}, mode 0660)" in stderr
+    assert f"chgrp {accounts.staff} {path} && chmod 660 {path}" in stderr
+
+
 def test_busy_names_the_account_and_the_process_saving(accounts, shared):
     path = shared / "ptdv.json"
     ids = build(accounts, path)

@@ -205,7 +205,7 @@ def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 
 YEAR_TYPE = click.IntRange(1900, 9999)
-DB_TYPE = click.Path(dir_okay=False, path_type=Path)
+DB_TYPE = click.Path(dir_okay=False, readable=False, path_type=Path)  # the store says why it cannot read a file
 DB_HELP = "Store file (env PTDV_DB; default: the user data folder, ptdv/ptdv.json)."
 LANG_HELP = "Language of labels and messages (env PTDV_LANG)."
 YEAR_HELP = "Year of quotas and figures (default: this year)."
