@@ -98,8 +98,10 @@ def _shared_gid(st: os.stat_result) -> int | None:
     """The group a folder is shared with (its own), or None for a private folder.  Shared: the setgid bit (the
     README's set-up), or a group other than the user's that may enter it.  Every file and folder of a store in
     a shared folder must belong to that group and be readable and writable by it."""
-    if st.st_mode & stat.S_ISGID or (st.st_gid != os.getegid() and st.st_mode & 0o070):
+    if st.st_mode & stat.S_ISGID:
         return st.st_gid
+    if st.st_gid != os.getegid() and st.st_mode & 0o070 and (st.st_gid in os.getgroups() or os.geteuid() == 0):
+        return st.st_gid  # (a group the account is not in is not one it shares with: it could not give files to it)
     return None
 
 
