@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
-from datetime import date
+from datetime import date, timedelta
 
 from .text import from_iso, iso
 
@@ -48,25 +48,80 @@ DEFAULT_LEVELS: tuple[Level, ...] = (
 )
 
 
+END_KINDS: tuple[str, ...] = ("merged", "split", "dissolved")  # how a unit ended (``Unit.end``)
+
+
 @dataclass(frozen=True)
 class Unit:
+    """A unit of the tree, for the period it exists: from ``began`` (None: it was there from the start of
+    the store's time) to the day before ``ended`` (None: it still exists).  ``parent`` is its parent from
+    its last move on; ``earlier`` the parents before that, as ``(until, parent)``: before day ``until`` it
+    was under ``parent`` (oldest first).  A unit that ended says how (``end``: one of END_KINDS) and what
+    it became (``successors``: merged into one, split into several, none when dissolved)."""
+
     id: int
     name: str
     level: str
     parent: int | None
     members: dict[int, int] = field(default_factory=dict)  # year -> members at the start of it
     rev: int = 1
+    began: date | None = None
+    ended: date | None = None
+    end: str | None = None
+    successors: tuple[int, ...] = ()
+    earlier: tuple[tuple[date, int | None], ...] = ()
+
+    def exists_on(self, day: date) -> bool:
+        return (self.began is None or self.began <= day) and (self.ended is None or day < self.ended)
+
+    def parent_on(self, day: date) -> int | None:
+        """The unit's parent on ``day`` (its parent of the time, before a move dated later)."""
+        for until, parent in self.earlier:
+            if day < until:
+                return parent
+        return self.parent
+
+    @property
+    def last_day(self) -> date | None:
+        """The last day it existed, when it ended."""
+        return self.ended - timedelta(days=1) if self.ended else None
 
     def to_doc(self) -> dict:
-        return {"name": self.name, "level": self.level, "parent": self.parent,
-                "members": {str(y): n for y, n in sorted(self.members.items())}, "rev": self.rev}
+        doc = {"name": self.name, "level": self.level, "parent": self.parent,
+               "members": {str(y): n for y, n in sorted(self.members.items())}, "rev": self.rev}
+        doc.update(period_doc(self))
+        return doc
 
     @classmethod
     def from_doc(cls, doc_id: int, doc: dict) -> "Unit":
         return cls(id=int(doc_id), name=str(doc["name"]), level=str(doc["level"]),
                    parent=None if doc.get("parent") is None else int(doc["parent"]),
                    members={int(y): int(n) for y, n in doc.get("members", {}).items()},
-                   rev=int(doc.get("rev", 1)))
+                   rev=int(doc.get("rev", 1)), **period_of(doc))
+
+
+def period_doc(unit: Unit) -> dict:
+    """A unit's period as its documents keep it (only what is set: a unit of a store made before units had
+    periods has none, and reads as one that always existed)."""
+    doc: dict = {}
+    if unit.began is not None:
+        doc["began"] = iso(unit.began)
+    if unit.ended is not None:
+        doc["ended"], doc["end"], doc["successors"] = iso(unit.ended), unit.end, list(unit.successors)
+    if unit.earlier:
+        doc["earlier"] = [[iso(until), parent] for until, parent in unit.earlier]
+    return doc
+
+
+def period_of(doc: dict) -> dict:
+    """The keyword arguments of :class:`Unit` that :func:`period_doc` wrote."""
+    end = doc.get("end")
+    if end is not None and end not in END_KINDS:
+        raise ValueError(f"unknown end {end!r}")
+    return {"began": from_iso(doc.get("began")), "ended": from_iso(doc.get("ended")), "end": end,
+            "successors": tuple(int(s) for s in doc.get("successors") or ()),
+            "earlier": tuple((from_iso(until), None if parent is None else int(parent))
+                             for until, parent in doc.get("earlier") or ())}
 
 
 @dataclass(frozen=True)
@@ -94,16 +149,43 @@ class StageEntry:
     date: date
     by: str
     at: str  # ISO timestamp of when it was recorded
+    unit: int | None = None  # the branch it was recorded in (None: written before stages kept it)
 
     def to_doc(self) -> dict:
-        return {"stage": self.stage, "date": iso(self.date), "by": self.by, "at": self.at}
+        doc = {"stage": self.stage, "date": iso(self.date), "by": self.by, "at": self.at}
+        if self.unit is not None:
+            doc["unit"] = self.unit
+        return doc
 
     @classmethod
     def from_doc(cls, doc: dict) -> "StageEntry":
         stage = str(doc["stage"])
         if stage not in STAGES:
             raise ValueError(f"unknown stage {stage!r}")
-        return cls(stage=stage, date=from_iso(doc["date"]), by=str(doc.get("by", "")), at=str(doc.get("at", "")))
+        unit = doc.get("unit")
+        return cls(stage=stage, date=from_iso(doc["date"]), by=str(doc.get("by", "")), at=str(doc.get("at", "")),
+                   unit=None if unit is None else int(unit))
+
+
+@dataclass(frozen=True)
+class Move:
+    """A candidate's transfer from one branch to another, effective on a day (their past stays where it was)."""
+
+    on: date
+    source: int
+    target: int
+    reason: str
+    by: str
+    at: str
+
+    def to_doc(self) -> dict:
+        return {"on": iso(self.on), "from": self.source, "to": self.target, "reason": self.reason,
+                "by": self.by, "at": self.at}
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> "Move":
+        return cls(on=from_iso(doc["on"]), source=int(doc["from"]), target=int(doc["to"]),
+                   reason=str(doc.get("reason", "")), by=str(doc.get("by", "")), at=str(doc.get("at", "")))
 
 
 @dataclass(frozen=True)
@@ -128,6 +210,8 @@ EDITABLE_FIELDS: tuple[str, ...] = (
     "name", "born", "gender", "ethnicity", "religion", "education", "occupation",
     "youth_union", "tags", "residence", "renter", "mentor", "introducers", "notes",
 )
+PERSON_FIELDS = frozenset({"name", "mentor"})  # a person's name (and each of "introducers"): db.text.clean_person_name
+MULTILINE_FIELDS = frozenset({"notes"})  # free text kept in lines (db.text.NOTES_LIMIT characters)
 
 
 @dataclass(frozen=True)
@@ -151,6 +235,7 @@ class Candidate:
     history: tuple[StageEntry, ...] = ()
     exit: Exit | None = None
     rev: int = 1
+    moves: tuple[Move, ...] = ()  # transfers between branches, oldest first; ``unit`` is where the last one led
 
     @property
     def stage(self) -> str:
@@ -161,10 +246,45 @@ class Candidate:
         return self.exit is None
 
     def stage_date(self, stage: str) -> date | None:
+        entry = self.stage_entry(stage)
+        return entry.date if entry else None
+
+    def stage_entry(self, stage: str) -> StageEntry | None:
         for entry in self.history:
             if entry.stage == stage:
-                return entry.date
+                return entry
         return None
+
+    def places(self) -> set[int]:
+        """Every branch the candidate belonged to: where it is, and where it was before a transfer."""
+        found = {self.unit}
+        for move in self.moves:
+            found.add(move.source)
+        for entry in self.history:
+            if entry.unit is not None:
+                found.add(entry.unit)
+        return found
+
+    def dates_at(self, uid: int) -> list[date]:
+        """The dates of what happened to the candidate at branch ``uid``: its stages recorded there, its leaving
+        from there, and its transfers into or out of it."""
+        days = [e.date for e in self.history if self.unit_of(e) == uid]
+        if self.exit is not None and self.unit_on(self.exit.date) == uid:
+            days.append(self.exit.date)
+        days.extend(m.on for m in self.moves if uid in (m.source, m.target))
+        return days
+
+    def unit_on(self, day: date) -> int:
+        """The branch the candidate belonged to on ``day``: before a transfer dated later, its branch of the time."""
+        for move in self.moves:
+            if day < move.on:
+                return move.source
+        return self.unit
+
+    def unit_of(self, entry: StageEntry) -> int:
+        """Where a stage was recorded: the branch the entry names, or (an entry written before stages kept it)
+        the branch the candidate belonged to on its date."""
+        return entry.unit if entry.unit is not None else self.unit_on(entry.date)
 
     def stage_on(self, day: date) -> str | None:
         """The stage reached on ``day``; ``None`` before the first entry or after leaving."""
@@ -183,6 +303,10 @@ class Candidate:
         doc["introducers"] = list(self.introducers)
         doc["history"] = [e.to_doc() for e in self.history]
         doc["exit"] = self.exit.to_doc() if self.exit else None
+        if self.moves:
+            doc["moves"] = [m.to_doc() for m in self.moves]
+        else:
+            del doc["moves"]  # a candidate never moved is written as before transfers were kept
         return doc
 
     @classmethod
@@ -197,6 +321,7 @@ class Candidate:
         values["introducers"] = tuple(doc.get("introducers") or ())
         values["history"] = tuple(StageEntry.from_doc(e) for e in doc.get("history") or ())
         values["exit"] = Exit.from_doc(doc["exit"]) if doc.get("exit") else None
+        values["moves"] = tuple(Move.from_doc(m) for m in doc.get("moves") or ())
         values["rev"] = int(doc.get("rev", 1))
         return cls(**values)
 

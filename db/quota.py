@@ -141,37 +141,52 @@ class UnitCounts:
 
 
 def count_candidates(candidates: Iterable[Candidate], settings: Settings) -> dict[int, UnitCounts]:
-    """Per unit, the counts of its own candidates (see :class:`UnitCounts`)."""
-    by_unit: dict[int, list[Candidate]] = {}
+    """Per branch, the counts of what happened there (see :class:`UnitCounts`): a candidate transferred
+    counts where each stage was recorded and, at each year's end, where it belonged then."""
+    return {uid: _count_unit(uid, group, settings) for uid, group in by_place(candidates).items()}
+
+
+def by_place(candidates: Iterable[Candidate]) -> dict[int, list[tuple[Candidate, list[date]]]]:
+    """Per branch, the candidates that belonged to it, each with the dates of what happened to it there
+    (:meth:`Candidate.dates_at`); a candidate never transferred is only at its own branch."""
+    out: dict[int, list[tuple[Candidate, list[date]]]] = {}
     for cand in candidates:
-        by_unit.setdefault(cand.unit, []).append(cand)
-    return {uid: _count_unit(group, settings) for uid, group in by_unit.items()}
+        if not cand.moves and all(e.unit in (None, cand.unit) for e in cand.history):
+            days = dates_of(cand)
+            if days:
+                out.setdefault(cand.unit, []).append((cand, days))
+            continue
+        for uid in cand.places():
+            days = cand.dates_at(uid)
+            if days:
+                out.setdefault(uid, []).append((cand, days))
+    return out
 
 
 def dates_of(cand: Candidate) -> list[date]:
     return [e.date for e in cand.history] + ([cand.exit.date] if cand.exit else [])
 
 
-def _count_unit(group: list[Candidate], settings: Settings) -> UnitCounts:
+def _count_unit(uid: int, dated: list[tuple[Candidate, list[date]]], settings: Settings) -> UnitCounts:
     counts = UnitCounts()
-    dated = [(cand, days) for cand in group if (days := dates_of(cand))]
-    if not dated:
-        return counts
     horizon = max(max(days) for _, days in dated).year  # every candidate counts up to the unit's last year
     first = min(min(days) for _, days in dated).year
     counts.years = {year: YearCounts() for year in range(first, horizon + 1)}
     for cand, days in dated:
-        decided = cand.stage_date(COUNTS_TOWARD_QUOTA)
+        decided = cand.stage_entry(COUNTS_TOWARD_QUOTA)
+        if decided is not None and cand.unit_of(decided) == uid:
+            counts.years[decided.date.year].by_quarter[quarter_of(decided.date) - 1] += 1
         for year in range(min(days).year, horizon + 1):
+            end = date(year, 12, 31)
+            if cand.unit_on(end) != uid:
+                continue
             row = counts.years[year]
-            if decided and decided.year == year:
-                row.by_quarter[quarter_of(decided) - 1] += 1
-            stage = cand.stage_on(date(year, 12, 31))
+            stage = cand.stage_on(end)
             if stage is not None:
                 row.by_stage[stage_index(stage)] += 1
             elif cand.exit is not None and cand.exit.date.year == year:
                 row.exited += 1
-        due = first_due(cand, settings) if cand.live else None
+        due = first_due(cand, settings) if cand.live and cand.unit == uid else None
         if due is not None:
             counts.due.append(due)
     counts.due.sort()

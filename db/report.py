@@ -182,31 +182,26 @@ class ReportYear:
 
 
 def report_counts(candidates: Iterable[Candidate]) -> dict[int, dict[int, ReportYear]]:
-    """Per unit and year (from the first to the last year any of its candidates has a date in), its
-    candidates as a report counts them.  A year after the last is like the last one's end (no date is
-    ever in the future): :func:`report_year`."""
-    by_unit: dict[int, list[Candidate]] = {}
-    for cand in candidates:
-        by_unit.setdefault(cand.unit, []).append(cand)
+    """Per branch and year (from the first to the last year anything happened there), what a report counts
+    of what happened there (:func:`~db.quota.by_place`: a transferred candidate counts where each stage was
+    recorded and, at each quarter's end, where it belonged then).  A year after the last is like the last
+    one's end (no date is ever in the future): :func:`report_year`."""
     out: dict[int, dict[int, ReportYear]] = {}
-    for uid, group in by_unit.items():
-        dated = [(cand, quota_math.dates_of(cand)) for cand in group]
-        dated = [(cand, days) for cand, days in dated if days]
-        if not dated:
-            continue
+    for uid, dated in quota_math.by_place(candidates).items():
         first = min(min(days) for _, days in dated).year
         horizon = max(max(days) for _, days in dated).year
         years = out[uid] = {year: ReportYear() for year in range(first, horizon + 1)}
         for cand, days in dated:
             for year in range(min(days).year, horizon + 1):
                 for quarter in range(4):
-                    stage = cand.stage_on(_quarter_end(year, quarter + 1))
+                    end = _quarter_end(year, quarter + 1)
+                    stage = cand.stage_on(end) if cand.unit_on(end) == uid else None
                     if stage is not None:
                         years[year].stages[quarter][stage_index(stage)] += 1
-            decided = cand.stage_date(COUNTS_TOWARD_QUOTA)
-            if decided is not None:
-                row = years[decided.year].marks[quota_math.quarter_of(decided) - 1]
-                for i, n in enumerate(marks(cand, decided)):
+            decided = cand.stage_entry(COUNTS_TOWARD_QUOTA)
+            if decided is not None and cand.unit_of(decided) == uid:
+                row = years[decided.date.year].marks[quota_math.quarter_of(decided.date) - 1]
+                for i, n in enumerate(marks(cand, decided.date)):
                     row[i] += n
     return out
 

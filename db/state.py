@@ -1,12 +1,14 @@
 """The read model: the store's records indexed for the questions screens and commands ask."""
 from __future__ import annotations
 
+from copy import copy
+from datetime import date
 from heapq import nsmallest
 from typing import TYPE_CHECKING, Collection, Iterator, Mapping, NamedTuple, Protocol
 
 from .access import User, users_from_docs
 from .errors import PtdvError
-from .model import Candidate, Level, Quota, Settings, Unit
+from .model import Candidate, Level, Quota, Settings, Unit, period_of
 from .text import fold, safe
 
 if TYPE_CHECKING:
@@ -128,11 +130,14 @@ class State:
     ``state.units``, ``state.quotas``, ``state.children`` and ``state.folded`` are mappings over both.
     """
 
+    day: date | None = None  # the day the tree is seen on (:meth:`on`); None: as it stands, the units that did not end
+
     def __init__(self, settings: Settings, root: int | None, levels: dict[str, Level], units: dict[int, Unit],
                  quotas: dict[tuple[int, int], Quota],
                  candidates: Mapping[int, Candidate] | CandidateSource | None = None,
                  users: Mapping[str, User] | None = None,
-                 placed: Mapping[int, tuple[int, str]] | None = None, unit_parts: UnitParts | None = None) -> None:
+                 placed: Mapping[int, tuple[int, str]] | None = None, unit_parts: UnitParts | None = None,
+                 placed_periods: Mapping[int, Unit] | None = None) -> None:
         self.settings = settings
         self.users: dict[str, User] = dict(users or {})
         self.root = root
@@ -140,7 +145,9 @@ class State:
         self.own_units = units
         self.own_quotas = quotas
         self.placed = dict(placed or {})
+        self.placed_periods = dict(placed_periods or {})  # units of the last level that have a period: its record
         self._unit_parts = unit_parts
+        self._views: dict[date | None, State] = {None: self}
         if candidates is None or isinstance(candidates, Mapping):
             candidates = MemoryCandidates(candidates or {}, settings)
         self.source: CandidateSource = candidates
@@ -162,11 +169,38 @@ class State:
         for doc in data.get("quotas", {}).values():
             quota = Quota.from_doc(doc)
             quotas[(quota.unit, quota.year)] = quota
-        placed = {int(i): (int(doc["parent"]), str(doc["name"])) for i, doc in data.get("placed", {}).items()}
+        placed, periods = {}, {}
+        for i, doc in data.get("placed", {}).items():
+            placed[int(i)] = (int(doc["parent"]), str(doc["name"]))
+            if len(doc) > 2:  # a branch that began, ended or moved on a date
+                periods[int(i)] = Unit(int(i), str(doc["name"]), "", int(doc["parent"]), **period_of(doc))
         users = users_from_docs(data.get("users", {}).values(), meta.get("created_by"), meta.get("root"))
         return cls(settings=Settings.from_doc(meta.get("settings")), root=meta.get("root"),
                    levels={lv.id: lv for lv in levels}, units=units, quotas=quotas, candidates=candidates,
-                   users=users, placed=placed, unit_parts=unit_parts)
+                   users=users, placed=placed, unit_parts=unit_parts, placed_periods=periods)
+
+    # -- the tree on a day --------------------------------------------------------------------
+    def on(self, day: date | None) -> "State":
+        """The same store seen on ``day``: the units that existed then, each under the parent it had then.
+        Records, quotas and candidates are shared; views are kept, so asking again costs nothing."""
+        view = self._views.get(day)
+        if view is None:
+            view = copy(self)
+            view.day = day
+            view.children = Children(view)
+            self._views[day] = view
+        return view
+
+    def period(self, uid: int) -> Unit | None:
+        """The record that holds unit ``uid``'s period (began, ended, earlier parents), if it has one."""
+        return self.own_units.get(uid) or self.placed_periods.get(uid)
+
+    def exists(self, uid: int) -> bool:
+        """Whether unit ``uid`` exists on the view's day (without a day: has not ended)."""
+        unit = self.period(uid)
+        if unit is None:
+            return uid in self.placed
+        return unit.ended is None if self.day is None else unit.exists_on(self.day)
 
     # -- the two tiers of units ----------------------------------------------------------
     @property
@@ -175,6 +209,14 @@ class State:
         return next(reversed(self.levels), None)
 
     def parent_of(self, uid: int) -> int | None:
+        """Unit ``uid``'s parent on the view's day."""
+        unit = self.period(uid)
+        if unit is not None:
+            return unit.parent if self.day is None else unit.parent_on(self.day)
+        place = self.placed.get(uid)
+        return place[0] if place is not None else None
+
+    def _current_parent(self, uid: int) -> int | None:
         unit = self.own_units.get(uid)
         if unit is not None:
             return unit.parent
@@ -189,8 +231,9 @@ class State:
         return self._unit_parts.part_units(pid) if self._unit_parts is not None else NO_UNITS
 
     def part_of(self, uid: int) -> int:
-        """The part of the store that holds a branch's candidates: its parent's (a grassroots unit's)."""
-        parent = self.parent_of(uid)
+        """The part of the store that holds a branch's candidates: its parent's (a grassroots unit's), the parent
+        it has now, whatever day the tree is seen on."""
+        parent = self._current_parent(uid)
         return uid if parent is None else parent
 
     def unit_counts(self, units: Collection[int]) -> dict:
@@ -403,15 +446,24 @@ class FoldedNames(Mapping):
 
 
 class Children(Mapping):
-    """``state.children``: each unit's children, sorted by folded name, from the catalogue alone."""
+    """``state.children``: each unit's children on the state's day (the units that existed then, under the
+    parent they had then), sorted by folded name, from the catalogue alone."""
 
     def __init__(self, state: State) -> None:
         self._state = state
         self.kids: dict[int, list[int]] = {}
+        dated = state.day is not None
         for uid, unit in state.own_units.items():
-            if unit.parent is not None:
-                self.kids.setdefault(unit.parent, []).append(uid)
+            parent = unit.parent_on(state.day) if dated else unit.parent
+            if parent is not None and (unit.exists_on(state.day) if dated else unit.ended is None):
+                self.kids.setdefault(parent, []).append(uid)
+        periods = state.placed_periods
         for uid, (parent, _) in state.placed.items():
+            unit = periods.get(uid)
+            if unit is not None:
+                if not (unit.exists_on(state.day) if dated else unit.ended is None):
+                    continue
+                parent = unit.parent_on(state.day) if dated else parent
             self.kids.setdefault(parent, []).append(uid)
         self._sorted: dict[int, list[int]] = {}
 

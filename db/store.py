@@ -1095,6 +1095,8 @@ class Store:
                     raise
             if bulk:
                 os.sync()
+            else:  # the pending names must be on disk before the commit line names them
+                _fsync_dir(self.pending_dir)
             if entries:
                 entries[-1]["files"] = {n: hashlib.sha256(b).hexdigest() for n, b in pending.items()}
                 audit_size, seq = self._append_audit(entries, mode)
