@@ -7,8 +7,6 @@ from datetime import date, datetime
 
 from .errors import PtdvError
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
 
 def _fold_table() -> dict[int, str | None]:
     """Latin letters with diacritics -> their base letter; combining marks -> nothing."""
@@ -33,20 +31,108 @@ def fold(text: str) -> str:
     return " ".join(stripped.lower().split())
 
 
-def safe(text: str) -> str:
-    """Show control characters (escape sequences, newlines, bells) escaped, never raw."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})  # controls, format (zero-width, direction), ...
+_SPACES = re.compile(r"[ \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")  # Unicode spaces (Zs)
+NAME_LIMIT = 200    # a name, a residence, a reason: one line
+NOTES_LIMIT = 4000  # family background and verification notes: several lines
+FORMULA_START = "=+-@"  # a cell starting with one of these is a formula to a spreadsheet
+# typographic apostrophes and hyphens in names are kept as the plain ones (so search finds them)
+_NAME_MARKS = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2010": "-", "\u2011": "-"})
+_CONTROL_NAMES = {"\x00": "NULL", "\x07": "BELL", "\x08": "BACKSPACE", "\x09": "CHARACTER TABULATION",
+                  "\x0a": "LINE FEED", "\x0b": "LINE TABULATION", "\x0c": "FORM FEED", "\x0d": "CARRIAGE RETURN",
+                  "\x1b": "ESCAPE", "\x7f": "DELETE", "\x85": "NEXT LINE"}
 
 
-def clean_name(text: str, *, field: str = "name") -> str:
-    """A name as typed, trimmed; empty or control characters are refused."""
-    value = " ".join(str(text).split())
-    if not value:
+def hidden(ch: str) -> bool:
+    """A control or invisible character: C0/C1 controls, format characters (zero-width spaces, direction
+    overrides, BOM), line and paragraph separators, surrogates, private use, unassigned."""
+    return unicodedata.category(ch) in _HIDDEN
+
+
+def _hidden_at(text: str, *, newlines: bool = False) -> int | None:
+    if text.isprintable():  # the usual case: nothing to look at
+        return None
+    return next((i for i, ch in enumerate(text) if hidden(ch) and not (newlines and ch == "\n")), None)
+
+
+def safe(text: str, *, newlines: bool = False) -> str:
+    """Show control and invisible characters (escape sequences, bells, direction overrides, zero-width
+    spaces) escaped, never raw; newlines too unless ``newlines`` (a multi-line text shown as lines)."""
+    if _hidden_at(text, newlines=newlines) is None:
+        return text
+    return "".join(ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   if hidden(ch) and not (newlines and ch == "\n") else ch for ch in text)
+
+
+def describe_char(ch: str) -> str:
+    """A character as a message names it: ``'3' (U+0033 DIGIT THREE)``, ``U+202E RIGHT-TO-LEFT OVERRIDE``."""
+    code = f"U+{ord(ch):04X}"
+    name = unicodedata.name(ch, "") or _CONTROL_NAMES.get(ch, "")
+    code = f"{code} {name}" if name else code
+    return f"'{ch}' ({code})" if ch.isprintable() and ch != " " else code
+
+
+def _refuse(key: str, field: str, text: str, index: int, **params: object) -> PtdvError:
+    return PtdvError(key, field=field, char=describe_char(text[index]), position=index + 1, **params)
+
+
+def _lines(text: object, field: str, *, multiline: bool = False) -> str:
+    """``text`` in NFC with its spaces collapsed and trimmed (each line when ``multiline``: blank lines
+    kept, at most one in a row); a control or invisible character left in it is refused, naming it."""
+    value = unicodedata.normalize("NFC", str(text or ""))
+    if multiline:
+        value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+        lines = [_SPACES.sub(" ", line).strip(" ") for line in value.split("\n")]
+        value = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+    else:
+        value = _SPACES.sub(" ", re.sub(r"[\t\n\r]", " ", value)).strip(" ")
+    found = _hidden_at(value, newlines=multiline)
+    if found is not None:
+        raise _refuse("input.control_chars", field, value, found)
+    return value
+
+
+def clean_text(text: object, *, field: str, limit: int = NAME_LIMIT, multiline: bool = False,
+               required: bool = False) -> str:
+    """A free text as typed (a residence, a reason, notes): NFC, spaces collapsed, trimmed; control and
+    invisible characters refused (newlines kept in a ``multiline`` text), at most ``limit`` characters.
+    A leading ``=`` or ``-`` is allowed here: export neutralises formulas."""
+    value = _lines(text, field, multiline=multiline)
+    if not value and required:
         raise PtdvError("input.required", field=field)
-    if _CONTROL.search(str(text).replace("\n", " ").replace("\t", " ")):
-        raise PtdvError("input.control_chars", field=field, value=safe(str(text)))
-    if len(value) > 200:
-        raise PtdvError("input.too_long", field=field, limit=200)
+    if len(value) > limit:
+        raise PtdvError("input.too_long", field=field, limit=limit)
+    return value
+
+
+def clean_name(text: object, *, field: str = "name") -> str:
+    """One line of free text, required (an exit's reason): see ``clean_text``."""
+    return clean_text(text, field=field, required=True)
+
+
+def clean_unit_name(text: object, *, field: str = "unit") -> str:
+    """A unit's name: any printable characters (``Chi bộ 3/2``, ``Chi bộ khu dân cư số 7``), NFC, single
+    spaces, trimmed; never a spreadsheet formula's first character, nor a control or invisible one."""
+    value = clean_text(text, field=field, required=True)
+    if value[0] in FORMULA_START:
+        raise _refuse("input.formula_start", field, value, 0)
+    return value
+
+
+def _person_char(ch: str) -> bool:
+    return ch in " '-" or unicodedata.category(ch)[0] in "LM"
+
+
+def clean_person_name(text: object, *, field: str = "name") -> str:
+    """A person's name: letters of any script (with their marks), spaces, and the apostrophe and hyphen of
+    names like ``H'Hen Niê`` or ``Y-Moan`` (typographic ones kept as ``'`` and ``-``); NFC, single spaces,
+    trimmed, starting with a letter.  Anything else is refused, naming the character and its position."""
+    value = clean_text(str(text or "").translate(_NAME_MARKS), field=field, required=True)
+    bad = next((i for i, ch in enumerate(value) if not _person_char(ch)), None)
+    if bad is not None:
+        raise _refuse("input.name_char", field, value, bad)
+    if unicodedata.category(value[0])[0] != "L":
+        raise _refuse("input.name_start", field, value, 0)
     return value
 
 

@@ -25,7 +25,7 @@ from .i18n import CATALOGUES, LANGS, t
 from .model import (EDITABLE_FIELDS, EDUCATION, EXIT_KINDS, GENDERS, OCCUPATIONS, STAGES, TAGS, Candidate, Exit,
                     Quota, StageEntry, Unit)
 from .state import State
-from .text import clean_name, fmt_date, fold, parse_date, safe
+from .text import clean_name, clean_unit_name, fmt_date, fold, parse_date, safe
 
 SHEETS = ("units", "quotas", "candidates")  # the order export writes them and import reads them
 SENSITIVE = frozenset({"ethnicity", "religion", "notes"})
@@ -370,7 +370,7 @@ def _plan_unit(service, tree: _Tree, row: Row, seen: dict[int, int]) -> Planned 
     from .service import Service, parse_count
 
     state = tree.state
-    name = clean_name(row.cells.get("unit", ""), field="unit")
+    name = clean_unit_name(row.cells.get("unit", ""), field="unit")
     level = _level(tree, row.cells.get("level", ""))
     members = {int(key[len(MEMBERS_COLUMN):]): parse_count(text, field="members")
                for key, text in row.cells.items() if key.startswith(MEMBERS_COLUMN) and text}

@@ -819,7 +819,7 @@ def candidate_show(ses: Session, cid: str, as_json: bool) -> None:
                   days=number(svc.days_in_stage(cand), lang)) if cand.live else _stage_text(ses, cand, "stage")
     out = [f"#{cand.id} {cand.name}", ""]
     out += output.pairs([(field_label("unit", lang), state.path(cand.unit)), (field_label("stage", lang), stage)]
-                        + [(field_label(f, lang), value_text(f, getattr(cand, f), lang))
+                        + [(field_label(f, lang), value_text(f, getattr(cand, f), lang, lines=True))
                            for f in EDITABLE_FIELDS if f != "name"])
     out += ["", field_label("history", lang)]
     out += table([field_label(h, lang) for h in ("date", "stage", "by", "at")],

@@ -57,9 +57,10 @@ def table(headers: list[str], rows: list[list[str]], *, right: frozenset[int] = 
 
 
 def pairs(items: list[tuple[str, str]]) -> list[str]:
-    """``label   value`` lines with the values in one column."""
+    """``label   value`` lines with the values in one column (a value of several lines: each in it)."""
     cells = max((width(label) for label, _ in items), default=0)
-    return [f"{pad(label, cells)}  {value}".rstrip() for label, value in items]
+    return [f"{pad(label if i == 0 else '', cells)}  {line}".rstrip()
+            for label, value in items for i, line in enumerate(str(value).split("\n"))]
 
 
 # The quota meter's symbols, one place for the CLI and the app: admitted, forecast, still to find.
@@ -109,8 +110,9 @@ def field_label(name: str, lang: str) -> str:
     return name
 
 
-def value_text(name: str, value: object, lang: str) -> str:
-    """A stored value as a person reads it: labels for ids, dd/mm/yyyy dates, yes/no, lists."""
+def value_text(name: str, value: object, lang: str, *, lines: bool = False) -> str:
+    """A stored value as a person reads it: labels for ids, dd/mm/yyyy dates, yes/no, lists; a text's
+    newlines kept when ``lines`` (notes shown in full), else escaped like any control character."""
     if value is None or value == "" or value == [] or value == ():
         return t("value.none", lang)
     if isinstance(value, bool):
@@ -127,7 +129,7 @@ def value_text(name: str, value: object, lang: str) -> str:
         return t(f"{prefix}.{text}", lang)
     if _ISO_DATE.fullmatch(text):
         return fmt_date(date.fromisoformat(text))
-    return safe(text)
+    return safe(text, newlines=lines)
 
 
 def timestamp(text: str) -> str:

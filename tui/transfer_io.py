@@ -213,7 +213,7 @@ def _xlsx(sheets: list[tuple[str, list[list[object]]]]) -> bytes:
              f'<Relationship Id="rId{count + 2}" Type="{_REL}/styles" Target="styles.xml"/>')
     titles = "".join(f'<sheet name="{escape(title, {chr(34): "&quot;"})}" sheetId="{i}" r:id="rId{i}"/>'
                      for i, (title, _) in enumerate(sheets, start=1))
-    shared = "".join(f'<si><t xml:space="preserve">{escape(safe(text))}</t></si>' for text in strings)
+    shared = "".join(f'<si><t xml:space="preserve">{escape(safe(text, newlines=True))}</t></si>' for text in strings)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as book:
         book.writestr("[Content_Types].xml",
