@@ -121,7 +121,8 @@ class CandidateScreen(DataScreen):
         table.add_column(no_wrap=True, style="bold")
         table.add_column(ratio=1)
         for key in FORM_FIELDS:
-            table.add_row(self.t(f"field.{key}"), value_text(key, getattr(cand, key), self.app.lang))
+            # Text, not a str: a '[' typed in a note is not markup
+            table.add_row(self.t(f"field.{key}"), Text(value_text(key, getattr(cand, key), self.app.lang, lines=True)))
         return table
 
     # -- actions ------------------------------------------------------------------------

@@ -12,14 +12,14 @@ from textual.widget import Widget
 from textual.widgets import Input, Select, Static
 
 from db.errors import PtdvError
-from db.model import EDUCATION, GENDERS, OCCUPATIONS, TAGS, Candidate
+from db.model import EDUCATION, GENDERS, MULTILINE_FIELDS, OCCUPATIONS, TAGS, Candidate
 from db.text import safe
 
 from tui.output import value_text
 from tui.widgets.branch_suggester import BranchSuggester
 from tui.widgets.date_input import DateInput
 from tui.widgets.form_dialog import FormDialog
-from tui.widgets.form_field import FormCheckbox, FormChoices, FormField, FormSelect, text_input
+from tui.widgets.form_field import FormCheckbox, FormChoices, FormField, FormSelect, FormTextArea, text_input
 
 CHOICES = {"gender": GENDERS, "education": EDUCATION, "occupation": OCCUPATIONS}
 LIST_FIELDS = ("introducers",)  # typed, comma-separated
@@ -41,6 +41,7 @@ def record_value(key: str, value: object) -> object:
 class CandidateForm(FormDialog):
     CSS_PATH = "candidate_form.tcss"
     BINDINGS = [Binding("ctrl+r", "reapply", "ui.form.reapply", id="form.reapply", show=False)]
+    KEYS = "ui.form.keys_lines"  # the notes take several lines: Enter there starts a new one
     FIELD_PARAMS = {"date": "entered"}
     FIELD_OF_KEY = {"candidate.bad_birth": "born", "candidate.bad_gender": "gender",
                     "candidate.bad_education": "education", "candidate.bad_occupation": "occupation",
@@ -57,6 +58,7 @@ class CandidateForm(FormDialog):
         self.newer: Candidate | None = None   # the record someone else saved meanwhile
         self.expected_rev: int | None = None  # the revision a save expects to replace
         self.branches: dict[str, int] = {}    # branch label -> unit id (add)
+        self.stored: dict[str, str] = {}      # text fields as the record had them (edit): not checked again
 
     # -- building -----------------------------------------------------------------------
     def load(self) -> None:
@@ -103,13 +105,18 @@ class CandidateForm(FormDialog):
         if key == "born":
             return DateInput(value, check=self._check(key), lang=self.lang, valid_empty=True, id=ident)
         text = ", ".join(value) if key in LIST_FIELDS else str(value)
+        if self.opened is not None:
+            self.stored[key] = text
+        if key in MULTILINE_FIELDS:
+            return FormTextArea(text, check=self._check(key), lang=self.lang, id=ident)
         placeholder = self.t("ui.form.list_hint") if key in LIST_FIELDS else ""
         return text_input(text, check=self._check(key), lang=self.lang, placeholder=placeholder,
                           valid_empty=key != "name", id=ident)
 
     def _check(self, key: str):
         def check(text: str) -> None:
-            self.service.validate_candidate_fields({key: record_value(key, text)})
+            if self.stored.get(key) != text:  # a name saved before today's rules stays as it is until changed
+                self.service.validate_candidate_fields({key: record_value(key, text)})
         return check
 
     def _branch_ref(self, text: str) -> str | int:
@@ -127,7 +134,8 @@ class CandidateForm(FormDialog):
 
     def _changes(self) -> dict:
         """The fields the user changed from the record the form was opened with."""
-        values = self._values()
+        values = {key: value for key, value in self._values().items()
+                  if key not in self.stored or self.query_one(f"#input-{key}").value != self.stored[key]}
         cleaned = self.service.validate_candidate_fields(values)
         return {key: values[key] for key in self.service.changed_fields(self.opened, self.opened.with_(**cleaned))}
 

@@ -1,6 +1,7 @@
 """The base of ptdv's modal forms: keyboard only, saved through the service by the form itself.
 
-Enter (in any field) or ctrl+s saves, Esc cancels.  A refused save keeps everything typed and
+Enter (in any one-line field) or ctrl+s saves, Esc cancels; in a field of several lines (notes, a
+``FormTextArea``) Enter starts a new line.  A refused save keeps everything typed and
 shows the message under the field it concerns (``FormField`` with id ``field-<name>``) and at the
 bottom of the form; the form is dismissed with the saved record, or ``None`` on Esc.
 """
@@ -13,12 +14,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Input, Static, TextArea
 
 from db.errors import PtdvError
 
 from tui.bindings import localize_bindings
-from tui.widgets.form_field import FormField
+from tui.widgets.form_field import FormField, FormTextArea
 
 
 class FormDialog(ModalScreen):
@@ -104,7 +105,7 @@ class FormDialog(ModalScreen):
 
     # -- saving -------------------------------------------------------------------------
     def action_save(self) -> None:
-        invalid = [control for control in self.query(Input) if not control.is_valid]
+        invalid = [control for control in (*self.query(Input), *self.query(FormTextArea)) if not control.is_valid]
         if invalid:  # its message is already under it
             invalid[0].focus()
             self.show_message(self.t("ui.form.not_saved"), error=True)
@@ -124,7 +125,8 @@ class FormDialog(ModalScreen):
         self.dismiss(None)
 
     @on(Input.Changed)
-    def _typing(self, event: Input.Changed) -> None:
+    @on(TextArea.Changed)
+    def _typing(self, event: Input.Changed | TextArea.Changed) -> None:
         """What is typed after a refused save makes the old "not saved" line stale."""
         if self.query_one("#message").has_class("-error"):
             self.show_message("")

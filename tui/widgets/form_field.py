@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.validation import ValidationResult, Validator
 from textual.widget import Widget
-from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static
+from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static, TextArea
 
 from db.errors import PtdvError
 from db.i18n import t
@@ -90,6 +90,38 @@ class FormChoices(SelectionList, inherit_bindings=False):
             self.replace_option_prompt_at_index(index, self._prompt(label, self.get_option_at_index(index).value in chosen))
 
 
+class FormTextArea(TextArea):
+    """Several lines of text (notes): Enter starts a new line, Tab moves on, ctrl+s saves the form.
+    Checked as it is typed by ``check`` (a db/ function raising PtdvError), like a ``text_input``."""
+
+    DEFAULT_CSS = """
+    FormTextArea { height: 5; width: 1fr; padding: 0; }
+    """
+
+    def __init__(self, value: str = "", *, check: Callable[[str], object] | None = None, lang: str = "vi",
+                 **kwargs) -> None:
+        super().__init__(value, soft_wrap=True, tab_behavior="focus", compact=True, **kwargs)
+        self.check = check
+        self.lang = lang
+
+    @property
+    def value(self) -> str:
+        return self.text
+
+    def failure(self) -> str | None:
+        """The message about what is typed, or None when it would be saved."""
+        try:
+            if self.check is not None:
+                self.check(self.text)
+        except PtdvError as err:
+            return err.message(self.lang)
+        return None
+
+    @property
+    def is_valid(self) -> bool:
+        return self.failure() is None
+
+
 class FormField(Vertical):
     """A label and its control on one row; the message about the control's value under it."""
 
@@ -98,7 +130,8 @@ class FormField(Vertical):
     FormField > .field-row { height: auto; }
     FormField .field-label { width: 25; padding-right: 1; text-wrap: nowrap; text-overflow: ellipsis; color: $text-muted; }
     FormField .field-label.-required { text-style: bold; }
-    FormField .field-row > Input, FormField .field-row > Select, FormField .field-row > Checkbox { width: 1fr; }
+    FormField .field-row > Input, FormField .field-row > Select, FormField .field-row > Checkbox,
+    FormField .field-row > TextArea { width: 1fr; }
     FormField .field-error { display: none; padding-left: 25; color: $text-error; }
     FormField .field-error.-shown { display: block; }
     """
@@ -132,6 +165,11 @@ class FormField(Vertical):
     def _validated(self, event: Input.Changed | Input.Blurred | Input.Submitted) -> None:
         result = event.validation_result
         self.show_error(result.failure_descriptions[0] if result and not result.is_valid else None)
+
+    @on(TextArea.Changed)
+    def _validated_lines(self, event: TextArea.Changed) -> None:
+        if isinstance(event.text_area, FormTextArea):
+            self.show_error(event.text_area.failure())
 
 
 def text_input(value: str = "", *, check: Callable[[str], object] | None = None, lang: str = "vi",
