@@ -51,7 +51,7 @@ from tinydb.table import Document
 from .access import check_account
 from .errors import PtdvError
 from .identity import current_user
-from .model import DEFAULT_LEVELS, Candidate, Level, Quota, Settings, Unit
+from .model import DEFAULT_LEVELS, PERIOD_KEYS, Candidate, Level, Quota, Settings, Unit
 from .quota import UnitCounts, count_candidates
 from .report import ReportYear, report_counts
 from .state import NO_UNITS, CandidateHit, State, UnitPart
@@ -657,7 +657,7 @@ class Transaction:
                 self.db.table("placed").remove(doc_ids=[uid])
             after = self.db
         else:
-            place = {"parent": pid, "name": doc["name"]}
+            place = _place(pid, doc)
             if self.db.table("placed").get(doc_id=uid) != place:  # the catalogue is written only when it changes
                 self.db.table("placed").upsert(Document(place, doc_id=uid))
             after = self._part(pid).db
@@ -702,7 +702,7 @@ class Transaction:
             home = self.part_of(int(doc["unit"])) if table == "candidates" else self.placed_in(doc)
             by_home.setdefault(home, {})[i] = doc
         if table == "units":
-            self.db.table("placed").insert_multiple(Document({"parent": pid, "name": doc["name"]}, doc_id=i)
+            self.db.table("placed").insert_multiple(Document(_place(pid, doc), doc_id=i)
                                                     for pid, group in by_home.items() if pid is not None
                                                     for i, doc in group.items())
         for pid, group in by_home.items():
@@ -1470,6 +1470,8 @@ class Store:
             elif raw is not None and (digest is None or hashlib.sha256(raw).hexdigest() != digest):
                 found.append(("check.file_changed", {"path": str(path), "seq": seq}))
         for pid in self._parts.existing():
+            if self._parts.path(pid).name not in recorded:  # a part no save of ptdv ever wrote
+                found.append(("check.file_unknown", {"path": str(self._parts.path(pid))}))
             with suppress(PtdvError):  # a damaged part is said by check's reads
                 found.extend(("check.cache_forged", {"path": str(path)}) for path in self._parts.forged(pid))
         return found
@@ -1687,6 +1689,12 @@ def _catalogue_state(path: Path, data: dict, parts: "_Parts | None") -> State:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PtdvError("store.invalid", path=str(path), detail=f"{type(exc).__name__}: {exc}") from exc
+
+
+def _place(parent: int, doc: dict) -> dict:
+    """A branch's entry in the catalogue's ``placed`` index: its parent, its name and its period (see
+    docs/HISTORY.md), so that the tree of any day needs the catalogue only."""
+    return {"parent": parent, "name": doc["name"], **{k: doc[k] for k in PERIOD_KEYS if k in doc}}
 
 
 def _report_doc(signature: tuple, found: dict[int, dict[int, ReportYear]]) -> dict:

@@ -167,3 +167,11 @@ def test_check_finds_a_forged_summary_that_keeps_the_part_signature(service):
     forged = Service(Store(service.store.path), today=TODAY)
     assert forged.unit_figures(ids["phuoc_my"], 2024).admitted != before  # the forgery shows on every screen...
     assert ("check.cache_forged", {"path": str(summary)}) in forged.check()  # ...and check names it
+
+
+def test_check_names_a_part_file_no_save_wrote(service):
+    ids = build_small(service)
+    planted = service.store.parts_dir / "p999.json"
+    planted.write_bytes(part_holding(service.store.path, ids["cand2"]).read_bytes())
+    problems = Service(Store(service.store.path), today=TODAY).check()
+    assert ("check.file_unknown", {"path": str(planted)}) in problems

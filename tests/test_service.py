@@ -300,17 +300,20 @@ def test_check_finds_hand_made_inconsistencies(small):
     _hand_edit(service, "candidates", ids["cand5"], unit=ids["thach_thang"])
     _hand_edit(service, "units", ids["tt2"], parent=999)
     found = service.check()
-    problems = {(key, params.get("id", params.get("unit"))) for key, params in found if key != "check.file_changed"}
+    outside = {"check.file_changed", "check.file_unknown"}
+    problems = {(key, params.get("id", params.get("unit"))) for key, params in found if key not in outside}
     assert problems == {
         ("check.candidate_order", ids["cand2"]), ("check.candidate_dates", ids["cand2"]),
         ("check.candidate_dates", ids["cand6"]),
         ("check.candidate_not_branch", ids["cand5"]),
         ("check.unit_parent", ids["tt2"]), ("check.unit_record", ids["tt2"]),
     }
-    # the edits did not go through ptdv's audited writes: each file they changed is named
-    changed = {Path(params["path"]).name for key, params in found if key == "check.file_changed"}
-    assert changed == {"ptdv.json", part_holding(service.store.path, ids["cand2"]).name,
-                       part_holding(service.store.path, ids["cand5"]).name}
+    # the edits did not go through ptdv's audited writes: each file they changed or made is named
+    changed = {(key, Path(params["path"]).name) for key, params in found if key in outside}
+    assert changed == {("check.file_changed", "ptdv.json"),
+                       ("check.file_changed", part_holding(service.store.path, ids["cand2"]).name),
+                       ("check.file_changed", f"p{ids['thach_thang']}.json"),  # cand5 left its branch's part ...
+                       ("check.file_unknown", part_holding(service.store.path, ids["cand5"]).name)}  # ... for a new one
 
 
 def test_check_finds_a_cycle_without_hanging(small):

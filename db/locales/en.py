@@ -182,6 +182,7 @@ MESSAGES: dict[str, str] = {
     "check.audit_uncommitted": "The audit trail holds entries {first}–{last} of a save that never finished (no commit line): those changes are not in the store.",
     "check.file_changed": "File {path} differs from what save {seq} wrote (edited outside ptdv?).",
     "check.file_missing": "File {path}, written by save {seq}, is gone (removed outside ptdv?).",
+    "check.file_unknown": "File {path} was not written by any save of ptdv (put there outside ptdv?).",
     "check.cache_forged": "Cache {path} holds figures that differ from its data file (edited outside ptdv?); delete it and ptdv counts again.",
     "check.problems": "{count} problem(s) found:",
     # -- cli (keys "cli.*")

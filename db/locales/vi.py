@@ -182,6 +182,7 @@ MESSAGES: dict[str, str] = {
     "check.audit_uncommitted": "Nhật ký thay đổi có các mục {first}–{last} của một lần lưu không hoàn tất (không có dòng xác nhận): những thay đổi đó không có trong kho.",
     "check.file_changed": "Tệp {path} khác với bản lần lưu số {seq} đã ghi (bị sửa ngoài ptdv?).",
     "check.file_missing": "Tệp {path} do lần lưu số {seq} ghi đã không còn (bị xóa ngoài ptdv?).",
+    "check.file_unknown": "Tệp {path} không do lần lưu nào của ptdv ghi ra (được đặt vào ngoài ptdv?).",
     "check.cache_forged": "Tệp đệm {path} ghi số liệu khác với tệp dữ liệu của nó (bị sửa ngoài ptdv?); xóa tệp đệm này để ptdv tính lại.",
     "check.problems": "Phát hiện {count} vấn đề:",
     # -- cli (keys "cli.*")
