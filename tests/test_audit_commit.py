@@ -173,5 +173,6 @@ def test_check_names_a_part_file_no_save_wrote(service):
     ids = build_small(service)
     planted = service.store.parts_dir / "p999.json"
     planted.write_bytes(part_holding(service.store.path, ids["cand2"]).read_bytes())
+    planted.chmod(0o600)
     problems = Service(Store(service.store.path), today=TODAY).check()
     assert ("check.file_unknown", {"path": str(planted)}) in problems
