@@ -9,11 +9,11 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from fractions import Fraction
 from typing import Iterable
 
-from .model import COUNTS_TOWARD_QUOTA, FORECAST_FROM, STAGES, Candidate, Quota, Settings, stage_index
+from .model import COUNTS_TOWARD_QUOTA, FORECAST_FROM, STAGES, Candidate, Quota, Settings, Unit, stage_index
 from .rules import first_due
 from .state import State
 
@@ -131,6 +131,18 @@ class UnitCounts:
     def overdue_on(self, today: date) -> int:
         return bisect_left(self.due, today)
 
+    def plus(self, other: "UnitCounts") -> "UnitCounts":
+        """One unit's counts from two parts (candidates transferred away keep counting where they were)."""
+        years = [*self.years, *other.years]
+        if not years:
+            return UnitCounts(due=sorted(self.due + other.due))
+        out = UnitCounts(due=sorted(self.due + other.due))
+        for year in range(min(years), max(years) + 1):
+            a, b = self.year(year), other.year(year)
+            out.years[year] = YearCounts([x + y for x, y in zip(a.by_quarter, b.by_quarter)],
+                                         [x + y for x, y in zip(a.by_stage, b.by_stage)], a.exited + b.exited)
+        return out
+
     def to_json(self) -> dict:
         return {"years": {str(y): c.to_json() for y, c in self.years.items()}, "due": [d.isoformat() for d in self.due]}
 
@@ -193,28 +205,46 @@ def _count_unit(uid: int, dated: list[tuple[Candidate, list[date]]], settings: S
     return counts
 
 
+def view_day(year: int, today: date) -> date:
+    """The day a year's tree is seen on: its last day when past, today while it runs, its first day when later
+    (docs/HISTORY.md)."""
+    return max(cutoff_for(year, today), date(year, 1, 1))
+
+
 def rollup(state: State, year: int, today: date, root: int | None = None) -> dict[int, Figures]:
-    """Figures for every unit under ``root`` (default: the whole tree), children summed into parents."""
+    """Figures for every unit under ``root`` (default: the whole tree), children summed into parents, in the
+    tree of the year's view day (a unit that ended during the year: of its last day).  What happened at a
+    branch that ended before that day counts at its successor; a unit that began during the year takes its
+    predecessors' targets and members when it has none of its own (docs/HISTORY.md)."""
     top = state.root if root is None else root
     if top is None or top not in state.units:
         return {}
-    order = state.subtree(top)
-    direct = state.unit_counts(order)
+    day = view_day(year, today)
+    ended = state.units[top].ended
+    if ended is not None and ended <= day:
+        day = ended - timedelta(days=1)  # an ended unit is seen on its last day
+    tree = state.on(day)
+    order = tree.subtree(top)
+    if day.year < year:  # the unit ended before the year began: nothing of the year is its
+        return {uid: Figures(unit=uid, year=year) for uid in order}
+    carried = tree.carried(order)
+    direct = state.unit_counts(order + [e for group in carried.values() for e in group])
+    last_quarter = quarter_of(day) if day < cutoff_for(year, today) else 4  # quarters after the view day are not its
     figures: dict[int, Figures] = {}
     for uid in reversed(order):  # children before parents
         fig = Figures(unit=uid, year=year)
-        counts = direct.get(uid)
-        if counts is not None and year <= today.year:
-            row = counts.year(year)
-            fig.by_quarter = list(row.by_quarter)
-            fig.admitted = sum(row.by_quarter)
-            fig.by_stage = dict(zip(STAGES, row.by_stage))
-            fig.exited = row.exited
-            if year == today.year:
-                fig.overdue = counts.overdue_on(today)
-        elif counts is not None:  # a later year: nothing decided yet, stages as they are now
-            fig.by_stage = dict(zip(STAGES, counts.year(year).by_stage))
-        kids = [figures[c] for c in state.children.get(uid, []) if c in figures]  # not ``top`` in a cycle
+        own = [direct[u] for u in (uid, *carried.get(uid, ())) if u in direct]
+        if own and year <= today.year:
+            rows = [c.year(year) for c in own]
+            fig.by_quarter = [sum(r.by_quarter[q] for r in rows) if q < last_quarter else 0 for q in range(4)]
+            fig.admitted = sum(fig.by_quarter)
+            fig.by_stage = {stage: sum(r.by_stage[i] for r in rows) for i, stage in enumerate(STAGES)}
+            fig.exited = sum(r.exited for r in rows)
+            if year == today.year and day == today:
+                fig.overdue = sum(c.overdue_on(today) for c in own)
+        elif own:  # a later year: nothing decided yet, stages as they are now
+            fig.by_stage = {stage: sum(c.year(year).by_stage[i] for c in own) for i, stage in enumerate(STAGES)}
+        kids = [figures[c] for c in tree.children.get(uid, []) if c in figures]  # not ``top`` in a cycle
         for kid in kids:
             fig.admitted += kid.admitted
             fig.exited += kid.exited
@@ -222,19 +252,36 @@ def rollup(state: State, year: int, today: date, root: int | None = None) -> dic
             fig.by_quarter = [a + b for a, b in zip(fig.by_quarter, kid.by_quarter)]
             for stage, n in kid.by_stage.items():
                 fig.by_stage[stage] += n
-        own = state.units[uid].members.get(year)
+        unit = state.units[uid]
+        inherited = _predecessors_figures(state, unit, year, today)
+        own_members = unit.members.get(year)
         kid_members = [k.members for k in kids if k.members is not None]
-        fig.members_own = own
+        fig.members_own = own_members
         fig.members_children = sum(kid_members) if kid_members else None
-        fig.members = own if own is not None else fig.members_children
+        fig.members = next((m for m in (own_members, _sum(f.members for f in inherited), fig.members_children)
+                            if m is not None), None)
         quota = state.quotas.get((uid, year))
         fig.rate = quota.rate if quota else None
-        fig.target = target_of(quota, fig.members)
+        fig.target = target_of(quota, fig.members) if quota else _sum(f.target for f in inherited)
         if kids:
             fig.children_target = sum(k.target or 0 for k in kids)
             fig.children_without_target = sum(1 for k in kids if k.target is None)
         figures[uid] = fig
     return figures
+
+
+def _sum(values: Iterable[int | None]) -> int | None:
+    """The sum of the known values; None when none is known."""
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
+def _predecessors_figures(state: State, unit: Unit, year: int, today: date) -> list[Figures]:
+    """For a unit that began during ``year``: the year's figures of the units it was made from, each seen on
+    its own last day (they give it their targets and members); else nothing."""
+    if unit.began is None or unit.began.year != year or unit.began == date(year, 1, 1):
+        return []
+    return [rollup(state, year, today, pred)[pred] for pred in state.predecessors(unit.id)]
 
 
 def target_of(quota: Quota | None, members: int | None) -> int | None:

@@ -206,6 +206,17 @@ def report_counts(candidates: Iterable[Candidate]) -> dict[int, dict[int, Report
     return out
 
 
+def report_plus(first: dict[int, ReportYear], second: dict[int, ReportYear]) -> dict[int, ReportYear]:
+    """One unit's report counts from two parts, year by year (each extended as :func:`report_year` does)."""
+    years = [*first, *second]
+    out = {}
+    for year in range(min(years), max(years) + 1):
+        a, b = report_year(first, year), report_year(second, year)
+        out[year] = ReportYear([[x + y for x, y in zip(r, s)] for r, s in zip(a.stages, b.stages)],
+                               [[x + y for x, y in zip(r, s)] for r, s in zip(a.marks, b.marks)])
+    return out
+
+
 def report_year(years: dict[int, ReportYear], year: int) -> ReportYear:
     if year in years:
         return years[year]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from copy import copy
+from dataclasses import replace
 from datetime import date
 from heapq import nsmallest
 from typing import TYPE_CHECKING, Collection, Iterator, Mapping, NamedTuple, Protocol
@@ -75,8 +76,8 @@ class MemoryCandidates:
     def report_counts(self, units: Collection[int]) -> dict[int, dict[int, "ReportYear"]]:
         from .report import report_counts
 
-        wanted = set(units)
-        return report_counts(c for c in self._candidates.values() if c.unit in wanted)
+        found = report_counts(self._candidates.values())
+        return {u: found[u] for u in units if u in found}
 
     def names(self) -> list["CandidateHit"]:
         return [CandidateHit.of(c) for c in self._candidates.values()]
@@ -137,7 +138,8 @@ class State:
                  candidates: Mapping[int, Candidate] | CandidateSource | None = None,
                  users: Mapping[str, User] | None = None,
                  placed: Mapping[int, tuple[int, str]] | None = None, unit_parts: UnitParts | None = None,
-                 placed_periods: Mapping[int, Unit] | None = None) -> None:
+                 placed_periods: Mapping[int, Unit] | None = None,
+                 visits: Mapping[int, tuple[int, ...]] | None = None) -> None:
         self.settings = settings
         self.users: dict[str, User] = dict(users or {})
         self.root = root
@@ -146,6 +148,7 @@ class State:
         self.own_quotas = quotas
         self.placed = dict(placed or {})
         self.placed_periods = dict(placed_periods or {})  # units of the last level that have a period: its record
+        self.visits: dict[int, tuple[int, ...]] = dict(visits or {})  # branch -> other parts holding its past
         self._unit_parts = unit_parts
         self._views: dict[date | None, State] = {None: self}
         if candidates is None or isinstance(candidates, Mapping):
@@ -177,7 +180,8 @@ class State:
         users = users_from_docs(data.get("users", {}).values(), meta.get("created_by"), meta.get("root"))
         return cls(settings=Settings.from_doc(meta.get("settings")), root=meta.get("root"),
                    levels={lv.id: lv for lv in levels}, units=units, quotas=quotas, candidates=candidates,
-                   users=users, placed=placed, unit_parts=unit_parts, placed_periods=periods)
+                   users=users, placed=placed, unit_parts=unit_parts, placed_periods=periods,
+                   visits={int(i): tuple(doc["parts"]) for i, doc in data.get("visits", {}).items()})
 
     # -- the tree on a day --------------------------------------------------------------------
     def on(self, day: date | None) -> "State":
@@ -194,6 +198,40 @@ class State:
     def period(self, uid: int) -> Unit | None:
         """The record that holds unit ``uid``'s period (began, ended, earlier parents), if it has one."""
         return self.own_units.get(uid) or self.placed_periods.get(uid)
+
+    def ended_units(self) -> list[Unit]:
+        """Every unit that ended (whatever the view's day), from the catalogue."""
+        return [u for u in (*self.own_units.values(), *self.placed_periods.values()) if u.ended is not None]
+
+    def predecessors(self, uid: int) -> list[int]:
+        """The units that ended into unit ``uid`` (merged into it, or split with it as one of their successors)."""
+        return sorted(u.id for u in self.ended_units() if uid in u.successors)
+
+    def carrier(self, uid: int) -> int | None:
+        """Where what happened at unit ``uid`` is counted on the view's day: the unit itself while it exists,
+        else its successor (the first, for a split), followed until one that exists; None for a unit dissolved
+        or not yet begun."""
+        seen: set[int] = set()
+        current: int | None = uid
+        while current is not None and current not in seen:
+            seen.add(current)
+            if self.exists(current):
+                return current
+            unit = self.period(current)
+            if unit is None or unit.ended is None or (self.day is not None and self.day < unit.ended):
+                return None  # not yet begun on the day
+            current = unit.successors[0] if unit.successors else None
+        return None
+
+    def carried(self, units: Collection[int]) -> dict[int, list[int]]:
+        """For each of ``units``, the ended units whose counts it carries on the view's day (:meth:`carrier`)."""
+        wanted = set(units)
+        out: dict[int, list[int]] = {}
+        for unit in self.ended_units():
+            carrier = self.carrier(unit.id)
+            if carrier in wanted and carrier != unit.id:
+                out.setdefault(carrier, []).append(unit.id)
+        return out
 
     def exists(self, uid: int) -> bool:
         """Whether unit ``uid`` exists on the view's day (without a day: has not ended)."""
@@ -389,7 +427,7 @@ class UnitMap(Mapping):
             return Unit(uid, name, state.last_level or "", parent)
         if kept.name == name and kept.parent == parent:
             return kept
-        return Unit(uid, name, kept.level, parent, kept.members, kept.rev)
+        return replace(kept, name=name, parent=parent)
 
     def __contains__(self, uid: object) -> bool:
         return uid in self._state.own_units or uid in self._state.placed

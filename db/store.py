@@ -53,12 +53,12 @@ from .errors import PtdvError
 from .identity import current_user
 from .model import DEFAULT_LEVELS, PERIOD_KEYS, Candidate, Level, Quota, Settings, Unit
 from .quota import UnitCounts, count_candidates
-from .report import ReportYear, report_counts
+from .report import ReportYear, report_counts, report_plus
 from .state import NO_UNITS, CandidateHit, State, UnitPart
 
 SCHEMA_VERSION = 3
 SCHEMAS_READ = (2, 3)  # 2: every unit in the catalogue; a write moves those of the last level into their parts
-CATALOGUE_TABLES = ("meta", "levels", "units", "quotas", "placed")
+CATALOGUE_TABLES = ("meta", "levels", "units", "quotas", "placed", "visits")
 PART_TABLES = ("meta", "candidates", "units", "quotas")
 LOCK_TIMEOUT_S = 10.0
 LOCK_INFO = 128  # bytes of the lock file's record of its holder (process id, account)
@@ -539,9 +539,14 @@ class _Parts:
         part = self.file(pid) if pid is not None else None
         return part.candidates().get(cid) if part is not None else None
 
-    def _pids(self, units: Collection[int]) -> set[int]:
+    def _pids(self, units: Collection[int], visited: bool = False) -> set[int]:
+        """The parts that hold the candidates of ``units`` (and, ``visited``, those transferred from them)."""
         state = self.store.current_state()
-        return {state.part_of(u) for u in units if u in state.units and state.is_leaf(u)}
+        found = {state.part_of(u) for u in units if u in state.units and state.is_leaf(u)}
+        if visited and state.visits:
+            for uid in units:
+                found.update(state.visits.get(uid, ()))
+        return found
 
     def of_units(self, units: Collection[int]) -> list[Candidate]:
         wanted = set(units)
@@ -563,15 +568,19 @@ class _Parts:
     def counts(self, units: Collection[int]) -> dict[int, UnitCounts]:
         wanted = set(units)
         out: dict[int, UnitCounts] = {}
-        for found in self.summaries_of(self._pids(wanted)):
-            out.update((u, c) for u, c in found.counts.items() if u in wanted)
+        for found in self.summaries_of(self._pids(wanted, visited=True)):
+            for uid, counts in found.counts.items():
+                if uid in wanted:
+                    out[uid] = counts if uid not in out else out[uid].plus(counts)
         return out
 
     def report_counts(self, units: Collection[int]) -> dict[int, dict[int, ReportYear]]:
         wanted = set(units)
         out: dict[int, dict[int, ReportYear]] = {}
-        for pid in self._pids(wanted):
-            out.update((u, years) for u, years in self.report_of(pid).items() if u in wanted)
+        for pid in self._pids(wanted, visited=True):
+            for uid, years in self.report_of(pid).items():
+                if uid in wanted:
+                    out[uid] = years if uid not in out else report_plus(out[uid], years)
         return out
 
     def names(self) -> list[CandidateHit]:
@@ -677,6 +686,21 @@ class Transaction:
             if old != pid:
                 self._part(old).remove_candidates([cid])
         self._part(pid).put_candidate(cid, doc)
+        self._note_visits(pid, [doc])
+
+    def _note_visits(self, pid: int, docs: Collection[dict]) -> None:
+        """Candidates transferred from a branch whose records live in another part keep counting there
+        (docs/HISTORY.md): the catalogue's ``visits`` names, for such a branch, the parts that hold them, so
+        that its figures read those parts too."""
+        for doc in docs:
+            for move in doc.get("moves") or ():
+                for branch in (int(move["from"]), int(move["to"])):
+                    if self.part_of(branch) == pid:
+                        continue
+                    table = self.db.table("visits")
+                    parts = set((table.get(doc_id=branch) or {}).get("parts", ()))
+                    if pid not in parts:
+                        table.upsert(Document({"parts": sorted(parts | {pid})}, doc_id=branch))
 
     def _relocate_if_moved(self, uid: int, doc: dict) -> None:
         """A branch moved under another grassroots unit takes its candidates to that unit's part."""
@@ -688,9 +712,11 @@ class Transaction:
         if not moving:
             return
         ids = [c.id for c in moving]
+        docs = [c.to_doc() for c in moving]
         self._part(unit.parent).db.table("candidates").remove(doc_ids=ids)
         self._part(int(new_parent)).db.table("candidates").insert_multiple(
-            Document(c.to_doc(), doc_id=c.id) for c in moving)
+            Document(doc, doc_id=c.id) for c, doc in zip(moving, docs))
+        self._note_visits(int(new_parent), [doc for doc in docs if doc.get("moves")])
 
     def put_many(self, table: str, docs: dict[int, dict]) -> None:
         """Insert new records in one update per file (bulk builds and imports)."""
