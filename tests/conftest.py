@@ -54,6 +54,21 @@ def build_small(service: Service) -> dict[str, int]:
     return ids
 
 
+def spelled(*numbers: int) -> str:
+    """Numbers as letters, for person names made in bulk (a person's name holds no digit): 0 -> "A",
+    27 -> "Bb", (3, 12) -> "D Am"."""
+    words = []
+    for number in numbers:
+        word = ""
+        while True:
+            number, digit = divmod(number, 26)
+            word = chr(ord("a") + digit) + word
+            if number == 0:
+                break
+        words.append(word.capitalize())
+    return " ".join(words)
+
+
 @pytest.fixture
 def store_path(tmp_path):
     return tmp_path / "ptdv.json"

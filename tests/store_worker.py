@@ -15,12 +15,14 @@ import sys
 from db.service import Service
 from db.store import Store
 
+from conftest import spelled
+
 
 def main(path: str, unit: str, count: int) -> None:
     service = Service(Store(path))
     numbers = itertools.count(1) if count == 0 else range(1, count + 1)
     for n in numbers:
-        cand = service.add_candidate(int(unit), f"Quần chúng {os.getpid()}-{n}")
+        cand = service.add_candidate(int(unit), f"Quần chúng {spelled(os.getpid(), n)}")
         print(cand.id, flush=True)
 
 

@@ -18,7 +18,7 @@ from db.model import STAGES
 from db.service import Service
 from db.store import Store
 
-from conftest import TODAY, part_files
+from conftest import TODAY, part_files, spelled
 
 
 def start(path: Path, seed: int, branch: int, ward: int, count: int) -> tuple[int, int]:
@@ -41,7 +41,7 @@ def start(path: Path, seed: int, branch: int, ward: int, count: int) -> tuple[in
             n += 1
             kind = rng.choice(("add", "add", "advance", "quota")) if mine else "add"
             if kind == "add":
-                cand = service.add_candidate(branch, f"Quần chúng {seed}-{n}")
+                cand = service.add_candidate(branch, f"Quần chúng {spelled(seed, n)}")
                 mine.append(cand.id)
                 line = f"add {cand.id}"
             elif kind == "advance":
