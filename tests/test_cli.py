@@ -89,6 +89,7 @@ def test_a_missing_store_is_named_with_how_to_create_one(run, store_path):
 
 def test_a_damaged_store_is_named_and_left_as_it_was(run, store_path):
     store_path.write_bytes(b'{"meta": ')
+    store_path.chmod(0o600)  # private, as every store file is (a file others may read is refused before it is read)
     for args in (("unit", "list"), ("candidate", "advance", "1"), ("check",)):
         err = refused(run(*args))
         assert str(store_path) in err
@@ -361,7 +362,7 @@ def test_candidate_show_text_and_json(run, store_path, ids):
     shown = json.loads(run("candidate", "show", str(ids["cand1"]), "--json").stdout)
     assert (shown["id"], shown["unit"], shown["stage"]) == (ids["cand1"], ids["pm1"], "decided")
     assert shown["history"][0] == {"stage": "source", "date": "2024-02-01", "by": user,
-                                   "at": shown["history"][0]["at"]}
+                                   "at": shown["history"][0]["at"], "unit": ids["pm1"]}  # recorded in its branch
     assert [(f["code"], f["severity"], f["due"]) for f in shown["findings"]][0] == (
         "ceremony", "overdue", "2024-08-12")
 
