@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Iterable
 
 from . import quota as quota_math
@@ -80,6 +80,7 @@ class Row:
     target: int | None = None
     admitted: int = 0
     cumulative: int = 0
+    last_year: int = 0          # admitted in the same period of the year before (its predecessors' for a new unit)
     attributes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ATTRIBUTES, 0))
     occupations: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OCCUPATIONS, 0))
     stages: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STAGES, 0))
@@ -100,6 +101,7 @@ class Row:
             self.target = (self.target or 0) + other.target
         self.admitted += other.admitted
         self.cumulative += other.cumulative
+        self.last_year += other.last_year
         for mine, theirs in ((self.attributes, other.attributes), (self.occupations, other.occupations),
                              (self.stages, other.stages)):
             for key, n in theirs.items():
@@ -110,7 +112,7 @@ class Row:
 
     def to_json(self) -> dict:
         return {"unit": self.unit, "name": self.name, "target": self.target, "admitted": self.admitted,
-                "cumulative": self.cumulative, "percent": self.percent, **self.attributes,
+                "cumulative": self.cumulative, "percent": self.percent, "last_year": self.last_year, **self.attributes,
                 "occupations": dict(self.occupations), "stages": dict(self.stages), "overdue": self.overdue,
                 "grassroots": self.grassroots, "grassroots_admitting": self.grassroots_admitting,
                 "grassroots_percent": self.grassroots_percent}
@@ -127,6 +129,7 @@ class Report:
     rows: list[Row]
     total: Row
     quarters: list[quota_math.QuarterProgress]      # the year's quarters of the unit, against its plan
+    compared: dict[str, list[str]] = field(default_factory=dict)  # a row's name -> the units its last year sums
 
     @property
     def stages_on(self) -> date:
@@ -138,7 +141,7 @@ class Report:
                 "today": self.today.isoformat(), "target": self.target,
                 "rows": [r.to_json() for r in self.rows], "total": self.total.to_json(),
                 "quarters": [{"quarter": q.quarter, "admitted": q.admitted, "cumulative": q.cumulative,
-                              "plan": q.plan} for q in self.quarters]}
+                              "plan": q.plan} for q in self.quarters], "last_year_of": dict(self.compared)}
 
 
 def _is_grassroots(state: State, uid: int) -> bool:
@@ -228,18 +231,27 @@ def report_year(years: dict[int, ReportYear], year: int) -> ReportYear:
 
 
 def build_report(state: State, unit_id: int, period: Period, today: date) -> Report:
-    """The report of ``unit_id`` for ``period``: its children's rows and their sum.  Made from the
-    quota figures and the :func:`report_counts` of the units, not from the candidates themselves."""
+    """The report of ``unit_id`` for ``period``: its children's rows and their sum, in the tree of the period
+    (docs/HISTORY.md).  Made from the quota figures and the :func:`report_counts` of the units, not from the
+    candidates themselves."""
     figures = quota_math.rollup(state, period.year, today, unit_id)
-    counts = state.source.report_counts(state.subtree(unit_id))
+    day = min(period.end, quota_math.view_day(period.year, today))
+    ended = state.units[unit_id].ended
+    tree = state.on(ended - timedelta(days=1) if ended is not None and ended <= day else day)
+    counts = state.source.report_counts(tree.subtree(unit_id))
     first, last = (period.months[0] - 1) // 3, period.months[1] // 3  # the period's quarters: [first, last)
+    before = _last_year(state, unit_id, period, today)
     rows: list[Row] = []
-    for uid in list(state.children.get(unit_id, [])) or [unit_id]:
+    compared: dict[str, list[str]] = {}
+    for uid in list(tree.children.get(unit_id, [])) or [unit_id]:
         fig = figures[uid]
         row = Row(uid, state.units[uid].name, target=fig.target, overdue=fig.overdue,
                   admitted=sum(fig.by_quarter[first:last]), cumulative=sum(fig.by_quarter[:last]))
-        for sub in state.subtree(uid):
-            if _is_grassroots(state, sub):
+        row.last_year, sources = before(uid)
+        if sources:
+            compared[row.name] = [state.units[u].name for u in sources]
+        for sub in tree.subtree(uid):
+            if _is_grassroots(tree, sub):
                 row.grassroots += 1
                 row.grassroots_admitting += sum(figures[sub].by_quarter[first:last]) > 0
             if sub not in counts:
@@ -256,5 +268,36 @@ def build_report(state: State, unit_id: int, period: Period, today: date) -> Rep
         total.add(row)
     own = figures[unit_id]
     plan_target = own.target if own.target is not None else total.target
-    return Report(unit_id, state.units[unit_id].name, state.path(unit_id), period, today, own.target, rows, total,
-                  quota_math.quarters(replace(own, target=plan_target)))
+    return Report(unit_id, state.units[unit_id].name, tree.path(unit_id), period, today, own.target, rows, total,
+                  quota_math.quarters(replace(own, target=plan_target)), compared)
+
+
+def _last_year(state: State, unit_id: int, period: Period, today: date):
+    """A function giving, for a row's unit, its admissions in the same period of the year before and the units
+    they were summed from when it did not exist then (its predecessors, followed back; empty: its own)."""
+    year = period.year - 1
+    first, last = (period.months[0] - 1) // 3, period.months[1] // 3
+    figures = quota_math.rollup(state, year, today, unit_id) if year >= 1900 else {}
+
+    def admitted(uid: int) -> int:
+        fig = figures.get(uid) or quota_math.rollup(state, year, today, uid).get(uid)
+        return sum(fig.by_quarter[first:last]) if fig else 0
+
+    def before(uid: int) -> tuple[int, list[int]]:
+        unit = state.units[uid]
+        if uid in figures or unit.began is None or unit.began <= date(year, 12, 31):
+            return admitted(uid), []
+        sources, stack, seen = [], list(state.predecessors(uid)), {uid}
+        while stack:
+            pred = stack.pop(0)
+            if pred in seen:
+                continue
+            seen.add(pred)
+            began = state.units[pred].began
+            if began is not None and began > date(year, 12, 31):
+                stack.extend(state.predecessors(pred))  # made after that year too: what it was made from
+            else:
+                sources.append(pred)
+        return sum(admitted(p) for p in sources), sources
+
+    return before

@@ -119,3 +119,44 @@ def test_a_candidate_transferred_to_another_ward_still_counts_where_it_was_decid
     assert fresh.unit_figures(ids["thach_thang"], 2024).by_stage["admitted"] == 1
     assert fresh.report(ids["an_hai_bac"], 2024).total.admitted == 1
     assert fresh.check() == []
+
+
+def test_a_new_units_same_period_last_year_is_its_predecessors_and_the_report_names_them(small):
+    service, ids = small
+    cand = service.add_candidate(ids["pm2"], "Đặng Thị Hạnh", date_="01/02/2023", gender="female", born="01/02/1999",
+                                 introducers=["Ngô Văn Hai", "Đỗ Thị Ba"])
+    for day in ("01/03/2023", "03/04/2023", "02/05/2023", "02/06/2023", "16/06/2023", "03/08/2023"):
+        cand = service.advance(cand.id, None, day)          # decided 03/08/2023: Q3 of 2023, in Phước Mỹ
+    ids["an_hai"] = merge_wards(service, ids)
+    report = service.report(ids["son_tra"], 2024, quarter=3)
+    row = next(r for r in report.rows if r.unit == ids["an_hai"])
+    assert row.last_year == 1
+    assert report.compared == {"Đảng ủy phường An Hải": ["Đảng ủy phường Phước Mỹ", "Đảng ủy phường An Hải Bắc"]}
+    assert report.total.last_year == 1
+    # the same report asked of 2023 is in the 2023 tree: the old wards, each with its own figures
+    old = service.report(ids["son_tra"], 2023, quarter=3)
+    assert [r.unit for r in old.rows] == sorted([ids["phuoc_my"], ids["an_hai_bac"]],
+                                                key=lambda u: service.store.state().folded[u])
+    assert next(r for r in old.rows if r.unit == ids["phuoc_my"]).admitted == 1
+
+
+def test_a_report_of_a_year_before_the_merge_is_byte_identical_after_it_is_recorded(small, store_path):
+    from click.testing import CliRunner
+
+    from tui.cli import main
+
+    service, ids = small
+    service.set_quota(ids["phuoc_my"], 2023, target=2)
+    cand = service.add_candidate(ids["pm1"], "Đặng Thị Hạnh", date_="01/02/2023", gender="female", born="01/02/1999")
+    for day in ("01/03/2023", "03/04/2023", "02/05/2023", "02/06/2023", "16/06/2023", "03/08/2023"):
+        service.advance(cand.id, None, day)
+
+    def report(fmt: str) -> bytes:
+        result = CliRunner().invoke(main, ["--db", str(store_path), "report", str(ids["city"]), "--year", "2023",
+                                           "--format", fmt], obj={"today": TODAY}, env={"PTDV_LANG": "vi"})
+        assert result.exit_code == 0, result.output
+        return result.stdout_bytes
+
+    before = {fmt: report(fmt) for fmt in ("table", "csv", "json")}
+    merge_wards(service, ids)
+    assert {fmt: report(fmt) for fmt in ("table", "csv", "json")} == before

@@ -239,7 +239,8 @@ def test_the_xlsx_is_a_report_to_sign(small, store_path, tmp_path):
     assert "Đơn vị: Đảng bộ thành phố Đà Nẵng" in texts
     assert any(text.startswith("Quý 3 năm 2024") for text in texts)
     head = next(row for row in sheet.iter_rows() if row[0].value == "Đơn vị")
-    assert [c.value for c in head[:5]] == ["Đơn vị", "Chỉ tiêu", "Kết nạp trong kỳ", "Lũy kế năm", "% kế hoạch"]
+    assert [c.value for c in head[:6]] == ["Đơn vị", "Chỉ tiêu", "Kết nạp trong kỳ", "Cùng kỳ năm trước", "Lũy kế năm",
+                                          "% kế hoạch"]
     total_row = next(row for row in sheet.iter_rows() if row[0].value == "Tổng cộng")
     report = svc.report(ids["city"], 2024, quarter=3)
     assert total_row[2].value == report.total.admitted == 2

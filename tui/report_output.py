@@ -34,7 +34,8 @@ def columns(lang: str) -> list[Column]:
         return Column(t(f"report.col.{key}", lang), value, kind)
 
     out = [col("unit", lambda r: r.name if r.unit is not None else t("report.total", lang), "text"), col("target", lambda r: r.target),
-           col("admitted", lambda r: r.admitted), col("cumulative", lambda r: r.cumulative),
+           col("admitted", lambda r: r.admitted), col("last_year", lambda r: r.last_year),
+           col("cumulative", lambda r: r.cumulative),
            col("percent", lambda r: r.percent, "percent")]
     out += [col(a, lambda r, a=a: r.attributes[a]) for a in ATTRIBUTES]
     out += [Column(t(f"occupation.{o}", lang), lambda r, o=o: r.occupations[o]) for o in OCCUPATIONS]
@@ -67,7 +68,9 @@ def heading_lines(report: Report, lang: str) -> list[str]:
 
 def note_lines(report: Report, lang: str) -> list[str]:
     return [t("report.stages_note", lang, date=fmt_date(report.stages_on)),
-            t("report.overdue_note", lang, date=fmt_date(report.today))]
+            t("report.overdue_note", lang, date=fmt_date(report.today)),
+            *(t("report.last_year_note", lang, unit=safe(name), units=", ".join(safe(u) for u in units))
+              for name, units in report.compared.items())]
 
 
 def cell_text(value: object, kind: str, lang: str) -> str:
