@@ -2,9 +2,19 @@
 
 The tree is the city of the article (districts, their wards, the two bloc committees and
 their agencies, schools, hospitals and firms, then branches with their members at the start
-of each year). Quotas: a rate for the city, numbers allocated downward; Phước Mỹ's 2024
-target is 22 (the article), and one district (``UNEVEN_DISTRICT``) allocates its wards more
-than its own target so that the allocation warning has something to show.
+of each year), and then it changes as the city did, on the days it did (those up to today):
+on 1/1/2025 some wards of Hải Châu, Thanh Khê and Sơn Trà are merged (``MERGED_2025_01``); on
+1/7/2025 the district committees are dissolved and the wards and communes merged into new
+committees directly under the city's (``MERGED_2025_07``), and three wards of Quảng Nam join
+the merged city (``QUANG_NAM_WARDS``; their contents are made up). The sources are cited where
+the changes are listed. Branches persist through a merge: they move under the new ward on its
+first day (their earlier parent is kept), with their candidates, whose stages keep their branch.
+
+Quotas: a rate for the city, numbers allocated downward, each year in the tree of its 1 January
+(so 2025's go to the units of before 1/7, and the wards formed then have none of their own for
+2025); Phước Mỹ's 2024 target is 22 (the article), and one district (``UNEVEN_DISTRICT``, and
+from 2026 the ward that followed it, ``UNEVEN_WARD``) allocates more than its own target so
+that the allocation warning has something to show.
 
 Candidates come in yearly cohorts per grassroots unit: a cohort's size is its target times
 the unit's performance, each admitted candidate's history is laid out around a decision date
@@ -61,6 +71,7 @@ PHUOC_MY = "Đảng ủy phường Phước Mỹ"
 PHUOC_MY_TARGET_2024 = 22       # "Ban Thường vụ Quận ủy đề ra chỉ tiêu ... phát triển 22 đảng viên"
 PHUOC_MY_CLASS_2024 = 30        # "30 quần chúng ưu tú đã được học lớp cảm tình Đảng"
 UNEVEN_DISTRICT = "Quận ủy Cẩm Lệ"  # its wards' targets are rounded up and exceed its own
+UNEVEN_WARD = "Đảng ủy phường Cẩm Lệ"  # the same, for its branches, from 2026 (the district ended in 2025)
 BORN_YEARS = (1964, 2006)
 
 # (committee, its place, its wards)
@@ -96,6 +107,70 @@ WARD_FIRMS: dict[str, tuple[str, ...]] = {
     "Hòa Xuân": ("Chi bộ Công ty Cổ phần Xây dựng Hòa Xuân",),
     "Hòa Châu": ("Chi bộ Công ty TNHH Chế biến gỗ Hòa Châu",),
 }
+
+# -- the tree changes on dates ------------------------------------------------------------
+# 1/1/2025: Đà Nẵng's arrangement of wards for 2023–2025 (a resolution of the National Assembly Standing
+# Committee of late 2024, in force from 1/1/2025). The plan: nld.com.vn/chi-tiet-phuong-an-sap-nhap-phuong-
+# xa-tai-da-nang-196240614092213083.htm (14/6/2024); as adopted, "Từ 1/1/2025, Đà Nẵng có 47 đơn vị hành
+# chính cấp xã": kienthuc.net.vn/xa-hoi/tu-112025-da-nang-co-47-don-vi-hanh-chinh-cap-xa-2048692.html
+# (11/2024: Hòa Khê into Thanh Khê Đông, Tam Thuận into Xuân Hà, Vĩnh Trung into Thạc Gián, Tân Chính into
+# Chính Gián); the 2025 lists below name Hải Châu and An Hải Nam and no longer the wards merged into them.
+# Where the sources say "into" or keep a ward's name, that ward goes on (the successor is one of them); Hải
+# Châu and An Hải Nam are new units. The boundary adjustments of the same resolution (part of Hòa Minh to
+# Thanh Khê Tây, …) move no branch here.
+# (the ward after 1/1/2025, the demo's wards merged into it)
+WARDS_2025_01 = date(2025, 1, 1)
+MERGED_2025_01: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Hải Châu", ("Hải Châu 1", "Hải Châu 2")),
+    ("Phước Ninh", ("Phước Ninh", "Nam Dương", "Bình Hiên")),
+    ("Bình Thuận", ("Bình Thuận", "Hòa Thuận Đông")),
+    ("Thanh Khê Đông", ("Thanh Khê Đông", "Hòa Khê")),
+    ("Xuân Hà", ("Xuân Hà", "Tam Thuận")),
+    ("Thạc Gián", ("Thạc Gián", "Vĩnh Trung")),
+    ("Chính Gián", ("Chính Gián", "Tân Chính")),
+    ("An Hải Nam", ("An Hải Tây", "An Hải Đông")),
+)
+# 1/7/2025: the district level ends (its committees are dissolved) and the wards and communes are merged;
+# the new committees are directly under the city's. Nghị quyết 1659/NQ-UBTVQH15 of 16/6/2025 on arranging
+# the commune-level units of Đà Nẵng (text: nghean24h.vn/tp-da-nang-co-94-dvhc-cap-xa-gom-23-phuong-70-xa-1-
+# dac-khu-sau-khi-sap-xep-a754167.html; vietnam.vn/en/nghi-quyet-cua-quoc-hoi-ve-don-vi-hanh-chinh-cap-xa-
+# thanh-pho-da-nang-nam-2025; the list of wards and communes: news.laodong.vn/thoi-su/da-nang-co-dac-khu-
+# hoang-sa-va-23-phuong-70-xa-sau-sap-xep-1524691.ldo), and the city committee's scheme for the party
+# committees (15 ward and commune committees replace the 47, the district committees are dissolved in July:
+# cafef.vn/da-nang-thanh-lap-15-dang-bo-phuong-xa-moi-va-chi-bo-dac-khu-hoang-sa-188250511142541281.chn,
+# 11/5/2025; the plan of 23/4/2025: plo.vn/da-nang-tiep-tuc-giam-con-16-don-vi-hanh-chinh-cap-xa-dac-khu-
+# post846017.html, tienphong.vn/da-nang-con-15-phuong-xa-va-1-dac-khu-post1736253.tpo). The communes:
+# Hòa Bắc into phường Hải Vân and Hòa Châu into phường Hòa Xuân (cafef above; the plan of 17/4/2025:
+# sggp.org.vn/da-nang-dat-ten-phuong-xa-moi-theo-cac-dia-danh-sau-sap-xep-post791893.html), Hòa Phong
+# (with Hòa Phú) into xã Hòa Vang and Hòa Ninh (with Hòa Nhơn) into xã Bà Nà (sggp above, which the plan
+# of 23/4 did not change there). Wards and communes that are not in the demo (Hòa Phát, Hòa Thọ Tây, Hòa
+# Hiệp Bắc, xã Hòa Sơn, xã Hòa Liên, …) are left out of the lists.
+# (the new committee, (the demo's wards and communes merged into it))
+WARDS_2025_07 = date(2025, 7, 1)
+MERGED_2025_07: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("phường Hải Châu", ("Thanh Bình", "Thuận Phước", "Thạch Thang", "Hải Châu", "Phước Ninh")),
+    ("phường Hòa Cường", ("Bình Thuận", "Hòa Thuận Tây", "Hòa Cường Bắc", "Hòa Cường Nam")),
+    ("phường Thanh Khê", ("Xuân Hà", "Chính Gián", "Thạc Gián", "Thanh Khê Đông", "Thanh Khê Tây")),
+    ("phường An Khê", ("An Khê", "Hòa An")),
+    ("phường An Hải", ("Phước Mỹ", "An Hải Bắc", "An Hải Nam")),
+    ("phường Sơn Trà", ("Thọ Quang", "Nại Hiên Đông", "Mân Thái")),
+    ("phường Ngũ Hành Sơn", ("Mỹ An", "Khuê Mỹ", "Hòa Hải", "Hòa Quý")),
+    ("phường Hòa Khánh", ("Hòa Khánh Nam", "Hòa Minh")),
+    ("phường Liên Chiểu", ("Hòa Khánh Bắc",)),
+    ("phường Hải Vân", ("Hòa Hiệp Nam", "Hòa Bắc")),
+    ("phường Cẩm Lệ", ("Khuê Trung", "Hòa Thọ Đông")),
+    ("phường Hòa Xuân", ("Hòa Xuân", "Hòa Châu")),
+    ("xã Hòa Vang", ("Hòa Phong",)),
+    ("xã Bà Nà", ("Hòa Ninh",)),
+)
+# On the same day Quảng Nam and Đà Nẵng became one city (Nghị quyết 202/2025/QH15 of 12/6/2025, on which
+# 1659 rests); the merged city's committee had 139,534 members on 31/8/2025 (DOMAIN.md). The demo adds three
+# of Quảng Nam's new wards (their names are in 1659's list), so that 2026 is counted with the larger city;
+# made up for the demo: their branches, members and candidates (the rest of Quảng Nam is left out).
+QUANG_NAM_WARDS = ("Hội An", "Tam Kỳ", "Điện Bàn")
+# The two bloc committees stay as they are: they were reorganised in 2025 too, but the demo cites no source
+# for how their units were shared out, so it does not make that up.
+
 # (bloc committee, ((grassroots committee, ((branch, kind), ...)), ...))
 BLOCS: tuple[tuple[str, tuple[tuple[str, tuple[tuple[str, str], ...]], ...]], ...] = (
     ("Đảng ủy khối Các cơ quan thành phố", (
@@ -267,6 +342,14 @@ def _workday(day: date, step: int = 1) -> date:
     return day
 
 
+def _short(committee: str) -> str:
+    """A committee's name without its kind: "Đảng ủy phường Phước Mỹ" -> "Phước Mỹ"."""
+    for prefix in ("Đảng ủy phường ", "Đảng ủy xã ", "Đảng bộ khu vực ", "Đảng ủy ", "Đảng bộ "):
+        if committee.startswith(prefix):
+            return committee[len(prefix):]
+    return committee
+
+
 @lru_cache(maxsize=None)
 def _initials(word: str) -> str:
     return fold(word)[:2]
@@ -274,7 +357,9 @@ def _initials(word: str) -> str:
 
 @dataclass(eq=False)
 class Node:
-    """A unit to be written, with what is drawn for it."""
+    """A unit to be written, with what is drawn for it, and its period: it exists from ``began`` (None: from
+    the start) to the day before ``ended``; ``children`` are its children now, ``former`` those that moved
+    away; ``earlier`` its parents before its moves, as ``(until, parent)``, oldest first (as ``Unit`` has them)."""
 
     name: str
     level: str
@@ -286,20 +371,60 @@ class Node:
     performance: float = 1.0
     id: int = 0
     parent: int | None = None
+    began: date | None = None
+    ended: date | None = None
+    end: str | None = None                                     # merged, split or dissolved
+    successors: list["Node"] = field(default_factory=list)
+    predecessors: list["Node"] = field(default_factory=list)   # the units merged into it
+    earlier: list[tuple[date, "Node"]] = field(default_factory=list)
+    former: list["Node"] = field(default_factory=list)
+
+    def exists_on(self, day: date) -> bool:
+        return (self.began is None or self.began <= day) and (self.ended is None or day < self.ended)
+
+    def under_on(self, day: date, now: "Node | None") -> "Node | None":
+        """Its parent on ``day``, ``now`` being its parent after its last move."""
+        for until, parent in self.earlier:
+            if day < until:
+                return parent
+        return now
+
+    def kids_on(self, day: date) -> list["Node"]:
+        """Its children on ``day``: those that existed then and were under it then."""
+        return ([kid for kid in self.children if kid.exists_on(day) and kid.under_on(day, self) is self]
+                + [kid for kid in self.former if kid.exists_on(day) and kid.under_on(day, None) is self])
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.children and not self.former
 
     def leaves(self) -> list["Node"]:
-        return [self] if not self.children else [leaf for kid in self.children for leaf in kid.leaves()]
+        """The branches below it now (from the root: every branch there is), each once."""
+        return [node for node in self.walk() if node.is_leaf]
+
+    def leaves_on(self, day: date) -> list["Node"]:
+        return [self] if self.is_leaf else [leaf for kid in self.kids_on(day) for leaf in kid.leaves_on(day)]
+
+    def walk_on(self, day: date):
+        """It and the units below it on ``day``."""
+        yield self
+        for kid in self.kids_on(day):
+            yield from kid.walk_on(day)
 
     def total(self, year: int) -> int:
-        return sum(leaf.members.get(year, 0) for leaf in self.leaves())
+        """Members at the start of ``year`` in its branches of that day."""
+        return sum(leaf.members.get(year, 0) for leaf in self.leaves_on(date(year, 1, 1)))
 
     def walk(self):
+        """It and the units below it now (from the root: every unit, ended or not, under its last parent)."""
         yield self
         for kid in self.children:
             yield from kid.walk()
 
     def to_doc(self) -> dict:
-        return Unit(self.id, self.name, self.level, self.parent, dict(self.members)).to_doc()
+        return Unit(self.id, self.name, self.level, self.parent, dict(self.members), began=self.began,
+                    ended=self.ended, end=self.end, successors=tuple(s.id for s in self.successors),
+                    earlier=tuple((until, parent.id) for until, parent in self.earlier)).to_doc()
 
 
 @dataclass(eq=False)
@@ -390,12 +515,68 @@ class Builder:
         return Node(committee, "grassroots", children=branches)
 
     def populate(self, root: Node) -> None:
-        """Each grassroots unit's performance and each branch's members at the start of the first year."""
+        """Each grassroots unit's performance and each branch's members at the start of the first year it
+        exists on 1 January (the first year, but for a branch that began later)."""
         for node in root.walk():
             if node.level == "grassroots":
                 node.performance = self.rng.choice(PERFORMANCE)
-            if not node.children:
-                node.members[self.years[0]] = self.rng.randint(*MEMBERS_BY_KIND[node.kind])
+            if node.is_leaf:
+                first = next((y for y in self.years if node.exists_on(date(y, 1, 1))), None)
+                members = self.rng.randint(*MEMBERS_BY_KIND[node.kind])
+                if first is not None:
+                    node.members[first] = members
+
+    # -- changes on a date --------------------------------------------------------------
+    @staticmethod
+    def move(node: Node, old: Node, new: Node, day: date) -> None:
+        """``node`` goes from under ``old`` to under ``new`` on ``day``."""
+        old.children.remove(node)
+        old.former.append(node)
+        node.earlier.append((day, old))
+        new.children.append(node)
+
+    def merge(self, olds: list[Node], into: Node, day: date, parent: Node | None = None) -> Node:
+        """``olds`` end on ``day``, merged into ``into``: a new unit that begins on ``day`` under ``parent``,
+        or one of them, which goes on. Their children move under it on ``day``. Changes are made in the
+        order of their days."""
+        if into not in olds:
+            into.began = day
+            parent.children.append(into)
+        self.tell_apart(into, [old for old in olds if old is not into], day)
+        for old in olds:
+            if old is into:
+                continue
+            old.ended, old.end, old.successors = day, "merged", [into]
+            into.predecessors.append(old)
+            for kid in [kid for kid in old.children if kid.exists_on(day)]:
+                self.move(kid, old, into, day)
+        return into
+
+    @staticmethod
+    def tell_apart(into: Node, olds: list[Node], day: date) -> None:
+        """Children of the same name that are to be under ``into`` (each ward has its "Chi bộ khu dân cư số 1"
+        and its health station's branch) take the name of the unit they come from after their own, as merged
+        wards' branches are renamed: "Chi bộ khu dân cư số 1 (Phước Mỹ)". A unit has one name, so the
+        earlier trees show it too."""
+        owned = [(into, kid) for kid in into.children] + [(old, kid) for old in olds for kid in old.children
+                                                           if kid.exists_on(day)]
+        seen = Counter(fold(kid.name) for _, kid in owned)
+        for owner, kid in owned:
+            if seen[fold(kid.name)] > 1:
+                kid.name = f"{kid.name} ({_short(owner.name)})"
+
+    def dissolve(self, unit: Node, day: date, children_to: Node) -> None:
+        """``unit`` ends on ``day`` (dissolved); its children of that day move under ``children_to``."""
+        unit.ended, unit.end = day, "dissolved"
+        for kid in [kid for kid in unit.children if kid.exists_on(day)]:
+            self.move(kid, unit, children_to, day)
+
+    @staticmethod
+    def target(node: Node, year: int) -> int:
+        """``node``'s target for ``year``: its own, else (a unit that began during the year) its predecessors'."""
+        if year in node.targets:
+            return node.targets[year]
+        return sum(Builder.target(p, year) for p in node.predecessors)
 
     @staticmethod
     def number(root: Node, root_id: int, next_id: Callable[[], int]) -> list[Node]:
@@ -415,7 +596,9 @@ class Builder:
                            if plan.decided_in(year - 1, self.today))
         for leaf in root.leaves():
             rng = self.unit_rng(leaf, f"members{year}")
-            before = leaf.members[year - 1]
+            before = leaf.members.get(year - 1)
+            if before is None or year in leaf.members:  # a branch that began during the year before, or in this one
+                continue
             left = rng.randint(0, max(1, before // 20))  # deaths, transfers out
             leaf.members[year] = max(MIN_MEMBERS, before + admitted[leaf] - left + rng.randint(0, 1))
 
@@ -426,35 +609,44 @@ class Builder:
         self.split(root, year)
 
     def split(self, node: Node, year: int) -> None:
-        """Allocate ``node``'s target to its children and on down the tree."""
-        kids = node.children
-        for kid, share in zip(kids, self.shares(node, year, [kid.total(year) for kid in kids])):
+        """Allocate ``node``'s target to its children and on down the tree, the tree of 1 January."""
+        kids = node.kids_on(date(year, 1, 1))
+        for kid, share in zip(kids, self.shares(node, year, kids, [kid.total(year) for kid in kids])):
             kid.targets[year] = share
-            if kid.children or share:  # branches without a share get no quota
+            if not kid.is_leaf or share:  # branches without a share get no quota
                 self.quotas.append(Quota(kid.id, year, target=share))
-            if kid.children:
+            if not kid.is_leaf:
                 self.split(kid, year)
 
-    def shares(self, node: Node, year: int, weights: list[int]) -> list[int]:
-        """``node``'s target split over its children, whose members are ``weights``: in proportion."""
+    def shares(self, node: Node, year: int, kids: list[Node], weights: list[int]) -> list[int]:
+        """``node``'s target split over its children ``kids``, whose members are ``weights``: in proportion."""
         return proportional_split(node.targets[year], weights)
 
     # -- cohorts ------------------------------------------------------------------------
     def plan_years(self, root: Node) -> None:
-        """Members, quotas and the cohorts of every year, oldest first (members depend on admissions)."""
-        grassroots = [n for n in root.walk() if n.level == "grassroots"]
+        """Members, quotas and the cohorts of every year, oldest first (members depend on admissions).
+
+        A year's quotas are allocated in the tree of its 1 January, and its cohorts are those of the
+        grassroots units of that day, over their branches of that day (a unit that ends during the year
+        keeps its cohort: its branches go on under its successor, and so do their candidates)."""
         first, last = self.years[0], self.years[-1]
+
+        def grassroots(year: int) -> list[Node]:
+            return [n for n in root.walk_on(date(year, 1, 1)) if n.level == "grassroots"]
+
         for year in self.years:
             if year > first:
                 self.next_members(root, year)
             self.allocate(root, year)
             if year == first:  # on probation when the story starts
                 self.cohorts += [(unit, year - 1, self.cohort(unit, year - 1, unit.targets[year],
-                                                              scale=PREVIOUS_YEAR_SHARE)) for unit in grassroots]
-            self.cohorts += [(unit, year, self.cohort(unit, year, unit.targets[year])) for unit in grassroots]
-        # next year's, as far as they got by today
-        self.cohorts += [(unit, last + 1, self.cohort(unit, last + 1, unit.targets[last])) for unit in grassroots]
-        self.fill_stages(grassroots)
+                                                              scale=PREVIOUS_YEAR_SHARE)) for unit in grassroots(year)]
+            self.cohorts += [(unit, year, self.cohort(unit, year, unit.targets[year])) for unit in grassroots(year)]
+        # next year's, as far as they got by today, in today's tree
+        self.cohorts += [(unit, last + 1, self.cohort(unit, last + 1, self.target(unit, last)))
+                         for unit in grassroots(last + 1)]
+        self.fill_stages([unit for unit in grassroots(last + 1)
+                          if all(b.began is None for b in unit.kids_on(self.today))])
 
     def fill_stages(self, grassroots: list[Node]) -> None:
         """One more candidate at each stage nobody is at today (it happens in small stores: few stay a
@@ -466,7 +658,7 @@ class Builder:
         for stage in (s for s in STAGES if s not in current):
             unit = rng.choice(grassroots)
             days = self.timeline(rng, stage, _workday(today - timedelta(days=rng.randint(1, 10)), -1))
-            self.cohorts.append((unit, stage, [Plan(rng.choice(unit.children), days, stage)]))
+            self.cohorts.append((unit, stage, [Plan(rng.choice(unit.kids_on(today)), days, stage)]))
 
     def timeline(self, rng: random.Random, anchor: str, day: date) -> dict[str, date]:
         """Dates of every stage around ``anchor`` on ``day`` (a working day), each on a working day.
@@ -499,8 +691,9 @@ class Builder:
         """The candidates of a grassroots unit whose decisions fall in ``year``, and those who stay early."""
         rng = self.unit_rng(unit, year)
         admit = round(target * unit.performance * rng.uniform(0.85, 1.15) * scale)
-        known = min(max(year, self.years[0]), max(unit.targets))  # the cohorts around the quota years use theirs
-        branches = Weighted(*((b, 3 * b.targets[known] + b.members[known] / 20) for b in unit.children))
+        known = min(max(year, self.years[0]), self.years[-1])  # the cohorts around the quota years use theirs
+        kids = unit.kids_on(date(known, 1, 1)) or unit.kids_on(self.today)
+        branches = Weighted(*((b, 3 * b.targets.get(known, 0) + b.members.get(known, 0) / 20 or 1) for b in kids))
         plans = self.admissions(rng, unit, year, admit, branches)
         for _ in range(round(admit * EXTRAS_SHARE * scale) + rng.randint(0, 1)):
             days = self.timeline(rng, "source", _workday(self.day_in(rng, year)))
@@ -511,7 +704,8 @@ class Builder:
         for plan in plans:
             if plan.exit_kind:
                 plan.exit_day = plan.days[plan.stop] + timedelta(days=rng.randint(7, 60))
-        return plans
+        # a branch that joined the store later (from another province) brings only those it identified since
+        return [plan for plan in plans if plan.branch.began is None or plan.days["source"] >= plan.branch.began]
 
     def admissions(self, rng: random.Random, unit: Node, year: int, admit: int, branches: Weighted) -> list[Plan]:
         """``admit`` candidates of ``unit`` decided in ``year`` (a few stall or leave before that)."""
@@ -601,7 +795,8 @@ class Builder:
             doc["introducers"] = []
         if reached < VERIFIED:
             doc["notes"] = ""
-        doc["history"] = [StageEntry(stage, plan.days[stage], user, at).to_doc() for stage in stages]
+        branch = plan.branch.id  # branches persist through the changes: each stage is recorded where it was
+        doc["history"] = [StageEntry(stage, plan.days[stage], user, at, unit=branch).to_doc() for stage in stages]
         doc["exit"] = (Exit(plan.exit_kind, rng.choice(EXIT_REASONS[plan.exit_kind]), plan.exit_day, user, at).to_doc()
                        if plan.left(self.today) else None)
         doc["rev"] = 1
@@ -626,7 +821,7 @@ class Builder:
         last year, candidates (those with a first stage by today) and those of them still live, quotas, years."""
         started = [plan for _, _, plans in self.cohorts for plan in plans if plan.recorded(self.today)]
         return {"units": sum(1 for _ in root.walk()), "levels": dict(Counter(node.level for node in root.walk())),
-                "members": root.total(self.years[-1]),
+                "members": sum(leaf.members.get(self.years[-1], 0) for leaf in root.leaves()),
                 "candidates": len(started), "live": sum(not plan.left(self.today) for plan in started),
                 "quotas": len(self.quotas), "years": self.years}
 
@@ -634,31 +829,52 @@ class Builder:
 # -- the demo -----------------------------------------------------------------------------
 class _Demo(Builder):
     def tree(self) -> Node:
+        """The city of the article, then the changes of 2025 that happened by today."""
         city = Node(CITY, "city")
-        for committee, place, wards in DISTRICTS:
+        wards: dict[str, Node] = {}  # the demo's wards and communes by name (a later one of the same name wins)
+        districts = []
+        for committee, place, names in DISTRICTS:
             district = Node(committee, "district")
-            for ward in wards:
-                district.children.append(self.ward(ward, "phường", f"phường {ward}, {place}",
-                                                   firms=WARD_FIRMS.get(ward, ())))
-            city.children.append(district)
+            for ward in names:
+                wards[ward] = self.ward(ward, "phường", f"phường {ward}, {place}", firms=WARD_FIRMS.get(ward, ()))
+                district.children.append(wards[ward])
+            districts.append(district)
         committee, place = RURAL_DISTRICT
         rural = Node(committee, "district")
         for commune, villages in COMMUNES.items():
-            rural.children.append(self.ward(commune, "xã", f"xã {commune}, {place}", villages,
-                                            firms=WARD_FIRMS.get(commune, ())))
-        city.children.append(rural)
+            wards[commune] = self.ward(commune, "xã", f"xã {commune}, {place}", villages,
+                                       firms=WARD_FIRMS.get(commune, ()))
+            rural.children.append(wards[commune])
+        districts.append(rural)
+        city.children += districts
         for bloc, grassroots in BLOCS:
             node = Node(bloc, "district")
             for name, branches in grassroots:
                 node.children.append(Node(name, "grassroots", children=[
                     Node(branch, "branch", kind) for branch, kind in branches]))
             city.children.append(node)
+        if WARDS_2025_01 <= self.today:
+            for name, olds in MERGED_2025_01:
+                into = wards[name] if name in olds else Node(f"Đảng ủy phường {name}", "grassroots")
+                parent = next(d for d in districts if wards[olds[0]] in d.children)
+                wards[name] = self.merge([wards[old] for old in olds], into, WARDS_2025_01, parent)
+        if WARDS_2025_07 <= self.today:
+            for name, olds in MERGED_2025_07:
+                self.merge([wards[old] for old in olds], Node(f"Đảng ủy {name}", "grassroots"), WARDS_2025_07, city)
+            for district in districts:
+                self.dissolve(district, WARDS_2025_07, city)
+            for name in QUANG_NAM_WARDS:  # made up for the demo: what these wards are made of
+                ward = self.ward(name, "phường", f"phường {name}, thành phố Đà Nẵng", residential=(4, 6))
+                ward.began = WARDS_2025_07
+                for branch in ward.children:
+                    branch.began = WARDS_2025_07
+                city.children.append(ward)
         self.populate(city)
         return city
 
-    def shares(self, node: Node, year: int, weights: list[int]) -> list[int]:
-        total, kids = node.targets[year], node.children
-        if node.name == UNEVEN_DISTRICT:  # each ward's share rounded up: more than the district's target
+    def shares(self, node: Node, year: int, kids: list[Node], weights: list[int]) -> list[int]:
+        total = node.targets[year]
+        if node.name in (UNEVEN_DISTRICT, UNEVEN_WARD):  # each share rounded up: more than the unit's target
             shares = [-(-total * w // sum(weights)) for w in weights]
             if sum(shares) == total:
                 shares[weights.index(max(weights))] += 1

@@ -16,6 +16,13 @@ scale's total; the rest (later years' members, rates of 3–4% at the top, targe
 every level, cohorts of candidates with dated histories up to today, the people) is
 :class:`db.demo.Builder`'s, as in the demo. Three years have quotas: today's and the two before.
 
+The city and metro stores carry a reorganisation on 1 July (of 2025 when their years include it,
+else of the year before today), so that what is measured is a store with history: two former
+areas of the first ward committee merged into a new one (their branches move under it), and a
+bloc committee of firms (made up here: the firms of the People's Committee's bloc before the day)
+dissolved, its firms moving under the People's Committee's bloc. Quotas are allocated in each
+year's tree of 1 January, so the year of the change is planned in the tree before it.
+
 ``plan`` gives the summary ``generate`` returns, without writing anything: the same drawing
 up to the people. ``fraction`` draws the same shape with fewer committees (tests).
 """
@@ -106,6 +113,9 @@ BLOCS = (  # bloc committees directly under the city since 2025, and where their
     ("Đảng ủy Quân sự thành phố", ("defence",)),
     ("Đảng ủy Công an thành phố", ("police",)),
 )
+PEOPLES_COMMITTEE_BLOC = BLOCS[1][0]
+FIRMS_BLOC = "Đảng ủy Khối Doanh nghiệp thành phố"  # dissolved on the day of the change, its firms to the above
+CHANGE_YEAR = 2025  # the reorganisation is on 1 July of it when the store's years include it
 
 
 @dataclass(frozen=True)
@@ -154,6 +164,7 @@ class _Generator(Builder):
         self.rng.shuffle(names)
         self.place_names = tuple(names)
         self.names = iter(names)  # of wards, communes and former ones, each used once
+        self.first_committee = True  # the first ward committee has two areas at least (two of them merge)
 
     def tree(self) -> Node:
         if self.scale == "ward":
@@ -166,7 +177,31 @@ class _Generator(Builder):
         first = self.years[0]
         for leaf, share in zip(leaves, proportional_split(members, [leaf.members[first] for leaf in leaves])):
             leaf.members[first] = share
+        if self.scale != "ward":
+            self.reorganise(root)
         return root
+
+    def change_day(self) -> date:
+        """1 July of CHANGE_YEAR if the store's years hold it by today, else the last 1 July before today."""
+        days = [date(year, 7, 1) for year in self.years if date(year, 7, 1) <= self.today]
+        return date(CHANGE_YEAR, 7, 1) if date(CHANGE_YEAR, 7, 1) in days else days[-1]
+
+    def reorganise(self, root: Node) -> None:
+        """The history of the store (see the module's text): the tree as drawn is the tree after the day."""
+        day = self.change_day()
+        committee = root.children[0]  # the first ward committee, drawn with two areas at least
+        areas = [kid for kid in committee.children if kid.name.startswith("Đảng bộ khu vực ")][:2]
+        merged = Node(f"Đảng bộ khu vực {next(self.names)}", "grassroots", performance=areas[0].performance)
+        self.merge(areas, merged, day, committee)
+        bloc = next((kid for kid in root.children if kid.name == PEOPLES_COMMITTEE_BLOC), None)
+        firms = [kid for kid in bloc.children if kid.children and kid.children[0].kind == "firm"] if bloc else []
+        if firms:  # before the day, they were under a bloc committee of their own
+            firms_bloc = Node(FIRMS_BLOC, "district")
+            for firm in firms:
+                bloc.children.remove(firm)
+                firms_bloc.children.append(firm)
+            root.children.append(firms_bloc)
+            self.dissolve(firms_bloc, day, bloc)
 
     def ward_root(self) -> Node:
         name = next(self.names)
@@ -190,7 +225,9 @@ class _Generator(Builder):
         place = f"{word} {name}, {shape.place}"
         remote = word == "xã" and rng.random() < shape.mountains
         committee = Node(f"Đảng ủy {word} {name}", "district")
-        for _ in range(rng.randint(*shape.areas)):
+        first = self.first_committee
+        self.first_committee = False
+        for _ in range(max(2, rng.randint(*shape.areas)) if first else rng.randint(*shape.areas)):
             villages = tuple(rng.sample(self.place_names, rng.randint(*shape.villages))) if word == "xã" else ()
             branches = self.local_branches(place, villages, remote=villages if remote else (),
                                            residential=shape.residential)

@@ -8,7 +8,8 @@ from datetime import date, timedelta
 import pytest
 
 from db import rules
-from db.demo import CITY, UNEVEN_DISTRICT, build_demo
+from db.demo import (CITY, MERGED_2025_01, MERGED_2025_07, QUANG_NAM_WARDS, UNEVEN_DISTRICT, UNEVEN_WARD,
+                     WARDS_2025_01, WARDS_2025_07, build_demo)
 from db.errors import PtdvError
 from db.model import STAGES, Candidate, StageEntry
 from db.quota import rate_target
@@ -19,6 +20,9 @@ from conftest import raw_tables
 
 LATE_2026 = date(2026, 11, 29)
 LATE_2024 = date(2024, 11, 15)
+END_2024, START_2026 = date(2024, 12, 31), date(2026, 1, 1)
+HAI_CHAU_2024 = ("Thạch Thang", "Hải Châu 1", "Hải Châu 2", "Phước Ninh", "Hòa Thuận Tây", "Hòa Thuận Đông", "Nam Dương",
+                 "Bình Hiên", "Bình Thuận", "Hòa Cường Bắc", "Hòa Cường Nam", "Thuận Phước", "Thanh Bình")
 
 
 @dataclass
@@ -59,6 +63,16 @@ def records(service: Service) -> tuple[dict, dict, list]:
 
 def live(service: Service) -> list[Candidate]:
     return [c for c in service.state().candidates.values() if c.live]
+
+
+def after_2025(demo: Demo) -> None:
+    if demo.today < WARDS_2025_07:
+        pytest.skip("the demo of a today before the changes of 2025 has none")
+
+
+def named(state, name: str) -> list:
+    """Every unit of that name, ended or not."""
+    return [u for u in state.units.values() if u.name == name]
 
 
 # -- the store --------------------------------------------------------------------------
@@ -104,28 +118,149 @@ def test_same_seed_and_today_give_the_same_records(demo, tmp_path):
 
 
 # -- the tree ---------------------------------------------------------------------------
-def test_tree_is_the_city_of_the_article(demo):
+def test_tree_of_2024_is_the_city_of_the_article(demo):
     service = demo.service
-    state = service.state()
+    state = service.state().on(END_2024)
     hai_chau = service.resolve_unit("Quận ủy Hải Châu")
     wards = {state.units[c].name for c in state.children[hai_chau.id]}
-    assert wards == {f"Đảng ủy phường {w}" for w in (
-        "Thạch Thang", "Hải Châu 1", "Hải Châu 2", "Phước Ninh", "Hòa Thuận Tây", "Hòa Thuận Đông", "Nam Dương",
-        "Bình Hiên", "Bình Thuận", "Hòa Cường Bắc", "Hòa Cường Nam", "Thuận Phước", "Thanh Bình")}
+    assert wards == {f"Đảng ủy phường {w}" for w in HAI_CHAU_2024}
+    son_tra = service.resolve_unit("Quận ủy Sơn Trà")
+    assert "Đảng ủy phường Phước Mỹ" in {state.units[c].name for c in state.children[son_tra.id]}
+    assert state.parent_of(son_tra.id) == state.root
     for name in ("Quận ủy Sơn Trà/Phước Mỹ", "Quận ủy Thanh Khê/Tam Thuận", "Huyện ủy Hòa Vang",
                  "Đảng ủy khối Các cơ quan thành phố", "Đảng ủy khối Doanh nghiệp"):
         service.resolve_unit(name)
+    there = state.subtree(state.root)
+    names = {state.units[u].name for u in there}
+    assert {"Đảng ủy phường An Hải Tây", "Đảng ủy phường An Hải Đông"} <= names
+    assert not {"Đảng ủy phường An Hải", "Đảng ủy phường An Hải Nam"} & names  # they came in 2025
     depth_of_level = {"city": 0, "district": 1, "grassroots": 2, "branch": 3}
-    assert all(state.depth(u.id) == depth_of_level[u.level] for u in state.units.values())
-    assert all(state.is_leaf(u.id) == (u.level == "branch") for u in state.units.values())
+    assert all(state.depth(u) == depth_of_level[state.units[u].level] for u in there)
+    assert all(state.is_leaf(u) == (state.units[u].level == "branch") for u in there)
+
+
+def test_tree_of_2026_has_the_new_wards_under_the_city_and_no_district(demo):
+    after_2025(demo)
+    service = demo.service
+    state = service.state().on(START_2026)
+    an_hai = service.resolve_unit("an hai")
+    assert an_hai.name == "Đảng ủy phường An Hải" and an_hai.began == WARDS_2025_07
+    assert state.parent_of(an_hai.id) == state.root
+    top = {state.units[u].name for u in state.children[state.root]}
+    assert {f"Đảng ủy {name}" for name, _ in MERGED_2025_07} <= top
+    assert {f"Đảng ủy phường {name}" for name in QUANG_NAM_WARDS} <= top
+    assert not [name for name in top if name.startswith(("Quận ủy", "Huyện ủy"))]
+    blocs = {state.units[u].name for u in state.children[state.root] if state.units[u].level == "district"}
+    assert blocs == {"Đảng ủy khối Các cơ quan thành phố", "Đảng ủy khối Doanh nghiệp"}  # they stay as they were
+    for uid in state.subtree(state.root):  # a ward's branches are one level higher than a bloc's
+        unit = state.units[uid]
+        under_bloc = unit.level != "city" and state.units[state.chain(uid)[1]].level == "district"
+        depth_of_level = {"city": 0, "district": 1, "grassroots": 1 + under_bloc, "branch": 2 + under_bloc}
+        assert state.depth(uid) == depth_of_level[unit.level]
+        assert unit.ended is None
+
+
+def test_names_are_unique_under_each_parent_in_every_tree(demo):
+    state = demo.service.state()
+    for day in (END_2024, WARDS_2025_01, WARDS_2025_07, START_2026, demo.today):
+        view = state.on(day)
+        for uid in view.subtree(view.root):
+            names = [view.folded[kid] for kid in view.children[uid]]
+            assert len(names) == len(set(names)), (day, view.units[uid].name)
+    if demo.today >= WARDS_2025_07:  # merged wards' branches are told apart by the ward they come from
+        an_hai = demo.service.resolve_unit("an hai")
+        names = {state.units[kid].name for kid in state.children[an_hai.id]}
+        assert {"Chi bộ khu dân cư số 1 (Phước Mỹ)", "Chi bộ khu dân cư số 1 (An Hải Bắc)"} <= names
+
+
+def test_a_demo_of_before_2025_has_no_change(demo):
+    if demo.today >= WARDS_2025_01:
+        pytest.skip("this demo has the changes")
+    state = demo.service.state()
+    assert not [u for u in state.units.values() if u.began or u.ended or u.earlier]
+
+
+def test_the_wards_end_merged_and_the_districts_dissolved_on_their_days(demo):
+    after_2025(demo)
+    state = demo.service.state()
+    phuoc_my, = named(state, "Đảng ủy phường Phước Mỹ")
+    an_hai, = named(state, "Đảng ủy phường An Hải")
+    assert (phuoc_my.ended, phuoc_my.end, phuoc_my.successors) == (WARDS_2025_07, "merged", (an_hai.id,))
+    assert phuoc_my.last_day == date(2025, 6, 30)
+    tam_thuan, = named(state, "Đảng ủy phường Tam Thuận")  # the article's ward, merged into Xuân Hà on 1/1/2025
+    xuan_ha, = named(state, "Đảng ủy phường Xuân Hà")
+    assert (tam_thuan.ended, tam_thuan.end, tam_thuan.successors) == (WARDS_2025_01, "merged", (xuan_ha.id,))
+    assert xuan_ha.began is None and xuan_ha.ended == WARDS_2025_07  # it went on until 1/7/2025
+    for name, olds in MERGED_2025_01 + MERGED_2025_07:
+        new = [u for u in state.units.values() if u.name.endswith(f" {name}") and u.began in (None, WARDS_2025_01,
+                                                                                                WARDS_2025_07)]
+        assert new, name
+    for unit in state.units.values():
+        if unit.name.startswith(("Quận ủy", "Huyện ủy")):
+            assert (unit.ended, unit.end, unit.successors) == (WARDS_2025_07, "dissolved", ())
+        if unit.level == "grassroots" and unit.parent is not None and state.units[unit.parent].name.startswith(
+                ("Quận ủy", "Huyện ủy")):
+            assert unit.ended in (WARDS_2025_01, WARDS_2025_07) and unit.end == "merged"
+        if unit.ended:
+            assert all(state.units[s].began == unit.ended or state.units[s].began is None for s in unit.successors)
+    # a unit that ended is seen on its last day, under its district
+    assert state.on(phuoc_my.last_day).parent_of(phuoc_my.id) == named(state, "Quận ủy Sơn Trà")[0].id
+    assert not state.on(WARDS_2025_07).exists(phuoc_my.id)
+
+
+def test_every_branch_that_moved_has_its_earlier_parent(demo):
+    after_2025(demo)
+    state = demo.service.state()
+    an_hai, = named(state, "Đảng ủy phường An Hải")
+    phuoc_my, = named(state, "Đảng ủy phường Phước Mỹ")
+    moved = [u for u in state.units.values() if u.level == "branch" and u.earlier]
+    assert {u.id for u in moved} >= set(state.on(END_2024).children[phuoc_my.id])
+    for branch in moved:
+        for until, before in branch.earlier:
+            old = state.units[before]
+            assert old.ended == until and old.end == "merged"  # moved because its ward merged
+            assert state.on(until - timedelta(days=1)).parent_of(branch.id) == before
+        now = state.units[branch.parent]
+        assert now.ended is None and now.began == WARDS_2025_07 and state.parent_of(now.id) == state.root
+    for uid in state.on(END_2024).children[phuoc_my.id]:
+        assert state.units[uid].earlier == ((WARDS_2025_07, phuoc_my.id),)
+        assert state.units[uid].parent == an_hai.id
+    an_hai_nam, = named(state, "Đảng ủy phường An Hải Nam")  # two moves: 1/1/2025 and 1/7/2025
+    twice = [u for u in moved if len(u.earlier) == 2]
+    assert twice and all(u.earlier[1] == (WARDS_2025_07, an_hai_nam.id) for u in twice if u.parent == an_hai.id)
+
+
+def test_candidates_history_entries_carry_their_branch(demo):
+    state = demo.service.state()
+    for cand in state.candidates.values():
+        assert all(entry.unit == cand.unit for entry in cand.history)  # branches persist: no transfer here
+        assert not cand.moves
+    if demo.today >= WARDS_2025_07:
+        data = raw_tables(demo.service.store.path)
+        assert all(entry["unit"] == cand["unit"] for cand in data["candidates"].values() for entry in cand["history"])
+
+
+def test_decisions_of_2025_fall_in_both_halves_and_in_the_tree_of_their_day(demo):
+    after_2025(demo)
+    state = demo.service.state()
+    decided = [c.stage_date("decided") for c in state.candidates.values()
+               if c.stage_date("decided") and c.stage_date("decided").year == 2025]
+    assert sum(d < WARDS_2025_07 for d in decided) > 100 and sum(d >= WARDS_2025_07 for d in decided) > 100
+    phuoc_my, = named(state, "Đảng ủy phường Phước Mỹ")
+    branches = set(state.on(END_2024).children[phuoc_my.id])
+    own = [c for c in state.candidates.values() if c.unit in branches]
+    assert any(c.stage_date("decided") and c.stage_date("decided") < WARDS_2025_07
+               and c.stage_date("decided").year == 2025 for c in own)
+    assert any(c.stage_date("decided") and c.stage_date("decided") >= WARDS_2025_07 for c in own)
 
 
 def test_members_only_on_branches_and_no_mismatch(demo):
     state = demo.service.state()
     for unit in state.units.values():
-        if unit.level == "branch":
-            assert set(unit.members) == set(demo.summary["years"])
-            assert 10 <= unit.members[2024] <= 80
+        if unit.level == "branch":  # from the first year it existed on 1 January (Quảng Nam's: 2026)
+            years = [y for y in demo.summary["years"] if unit.exists_on(date(y, 1, 1))]
+            assert set(unit.members) == set(years)
+            assert 10 <= unit.members[years[0]] <= 80
         else:
             assert unit.members == {}
     for year in demo.summary["years"]:
@@ -140,7 +275,7 @@ def test_city_target_is_the_rate_of_its_members(demo):
     for year in demo.summary["years"]:
         rate = 4.0 if year == 2024 else 3.5
         assert state.quotas[(root.id, year)].rate == rate
-        members = sum(u.members[year] for u in state.units.values() if u.level == "branch")
+        members = sum(u.members.get(year, 0) for u in state.units.values() if u.level == "branch")
         assert service.unit_figures(root.id, year).target == rate_target(rate, members)
 
 
@@ -150,17 +285,48 @@ def test_phuoc_my_has_22_allocated_to_every_branch_and_its_30_from_the_class(dem
     phuoc_my = service.resolve_unit("phuoc my")
     figures = service.unit_figures("phuoc my", 2024)
     assert figures.target == 22
-    branch_targets = [state.quotas[(b, 2024)].target for b in state.children[phuoc_my.id]]
+    branches = state.on(END_2024).children[phuoc_my.id]
+    branch_targets = [state.quotas[(b, 2024)].target for b in branches]
     assert min(branch_targets) >= 1 and sum(branch_targets) == 22
-    finished_class_2024 = [c for c in service.candidates("phuoc my", include_exited=True)
-                           if c.stage_date("class") and c.stage_date("class").year == 2024]
+    finished_class_2024 = [c for c in state.candidates.values() if c.unit in branches
+                           and c.stage_date("class") and c.stage_date("class").year == 2024]
     assert len(finished_class_2024) >= 30
 
 
-def test_allocation_warning_only_for_the_uneven_district(demo):
+def test_quotas_of_2025_are_the_old_units_and_of_2026_the_new_ones(demo):
+    """2025 began in the tree of 1/1/2025: its units keep their targets; the wards formed on 1/7/2025 have
+    none of their own for it (the roll-up sums their predecessors'); 2026 is allocated in the new tree."""
+    after_2025(demo)
+    service = demo.service
+    state = service.state()
+    an_hai = service.resolve_unit("an hai")
+    predecessors = [u for u in state.units.values() if an_hai.id in u.successors]
+    assert {u.name for u in predecessors} == {f"Đảng ủy phường {w}" for w in ("Phước Mỹ", "An Hải Bắc", "An Hải Nam")}
+    assert (an_hai.id, 2025) not in state.quotas
+    assert all(state.quotas[(u.id, 2025)].target for u in predecessors)
+    assert service.unit_figures(an_hai.id, 2025).target == sum(state.quotas[(u.id, 2025)].target for u in predecessors)
+    assert state.quotas[(an_hai.id, 2026)].target > 0
+    assert not [u for u in predecessors if (u.id, 2026) in state.quotas]
+    for name in QUANG_NAM_WARDS:  # made up: a few of Quảng Nam's units, from 1/7/2025, quotas from 2026
+        ward, = named(state, f"Đảng ủy phường {name}")
+        assert ward.began == WARDS_2025_07 and (ward.id, 2025) not in state.quotas and (ward.id, 2026) in state.quotas
+        branches = state.children[ward.id]
+        assert branches and all(state.units[b].began == WARDS_2025_07 for b in branches)
+        assert all(c.history[0].date >= WARDS_2025_07 for c in state.candidates.values() if c.unit in branches)
+    members = {year: service.unit_figures(state.root, year).members for year in (2025, 2026)}
+    assert members[2026] > 1.05 * members[2025]  # the merged city is larger
+
+
+def test_allocation_warning_only_for_the_uneven_units(demo):
+    """Quận ủy Cẩm Lệ gives its wards more than its target (2024, 2025), phường Cẩm Lệ its branches (2026).
+    2025 is seen in the tree of 31/12/2025, where Cẩm Lệ's wards are carried by their successors: its
+    surplus shows at the city's."""
+    expected = {2024: f"{CITY}/{UNEVEN_DISTRICT}", 2025: f"{CITY}/{UNEVEN_DISTRICT}", 2026: f"{CITY}/{UNEVEN_WARD}"}
+    if demo.today >= WARDS_2025_07:
+        expected[2025] = CITY
     for year in demo.summary["years"]:
         gaps = [p["unit"] for key, p in demo.service.warnings(year) if key == "check.allocation_gap"]
-        assert gaps == [f"{CITY}/{UNEVEN_DISTRICT}"]
+        assert gaps == [expected[year]]
 
 
 def test_meters_differ_between_grassroots_units(demo):

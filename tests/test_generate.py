@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from db import rules
 from db.errors import PtdvError
-from db.generate import generate, plan
+from db.generate import FIRMS_BLOC, PEOPLES_COMMITTEE_BLOC, _Generator, generate, plan
 from db.model import COUNTS_TOWARD_QUOTA, STAGES, Candidate, StageEntry
 from db.quota import rate_target
 from db.service import Service
@@ -20,6 +20,7 @@ from conftest import raw_tables, store_bytes
 TODAY = date(2025, 9, 30)
 YEARS = [2023, 2024, 2025]
 CITY_FRACTION = 0.02
+CHANGE_DAY = date(2025, 7, 1)  # the reorganisation of the city and metro stores
 
 
 def new_service(path) -> Service:
@@ -188,7 +189,7 @@ def test_city_has_no_districts_the_city_is_over_wards_communes_and_blocs(city_pa
     state = service.state()
     depth_of_level = {"city": 0, "district": 1, "grassroots": 2, "branch": 3}
     assert all(state.depth(u.id) == depth_of_level[u.level] for u in state.units.values())
-    assert all(state.is_leaf(u.id) == (u.level == "branch") for u in state.units.values())
+    assert all(state.is_leaf(u.id) == (u.level == "branch") for u in state.units.values() if not u.ended)
     top = [state.units[uid].name for uid in state.children[state.root]]
     assert any(name.startswith("Đảng ủy phường ") for name in top)
     assert any(name.startswith("Đảng ủy xã ") for name in top)
@@ -223,11 +224,48 @@ def test_city_people_fit_their_branches(city_part):
     assert len({c.name for c in cands}) > 0.8 * len(cands)
 
 
+def test_city_part_carries_a_reorganisation(city_part):
+    """Two former areas of the first ward committee merged on 1/7/2025 into a new one, their branches with it."""
+    service, _ = city_part
+    state = service.state()
+    ended = [u for u in state.units.values() if u.ended]
+    assert len(ended) >= 2 and all(u.ended == CHANGE_DAY and u.end == "merged" for u in ended)
+    merged, = {s for u in ended for s in u.successors}
+    assert state.units[merged].began == CHANGE_DAY
+    assert state.parent_of(merged) == ended[0].parent
+    moved = [u for u in state.units.values() if u.earlier]
+    assert moved and all(u.parent == merged and u.earlier[0][0] == CHANGE_DAY for u in moved)
+    before = state.on(CHANGE_DAY - timedelta(days=1))
+    assert all(before.parent_of(u.id) in {e.id for e in ended} for u in moved)
+    assert not before.exists(merged) and all(before.exists(e.id) for e in ended)
+    for year in YEARS:  # planned in the tree of each 1 January: the new unit has no quota of its own for 2025
+        assert ((merged, year) in state.quotas) == (year > CHANGE_DAY.year)
+        assert all((e.id, year) in state.quotas for e in ended)
+    assert all(entry.unit == cand.unit for cand in state.candidates.values() for entry in cand.history)
+
+
 # -- the full sizes, planned ----------------------------------------------------------------
 TARGETS = {  # (units, committees under the top, grassroots, branches, members, live candidates)
     "city": ((5_000, 6_500), (90, 100), (780, 900), (4_500, 5_500), (130_000, 160_000), (18_000, 30_000)),
     "metro": ((18_000, 23_000), (150, 300), (2_000, 3_500), (15_000, 19_000), (480_000, 580_000), (70_000, 105_000)),
 }
+
+
+def test_full_trees_carry_a_reorganisation(full):
+    """Besides the merge, a bloc committee of firms dissolved on the day, its firms under the People's
+    Committee's bloc since."""
+    scale, _ = full
+    gen = _Generator(scale, 1, TODAY, 1.0)
+    root = gen.tree()
+    ended = [node for node in root.walk() if node.ended]
+    assert {(node.level, node.end) for node in ended} == {("grassroots", "merged"), ("district", "dissolved")}
+    assert all(node.ended == CHANGE_DAY for node in ended)
+    bloc, = [node for node in ended if node.end == "dissolved"]
+    assert bloc.name == FIRMS_BLOC and not bloc.children and bloc.former
+    people = next(node for node in root.children if node.name == PEOPLES_COMMITTEE_BLOC)
+    assert all(firm in people.children and firm.earlier == [(CHANGE_DAY, bloc)] for firm in bloc.former)
+    assert set(bloc.former) <= set(people.kids_on(CHANGE_DAY)) and not set(bloc.former) & set(
+        people.kids_on(CHANGE_DAY - timedelta(days=1)))
 
 
 def test_full_sizes_are_the_city_and_the_largest_city(full):
