@@ -706,24 +706,29 @@ class Service:
 
     def export(self, unit_ref: str | int | None = None, lang: str = "vi", *,
                include_sensitive: bool = False) -> dict[str, transfer.Table]:
-        """Units, quotas and candidates (with those who left) under a unit, as tables headed in ``lang``."""
+        """Units (those that ended too), quotas and candidates (with those who left) under a unit, as tables
+        headed in ``lang``."""
         state = self.state()
         unit = state.resolve_unit(unit_ref) if unit_ref not in (None, "") else self.root()
         readable = set(self.readable_units(unit.id))
-        units = [uid for uid in state.subtree(unit.id) if uid in readable]
+        covered = self.whoami().units
+        units = [uid for uid in transfer.units_under(state, unit.id)
+                 if uid in readable or (not state.exists(uid) and access.covers(state, covered, uid))]
         cands = sorted(state.source.of_units(units), key=lambda c: c.id)
         return transfer.export_tables(state, units, cands, lang, include_sensitive)
 
     def import_tables(self, tables: dict[str, list[list[object]]], *, unit_ref: str | int | None = None,
-                      dry_run: bool = False) -> transfer.Plan:
+                      dry_run: bool = False, lang: str = "vi") -> transfer.Plan:
         """Units, quotas and candidates from a file's tables (``transfer.SHEETS``, each with a heading row)
         added or changed in one write; ``unit_ref`` is the branch of candidates without one.  A bad row in
-        any table refuses the whole file (``transfer.ImportRefused``)."""
+        any table refuses the whole file (``transfer.ImportRefused``).  A known candidate that a row puts in
+        another branch is transferred there, the reason (in ``lang``) naming the file (``transfer.Tables``)."""
         sheets = transfer.read_sheets(tables)
         default = None if unit_ref in (None, "") else str(unit_ref)
+        reason = transfer.moved_reason(getattr(tables, "source", ""), lang)
         if dry_run:
-            return transfer.plan(self, self.state(), sheets, default_unit=default)
-        return transfer.apply(self, sheets, default_unit=default)
+            return transfer.plan(self, self.state(), sheets, default_unit=default, moved_reason=reason)
+        return transfer.apply(self, sheets, default_unit=default, moved_reason=reason)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,12 @@ records rows are about, and replays stage dates through ``rules.check_advance``.
 Units are found by their path (as export writes it, case aside) and added under their parent when the
 store has none of that name there; their ids are the store's.  Candidates keep the id of their row when
 the store has no candidate with that id, so a round trip into an empty store keeps them.
+
+The organisation's history (docs/HISTORY.md) makes the round trip too: units that ended are exported,
+with their periods (``UNIT_HISTORY``: began, ended, how, what they became, earlier parents), and
+candidates with their transfers (``moves``), each column only when the export has one.  A file without
+them brings units that were there from the start of time.  A known candidate whose row names another
+branch is transferred there (a ``Move`` on the import's day), its stages left where they happened.
 """
 from __future__ import annotations
 
@@ -22,8 +28,8 @@ from typing import Callable, Mapping
 from . import access, rules
 from .errors import PtdvError
 from .i18n import CATALOGUES, LANGS, t
-from .model import (EDITABLE_FIELDS, EDUCATION, EXIT_KINDS, GENDERS, OCCUPATIONS, STAGES, TAGS, Candidate, Exit,
-                    Quota, StageEntry, Unit)
+from .model import (EDITABLE_FIELDS, EDUCATION, END_KINDS, EXIT_KINDS, GENDERS, OCCUPATIONS, STAGES, TAGS, Candidate,
+                    Exit, Move, Quota, StageEntry, Unit)
 from .state import State
 from .text import clean_name, clean_unit_name, fmt_date, fold, parse_date, safe
 
@@ -32,8 +38,12 @@ SENSITIVE = frozenset({"ethnicity", "religion", "notes"})
 STAGE_COLUMN = "stage:"
 MEMBERS_COLUMN = "members:"  # members at the start of a year: "members:2024"
 CANDIDATE_COLUMNS: tuple[str, ...] = (
-    "id", "unit", *EDITABLE_FIELDS, *(STAGE_COLUMN + s for s in STAGES), "exit", "exit_reason", "exit_date")
-UNIT_COLUMNS = ("id", "unit", "level", "parent")  # then a members column per year
+    "id", "unit", *EDITABLE_FIELDS, *(STAGE_COLUMN + s for s in STAGES), "exit", "exit_reason", "exit_date",
+    "moves")  # transfers: written only when a candidate of the export has one
+# a unit's period (docs/HISTORY.md): written only when a unit of the export has one; a file without them
+# (an older export, a list made by hand) has units that were there from the start of time
+UNIT_HISTORY = ("began", "ended", "end", "successors", "earlier")
+UNIT_COLUMNS = ("id", "unit", "level", "parent", *UNIT_HISTORY)  # then a members column per year
 QUOTA_COLUMNS = ("unit", "year", "target", "rate")
 COLUMNS = {"units": UNIT_COLUMNS, "quotas": QUOTA_COLUMNS, "candidates": CANDIDATE_COLUMNS}
 REQUIRED = {"units": ("unit", "parent"), "quotas": ("unit", "year"), "candidates": ("name",)}
@@ -92,7 +102,7 @@ def heading(key: str, lang: str) -> str:
         return t("import.col.stage_date", lang, stage=_short(t(f"stage.{key[len(STAGE_COLUMN):]}", lang)))
     if key.startswith(MEMBERS_COLUMN):
         return t("import.col.members_in", lang, year=key[len(MEMBERS_COLUMN):])
-    if key in ("exit_reason", "exit_date", "parent"):
+    if key in ("exit_reason", "exit_date", "parent", "moves", *UNIT_HISTORY):
         return t(f"import.col.{key}", lang)
     return t(f"field.{key}", lang)
 
@@ -107,6 +117,8 @@ def _aliases(sheet: str) -> dict[str, str]:
             if key.startswith(STAGE_COLUMN):
                 full = t("import.col.stage_date", lang, stage=t(f"stage.{key[len(STAGE_COLUMN):]}", lang))
                 out[fold(full)] = key
+            if key == "earlier":  # the heading without the form it names in brackets
+                out.setdefault(fold(_short(heading(key, lang))), key)
     if sheet == "candidates":  # a list made by hand names the candidate's unit "Chi bộ" (branch)
         for lang in LANGS:
             out.setdefault(fold(t("import.col.branch", lang)), "unit")
@@ -222,6 +234,20 @@ def read_rows(table: list[list[object]], sheet: str = "candidates") -> list[Row]
         if any(cells.values()):
             rows.append(Row(number, cells))
     return rows
+
+
+class Tables(dict):
+    """A file's tables by name (of ``SHEETS``), and the file's name (``source``: the reason of a transfer
+    an import records says it)."""
+
+    def __init__(self, tables: Mapping[str, list[list[object]]], source: str = "") -> None:
+        super().__init__(tables)
+        self.source = source
+
+
+def moved_reason(source: str, lang: str = "vi") -> str:
+    """The reason of the transfer an import records for a known candidate in another branch."""
+    return t("import.moved", lang, file=source) if source else t("import.moved_unnamed", lang)
 
 
 class ImportRefused(PtdvError):
@@ -365,8 +391,9 @@ def _year(text: str) -> int:
     return int(text)
 
 
-def _plan_unit(service, tree: _Tree, row: Row, seen: dict[int, int]) -> Planned | None:
-    """The unit a units row adds or changes (None: the store has it as the row says)."""
+def _plan_unit(service, tree: _Tree, row: Row, seen: dict[int, int], dated: list[tuple[int, Row]]) -> Planned | None:
+    """The unit a units row adds or changes (None: the store has it as the row says).  A row of a file with
+    the period columns is put in ``dated``, read once every unit of the file is known (:func:`_period`)."""
     from .service import Service, parse_count
 
     state = tree.state
@@ -390,8 +417,12 @@ def _plan_unit(service, tree: _Tree, row: Row, seen: dict[int, int]) -> Planned 
         unit = Unit(id=tree.new_id(), name=name, level=level, parent=parent, members=members)
         seen[unit.id] = row.number
         tree.add(unit)
+        if any(key in row.cells for key in UNIT_HISTORY):
+            dated.append((unit.id, row))
         return Planned(row.number, None, unit)
     seen[uid] = row.number
+    if any(key in row.cells for key in UNIT_HISTORY):
+        dated.append((uid, row))
     before = tree.unit(uid)
     if level not in (None, before.level):
         raise LabelledError("import.level_differs", unit=before.name,
@@ -403,6 +434,83 @@ def _plan_unit(service, tree: _Tree, row: Row, seen: dict[int, int]) -> Planned 
     after = replace(before, members={**before.members, **members}, rev=before.rev + 1)
     tree.add(after)
     return Planned(row.number, before, after)
+
+
+PERIOD_FIELDS = ("began", "ended", "end", "successors", "earlier")  # Unit's fields that UNIT_HISTORY columns give
+
+
+@cache
+def _end_kinds() -> dict[str, str]:
+    """Folded id and labels (both languages) of how a unit ended -> the id."""
+    out: dict[str, str] = {}
+    for kind in END_KINDS:
+        for text in (kind, *(t(f"import.end.{kind}", lang) for lang in LANGS)):
+            out.setdefault(fold(text), kind)
+    return out
+
+
+@cache
+def _earlier_form() -> re.Pattern:
+    """``PATH trước dd/mm/yyyy`` / ``PATH before dd/mm/yyyy`` (the word in either language, with or without
+    diacritics): the path and the date; the last such word splits them."""
+    words = {word for lang in LANGS for word in (t("import.before", lang), fold(t("import.before", lang)))}
+    return re.compile(rf"(.+)\s+(?:{'|'.join(map(re.escape, sorted(words)))})\s+(\S+)", re.IGNORECASE)
+
+
+def _earlier(tree: _Tree, text: str) -> tuple[date, int]:
+    found = _earlier_form().fullmatch(text.strip())
+    if found is None:
+        raise LabelledError("import.bad_earlier", value=safe(text),
+                            form=_in_langs(lambda lang: t("import.earlier_entry", lang, unit=t("field.unit", lang),
+                                                          date="dd/mm/yyyy")))
+    return _date(found.group(2)), tree.find(found.group(1).strip())
+
+
+def _period(tree: _Tree, uid: int, cells: dict[str, str]) -> dict:
+    """The period a units row gives, as :class:`Unit`'s keyword arguments (empty cells: it began at the start
+    of time, has not ended, never moved); successors and earlier parents are paths of the store's units or
+    the file's."""
+    began = _date(cells["began"]) if cells.get("began") else None
+    ended = _date(cells["ended"]) if cells.get("ended") else None
+    end = None
+    if cells.get("end"):
+        end = _end_kinds().get(fold(cells["end"]))
+        if end is None:
+            raise LabelledError("import.bad_choice", value=safe(cells["end"]),
+                                field=_in_langs(lambda lang: heading("end", lang)))
+    if (ended is None) != (end is None):
+        raise LabelledError("import.end_incomplete", ended=_in_langs(lambda lang: heading("ended", lang)),
+                            how=_in_langs(lambda lang: heading("end", lang)))
+    successors = tuple(dict.fromkeys(tree.find(ref) for ref in _split(cells.get("successors", ""))))
+    wanted = {None: (0, 0), "dissolved": (0, 0), "merged": (1, 1), "split": (1, len(successors))}[end]
+    if not wanted[0] <= len(successors) <= wanted[1] or uid in successors:
+        raise LabelledError("import.bad_successors", column=_in_langs(lambda lang: heading("successors", lang)),
+                            count=len(successors))
+    earlier = tuple(sorted(_earlier(tree, text) for text in _split(cells.get("earlier", ""))))
+    days = [began, *(until for until, _ in earlier)]
+    if any(a is not None and a >= b for a, b in zip(days, days[1:])) \
+            or (ended is not None and any(d is not None and d > ended for d in days[1:])) \
+            or (ended is not None and began is not None and began >= ended):
+        raise PtdvError("import.period_order")
+    return {"began": began, "ended": ended, "end": end, "successors": successors, "earlier": earlier}
+
+
+def _plan_periods(tree: _Tree, dated: list[tuple[int, Row]], adds: list[Planned], bad: list) -> list[Planned]:
+    """The periods of the units rows give, once every unit of the file is known (a successor or an earlier
+    parent may come later in it): set on the units the file adds; a unit the store has must have them
+    already (a change of the tree is recorded by ``ptdv unit merge``, ``split``, ``close`` or ``move``)."""
+    for uid, row in dated:
+        try:
+            period = _period(tree, uid, row.cells)
+            if uid in tree.state.units:
+                before = tree.state.units[uid]
+                if {key: getattr(before, key) for key in PERIOD_FIELDS} != period:
+                    raise PtdvError("import.period_differs", unit=before.name)
+            else:
+                tree.changed[uid] = replace(tree.changed[uid], **period)
+        except PtdvError as err:
+            bad.append(("units", row.number, err))
+    return [Planned(p.row, None, tree.changed[p.after.id]) for p in adds]
 
 
 def _plan_quota(tree: _Tree, row: Row, seen: dict[tuple[int, int], int]) -> Planned | None:
@@ -474,9 +582,9 @@ def _replay(cand: Candidate, cells: dict[str, str], today: date, user: str, at: 
             raise PtdvError("stage.skipped", stage=stage, expected=STAGES[0])
         else:
             rules.check_stage_date(probe, stage, day, today)
-        history.append(StageEntry(stage, day, user, at))
+        history.append(StageEntry(stage, day, user, at, cand.unit_on(day)))
     if not history:
-        history.append(StageEntry(STAGES[0], today, user, at))
+        history.append(StageEntry(STAGES[0], today, user, at, cand.unit))
     if len(history) != len(cand.history):
         cand = cand.with_(history=tuple(history))
     exit_cells = [cells.get(k, "") for k in ("exit", "exit_reason", "exit_date")]
@@ -494,11 +602,75 @@ def _replay(cand: Candidate, cells: dict[str, str], today: date, user: str, at: 
 
 @dataclass(frozen=True)
 class _Person:
-    """A candidates row read: its branch, fields and the id it gives (None: no id)."""
+    """A candidates row read: its branch, fields, the id it gives (None: no id) and its transfers."""
     row: Row
     unit: int
     fields: dict
     ident: int | None
+    moves: tuple[Move, ...] = ()
+
+
+MOVE_FORM = re.compile(r"(\S+?)\s*:\s*(.+?)\s*(?:→|->)\s*(.+)", re.DOTALL)
+_MOVE_START = re.compile(r";\s*(?=[0-9][0-9/.\-]*\s*:)")  # each transfer begins with its date
+
+
+def _moves(tree: _Tree, text: str, unit: int, today: date, user: str, at: str) -> tuple[Move, ...]:
+    """A transfers cell (``dd/mm/yyyy: FROM → TO (reason); …``, oldest first) as moves that lead from one
+    branch to the next, up to the row's branch ``unit``, on days that go forward, none after today."""
+    moves: list[Move] = []
+    for entry in _MOVE_START.split(text.strip().rstrip(";")):
+        found = MOVE_FORM.fullmatch(entry.strip())
+        if found is None:
+            raise LabelledError("import.bad_move", value=safe(entry.strip()),
+                                form=_in_langs(lambda lang: t("import.move_entry", lang)))
+        day = _date(found.group(1))
+        target, reason = _target_and_reason(tree, found.group(3).strip())
+        moves.append(Move(day, tree.find(found.group(2)), target, reason, user, at))
+    chain = [a.target == b.source and a.on <= b.on for a, b in zip(moves, moves[1:])]
+    if not all(chain) or moves[-1].target != unit or any(m.source == m.target or m.on > today for m in moves):
+        raise PtdvError("import.moves_chain", unit=tree.paths.get(unit, ""))
+    return tuple(moves)
+
+
+def _target_and_reason(tree: _Tree, text: str) -> tuple[int, str]:
+    """``PATH (reason)`` or ``PATH``: the unit and the reason.  A unit's name may hold brackets too, so the
+    split is the first `` (`` after which the rest is a reason and before which a unit's path."""
+    if text.casefold() in tree.by_path or not text.endswith(")"):
+        return tree.find(text), ""
+    splits = [i for i in range(len(text)) if text.startswith(" (", i)]
+    for index in splits:
+        if text[:index].strip().casefold() in tree.by_path:
+            return tree.find(text[:index].strip()), text[index + 2:-1].strip()
+    for index in splits:  # a name or a short path, as a list made by hand gives it
+        try:
+            return tree.find(text[:index].strip()), text[index + 2:-1].strip()
+        except PtdvError:
+            continue
+    return tree.find(text), ""
+
+
+def _moved(before: Candidate, person: _Person, today: date, reason: str, user: str, at: str) -> Candidate:
+    """A known candidate with the transfers of its row that the store has not recorded (those it has must
+    agree), then one on ``today`` to the row's branch when it still differs; stages recorded before keep
+    the branch they were recorded in."""
+    recorded, given = before.moves, person.moves
+    key = lambda moves: [(m.on, m.source, m.target) for m in moves]  # noqa: E731
+    if key(given[:len(recorded)]) == key(recorded):
+        extra = given[len(recorded):]
+    elif key(recorded[:len(given)]) == key(given):
+        extra = ()  # a file older than the store's last transfer
+    else:
+        raise PtdvError("import.moves_differ", id=before.id)
+    if extra and (extra[0].source != before.unit or (recorded and extra[0].on < recorded[-1].on)):
+        raise PtdvError("import.moves_differ", id=before.id)
+    moves = recorded + extra
+    unit = moves[-1].target if moves else before.unit
+    if unit != person.unit:
+        moves += (Move(max(today, moves[-1].on) if moves else today, unit, person.unit, reason, user, at),)
+    if moves == recorded:
+        return before
+    history = tuple(e if e.unit is not None else replace(e, unit=before.unit_of(e)) for e in before.history)
+    return before.with_(unit=person.unit, moves=moves, history=history)
 
 
 class _Candidates:
@@ -541,8 +713,9 @@ def _require_own(tree: _Tree, store: _Candidates, person: _Person) -> None:
 
 
 def _plan_candidates(service, tree: _Tree, rows: list[Row], default_unit: str | None, at: str,
-                     bad: list) -> Changes:
+                     bad: list, reason: str) -> Changes:
     people: list[_Person] = []
+    today = service.today()
     for row in rows:
         try:
             ref = row.cells.get("unit") or default_unit
@@ -551,14 +724,15 @@ def _plan_candidates(service, tree: _Tree, rows: list[Row], default_unit: str | 
             unit = tree.branch(ref)
             tree.require(access.WRITE, unit)
             ident = row.cells.get("id", "").lstrip("#")
-            people.append(_Person(row, unit, _fields(service, row.cells), int(ident) if ident.isdigit() else None))
+            moves = _moves(tree, row.cells["moves"], unit, today, service.user, at) if row.cells.get("moves") else ()
+            people.append(_Person(row, unit, _fields(service, row.cells), int(ident) if ident.isdigit() else None,
+                                  moves))
         except PtdvError as err:
             bad.append(("candidates", row.number, err))
     store = _Candidates(tree.state, people)
     adds, changes, unchanged = [], [], 0
     seen: dict[object, int] = {}
     kept: dict[int, int] = {}  # ids of new candidates kept from their rows -> row
-    today = service.today()
     for person in people:
         try:
             _require_own(tree, store, person)
@@ -570,14 +744,14 @@ def _plan_candidates(service, tree: _Tree, rows: list[Row], default_unit: str | 
             seen[key] = person.row.number
             if before is not None:
                 tree.require(access.WRITE, before.unit)
-                start = before.with_(unit=person.unit, **fields)
+                start = _moved(before.with_(**fields), person, today, reason, service.user, at)
             else:
                 ident = person.ident if person.ident is not None and person.ident not in store.in_use else 0
                 if ident in kept:
                     raise PtdvError("import.repeated_id", id=ident, first=kept[ident])
                 if ident:
                     kept[ident] = person.row.number
-                start = Candidate(id=ident, unit=person.unit, **fields)
+                start = Candidate(id=ident, unit=person.unit, moves=person.moves, **fields)
             after = _replay(start, person.row.cells, today, service.user, at)
         except PtdvError as err:
             bad.append(("candidates", person.row.number, err))
@@ -592,14 +766,16 @@ def _plan_candidates(service, tree: _Tree, rows: list[Row], default_unit: str | 
 
 
 def plan(service, state: State, sheets: dict[str, list[Row]], *, default_unit: str | None = None, at: str = "",
-         new_unit_id: Callable[[], int] | None = None) -> Plan:
+         new_unit_id: Callable[[], int] | None = None, moved_reason: str = "") -> Plan:
     """What importing ``sheets`` would add and change, units first (parents before children), then quotas,
     then candidates; ``ImportRefused`` listing every bad row.  ``new_unit_id`` gives the ids of new units
-    (a dry run numbers them after the store's)."""
+    (a dry run numbers them after the store's); ``moved_reason`` is the reason of the transfer a known
+    candidate gets when a row names another branch (:func:`moved_reason`)."""
     tree = _Tree(service, state, new_unit_id or count(max(state.units, default=0) + 1).__next__)
     bad: list[tuple[str, int, PtdvError]] = []
     found: dict[str, Changes] = {}
-    for sheet, planner in (("units", lambda row, seen: _plan_unit(service, tree, row, seen)),
+    dated: list[tuple[int, Row]] = []
+    for sheet, planner in (("units", lambda row, seen: _plan_unit(service, tree, row, seen, dated)),
                            ("quotas", lambda row, seen: _plan_quota(tree, row, seen))):
         adds, changes, unchanged, seen = [], [], 0, {}
         for row in sheets.get(sheet, []):
@@ -612,19 +788,22 @@ def plan(service, state: State, sheets: dict[str, list[Row]], *, default_unit: s
                 unchanged += 1
             else:
                 (adds if item.before is None else changes).append(item)
+        if sheet == "units":
+            adds = _plan_periods(tree, dated, adds, bad)
         found[sheet] = Changes(adds, changes, unchanged)
-    candidates = _plan_candidates(service, tree, sheets.get("candidates", []), default_unit, at, bad)
+    candidates = _plan_candidates(service, tree, sheets.get("candidates", []), default_unit, at, bad,
+                                  moved_reason or t("import.moved_unnamed"))
     if bad:
-        raise ImportRefused(bad)
+        raise ImportRefused(sorted(bad, key=lambda b: (SHEETS.index(b[0]), b[1])))
     return Plan(tuple(s for s in SHEETS if s in sheets), found["units"], found["quotas"], candidates, tree.paths)
 
 
-def apply(service, sheets: dict[str, list[Row]], *, default_unit: str | None = None) -> Plan:
+def apply(service, sheets: dict[str, list[Row]], *, default_unit: str | None = None, moved_reason: str = "") -> Plan:
     """Plan again under the store's lock and write it all in one transaction; one audit entry per unit,
     quota and candidate added or changed."""
     with service.store.transaction() as tx:
         found = plan(service, tx.state, sheets, default_unit=default_unit, at=tx.at,
-                     new_unit_id=lambda: tx.next_id("next_unit"))
+                     new_unit_id=lambda: tx.next_id("next_unit"), moved_reason=moved_reason)
         if found.units.adds:
             tx.put_many("units", {p.after.id: p.after.to_doc() for p in found.units.adds})
         for item in found.units.adds:
@@ -686,6 +865,19 @@ class _Cells:
             self.paths[uid] = self.state.path(uid)
         return self.paths[uid]
 
+    def move(self, move: Move) -> str:
+        """``dd/mm/yyyy: FROM → TO (reason)``, the reason left out when there is none."""
+        text = f"{_fmt_date(move.on)}: {self.path(move.source)} → {self.path(move.target)}"
+        return f"{text} ({move.reason})" if move.reason else text
+
+    def period(self, unit: Unit) -> list[str]:
+        """The cells of the UNIT_HISTORY columns."""
+        word = t("import.before", self.lang)
+        return [_fmt_date(unit.began), _fmt_date(unit.ended),
+                t(f"import.end.{unit.end}", self.lang) if unit.end else "",
+                "; ".join(self.path(s) for s in unit.successors),
+                "; ".join(f"{self.path(p)} {word} {_fmt_date(until)}" for until, p in unit.earlier if p is not None)]
+
     def row(self, columns: list[str], cand: Candidate) -> list[str | int]:
         days = {e.stage: _fmt_date(e.date) for e in cand.history}
         return [self.cell(key, cand, days) for key in columns]
@@ -697,6 +889,8 @@ class _Cells:
             return self.path(cand.unit)
         if key.startswith(STAGE_COLUMN):
             return days.get(key[len(STAGE_COLUMN):], "")
+        if key == "moves":
+            return "; ".join(self.move(m) for m in cand.moves)
         if key in ("exit", "exit_reason", "exit_date"):
             if cand.exit is None:
                 return ""
@@ -720,20 +914,47 @@ def _fmt_date(day: date | None) -> str:
     return fmt_date(day)
 
 
+def units_under(state: State, uid: int) -> list[int]:
+    """``uid`` and every unit below it by the parent each has now, those that ended too (``State.subtree``
+    has the units that did not): parents before children, children in the order of ``State.children``."""
+    kids: dict[int, list[int]] = {}
+    for unit in state.units:
+        parent = state.parent_of(unit)
+        if parent is not None:
+            kids.setdefault(parent, []).append(unit)
+    order, stack, seen = [], [uid], set()
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        order.append(current)
+        stack.extend(sorted(kids.get(current, []), key=lambda k: (state.folded[k], k), reverse=True))
+    return order
+
+
+def _has_period(unit: Unit) -> bool:
+    return unit.began is not None or unit.ended is not None or bool(unit.earlier)
+
+
 def export_tables(state: State, units: list[int], candidates: list[Candidate], lang: str,
                   include_sensitive: bool = False) -> dict[str, Table]:
-    """Units, quotas and candidates as tables with headings in ``lang`` (sensitive columns only when asked)."""
+    """Units, quotas and candidates as tables with headings in ``lang`` (sensitive columns only when asked;
+    the units' periods when one has a period, the candidates' transfers when one was transferred)."""
     cells = _Cells(state, lang)
     records = [state.units[uid] for uid in units]
     years = sorted({y for u in records for y in u.members})
+    dated = any(_has_period(u) for u in records)
     unit_rows = [[u.id, u.name, state.level_label(u.level, lang), cells.path(u.parent) if u.parent is not None else "",
-                  *(u.members.get(y, "") for y in years)] for u in records]
-    unit_head = [heading(k, lang) for k in (*UNIT_COLUMNS, *(f"{MEMBERS_COLUMN}{y}" for y in years))]
+                  *(cells.period(u) if dated else ()), *(u.members.get(y, "") for y in years)] for u in records]
+    unit_head = [heading(k, lang) for k in (*(k for k in UNIT_COLUMNS if dated or k not in UNIT_HISTORY),
+                                            *(f"{MEMBERS_COLUMN}{y}" for y in years))]
     wanted = set(units)
     quota_rows = [[cells.path(q.unit), q.year, "" if q.target is None else q.target, "" if q.rate is None else q.rate]
                   for q in sorted(state.quotas.values(), key=lambda q: (q.unit, q.year)) if q.unit in wanted]
     quota_head = [heading(k, lang) for k in QUOTA_COLUMNS]
-    columns = [k for k in CANDIDATE_COLUMNS if include_sensitive or k not in SENSITIVE]
+    moved = any(c.moves for c in candidates)
+    columns = [k for k in CANDIDATE_COLUMNS if (include_sensitive or k not in SENSITIVE) and (moved or k != "moves")]
     cand_rows = [cells.row(columns, c) for c in candidates]
     return {"units": (unit_head, unit_rows), "quotas": (quota_head, quota_rows),
             "candidates": ([heading(k, lang) for k in columns], cand_rows)}

@@ -23,7 +23,7 @@ import orjson
 from db.errors import PtdvError
 from db.i18n import LANGS, t
 from db.text import fold, safe
-from db.transfer import SHEETS, Limits, size_text
+from db.transfer import SHEETS, Limits, Tables, size_text
 
 from .files import csv_cell, csv_text
 
@@ -38,10 +38,15 @@ def format_of(path: Path) -> str:
     return kind
 
 
-def read_tables(path: Path, limits: Limits | None = None) -> dict[str, list[list[object]]]:
-    """The tables of a file by name (of ``db.transfer.SHEETS``): each a heading row, then one row per record.
-    Only a plain file is read (not a folder, a device or a pipe, nor a link to one), and only within
-    ``limits``: its size, an xlsx's unpacked size (checked before it is unpacked), its rows and columns."""
+def read_tables(path: Path, limits: Limits | None = None) -> Tables:
+    """The tables of a file by name (of ``db.transfer.SHEETS``): each a heading row, then one row per record;
+    ``source`` is the file's name.  Only a plain file is read (not a folder, a device or a pipe, nor a link
+    to one), and only within ``limits``: its size, an xlsx's unpacked size (checked before it is unpacked),
+    its rows and columns."""
+    return Tables(_read_tables(path, limits), source=path.name)
+
+
+def _read_tables(path: Path, limits: Limits | None) -> dict[str, list[list[object]]]:
     kind = format_of(path)
     limits = limits or Limits()
     data = _read_file(path, limits)
