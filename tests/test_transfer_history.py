@@ -396,3 +396,24 @@ def test_json_export_keeps_the_transfers_of_a_csv(merged, tmp_path):
     assert result.exit_code == 0, result.output
     assert history(Service(Store(copy), today=LATER)) == history(service)
     assert read_tables(cands).source == "cands.csv"
+
+
+def test_the_demo_with_the_2025_reorganisation_makes_the_round_trip(tmp_path):
+    """The demo's Đà Nẵng (wards merged on 1/1 and 1/7/2025, district committees dissolved, branches moved,
+    candidates transferred): the same units with their periods, candidates with where each stage happened,
+    and the same reports of 2024, 2025 and 2026."""
+    from db.demo import build_demo
+
+    service = Service(Store(tmp_path / "demo" / "ptdv.json"), today=LATER)
+    build_demo(service, today=LATER)
+    assert any(u.ended for u in service.state().units.values())
+    out = tmp_path / "demo.json"
+    out.write_bytes(write(service.export(lang="vi", include_sensitive=True), "json", "vi"))
+    target = Service(Store(tmp_path / "copy" / "ptdv.json"), today=LATER)
+    target.init(service.root().name)
+    target.import_tables(read_tables(out))
+    assert history(target) == history(service)
+    for year in (2024, 2025, 2026):
+        mine, theirs = target.report(target.root().id, year), service.report(service.root().id, year)
+        assert [(r.name, r.to_json() | {"unit": None}) for r in mine.rows] == \
+            [(r.name, r.to_json() | {"unit": None}) for r in theirs.rows]
