@@ -234,7 +234,7 @@ def build_report(state: State, unit_id: int, period: Period, today: date) -> Rep
     """The report of ``unit_id`` for ``period``: its children's rows and their sum, in the tree of the period
     (docs/HISTORY.md).  Made from the quota figures and the :func:`report_counts` of the units, not from the
     candidates themselves."""
-    figures = quota_math.rollup(state, period.year, today, unit_id)
+    figures = quota_math.rollup(state, period.year, today, unit_id, day=period.end)
     day = min(period.end, quota_math.view_day(period.year, today))
     ended = state.units[unit_id].ended
     tree = state.on(ended - timedelta(days=1) if ended is not None and ended <= day else day)
@@ -277,15 +277,16 @@ def _last_year(state: State, unit_id: int, period: Period, today: date):
     they were summed from when it did not exist then (its predecessors, followed back; empty: its own)."""
     year = period.year - 1
     first, last = (period.months[0] - 1) // 3, period.months[1] // 3
-    figures = quota_math.rollup(state, year, today, unit_id) if year >= 1900 else {}
+    end = Period.of(year, period.quarter, period.half).end if year >= 1900 else None
+    figures = quota_math.rollup(state, year, today, unit_id, day=end) if end else {}
 
     def admitted(uid: int) -> int:
-        fig = figures.get(uid) or quota_math.rollup(state, year, today, uid).get(uid)
+        fig = figures.get(uid) or (quota_math.rollup(state, year, today, uid, day=end).get(uid) if end else None)
         return sum(fig.by_quarter[first:last]) if fig else 0
 
     def before(uid: int) -> tuple[int, list[int]]:
         unit = state.units[uid]
-        if uid in figures or unit.began is None or unit.began <= date(year, 12, 31):
+        if end is None or uid in figures or unit.began is None or unit.began <= end:
             return admitted(uid), []
         sources, stack, seen = [], list(state.predecessors(uid)), {uid}
         while stack:
@@ -294,7 +295,7 @@ def _last_year(state: State, unit_id: int, period: Period, today: date):
                 continue
             seen.add(pred)
             began = state.units[pred].began
-            if began is not None and began > date(year, 12, 31):
+            if began is not None and began > end:
                 stack.extend(state.predecessors(pred))  # made after that year too: what it was made from
             else:
                 sources.append(pred)
