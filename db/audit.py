@@ -13,7 +13,9 @@ from .model import EDITABLE_FIELDS
 # identity of the record (its target names it): shown only when an existing record's value changed
 IDENTITY = frozenset({"unit", "year"})
 HIDDEN = frozenset({"rev"})
-ORDER = ("name", "level", "parent", "unit", "members", "target", "rate", *EDITABLE_FIELDS[1:], "history", "exit")
+STEPS = ("history", "moves")  # lists a change appends to: each new step is one change
+ORDER = ("name", "level", "parent", "unit", "members", "target", "rate", *EDITABLE_FIELDS[1:], "history", "moves",
+         "exit")
 EMPTY = (None, "", [], {})
 
 
@@ -34,13 +36,16 @@ def changes(entry: dict) -> list[Change]:
     before, after = entry.get("before") or {}, entry.get("after") or {}
     created = not before
     out: list[Change] = []
+    moved = len(after.get("moves") or []) > len(before.get("moves") or []) and not created
     for key in sorted(before.keys() | after.keys(), key=_order):
         old, new = before.get(key), after.get(key)
+        if key == "unit" and moved:  # a transfer says from where to where, and from when
+            continue
         if key in HIDDEN or old == new or (created and (key in IDENTITY or new in EMPTY)):
             continue
         steps_before = old or []
-        if key == "history" and isinstance(new, list) and new[:len(steps_before)] == steps_before:
-            out += [Change("history", None, step, created) for step in new[len(steps_before):]]
+        if key in STEPS and isinstance(new, list) and new[:len(steps_before)] == steps_before:
+            out += [Change(key, None, step, created) for step in new[len(steps_before):]]
         else:
             out.append(Change(key, None if created else old, new, created))
     return out

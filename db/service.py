@@ -6,12 +6,13 @@ may fix.  Reads return records and figures; writes return the new record.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Iterable
 
 from . import access
 from . import quota as quota_math
+from . import reorg
 from . import rules
 from . import transfer
 from .errors import PtdvError
@@ -239,9 +240,7 @@ class Service:
         with self.store.transaction() as tx:
             unit = tx.state.resolve_unit(ref)
             self._require(permission, unit.id, tx.state)
-            new = change(tx.state, unit)
-            new = Unit(id=new.id, name=new.name, level=new.level, parent=new.parent, members=new.members,
-                       rev=unit.rev + 1)
+            new = replace(change(tx.state, unit), rev=unit.rev + 1)  # replace: the unit's period is kept
             tx.put("units", unit.id, new.to_doc())
             tx.audit(action, f"unit:{unit.id}", unit.id, unit.to_doc(), new.to_doc())
         return new
@@ -252,17 +251,21 @@ class Service:
         def change(state: State, unit: Unit) -> Unit:
             if unit.parent in state.units:
                 self._check_unique_name(state, state.units[unit.parent], name, unit.id)
-            return Unit(unit.id, name, unit.level, unit.parent, unit.members)
+            return replace(unit, name=name)
         return self._update_unit(ref, "unit.rename", change)
 
-    def move_unit(self, ref: str | int, parent_ref: str | int) -> Unit:
+    def move_unit(self, ref: str | int, parent_ref: str | int, on: date | str | None = None) -> Unit:
+        """``ref`` under ``parent_ref`` from ``on`` (today by default); before that day it was under its old
+        parent (``Unit.earlier``), so the tree of an earlier day is unchanged."""
+        day = parse_date(on, field="date") if on not in (None, "") else self.today()
+
         def change(state: State, unit: Unit) -> Unit:
             parent = state.resolve_unit(parent_ref)
             self._require(access.UNITS, parent.id, state)
             if parent.id in state.subtree(unit.id):
                 raise PtdvError("unit.move_into_itself", unit=unit.name, parent=parent.name)
             self._check_unique_name(state, parent, unit.name, unit.id)
-            return Unit(unit.id, unit.name, unit.level, parent.id, unit.members)
+            return reorg.move_unit(state, unit, parent, day, self.today())
         return self._update_unit(ref, "unit.move", change)
 
     def set_members(self, ref: str | int, members: int | str | None, year: int | None = None) -> Unit:
@@ -276,8 +279,71 @@ class Service:
                 counts.pop(year, None)
             else:
                 counts[year] = count
-            return Unit(unit.id, unit.name, unit.level, unit.parent, counts)
+            return replace(unit, members=counts)
         return self._update_unit(ref, "unit.members", change, access.QUOTA)
+
+    # -- the organisation changing on a date (docs/HISTORY.md; the rules are db.reorg's) -------------
+    def merge_units(self, refs: Iterable[str | int], into: str | int, on: date | str, *,
+                    parent_ref: str | int | None = None, across_levels: bool = False) -> Unit:
+        """``refs`` end on ``on``, merged into the unit ``into`` names (one of them, or one beside them, goes
+        on) or into a new unit of that name beginning that day under their common parent (or ``parent_ref``).
+        Their children and their live candidates go to it; one audited write.  Returns the successor."""
+        day = parse_date(on, field="date")
+        with self.store.transaction() as tx:
+            state = tx.state
+            units = [state.resolve_unit(ref) for ref in refs]
+            parent = state.resolve_unit(parent_ref) if parent_ref not in (None, "") else None
+            successor, plan = reorg.merge(state, units, into, day, parent=parent, across_levels=across_levels,
+                                          new_id=lambda: tx.next_id("next_unit"), today=self.today(),
+                                          by=self.user, at=tx.at)
+            self._write_plan(tx, "unit.merge", plan)
+        return successor
+
+    def split_unit(self, ref: str | int, into: Iterable[str], assign: dict[str, str], on: date | str) -> list[Unit]:
+        """``ref`` ends on ``on``, split into new units named ``into`` beside it; ``assign`` says for each of
+        its children (a branch: each live candidate, by id) the name of the unit it goes to.  One audited
+        write; returns the new units."""
+        day = parse_date(on, field="date")
+        with self.store.transaction() as tx:
+            unit = tx.state.resolve_unit(ref)
+            new, plan = reorg.split(tx.state, unit, list(into), dict(assign), day,
+                                    new_id=lambda: tx.next_id("next_unit"), today=self.today(),
+                                    by=self.user, at=tx.at)
+            self._write_plan(tx, "unit.split", plan)
+        return new
+
+    def close_unit(self, ref: str | int, on: date | str, children_to: str | int | None = None) -> Unit:
+        """``ref`` ends on ``on`` (dissolved); its children go up to its parent (or ``children_to``) that day.
+        One audited write; returns the unit that took the children."""
+        day = parse_date(on, field="date")
+        with self.store.transaction() as tx:
+            unit = tx.state.resolve_unit(ref)
+            target = tx.state.resolve_unit(children_to) if children_to not in (None, "") else None
+            taker, plan = reorg.close(tx.state, unit, day, target, today=self.today())
+            self._write_plan(tx, "unit.close", plan)
+        return taker
+
+    def _write_plan(self, tx, action: str, plan: reorg.Plan) -> None:
+        """Write what a change of the organisation computed, each record audited; the user must manage every
+        unit it touches (and the parent of each new one)."""
+        state = tx.state
+        for unit in plan.added:
+            self._require(access.UNITS, unit.parent if unit.parent is not None else state.root, state)
+        for before, after in plan.units:
+            self._require(access.UNITS, before.id, state)
+            if after.parent is not None and after.parent in state.units:
+                self._require(access.UNITS, after.parent, state)
+        for before, after in plan.candidates:
+            self._require(access.WRITE, before.unit, state)
+        for unit in plan.added:  # first: the units that move under it find its part
+            tx.put("units", unit.id, unit.to_doc())
+            tx.audit(action, f"unit:{unit.id}", unit.id, None, unit.to_doc())
+        for before, after in plan.units:
+            tx.put("units", after.id, after.to_doc())
+            tx.audit(action, f"unit:{after.id}", after.id, before.to_doc(), after.to_doc())
+        for before, after in plan.candidates:
+            tx.put("candidates", after.id, after.to_doc())
+            tx.audit("candidate.move", f"candidate:{after.id}", after.unit, before.to_doc(), after.to_doc())
 
     # -- quotas -------------------------------------------------------------------------
     def set_quota(self, ref: str | int, year: int | None = None, *, target: int | str | None = None,
@@ -376,11 +442,10 @@ class Service:
         with self.store.transaction() as tx:
             unit = tx.state.resolve_unit(unit_ref)
             self._require(access.WRITE, unit.id, tx.state)
-            if not tx.state.is_leaf(unit.id):
-                raise PtdvError("candidate.not_a_branch", unit=unit.name)
+            reorg.check_branch_on(tx.state, unit, day)  # a branch, that exists on that day and now
             cand = Candidate(id=tx.next_id("next_candidate"), unit=unit.id, **fields_)
             rules.check_stage_date(cand, "source", day, self.today())
-            cand = cand.with_(history=(StageEntry("source", day, self.user, tx.at),))
+            cand = cand.with_(history=(StageEntry("source", day, self.user, tx.at, unit.id),))
             tx.put("candidates", cand.id, cand.to_doc())
             tx.audit("candidate.add", f"candidate:{cand.id}", unit.id, None, cand.to_doc())
         return cand
@@ -421,7 +486,9 @@ class Service:
             if target is None:
                 raise PtdvError("stage.finished", id=cand.id)
             rules.check_advance(cand, target, when, self.today())
-            return cand.with_(history=cand.history + (StageEntry(target, when, self.user, tx.at),))
+            # recorded where the candidate was on that day (its branch before a transfer dated later)
+            entry = StageEntry(target, when, self.user, tx.at, cand.unit_on(when))
+            return cand.with_(history=cand.history + (entry,))
         return self._update_candidate(cid, "candidate.advance", change, expected_rev)
 
     def exit(self, cid: int | str, reason: str, *, kind: str = "withdrawn", day: date | str | None = None,
@@ -441,13 +508,18 @@ class Service:
             return cand.with_(**fields_)
         return self._update_candidate(cid, "candidate.edit", change, expected_rev)
 
-    def move_candidate(self, cid: int | str, unit_ref: str | int, *, expected_rev: int | None = None) -> Candidate:
+    def move_candidate(self, cid: int | str, unit_ref: str | int, *, on: date | str | None = None,
+                       reason: str = "", expected_rev: int | None = None) -> Candidate:
+        """Transfer a candidate to another branch from ``on`` (today by default): a :class:`Move` is kept and
+        its stages stay where they were recorded."""
+        day = parse_date(on, field="date") if on not in (None, "") else self.today()
+        why = clean_text(reason, field="reason") if str(reason or "").strip() else ""
+
         def change(tx, cand: Candidate) -> Candidate:
             unit = tx.state.resolve_unit(unit_ref)
             self._require(access.WRITE, unit.id, tx.state)
-            if not tx.state.is_leaf(unit.id):
-                raise PtdvError("candidate.not_a_branch", unit=unit.name)
-            return cand.with_(unit=unit.id)
+            moved = reorg.move_candidate(tx.state, cand, unit, day, why, by=self.user, at=tx.at, today=self.today())
+            return moved.with_(rev=cand.rev)  # _update_candidate counts the revision
         return self._update_candidate(cid, "candidate.move", change, expected_rev)
 
     def candidates(self, unit_ref: str | int | None = None, *, stage: str | None = None,
@@ -528,6 +600,9 @@ class Service:
             if uid not in state.part_units(parent).units:
                 problems.append(("check.unit_record", {"unit": uid, "part": parent}))
         reachable = set(state.subtree(state.root)) if state.root in state.units else set()
+        if reachable:  # a unit that ended is in the tree of its last day
+            for day in sorted({u.last_day for u in state.units.values() if u.ended is not None}):
+                reachable.update(state.on(day).subtree(state.root))
         for uid in state.units:
             if uid not in reachable and state.units[uid].parent in state.units:
                 problems.append(("check.unit_cycle", {"unit": uid}))

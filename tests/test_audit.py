@@ -47,9 +47,12 @@ def test_a_new_record_lists_what_it_was_given_without_empty_fields_or_its_identi
 
 def test_a_candidate_moved_to_another_branch_shows_the_branch(logged):
     service, ids = logged
-    service.move_candidate(ids["cand2"], ids["pm2"])
+    service.move_candidate(ids["cand2"], ids["pm2"], reason="chuyển nơi cư trú")
     entry = entry_of(service, "candidate.move", f"candidate:{ids['cand2']}")
-    assert changes(entry) == [Change("unit", ids["pm1"], ids["pm2"], created=False)]
+    [change] = changes(entry)  # the transfer (from, to, its day and reason), not the unit field besides it
+    assert change.field == "moves" and change.before is None
+    assert (change.after["from"], change.after["to"], change.after["on"]) == (ids["pm1"], ids["pm2"], "2024-11-15")
+    assert change.after["reason"] == "chuyển nơi cư trú"
 
 
 # -- filters of Service.log --------------------------------------------------------------------

@@ -123,7 +123,8 @@ def test_a_missing_argument_says_which_one(store_path, small, lang):
     (["due", "--json=yes"], "cli.usage.takes_no_value", {"name": "--json"}),
     (["unit", "rename", "5", "Chi", "bộ", "mới"], "cli.usage.extra", {"args": "bộ mới"}),
     (["unit"], None, None),
-    (["unit", "--year", "2024"], "cli.usage.missing_command", {"commands": "add, list, members, move, rename"}),
+    (["unit", "--year", "2024"], "cli.usage.missing_command",
+     {"commands": "add, close, list, members, merge, move, rename, split"}),
     (["unit", "lst"], "cli.usage.no_such_command", {"command": "ptdv unit", "name": "lst"}),
 ])
 @pytest.mark.parametrize("lang", ["vi", "en"])

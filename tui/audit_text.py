@@ -2,6 +2,8 @@
 it touched, and each change (``db.audit.changes``) as ``field: before → after``."""
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from db.audit import Change, changes, target_kind
 from db.i18n import t
 from db.state import State
@@ -52,10 +54,27 @@ def value_of(key: str, value: object, state: State, lang: str) -> str:
         return ", ".join(value_of("history", step, state, lang) for step in value) or t("value.none", lang)
     if key == "history" and isinstance(value, dict):
         return f"{value_text('stage', value.get('stage'), lang)} ({value_text('date', value.get('date'), lang)})"
+    if key == "successors" and isinstance(value, list):
+        return ", ".join(value_of("unit", u, state, lang) for u in value) or t("value.none", lang)
+    if key == "earlier" and isinstance(value, list):  # (until, parent): under parent up to the day before until
+        return "; ".join(f"{value_of('parent', parent, state, lang)} ({field_label('until', lang)} "
+                         f"{value_text('date', _day_before(until), lang)})"
+                         for until, parent in (v for v in value if isinstance(v, list) and len(v) == 2))
+    if key == "moves" and isinstance(value, dict):  # a transfer: from, to, on which day, why
+        reason = str(value.get("reason") or "")
+        return (f"{value_of('unit', value.get('from'), state, lang)} {ARROW} {value_of('unit', value.get('to'), state, lang)}"
+                f" ({value_text('date', value.get('on'), lang)}{', ' + safe(reason) if reason else ''})")
     if key == "exit" and isinstance(value, dict):
         return (f"{value_text('kind', value.get('kind'), lang)} ({safe(str(value.get('reason', '')))}, "
                 f"{value_text('date', value.get('date'), lang)})")
     return value_text(key, value, lang)
+
+
+def _day_before(until: object) -> object:
+    try:
+        return date.fromisoformat(str(until)) - timedelta(days=1)
+    except ValueError:
+        return until
 
 
 def label_of(entry: dict, key: str, lang: str) -> str:
@@ -66,7 +85,7 @@ def label_of(entry: dict, key: str, lang: str) -> str:
 
 def change_text(entry: dict, change: Change, state: State, lang: str) -> str:
     label = label_of(entry, "stage" if change.field == "history" else change.field, lang)
-    if change.created or change.field == "history":
+    if change.created or change.field in ("history", "moves"):
         return f"{label}: {value_of(change.field, change.after, state, lang)}"
     return (f"{label}: {value_of(change.field, change.before, state, lang)} {ARROW} "
             f"{value_of(change.field, change.after, state, lang)}")

@@ -27,7 +27,7 @@ from db.rules import SEVERITIES, Finding
 from db.service import Service, parse_count
 from db.state import State
 from db.store import Store, default_path
-from db.text import fmt_date, iso, safe
+from db.text import fmt_date, iso, parse_date, safe
 
 from . import audit_text, output, report_output
 from .files import write_file
@@ -547,11 +547,137 @@ def unit_rename(ses: Session, unit_ref: str, name: str) -> None:
 @unit.command("move")
 @click.argument("unit_ref", metavar="UNIT")
 @click.option("--to", "parent_ref", required=True, metavar="PARENT", help="The new parent unit.")
+@click.option("--on", "day", metavar="DATE", help="The day it moves (default: today); before it, the unit was "
+                                                  "under its old parent.")
+@json_option
 @pass_session
-def unit_move(ses: Session, unit_ref: str, parent_ref: str) -> None:
-    """Put a unit (with everything under it) under another parent."""
-    moved = ses.service.move_unit(unit_ref, parent_ref)
-    ses.echo(ses.t("cli.unit.moved", id=moved.id, path=ses.service.state().path(moved.id)))
+def unit_move(ses: Session, unit_ref: str, parent_ref: str, day: str | None, as_json: bool) -> None:
+    """Put a unit (with everything under it) under another parent, from a day."""
+    on = parse_date(day, field="date") if day else ses.service.today()
+    moved = ses.service.move_unit(unit_ref, parent_ref, on)
+    state = ses.service.state()
+    if as_json:
+        ses.json({"id": moved.id, "parent": moved.parent, "on": iso(on)})
+    elif day:
+        ses.echo(ses.t("cli.unit.moved_on", id=moved.id, parent=state.units[moved.parent].name, date=fmt_date(on),
+                       path=state.path(moved.id)))
+    else:
+        ses.echo(ses.t("cli.unit.moved", id=moved.id, path=state.path(moved.id)))
+
+
+def _unit_label(state: State, uid: int) -> str:
+    return f"#{uid} {safe(state.units[uid].name)}"
+
+
+def _same_names(ses: Session, uid: int) -> None:
+    """A note when units under ``uid`` share a name (two wards' "Chi bộ khu dân cư số 1" after a merge)."""
+    state = ses.service.state()
+    seen: dict[str, list[int]] = {}
+    for kid in state.children.get(uid, []):
+        seen.setdefault(state.folded[kid], []).append(kid)
+    repeated = [f"{safe(state.units[kids[0]].name)} ({', '.join(f'#{k}' for k in kids)})"
+                for kids in seen.values() if len(kids) > 1]
+    if repeated:
+        click.echo(_safe_lines(ses.t("cli.unit.same_names", unit=_unit_label(state, uid), names="; ".join(repeated))),
+                   err=True)
+
+
+@unit.command("merge")
+@click.argument("unit_refs", metavar="UNIT...", nargs=-1, required=True)
+@click.option("--into", "into", required=True, metavar="NAME_OR_UNIT",
+              help="The unit that goes on: one of them (or a unit beside them) by id or name, or the name of a new "
+                   "unit that begins on --on.")
+@click.option("--on", "day", required=True, metavar="DATE", help="The day of the merge: the units end the day before.")
+@click.option("--parent", "parent_ref", metavar="UNIT", help="The parent of a new unit when the units merged are under "
+                                                             "different parents.")
+@click.option("--across-levels", is_flag=True, help="Allow units of different levels to merge.")
+@json_option
+@pass_session
+def unit_merge(ses: Session, unit_refs: tuple[str, ...], into: str, day: str, parent_ref: str | None,
+               across_levels: bool, as_json: bool) -> None:
+    """Merge units on a date: they end, their units and candidates go to the one that goes on."""
+    on = parse_date(day, field="date")
+    svc = ses.service
+    merged = [svc.resolve_unit(ref) for ref in unit_refs]
+    successor = svc.merge_units(unit_refs, into, on, parent_ref=parent_ref, across_levels=across_levels)
+    state = svc.state()
+    ended = [u.id for u in merged if u.id != successor.id]
+    if as_json:
+        ses.json({"successor": successor.id, "new": successor.began == on, "ended": ended, "on": iso(on)})
+        return
+    ses.echo(ses.t("cli.unit.merged", units=", ".join(_unit_label(state, u) for u in ended),
+                   into=f"#{successor.id} {safe(state.path(successor.id))}", date=fmt_date(on)))
+    _same_names(ses, successor.id)
+
+
+def _assignments(ses: Session, values: tuple[str, ...], file: Path | None) -> dict[str, str]:
+    """``CHILD=TARGET`` options and the lines of ``--assign-file`` (``CHILD<Tab>TARGET`` or ``CHILD=TARGET``)."""
+    found: dict[str, str] = {}
+    for value in values:
+        child, sep, target = value.partition("=")
+        if not sep or not child.strip() or not target.strip():
+            raise PtdvError("cli.unit.bad_assign", value=safe(value))
+        found[child.strip()] = target.strip()
+    if file is not None:
+        for number_, line in enumerate(file.read_text(encoding="utf-8-sig").splitlines(), start=1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            child, sep, target = line.partition("\t") if "\t" in line else line.partition("=")
+            if not sep or not child.strip() or not target.strip():
+                raise PtdvError("cli.unit.bad_assign_line", file=safe(str(file)), line=number_, text=safe(line))
+            found[child.strip()] = target.strip()
+    return found
+
+
+@unit.command("split")
+@click.argument("unit_ref", metavar="UNIT")
+@click.option("--into", "names", required=True, multiple=True, metavar="NAME",
+              help="The name of a new unit (repeat: two or more).")
+@click.option("--on", "day", required=True, metavar="DATE", help="The day of the split: UNIT ends the day before.")
+@click.option("--assign", "assign", multiple=True, metavar="CHILD=NAME",
+              help="Where a unit under UNIT goes (for a branch: a candidate's id); repeat for each.")
+@click.option("--assign-file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="The assignments in a file, one a line: CHILD<Tab>NAME or CHILD=NAME.")
+@json_option
+@pass_session
+def unit_split(ses: Session, unit_ref: str, names: tuple[str, ...], day: str, assign: tuple[str, ...],
+               assign_file: Path | None, as_json: bool) -> None:
+    """Split a unit on a date into new units beside it; every unit under it is assigned to one of them."""
+    on = parse_date(day, field="date")
+    svc = ses.service
+    old = svc.resolve_unit(unit_ref)
+    new = svc.split_unit(old.id, list(names), _assignments(ses, assign, assign_file), on)
+    state = svc.state()
+    if as_json:
+        ses.json({"ended": old.id, "units": [u.id for u in new], "on": iso(on)})
+        return
+    ses.echo(ses.t("cli.unit.split", unit=_unit_label(state, old.id),
+                   into=", ".join(_unit_label(state, u.id) for u in new), date=fmt_date(on)))
+
+
+@unit.command("close")
+@click.argument("unit_ref", metavar="UNIT")
+@click.option("--on", "day", required=True, metavar="DATE", help="The day it is dissolved: it ends the day before.")
+@click.option("--children-to", "children_to", metavar="PARENT",
+              help="Where the units under it go (default: its parent).")
+@json_option
+@pass_session
+def unit_close(ses: Session, unit_ref: str, day: str, children_to: str | None, as_json: bool) -> None:
+    """Dissolve a unit on a date; the units under it move up to its parent (or --children-to)."""
+    on = parse_date(day, field="date")
+    svc = ses.service
+    old = svc.resolve_unit(unit_ref)
+    kids = list(svc.state().children.get(old.id, []))
+    taker = svc.close_unit(old.id, on, children_to)
+    state = svc.state()
+    if as_json:
+        ses.json({"ended": old.id, "children_to": taker.id, "children": kids, "on": iso(on)})
+        return
+    if not kids:  # a branch
+        ses.echo(ses.t("cli.unit.closed_alone", unit=_unit_label(state, old.id), date=fmt_date(on)))
+        return
+    ses.echo(ses.t("cli.unit.closed", unit=_unit_label(state, old.id), date=fmt_date(on),
+                   count=number(len(kids), ses.lang), parent=f"#{taker.id} {safe(state.path(taker.id))}"))
 
 
 @unit.command("members", context_settings={"ignore_unknown_options": True})  # "-3" is a value, refused below
@@ -740,6 +866,24 @@ def candidate_edit(ses: Session, cid: str, **values) -> None:
     cand = ses.service.edit(cid, changes)
     ses.echo(ses.t("cli.candidate.edited", id=cand.id, name=cand.name,
                    fields=", ".join(field_label(k, ses.lang) for k in changes)))
+
+
+@candidate.command("move")
+@click.argument("cid", metavar="ID")
+@click.option("--to", "unit_ref", required=True, metavar="BRANCH", help="The branch the candidate goes to.")
+@click.option("--on", "day", metavar="DATE", help="The day of the transfer (default: today).")
+@click.option("--reason", required=True, help="Why, e.g. \"chuyển nơi cư trú\".")
+@json_option
+@pass_session
+def candidate_move(ses: Session, cid: str, unit_ref: str, day: str | None, reason: str, as_json: bool) -> None:
+    """Transfer a candidate to another branch; the stages so far stay where they happened."""
+    on = parse_date(day, field="date") if day else ses.service.today()
+    cand = ses.service.move_candidate(cid, unit_ref, on=on, reason=reason)
+    if as_json:
+        ses.json({"id": cand.id, "from": cand.moves[-1].source, "to": cand.unit, "on": iso(on)})
+        return
+    ses.echo(ses.t("cli.candidate.moved", id=cand.id, name=safe(cand.name),
+                   unit=ses.service.state().path(cand.unit), date=fmt_date(on)))
 
 
 def _finding_json(ses: Session, finding: Finding) -> dict:

@@ -18,7 +18,7 @@ ELLIPSIS = "…"
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # fields whose values are ids with a label in the catalogue, and the labels' key prefix
 VALUE_LABELS = {"gender": "gender", "education": "education", "occupation": "occupation",
-                "stage": "stage_short", "kind": "exit", "tags": "tag"}
+                "stage": "stage_short", "kind": "exit", "tags": "tag", "end": "unit_end"}
 
 
 @lru_cache(maxsize=65536)
