@@ -686,6 +686,7 @@ class Transaction:
             if old != pid:
                 self._part(old).remove_candidates([cid])
         self._part(pid).put_candidate(cid, doc)
+        self.store._parts.located[cid] = pid
         self._note_visits(pid, [doc])
 
     def _note_visits(self, pid: int, docs: Collection[dict]) -> None:
@@ -716,6 +717,7 @@ class Transaction:
         self._part(unit.parent).db.table("candidates").remove(doc_ids=ids)
         self._part(int(new_parent)).db.table("candidates").insert_multiple(
             Document(doc, doc_id=c.id) for c, doc in zip(moving, docs))
+        self.store._parts.located.update((c.id, int(new_parent)) for c in moving)  # found where they are now
         self._note_visits(int(new_parent), [doc for doc in docs if doc.get("moves")])
 
     def put_many(self, table: str, docs: dict[int, dict]) -> None:

@@ -1,6 +1,8 @@
 """The split store: candidates in one file per grassroots unit, summaries, the audit log as commit point."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import os
 
 import orjson
@@ -327,3 +329,17 @@ def test_a_session_that_reads_between_a_saves_audit_line_and_its_files_reads_aga
     assert seen == [before]                       # it read the part as it was
     assert reader.store.changed()                 # ... and knows to read again
     assert reader.unit_figures(ids["phuoc_my"], 2024).by_stage["verified"] == before + 1
+
+
+def test_a_branch_moved_to_another_ward_and_its_candidate_edited_in_one_write(small_store):
+    service, ids = small_store
+    with service.store.transaction() as tx:
+        branch = tx.state.units[ids["pm1"]]
+        tx.put("units", branch.id, replace(branch, parent=ids["thach_thang"]).to_doc())
+        cand = tx.state.candidate(ids["cand1"])   # found in the part it was just moved to
+        tx.put("candidates", cand.id, replace(cand, notes="Đã chuyển").to_doc())
+        tx.audit("test.move", f"unit:{branch.id}", branch.id, None, None)
+    holding = [p.name for p in part_files(service.store.path)
+               if str(ids["cand1"]) in orjson.loads(p.read_bytes())["candidates"]]
+    assert holding == [f"p{ids['thach_thang']}.json"]
+    assert reopen(service).candidate(ids["cand1"]).notes == "Đã chuyển"
