@@ -1,9 +1,8 @@
 """The split store: candidates in one file per grassroots unit, summaries, the audit log as commit point."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 import os
+from dataclasses import replace
 
 import orjson
 import pytest
