@@ -100,6 +100,9 @@ class Unit:
                    rev=int(doc.get("rev", 1)), **period_of(doc))
 
 
+PERIOD_KEYS: tuple[str, ...] = ("began", "ended", "end", "successors", "earlier")  # what period_doc may write
+
+
 def period_doc(unit: Unit) -> dict:
     """A unit's period as its documents keep it (only what is set: a unit of a store made before units had
     periods has none, and reads as one that always existed)."""
