@@ -787,7 +787,7 @@ class Service:
         unit = state.resolve_unit(unit_ref) if unit_ref not in (None, "") else self.root()
         readable = set(self.readable_units(unit.id))
         covered = self.whoami().units
-        units = [uid for uid in transfer.units_under(state, unit.id)
+        units = [uid for uid in state.every_under(unit.id)
                  if uid in readable or (not state.exists(uid) and access.covers(state, covered, uid))]
         cands = sorted(state.source.of_units(units), key=lambda c: c.id)
         return transfer.export_tables(state, units, cands, lang, include_sensitive)

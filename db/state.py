@@ -304,15 +304,17 @@ class State:
 
     def subtree(self, uid: int) -> list[int]:
         """``uid`` and every unit below it, parents before children; each once, even in a hand-made cycle."""
-        order, stack, seen = [], [uid], set()
-        while stack:
-            current = stack.pop()
-            if current in seen:
-                continue
-            seen.add(current)
-            order.append(current)
-            stack.extend(reversed(self.children.get(current, [])))
-        return order
+        return _walk(uid, lambda current: self.children.get(current, []))
+
+    def every_under(self, uid: int) -> list[int]:
+        """``uid`` and every unit below it by the parent each has now, those that ended too (:meth:`subtree`
+        has those of the view's day only): parents before children, children in the order of ``children``."""
+        kids: dict[int, list[int]] = {}
+        for unit in self.units:
+            parent = self._current_parent(unit)
+            if parent is not None:
+                kids.setdefault(parent, []).append(unit)
+        return _walk(uid, lambda current: sorted(kids.get(current, []), key=lambda k: (self.folded[k], k)))
 
     def is_leaf(self, uid: int) -> bool:
         return not self.children.kids.get(uid)
@@ -335,7 +337,9 @@ class State:
 
     # -- naming a unit ------------------------------------------------------------------
     def resolve_unit(self, ref: str | int) -> Unit:
-        """A unit by id, by path (``Sơn Trà/Phước Mỹ``) or by name, with or without diacritics."""
+        """A unit by id, by path (``Sơn Trà/Phước Mỹ``) or by name, with or without diacritics.  When units of
+        the same name existed at different times, the one existing on the view's day (without a day: the one
+        that has not ended) is meant: an ended unit gives way to a living one of its name."""
         text = str(ref).strip()
         if not text:
             raise PtdvError("unit.not_found", ref="")
@@ -352,6 +356,9 @@ class State:
                 matches = [uid for uid, name in self.folded.items() if tier(name, whole)]
             if matches:
                 break
+        if len(matches) > 1:  # units of one name at different times: the one existing on the view's day
+            living = {self.folded[uid] for uid in matches if self.exists(uid)}
+            matches = [uid for uid in matches if self.exists(uid) or self.folded[uid] not in living]
         if len(matches) == 1:
             return self.units[matches[0]]
         if not matches:
@@ -393,6 +400,19 @@ class State:
         for word in sorted(fold(query).split(), key=len, reverse=True):  # the longest narrows the most
             found = [hit for hit in found if word in hit.folded]
         return nsmallest(limit, found, key=lambda hit: (hit.folded, hit.id))
+
+
+def _walk(uid: int, children) -> list[int]:
+    """``uid`` and what ``children`` gives below it, depth first, parents before children, each once."""
+    order, stack, seen = [], [uid], set()
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        order.append(current)
+        stack.extend(reversed(children(current)))
+    return order
 
 
 def _name_equals(name: str, query: str) -> bool:

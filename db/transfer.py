@@ -914,25 +914,6 @@ def _fmt_date(day: date | None) -> str:
     return fmt_date(day)
 
 
-def units_under(state: State, uid: int) -> list[int]:
-    """``uid`` and every unit below it by the parent each has now, those that ended too (``State.subtree``
-    has the units that did not): parents before children, children in the order of ``State.children``."""
-    kids: dict[int, list[int]] = {}
-    for unit in state.units:
-        parent = state.parent_of(unit)
-        if parent is not None:
-            kids.setdefault(parent, []).append(unit)
-    order, stack, seen = [], [uid], set()
-    while stack:
-        current = stack.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        order.append(current)
-        stack.extend(sorted(kids.get(current, []), key=lambda k: (state.folded[k], k), reverse=True))
-    return order
-
-
 def _has_period(unit: Unit) -> bool:
     return unit.began is not None or unit.ended is not None or bool(unit.earlier)
 
