@@ -1,10 +1,11 @@
 """Records of the domain and their JSON form in the store."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 
 from .text import from_iso, iso
+from .workdays import Calendar, official_calendar
 
 # The admission pipeline, in order (DOMAIN.md). Labels live in the catalogues: ``stage.<id>``.
 STAGES: tuple[str, ...] = (
@@ -349,11 +350,19 @@ class Settings:
     min_introducers: int = 2
     backups_kept: int = 20  # the store keeps its last N versions ...
     backup_days: int = 30   # ... and the last version of each day for this many days
+    # The store's calendar (the shipped one with the days an admin added, State.from_data); None: the shipped
+    # one alone. Not a setting kept in ``meta``: the store's ``calendar`` table holds the added days.
+    store_calendar: Calendar | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def calendar(self) -> Calendar:
+        """The working days due dates count (db.workdays; read on the first question)."""
+        return self.store_calendar or official_calendar()
 
     def to_doc(self) -> dict:
-        return asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "store_calendar"}
 
     @classmethod
-    def from_doc(cls, doc: dict | None) -> "Settings":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: int(v) for k, v in (doc or {}).items() if k in known})
+    def from_doc(cls, doc: dict | None, calendar: Calendar | None = None) -> "Settings":
+        known = {f.name for f in fields(cls)} - {"store_calendar"}
+        return cls(**{k: int(v) for k, v in (doc or {}).items() if k in known}, store_calendar=calendar)

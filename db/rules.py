@@ -10,7 +10,7 @@ from datetime import date
 from .errors import PtdvError
 from .model import EXIT_KINDS, STAGES, Candidate, Settings, stage_index
 from .text import fmt_date
-from .workdays import add_months, add_workdays
+from .workdays import add_months
 
 SEVERITIES = ("overdue", "due", "warning", "upcoming")  # most urgent first
 
@@ -106,17 +106,17 @@ def findings(candidate: Candidate, settings: Settings, today: date) -> list[Find
                              settings, months=settings.dossier_valid_months, since=fmt_date(dossier_day)))
     branch_day = dated("branch")
     if branch_day and reached < stage_index("decided"):
-        out.append(_deadline("decision", add_workdays(branch_day, settings.decision_workdays), today, settings,
+        out.append(_deadline("decision", settings.calendar.add_workdays(branch_day, settings.decision_workdays), today, settings,
                              workdays=settings.decision_workdays, extra=settings.decision_extra_workdays,
                              since=fmt_date(branch_day)))
     decided_day = dated("decided")
     if decided_day and reached < stage_index("admitted"):
-        out.append(_deadline("ceremony", add_workdays(decided_day, settings.ceremony_workdays), today, settings,
+        out.append(_deadline("ceremony", settings.calendar.add_workdays(decided_day, settings.ceremony_workdays), today, settings,
                              workdays=settings.ceremony_workdays, since=fmt_date(decided_day)))
     admitted_day = dated("admitted")
     if admitted_day and reached < stage_index("official"):
         probation_end = add_months(admitted_day, settings.probation_months)
-        found = _deadline("recognition", add_workdays(probation_end, settings.recognition_workdays), today,
+        found = _deadline("recognition", settings.calendar.add_workdays(probation_end, settings.recognition_workdays), today,
                           settings, months=settings.probation_months, workdays=settings.recognition_workdays,
                           probation_end=fmt_date(probation_end))
         out.append(found)

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Iterable
 
 from . import access
+from . import calendar_store
 from . import quota as quota_math
 from . import reorg
 from . import rules
@@ -29,6 +30,7 @@ from .text import (NAME_LIMIT, NOTES_LIMIT, clean_name, clean_person_name, clean
 class DueItem:
     candidate: Candidate
     finding: rules.Finding
+    moved: calendar_store.Moved | None = None  # the days added to the calendar moved its due date
 
 
 def parse_rate(text: str | float) -> float:
@@ -548,6 +550,9 @@ class Service:
         state = self.state()
         items = [DueItem(c, f) for c in self.candidates(unit_ref)
                  for f in rules.needs_attention(c, state.settings, self.today())]
+        moved = calendar_store.moved_dues([(i.candidate, i.finding) for i in items], state.settings, self.today())
+        if moved:
+            items = [replace(i, moved=moved.get((i.candidate.id, i.finding.code))) for i in items]
         items.sort(key=lambda i: (rules.SEVERITIES.index(i.finding.severity), i.finding.due or date.max,
                                   i.candidate.id))
         return items
@@ -773,6 +778,37 @@ class Service:
         self._require(access.READ, unit.id, state)
         return unit
 
+    # -- the official calendar (docs/CALENDAR.md) --------------------------------------------------
+    def calendar(self, year: int | None = None) -> list[calendar_store.Row]:
+        """The days off and make-up working days of ``year``: shipped, added (by whom, when), or estimated."""
+        state = self.state()
+        year = parse_count(year if year is not None else self.today().year, field="year", maximum=9999)
+        return calendar_store.year_rows(state.settings.calendar, year)
+
+    def add_calendar_day(self, day: date | str, kind: str, source: str, label: str = ""):
+        """Record a day the government announced after the shipped data (admin of the top unit; audited):
+        a day off, or a weekend day that is a working day. Due dates count it from then on."""
+        when = parse_date(day, field="date")
+        with self.store.transaction() as tx:
+            state = tx.state
+            self._require(access.SETTINGS, state.root, state)
+            entry = calendar_store.new_entry(state.settings.calendar, when, kind, source, label, tx.user, tx.at)
+            tx.db.table("calendar").insert(entry.to_store())
+            tx.audit("calendar.add", f"calendar:{when.isoformat()}", state.root, None, _calendar_audit(entry))
+        return entry
+
+    def remove_calendar_day(self, day: date | str):
+        """Take back a day an admin added (admin of the top unit; audited); shipped days stay."""
+        when = parse_date(day, field="date")
+        with self.store.transaction() as tx:
+            state = tx.state
+            self._require(access.SETTINGS, state.root, state)
+            entry = calendar_store.removable(state.settings.calendar, when)
+            table = tx.db.table("calendar")
+            table.remove(doc_ids=[d.doc_id for d in table if d.get("date") == when.isoformat()])
+            tx.audit("calendar.remove", f"calendar:{when.isoformat()}", state.root, _calendar_audit(entry), None)
+        return entry
+
     # -- import and export ------------------------------------------------------------------------
     def import_candidates(self, table: list[list[object]], *, unit_ref: str | int | None = None,
                           dry_run: bool = False) -> transfer.Plan:
@@ -804,6 +840,12 @@ class Service:
         if dry_run:
             return transfer.plan(self, self.state(), sheets, default_unit=default, moved_reason=reason)
         return transfer.apply(self, sheets, default_unit=default, moved_reason=reason)
+
+
+def _calendar_audit(entry) -> dict:
+    """A calendar day as its audit entry keeps it (who and when are the entry's own)."""
+    doc = entry.to_store()
+    return {k: doc[k] for k in ("date", "kind", "label", "source")}
 
 
 @dataclass(frozen=True)

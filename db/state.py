@@ -11,6 +11,7 @@ from .access import User, users_from_docs
 from .errors import PtdvError
 from .model import Candidate, Level, Quota, Settings, Unit, period_of
 from .text import fold, safe
+from .workdays import CalendarEntry, official_calendar
 
 if TYPE_CHECKING:
     from .quota import UnitCounts
@@ -163,7 +164,7 @@ class State:
     @classmethod
     def from_data(cls, data: dict, candidates: CandidateSource | None = None,
                   unit_parts: UnitParts | None = None) -> "State":
-        """The catalogue's tables as parsed from its file (meta, levels, units, quotas, placed, users)."""
+        """The catalogue's tables as parsed from its file (meta, levels, units, quotas, placed, users, calendar)."""
         meta = data.get("meta", {}).get("1") or {}
         levels = sorted((Level(str(d["id"]), str(d["vi"]), str(d["en"]), int(d["order"]))
                          for d in data.get("levels", {}).values()), key=lambda lv: lv.order)
@@ -178,7 +179,9 @@ class State:
             if len(doc) > 2:  # a branch that began, ended or moved on a date
                 periods[int(i)] = Unit(int(i), str(doc["name"]), "", int(doc["parent"]), **period_of(doc))
         users = users_from_docs(data.get("users", {}).values(), meta.get("created_by"), meta.get("root"))
-        return cls(settings=Settings.from_doc(meta.get("settings")), root=meta.get("root"),
+        added = [CalendarEntry.from_store(doc) for doc in data.get("calendar", {}).values()]
+        calendar = official_calendar().with_added(added) if added else None  # days an admin added (ptdv calendar)
+        return cls(settings=Settings.from_doc(meta.get("settings"), calendar), root=meta.get("root"),
                    levels={lv.id: lv for lv in levels}, units=units, quotas=quotas, candidates=candidates,
                    users=users, placed=placed, unit_parts=unit_parts, placed_periods=periods,
                    visits={int(i): tuple(doc["parts"]) for i, doc in data.get("visits", {}).items()})

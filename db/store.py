@@ -5,7 +5,8 @@ Layout, for a store named ``ptdv.json`` (see docs/STORE.md for why):
 
 - ``ptdv.json``            the catalogue: TinyDB tables ``meta`` (schema, settings, unit counter,
                            root), ``levels``, ``users``, ``units`` and ``quotas`` of the units above
-                           the last level, and ``placed`` (each branch's parent and name).
+                           the last level, ``placed`` (each branch's parent and name), and
+                           ``calendar`` (the days off and make-up days an admin added, db.workdays).
 - ``ptdv.parts/p<N>.json`` one TinyDB file per grassroots unit N: the records, quotas and
                            candidates of its branches.
 - ``ptdv.parts/p<N>.sum.json`` a cache of part N's counts, names and unit records, for roll-ups
@@ -55,10 +56,11 @@ from .model import DEFAULT_LEVELS, PERIOD_KEYS, Candidate, Level, Quota, Setting
 from .quota import UnitCounts, count_candidates
 from .report import ReportYear, report_counts, report_plus
 from .state import NO_UNITS, CandidateHit, State, UnitPart
+from .workdays import shipped_fingerprint
 
 SCHEMA_VERSION = 3
 SCHEMAS_READ = (2, 3)  # 2: every unit in the catalogue; a write moves those of the last level into their parts
-CATALOGUE_TABLES = ("meta", "levels", "units", "quotas", "placed", "visits")
+CATALOGUE_TABLES = ("meta", "levels", "units", "quotas", "placed", "visits", "calendar")
 PART_TABLES = ("meta", "candidates", "units", "quotas")
 LOCK_TIMEOUT_S = 10.0
 LOCK_INFO = 128  # bytes of the lock file's record of its holder (process id, account)
@@ -297,7 +299,11 @@ def _parse(path: Path, raw: bytes, tables: tuple[str, ...]) -> dict:
 
 
 def _settings_key(settings: Settings) -> str:
-    return hashlib.sha256(orjson.dumps(settings.to_doc(), option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+    """What a summary's figures depend on besides its part: the settings, and the calendar due dates count
+    (the shipped data and the days added to the store): a change of any remakes the summaries."""
+    calendar = settings.store_calendar
+    doc = {**settings.to_doc(), "calendar": [shipped_fingerprint(), calendar.key() if calendar else []]}
+    return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
 
 class _Summary:

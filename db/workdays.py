@@ -17,11 +17,14 @@ the data (to 2050; beyond, no lunar holiday); a fixed holiday on a weekend gives
 working day off (Labour Code 2019 art. 111(3)). With these rules every year 2021–2026 comes out
 as in the data except its swaps, which are never guessed.
 
-``Calendar`` is a calendar built from entries (a later version may add the days an
-administrator records); the module functions answer for the shipped calendar.
+``Calendar`` is a calendar built from entries: the shipped ones, and (``with_added``) the days an
+administrator recorded in the store after the data was shipped (``ptdv calendar add``), which win
+over a shipped entry of the same date. ``settings.calendar`` (db.model.Settings) is the store's
+calendar; the module functions answer for the shipped calendar alone.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -44,6 +47,12 @@ class CalendarEntry:
     label_en: str
     source: str
     note: str = ""
+    by: str = ""   # the account that added it to the store ("" : shipped with ptdv)
+    at: str = ""   # when it was added (ISO timestamp)
+
+    @property
+    def shipped(self) -> bool:
+        return not self.by
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -57,6 +66,17 @@ class CalendarEntry:
     def label(self, lang: str = "vi") -> str:
         return self.label_en if lang == "en" else self.label_vi
 
+    def to_store(self) -> dict:
+        """The entry as the store's ``calendar`` table keeps one an administrator added (one label: as typed)."""
+        return {"date": self.day.isoformat(), "kind": self.kind, "label": self.label_vi, "source": self.source,
+                "by": self.by, "at": self.at}
+
+    @classmethod
+    def from_store(cls, doc: Mapping) -> CalendarEntry:
+        label = str(doc.get("label") or "")
+        return cls(date.fromisoformat(str(doc["date"])), str(doc["kind"]), label, label, str(doc["source"]),
+                   by=str(doc.get("by") or "?"), at=str(doc.get("at") or ""))
+
 
 class Calendar:
     """Working days from a list of entries that covers the years ``first_year``..``last_year``;
@@ -64,14 +84,44 @@ class Calendar:
     (year -> (mùng 1 Tết, 10/3 lunar))."""
 
     def __init__(self, entries: Iterable[CalendarEntry], first_year: int, last_year: int,
-                 lunar_dates: Mapping[int, tuple[date, date]] | None = None) -> None:
+                 lunar_dates: Mapping[int, tuple[date, date]] | None = None,
+                 added: Iterable[CalendarEntry] = ()) -> None:
         self.entries = tuple(sorted(entries, key=lambda e: e.day))
+        self.added = tuple(sorted(added, key=lambda e: e.day))  # recorded in the store; win over ``entries``
         self.first_year, self.last_year = first_year, last_year
         self.lunar_dates = dict(lunar_dates or {})
         self._by_day = {e.day: e for e in self.entries}
-        self._off = frozenset(e.day for e in self.entries if e.kind == "day_off")
-        self._work = frozenset(e.day for e in self.entries if e.kind == "workday")
+        self._by_day.update((e.day, e) for e in self.added)
+        self._off = frozenset(d for d, e in self._by_day.items() if e.kind == "day_off")
+        self._work = frozenset(d for d, e in self._by_day.items() if e.kind == "workday")
         self._estimated: dict[int, frozenset[date]] = {}
+        self._later: dict[tuple[date, int], date] = {}  # add_workdays' answers (a summary asks the same ones)
+
+    def with_added(self, added: Iterable[CalendarEntry]) -> Calendar:
+        """This calendar's entries with ``added`` instead of its own added ones."""
+        return Calendar(self.entries, self.first_year, self.last_year, self.lunar_dates, added)
+
+    def without_added(self) -> Calendar:
+        """The calendar of the shipped entries alone."""
+        return self.with_added(()) if self.added else self
+
+    def key(self) -> list:
+        """What the answers depend on besides the shipped data: the added days and their kinds."""
+        return [[e.day.isoformat(), e.kind] for e in self.added]
+
+    def shipped_entry(self, day: date) -> CalendarEntry | None:
+        for e in self.entries:  # a few hundred: asked by a command, not per candidate
+            if e.day == day:
+                return e
+        return None
+
+    def added_entry(self, day: date) -> CalendarEntry | None:
+        return next((e for e in self.added if e.day == day), None)
+
+    def year_entries(self, year: int) -> list[CalendarEntry]:
+        """Every entry of ``year``, shipped and added (both when an added one replaces a shipped one)."""
+        return sorted((e for e in (*self.entries, *self.added) if e.day.year == year),
+                      key=lambda e: (e.day, not e.shipped))
 
     def covers(self, year: int) -> bool:
         return self.first_year <= year <= self.last_year
@@ -82,11 +132,9 @@ class Calendar:
     def is_workday(self, day: date) -> bool:
         if day in self._work:
             return True
-        if day.weekday() >= 5:
+        if day.weekday() >= 5 or day in self._off:
             return False
-        if self.covers(day.year):
-            return day not in self._off
-        return day not in self.estimated_days_off(day.year)
+        return self.covers(day.year) or day not in self.estimated_days_off(day.year)
 
     def estimated_days_off(self, year: int) -> frozenset[date]:
         """The weekdays off of a year outside the data, by the rules in the module docstring."""
@@ -95,12 +143,16 @@ class Calendar:
         return self._estimated[year]
 
     def add_workdays(self, start: date, count: int) -> date:
-        day = start
-        while count > 0:
-            day += timedelta(days=1)
-            if self.is_workday(day):
-                count -= 1
-        return day
+        """The date ``count`` working days after ``start`` (``start`` itself not counted)."""
+        found = self._later.get((start, count))
+        if found is None:
+            day, left = start, count
+            while left > 0:
+                day += timedelta(days=1)
+                if self.is_workday(day):
+                    left -= 1
+            found = self._later[(start, count)] = day
+        return found
 
     def workdays_between(self, start: date, end: date) -> int:
         count = 0
@@ -154,6 +206,12 @@ def calendar_from_data(data: Mapping) -> Calendar:
              for year, v in data.get("lunar_dates", {}).items()}
     return Calendar((CalendarEntry.from_dict(raw) for raw in data["entries"]),
                     data["first_year"], data["last_year"], lunar)
+
+
+@lru_cache(maxsize=1)
+def shipped_fingerprint() -> str:
+    """A short hash of the shipped data: summaries that keep due dates are remade when it changes."""
+    return hashlib.sha256(DATA_FILE.read_bytes()).hexdigest()[:16]
 
 
 @lru_cache(maxsize=1)

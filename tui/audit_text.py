@@ -64,6 +64,8 @@ def value_of(key: str, value: object, state: State, lang: str) -> str:
         reason = str(value.get("reason") or "")
         return (f"{value_of('unit', value.get('from'), state, lang)} {ARROW} {value_of('unit', value.get('to'), state, lang)}"
                 f" ({value_text('date', value.get('on'), lang)}{', ' + safe(reason) if reason else ''})")
+    if key == "kind" and has_key(f"calendar.kind.{value}"):  # a day added to the calendar (ptdv calendar)
+        return t(f"calendar.kind.{value}", lang)
     if key == "exit" and isinstance(value, dict):
         return (f"{value_text('kind', value.get('kind'), lang)} ({safe(str(value.get('reason', '')))}, "
                 f"{value_text('date', value.get('date'), lang)})")

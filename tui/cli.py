@@ -29,7 +29,7 @@ from db.state import State
 from db.store import Store, default_path
 from db.text import fmt_date, iso, parse_date, safe
 
-from . import audit_text, output, report_output
+from . import audit_text, calendar_text, output, report_output
 from .files import write_file
 from .output import field_label, number, percent, shorten, table, value_text
 
@@ -979,15 +979,18 @@ def candidate_show(ses: Session, cid: str, as_json: bool) -> None:
     ses.lines(out)
 
 
-def _findings_table(ses: Session, items: list[tuple[Candidate, Finding]], *, with_candidate: bool) -> list[str]:
+def _findings_table(ses: Session, items: list[tuple[Candidate, Finding]], *, with_candidate: bool,
+                    notes: list[str] | None = None) -> list[str]:
+    """``notes``: a text to add to each item's rule (a due date the calendar moved), in the order of ``items``."""
     state = ses.service.state()
     headers = ["severity", "due"] + (["id", "name", "unit"] if with_candidate else []) + ["rule"]
     rows = []
-    for cand, finding in items:
+    for n, (cand, finding) in enumerate(items):
         who = [str(cand.id), shorten(safe(cand.name), 30), shorten(safe(state.units[cand.unit].name), 32)] \
             if with_candidate else []
+        note = notes[n] if notes else ""
         rows.append([ses.t(f"severity.{finding.severity}"), fmt_date(finding.due) or ses.t("value.none"), *who,
-                     ses.t(finding.rule, **finding.params)])
+                     ses.t(finding.rule, **finding.params) + (f" — {note}" if note else "")])
     return table([field_label(h, ses.lang) for h in headers], rows, right=frozenset({2} if with_candidate else ()))
 
 
@@ -1001,12 +1004,14 @@ def due(ses: Session, unit_ref: str | None, as_json: bool) -> None:
     items = ses.service.due(unit_ref)
     if as_json:
         ses.json([{"candidate": i.candidate.id, "name": i.candidate.name, "unit": i.candidate.unit,
-                   "stage": i.candidate.stage, **_finding_json(ses, i.finding)} for i in items])
+                   "stage": i.candidate.stage, **_finding_json(ses, i.finding),
+                   "moved": calendar_text.moved_json(i.moved)} for i in items])
         return
     if not items:
         ses.echo(ses.t("cli.due.none"))
         return
-    ses.lines(_findings_table(ses, [(i.candidate, i.finding) for i in items], with_candidate=True))
+    notes = [calendar_text.moved_text(i.moved, ses.lang) if i.moved else "" for i in items]
+    ses.lines(_findings_table(ses, [(i.candidate, i.finding) for i in items], with_candidate=True, notes=notes))
 
 
 @main.command()
@@ -1134,6 +1139,60 @@ def search(ses: Session, query: str, as_json: bool) -> None:
     ses.lines(table([field_label(h, ses.lang) for h in ("id", "name", "unit", "stage")],
                     [[str(h.id), shorten(safe(h.name), 30), shorten(safe(state.path(h.unit)), 50), ses.t(h.status_key)]
                      for h in hits], right=frozenset({0})))
+
+
+# -- the official calendar ----------------------------------------------------------------------
+@main.group("calendar")
+def calendar_group() -> None:
+    """The working days due dates count: the official calendar shipped with ptdv (2020–2027, each day with its
+    source) and the days an admin added since (docs/CALENDAR.md)."""
+
+
+@calendar_group.command("add")
+@click.argument("day", metavar="DATE")
+@click.option("--day-off", "day_off", is_flag=True, help="A day off (a holiday, a substitute day off).")
+@click.option("--workday", "workday", is_flag=True,
+              help="A working day: a weekend day worked in exchange, or a day off called off.")
+@click.option("--source", required=True, metavar="TEXT",
+              help="The decision or announcement that fixed the day, e.g. \"Thông báo 1234/TB-BNV ngày 01/10/2026\".")
+@click.option("--label", default="", metavar="TEXT", help="What the day is, e.g. \"Nghỉ bù Quốc khánh\".")
+@pass_session
+def calendar_add(ses: Session, day: str, day_off: bool, workday: bool, source: str, label: str) -> None:
+    """Add a day announced after the shipped data (admin of the top unit; logged, undone by restore)."""
+    if day_off == workday:  # neither, or both
+        raise PtdvError("calendar.kind_required")
+    entry = ses.service.add_calendar_day(day, "day_off" if day_off else "workday", source, label)
+    ses.echo(ses.t("cli.calendar.added", entry=calendar_text.entry_text(entry, ses.lang)))
+
+
+@calendar_group.command("remove")
+@click.argument("day", metavar="DATE")
+@pass_session
+def calendar_remove(ses: Session, day: str) -> None:
+    """Remove a day an admin added (the shipped days stay; admin of the top unit; logged)."""
+    entry = ses.service.remove_calendar_day(day)
+    ses.echo(ses.t("cli.calendar.removed", entry=calendar_text.entry_text(entry, ses.lang)))
+
+
+@calendar_group.command("list")
+@click.argument("list_year", type=YEAR_TYPE, metavar="[YEAR]", required=False)
+@json_option
+@pass_session
+def calendar_list(ses: Session, list_year: int | None, as_json: bool) -> None:
+    """The days off and make-up working days of YEAR (default: --year, else this year): kind, label, source,
+    and whether ptdv shipped the day or who added it and when."""
+    year = list_year or ses.year
+    rows, lang = ses.service.calendar(year), ses.lang
+    if as_json:
+        ses.json([calendar_text.row_json(r, lang) for r in rows])
+        return
+    if not rows:
+        ses.echo(ses.t("cli.calendar.none", year=year))
+        return
+    ses.lines(table([ses.t(f"cli.calendar.col.{h}") for h in ("date", "weekday", "kind", "label", "source", "origin")],
+                    [[fmt_date(r.entry.day), calendar_text.weekday_text(r.entry, lang),
+                      calendar_text.kind_text(r.entry.kind, lang), shorten(calendar_text.label_text(r, lang), 48),
+                      shorten(safe(r.entry.source), 60), calendar_text.origin_text(r, lang)] for r in rows]))
 
 
 # -- backups and repair -------------------------------------------------------------------------

@@ -8,11 +8,13 @@ from textual.widgets import DataTable, Footer, Header, Static
 from db.rules import SEVERITIES
 from db.service import DueItem
 from db.text import fmt_date, fold, safe
+from tui.calendar_text import moved_text
 from tui.screens.base import TableScreen
 from tui.widgets.record_table import Column, Record, TableView
 from tui.widgets.severity import severity_text
 
 SHOWN = 300  # the most urgent items a table shows; a unit further down shows the rest
+MOVED_SHOWN = 3  # due dates a change of the calendar moved, spelled out under the table
 
 
 class DueScreen(TableScreen):
@@ -35,6 +37,7 @@ class DueScreen(TableScreen):
         yield Static(id="empty", markup=False)
         yield TableView(lang=self.app.lang)
         yield Static(id="more", markup=False)
+        yield Static(id="moved", markup=False)
         yield Footer()
 
     def reload(self) -> None:
@@ -46,11 +49,25 @@ class DueScreen(TableScreen):
         self.note("empty", self.t("ui.due.empty") if not items else "")
         self.note("more", self.t("ui.due.more", shown=SHOWN, count=len(items)) if len(items) > SHOWN else "")
         self.table.show([self._record(item, state.units[item.candidate.unit].name) for item in items[:SHOWN]])
+        self.note("moved", self._moved_lines([i for i in items if i.moved is not None]))
+
+    def _moved_lines(self, items: list[DueItem]) -> str:
+        """Under the table (the rule column may be too narrow to show it): the due dates the days added to
+        the calendar moved, the first few in full."""
+        lines = [self.t("ui.due.moved", count=len(items))] if items else []
+        lines += [f"  #{i.candidate.id} {safe(i.candidate.name)}: {fmt_date(i.finding.due)} — "
+                  f"{moved_text(i.moved, self.app.lang)}" for i in items[:MOVED_SHOWN]]
+        if len(items) > MOVED_SHOWN:
+            lines.append("  " + self.t("ui.due.moved_more", count=len(items) - MOVED_SHOWN))
+        return "\n".join(lines)
 
     def _record(self, item: DueItem, branch: str) -> Record:
         cand, finding = item.candidate, item.finding
+        rule = self.t(finding.rule, **finding.params)
+        if item.moved is not None:  # a day added to the calendar moved the due date: say from when, and why
+            rule += " — " + moved_text(item.moved, self.app.lang)
         cells = (severity_text(finding, self.app.lang), Text(fmt_date(finding.due) or self.t("value.none")),
-                 safe(cand.name), safe(branch), self.t(finding.rule, **finding.params))
+                 safe(cand.name), safe(branch), rule)
         sort = (SEVERITIES.index(finding.severity), finding.due, fold(cand.name), fold(branch), finding.code)
         return Record(f"{cand.id}:{finding.code}", cells, sort, cand.name)
 
