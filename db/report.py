@@ -22,6 +22,7 @@ from typing import Iterable
 
 from . import quota as quota_math
 from .errors import PtdvError
+from .letterhead import Letterhead, letterhead
 from .model import (COUNTS_TOWARD_QUOTA, HIGHER_EDUCATION, MAJORITY_ETHNICITY, OCCUPATIONS, STAGES, Candidate,
                     stage_index)
 from .rules import age_on
@@ -130,6 +131,7 @@ class Report:
     total: Row
     quarters: list[quota_math.QuarterProgress]      # the year's quarters of the unit, against its plan
     compared: dict[str, list[str]] = field(default_factory=dict)  # a row's name -> the units its last year sums
+    letterhead: Letterhead | None = None            # who issues it and signs (36-HD/VPTW), in the period's tree
 
     @property
     def stages_on(self) -> date:
@@ -269,7 +271,7 @@ def build_report(state: State, unit_id: int, period: Period, today: date) -> Rep
     own = figures[unit_id]
     plan_target = own.target if own.target is not None else total.target
     return Report(unit_id, state.units[unit_id].name, tree.path(unit_id), period, today, own.target, rows, total,
-                  quota_math.quarters(replace(own, target=plan_target)), compared)
+                  quota_math.quarters(replace(own, target=plan_target)), compared, letterhead(tree, unit_id))
 
 
 def _last_year(state: State, unit_id: int, period: Period, today: date):

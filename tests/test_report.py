@@ -235,7 +235,9 @@ def test_the_xlsx_is_a_report_to_sign(small, store_path, tmp_path):
     assert result.exit_code == 0, result.output
     sheet = openpyxl.load_workbook(path).active
     texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
-    assert texts[0] == "BÁO CÁO KẾT QUẢ KẾT NẠP ĐẢNG VIÊN"
+    # 36-HD/VPTW: the issuer (the top unit: no superior above it), * and the number; the party; then the title
+    assert texts[:6] == ["ĐẢNG CỘNG SẢN VIỆT NAM", "ĐẢNG BỘ THÀNH PHỐ ĐÀ NẴNG", "*",
+                         "Đà Nẵng, ngày 15 tháng 11 năm 2024", "Số ……-BC/TU", "BÁO CÁO KẾT QUẢ KẾT NẠP ĐẢNG VIÊN"]
     assert "Đơn vị: Đảng bộ thành phố Đà Nẵng" in texts
     assert any(text.startswith("Quý 3 năm 2024") for text in texts)
     head = next(row for row in sheet.iter_rows() if row[0].value == "Đơn vị")
@@ -246,7 +248,7 @@ def test_the_xlsx_is_a_report_to_sign(small, store_path, tmp_path):
     assert total_row[2].value == report.total.admitted == 2
     assert all(c.data_type == "n" for c in total_row[1:])
     assert sheet.column_dimensions["A"].width == 40 and sheet.column_dimensions["B"].width == 12
-    assert {"NGƯỜI LẬP BIỂU", "T/M BAN THƯỜNG VỤ", "Ngày 15 tháng 11 năm 2024"} <= set(texts)
+    assert {"NGƯỜI LẬP BIỂU", "T/M BAN THƯỜNG VỤ", "BÍ THƯ"} <= set(texts)
 
 
 def test_a_row_adds_into_a_total_column_by_column():

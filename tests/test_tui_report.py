@@ -225,8 +225,9 @@ async def test_w_writes_the_xlsx_into_the_working_folder_and_says_where(small, f
     assert list(folder.iterdir()) == [expected]
     sheet = load_workbook(expected).active
     report = service.report(ids["phuoc_my"], 2024, 3)
-    assert [sheet.cell(n, 1).value for n in (1, 2, 3)] == report_output.heading_lines(report, "vi")[:3]
-    assert sheet.cell(2, 1).value == t("report.unit", unit="Đảng bộ thành phố Đà Nẵng/Quận ủy Sơn Trà/Đảng ủy phường Phước Mỹ")
+    # under the 36-HD/VPTW heading (rows 1-4): title, unit, period
+    assert [sheet.cell(n, 1).value for n in (6, 7, 8)] == report_output.heading_lines(report, "vi")[:3]
+    assert sheet.cell(7, 1).value == t("report.unit", unit="Đảng bộ thành phố Đà Nẵng/Quận ủy Sơn Trà/Đảng ủy phường Phước Mỹ")
 
 
 @pilot_test
@@ -245,7 +246,7 @@ async def test_the_path_can_be_edited_and_a_folder_gets_the_files_name(small, fo
             await pilot.press("enter")
             await settle(pilot)
             assert isinstance(app.screen, ReportScreen)
-            assert load_workbook(written).active.cell(3, 1).value.startswith(
+            assert load_workbook(written).active.cell(8, 1).value.startswith(
                 t("report.period.half1", "en", year=2024))
             assert t("cli.report.written", "en", path=str(written)) in notified(app)
 

@@ -1279,6 +1279,113 @@ def report_command(ses: Session, unit_ref: str, quarter: int | None, half: int |
     ses.echo(ses.t("cli.report.written", path=out_path))
 
 
+# -- documents and their templates -------------------------------------------------------------
+@main.command("document")
+@click.argument("form", metavar="FORM")
+@click.argument("ref", metavar="CANDIDATE|UNIT")
+@click.option("-o", "--output", "out_path", required=True, type=click.Path(path_type=Path),
+              help="The .docx file to write; a new file, readable by you only.")
+@click.option("--quarter", type=int, metavar="Q", help="report: quarter Q (1-4) of --year.")
+@click.option("--half", type=int, metavar="H", help="report: half H (1 or 2) of --year.")
+@click.option("--number", default="", metavar="N", help="The document's number (Số N-QĐ/…); default: dots to fill in.")
+@click.option("--place", "where", metavar="TOWN", help="The town of the place and date line (default: PTDV_PLACE or Đà Nẵng).")
+@click.option("--issuer", "issuer_ref", metavar="UNIT", help="9-KNĐ: the committee that decides (default: the one above "
+                                                            "the candidate's grassroots organisation).")
+@click.option("--include-sensitive", is_flag=True, help="Also fill in ethnicity and religion.")
+@pass_session
+def document_command(ses: Session, form: str, ref: str, out_path: Path, quarter: int | None, half: int | None,
+                     number: str, where: str | None, issuer_ref: str | None, include_sensitive: bool) -> None:
+    """Write a document as .docx, filled from the record from its template (see `ptdv template`).
+
+    \b
+    FORM is 9-KNĐ (the admission decision of CANDIDATE), 6-KNĐ (the branch resolution
+    on CANDIDATE), with or without diacritics (9-KND), or report (the report of UNIT for
+    --year, a quarter or a half).
+    """
+    from db import documents
+
+    form = documents.form_id(form)
+    if form == documents.REPORT:
+        report = ses.service.report(ref, ses.year, quarter, half)
+        data = documents.report_document(ses.service, report, number=number, where=where)
+    else:
+        data = documents.candidate_document(ses.service, form, ref, include_sensitive=include_sensitive,
+                                            number=number, where=where, issuer_ref=issuer_ref)
+    write_file(out_path, data, ses.service.store.path.parent)
+    ses.echo(ses.t("cli.document.written", form=form, path=out_path))
+
+
+@main.group()
+def template() -> None:
+    """The templates of the documents (9-KNĐ, 6-KNĐ, report): .docx files with {{ fields }} ptdv fills."""
+
+
+@template.command("list")
+@json_option
+@pass_session
+def template_list(ses: Session, as_json: bool) -> None:
+    """Each form's template in use (ptdv's default or the committee's), its sha256 and the fields it may use."""
+    from db import documents
+
+    found = documents.templates(ses.service)
+    if as_json:
+        ses.json([{"form": i.form, "source": i.source, "sha256": i.sha256, "size": i.size, "fields": list(i.fields)}
+                  for i in found])
+        return
+    lines = table([ses.t(f"cli.template.col.{h}") for h in ("form", "source", "sha256")],
+                  [[i.form, ses.t(f"cli.template.source.{i.source}"), i.sha256[:16]] for i in found])
+    lines += [""] + [ses.t("cli.template.fields", form=i.form, fields=", ".join(i.fields)) for i in found]
+    ses.lines(lines)
+
+
+@template.command("get")
+@click.argument("form", metavar="FORM")
+@click.option("-o", "--output", "out_path", required=True, type=click.Path(path_type=Path),
+              help="The .docx file to write, to edit and give back with `template set`.")
+@pass_session
+def template_get(ses: Session, form: str, out_path: Path) -> None:
+    """Write FORM's template in use to a file."""
+    from db import documents
+
+    form = documents.form_id(form)
+    data, source = documents.template_bytes(ses.service, form)
+    write_file(out_path, data, ses.service.store.path.parent)
+    ses.echo(ses.t("cli.template.written", form=form, source=ses.t(f"cli.template.source.{source}"), path=out_path))
+
+
+@template.command("set")
+@click.argument("form", metavar="FORM")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_session
+def template_set(ses: Session, form: str, file: Path) -> None:
+    """Make FILE (a .docx) FORM's template (admins of the top unit; logged). A file that is not a .docx, or
+    that uses a field ptdv does not fill, is refused."""
+    from db import documents
+
+    form = documents.form_id(form)
+    if file.suffix.lower() != ".docx":
+        raise PtdvError("cli.template.not_docx_name", path=safe(str(file)))
+    try:
+        with open(file, "rb") as handle:
+            data = handle.read(documents.MAX_BYTES + 1)
+    except OSError as exc:
+        raise PtdvError("template.unreadable", path=safe(str(file)), detail=exc.strerror or str(exc)) from exc
+    info = documents.set_template(ses.service, form, data)
+    ses.echo(ses.t("cli.template.set", form=form, sha256=info.sha256))
+
+
+@template.command("reset")
+@click.argument("form", metavar="FORM")
+@pass_session
+def template_reset(ses: Session, form: str) -> None:
+    """Go back to ptdv's default template of FORM (admins of the top unit; logged)."""
+    from db import documents
+
+    form = documents.form_id(form)
+    done = documents.reset_template(ses.service, form)
+    ses.echo(ses.t("cli.template.reset" if done else "cli.template.reset_none", form=form))
+
+
 # -- the app ----------------------------------------------------------------------------------
 @main.command("open")
 @click.argument("unit_ref", metavar="[UNIT]", required=False)

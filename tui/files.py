@@ -113,6 +113,15 @@ def _mode(fd: int, folder: Path, store_folder: Path | None) -> int:
     return GROUP_READ
 
 
+def start_folder() -> Path:
+    """Where the app offers to write a file: the folder ptdv was started from, or the home folder when that
+    folder was removed meanwhile."""
+    try:
+        return Path.cwd()
+    except OSError:
+        return Path.home()
+
+
 # -- csv ----------------------------------------------------------------------------------------------
 def _formula_like(text: str) -> bool:
     """Text a spreadsheet would run as a formula, or such text already escaped with a leading ``'``."""

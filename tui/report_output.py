@@ -9,6 +9,7 @@ from datetime import date
 from typing import Callable
 
 from db.i18n import t
+from db.letterhead import NO_NUMBER, Letterhead, place
 from db.model import OCCUPATIONS, STAGES
 from db.report import ATTRIBUTES, Report, Row
 from db.text import fmt_date, safe
@@ -151,10 +152,28 @@ def render(report: Report, fmt: str, lang: str) -> str:
 
 
 # -- Excel ------------------------------------------------------------------------------------------
+def letterhead_lines(report: Report, lang: str, signed_on: date) -> dict[str, str]:
+    """The 36-HD/VPTW heading and signature of the report (db.letterhead), in ``lang``: top left the
+    superior's name, the issuer, ``*`` and the number; top right the party's name and the place and date; the
+    signature block."""
+    head = report.letterhead or Letterhead(report.unit_name, "", "ĐU", "standing")
+    month = f"{signed_on.month:02d}" if signed_on.month < 3 else str(signed_on.month)
+    return {"superior": safe(head.superior).upper(), "issuer": safe(head.issuer).upper(), "star": "*",
+            "number": t("document.number", lang, number=NO_NUMBER, kind="BC", code=head.code),
+            "party": t("document.party", lang),
+            "place_date": t("document.place_date", lang, place=place(), day=f"{signed_on.day:02d}", month=month,
+                            year=signed_on.year),
+            "sign_for": t(f"document.sign_for.{head.kind}", lang), "sign_title": t("document.sign_title", lang),
+            "sign_hint": t(f"document.sign_hint.{'branch' if head.kind == 'branch' else 'committee'}", lang)}
+
+
 def xlsx_bytes(report: Report, lang: str, signed_on: date) -> bytes:
-    """A sheet a committee signs: title, unit, period, headings, one row per unit, the totals row,
-    notes, then the date and the signature block; numbers are numbers, text is text (a name that
-    begins with ``=`` too, never a formula), widths are set.  The bytes of the file, for
+    """A sheet a committee signs, laid out as Hướng dẫn 36-HD/VPTW lays out party documents: top left the
+    superior's name, the issuer, ``*`` and ``Số ……-BC/…``; top right ``ĐẢNG CỘNG SẢN VIỆT NAM`` underlined and
+    the place and date; the title, unit, period; headings, one row per unit, the totals row, notes; the
+    signature block (``T/M …`` / ``BÍ THƯ``).  Numbers are numbers, text is text (a name that begins with ``=``
+    too, never a formula), widths are set.  A second sheet holds the quarters and a native Excel chart of them:
+    admitted per quarter and cumulative as bars, the plan as a line.  The bytes of the file, for
     :func:`tui.files.write_file`."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
@@ -165,21 +184,40 @@ def xlsx_bytes(report: Report, lang: str, signed_on: date) -> bytes:
     sheet = book.active
     sheet.title = t("report.sheet", lang)
     last = len(cols)
-    for n, text in enumerate(heading_lines(report, lang), start=1):
-        sheet.cell(n, 1, text).font = Font(bold=n == 1, size=14 if n == 1 else 11)
+    half = max(2, last // 2)           # the left block: columns 1..half; the right block: half+1..last
+    center = Alignment(horizontal="center", vertical="center")
+    head = letterhead_lines(report, lang, signed_on)
+
+    def block(row: int, left: bool, text: str, font: Font) -> None:
+        first, end = (1, half) if left else (half + 1, max(half + 1, last))
+        cell = sheet.cell(row, first, text)
+        cell.font, cell.alignment = font, center
+        if end > first:
+            sheet.merge_cells(start_row=row, start_column=first, end_row=row, end_column=end)
+
+    block(1, True, head["superior"], Font(size=12))
+    block(2, True, head["issuer"], Font(bold=True, size=12))
+    block(3, True, head["star"], Font(size=12))
+    block(4, True, head["number"], Font(size=12))
+    block(1, False, head["party"], Font(bold=True, underline="single", size=12))
+    block(3, False, head["place_date"], Font(italic=True, size=12))
+    top = 6
+    lines = heading_lines(report, lang)
+    for n, text in enumerate(lines, start=top):
+        sheet.cell(n, 1, text).font = Font(bold=n == top, size=14 if n == top else 11)
         sheet.merge_cells(start_row=n, start_column=1, end_row=n, end_column=last)
         sheet.cell(n, 1).alignment = Alignment(horizontal="center")
-    head = len(heading_lines(report, lang)) + 2
+    head_row = top + len(lines) + 1
     thin = Side(style="thin")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     for j, col in enumerate(cols, start=1):
-        cell = sheet.cell(head, j, col.label)
+        cell = sheet.cell(head_row, j, col.label)
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
         cell.border = border
         sheet.column_dimensions[get_column_letter(j)].width = 40 if col.kind == "text" else 12
-    sheet.row_dimensions[head].height = 45
-    for i, row in enumerate(_all_rows(report), start=head + 1):
+    sheet.row_dimensions[head_row].height = 45
+    for i, row in enumerate(_all_rows(report), start=head_row + 1):
         for j, col in enumerate(cols, start=1):
             value = col.value(row)
             cell = sheet.cell(i, j, safe(value) if col.kind == "text" else value)
@@ -189,19 +227,57 @@ def xlsx_bytes(report: Report, lang: str, signed_on: date) -> bytes:
             cell.font = Font(bold=row.unit is None)
             if col.kind == "percent":
                 cell.number_format = "0.0"
-    sheet.freeze_panes = sheet.cell(head + 1, 2)
-    at = head + len(_all_rows(report)) + 2
+    sheet.freeze_panes = sheet.cell(head_row + 1, 2)
+    at = head_row + len(_all_rows(report)) + 2
     for n, text in enumerate(note_lines(report, lang)):
         sheet.cell(at + n, 1, text).font = Font(italic=True)
-    sign = at + 3
-    right = max(2, last - 6)
-    sheet.cell(sign, right, t("report.place_date", lang, day=signed_on.day, month=signed_on.month,
-                              year=signed_on.year)).font = Font(italic=True)
-    sheet.cell(sign + 1, 1, t("report.preparer", lang)).font = Font(bold=True)
-    sheet.cell(sign + 1, right, t("report.signer", lang)).font = Font(bold=True)
-    sheet.cell(sign + 2, 1, t("report.sign_hint", lang)).font = Font(italic=True)
-    sheet.cell(sign + 2, right, t("report.sign_hint", lang)).font = Font(italic=True)
+    sign = at + len(note_lines(report, lang)) + 1
+    sheet.cell(sign, 1, t("report.preparer", lang)).font = Font(bold=True)
+    sheet.cell(sign, 1).alignment = center
+    sheet.cell(sign + 1, 1, t("report.sign_hint", lang)).font = Font(italic=True)
+    sheet.cell(sign + 1, 1).alignment = center
+    block(sign, False, head["sign_for"], Font(bold=True))
+    block(sign + 1, False, head["sign_title"], Font(bold=True))
+    block(sign + 2, False, head["sign_hint"], Font(italic=True))
     sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    _chart_sheet(book, report, lang)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _chart_sheet(book, report: Report, lang: str) -> None:
+    """The quarters up to the period's end (admitted in each, cumulative, the plan's cumulative line) and a native
+    Excel chart of them: bars for the admitted, a line for the plan (none without a target)."""
+    from openpyxl.chart import BarChart, LineChart, Reference
+    from openpyxl.styles import Font
+
+    sheet = book.create_sheet(t("report.chart_sheet", lang))
+    shown = report.quarters[:report.period.months[1] // 3]
+    heads = [t("report.chart.col.quarter", lang), t("report.chart.col.admitted", lang),
+             t("report.chart.col.cumulative", lang), t("report.chart.col.plan", lang)]
+    for j, text in enumerate(heads, start=1):
+        sheet.cell(1, j, text).font = Font(bold=True)
+        sheet.column_dimensions["ABCD"[j - 1]].width = 18
+    for i, q in enumerate(shown, start=2):
+        sheet.cell(i, 1, t("report.chart.quarter", lang, quarter=q.quarter))
+        sheet.cell(i, 2, q.admitted)
+        sheet.cell(i, 3, q.cumulative)
+        sheet.cell(i, 4, q.plan)
+    end = len(shown) + 1
+    bars = BarChart()
+    bars.type = "col"
+    bars.title = t("report.chart.title", lang, unit=safe(report.unit_name), year=report.period.year)
+    bars.y_axis.title = t("report.chart.axis", lang)
+    bars.add_data(Reference(sheet, min_col=2, max_col=3, min_row=1, max_row=end), titles_from_data=True)
+    bars.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=end))
+    if shown and shown[0].plan is not None:
+        plan = LineChart()
+        plan.add_data(Reference(sheet, min_col=4, min_row=1, max_row=end), titles_from_data=True)
+        bars += plan
+    else:
+        sheet.cell(end + 2, 1, t("report.chart.no_target", lang)).font = Font(italic=True)
+    bars.height, bars.width = 9, 18
+    sheet.add_chart(bars, "F2")

@@ -16,6 +16,8 @@ from db.access import WRITE
 from db.errors import PtdvError
 from db.model import STAGES, Candidate
 from db.text import fmt_date, safe
+from tui import files
+from tui.files import start_folder
 from tui.output import number, timestamp, value_text
 from tui.screens.base import DataScreen
 from tui.screens.candidate_form import FORM_FIELDS
@@ -28,6 +30,7 @@ class CandidateScreen(DataScreen):
         Binding("e", "edit", "ui.app.key.edit", id="edit"),
         Binding("greater_than_sign", "advance", "ui.app.key.advance", id="advance"),
         Binding("x", "exit", "ui.app.key.exit", id="exit"),
+        Binding("p", "documents", "ui.candidate.key.documents", id="documents"),
         Binding("left", "back", "ui.app.key.back", id="back_left", show=False, priority=True),
     ]
 
@@ -141,3 +144,34 @@ class CandidateScreen(DataScreen):
 
     def action_exit(self) -> None:
         self.app.exit_candidate(self.candidate_id)
+
+    def action_documents(self) -> None:
+        """``p``: choose 9-KNĐ or 6-KNĐ, then where to write it (the folder ptdv was started from)."""
+        from tui.screens.documents_dialog import DocumentsDialog
+
+        self.app.push_screen(DocumentsDialog(), self._document_chosen)
+
+    def _document_chosen(self, form: str | None) -> None:
+        from db import documents
+        from tui.screens.write_report_dialog import WriteReportDialog
+
+        if form is None or self.candidate is None:
+            return
+        try:  # a refusal (no decision yet) is said now, not after a path was typed
+            documents.candidate_document(self.app.service, form, self.candidate_id)
+        except PtdvError as err:
+            self.app.show_error(err)
+            return
+        folder = start_folder()
+        name = documents.file_name(form, self.candidate.name)
+
+        def write(path) -> None:  # filled again from the store as it is when Enter is pressed
+            data = documents.candidate_document(self.app.service, form, self.candidate_id)
+            files.write_file(path, data, self.app.service.store.path.parent)
+
+        self.app.push_screen(WriteReportDialog(folder / name, write, self.t("ui.documents.dialog_title", form=form)),
+                             lambda path: self._document_written(form, path))
+
+    def _document_written(self, form: str, path) -> None:
+        if path is not None:
+            self.app.notify(self.t("cli.document.written", form=form, path=safe(str(path))), markup=False, timeout=10)

@@ -46,6 +46,7 @@ class ReportScreen(DataScreen):
         Binding("4", "period(4)", "ui.report.key.q4", id="report_q4", group=QUARTER),
         Binding("h", "half", "ui.report.key.half", id="report_half"),
         Binding("w", "write", "ui.report.key.write", id="report_write"),
+        Binding("o", "write_document", "ui.report.key.document", id="report_document"),
     ]
 
     def __init__(self, unit_id: int) -> None:
@@ -121,6 +122,20 @@ class ReportScreen(DataScreen):
         """The report of the period on screen, built again from the store, written to ``path``."""
         report = self.build()
         data = report_output.xlsx_bytes(report, self.app.lang, self.app.service.today())
+        files.write_file(path, data, self.app.service.store.path.parent)
+
+    def action_write_document(self) -> None:
+        """``o``: the report of the period on screen as a Word file from the report template (db.documents)."""
+        if self.report is None:
+            return
+        name = file_name(self.report, self.app.lang).removesuffix(".xlsx") + ".docx"
+        self.app.push_screen(WriteReportDialog(files.start_folder() / name, self.write_document,
+                                               self.t("ui.report.docx_dialog_title")), self._written)
+
+    def write_document(self, path: Path) -> None:
+        from db import documents
+
+        data = documents.report_document(self.app.service, self.build())
         files.write_file(path, data, self.app.service.store.path.parent)
 
     def _written(self, path: Path | None) -> None:

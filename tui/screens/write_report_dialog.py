@@ -18,8 +18,8 @@ from tui.files import write_error
 from tui.screens.base import Notes
 
 
-def target_path(typed: str, name: str) -> Path:
-    """The file a typed path names: ``~`` expanded, relative to the working folder, ending in .xlsx;
+def target_path(typed: str, name: str, suffix: str = ".xlsx") -> Path:
+    """The file a typed path names: ``~`` expanded, relative to the working folder, ending in ``suffix``;
     a folder (one that exists, or typed with a ``/`` at the end) gets the file ``name`` in it."""
     typed = typed.strip()
     if not typed:
@@ -32,7 +32,7 @@ def target_path(typed: str, name: str) -> Path:
             raise write_error(path, exc) from exc
     if typed.endswith(os.sep) or path.is_dir():
         return path / name
-    return path if path.suffix.lower() == ".xlsx" else path.with_name(path.name + ".xlsx")
+    return path if path.suffix.lower() == suffix else path.with_name(path.name + suffix)
 
 
 class WriteReportDialog(Notes, ModalScreen[Path | None]):
@@ -42,16 +42,18 @@ class WriteReportDialog(Notes, ModalScreen[Path | None]):
     CSS_PATH = "write_report_dialog.tcss"
     BINDINGS = [Binding("escape", "cancel", "ui.report.key.cancel", id="report_cancel")]
 
-    def __init__(self, path: Path, write: Callable[[Path], None]) -> None:
+    def __init__(self, path: Path, write: Callable[[Path], None], title: str | None = None) -> None:
         super().__init__()
         self.path = path
         self.write = write
+        self.suffix = path.suffix.lower() or ".xlsx"  # what a typed name is given: the prefilled file's kind
+        self.heading = title
         localize_bindings(self, self.app.lang)
 
     def compose(self) -> ComposeResult:
         t = self.app.t
         with Vertical(id="dialog") as box:
-            box.border_title = t("ui.report.dialog_title")
+            box.border_title = self.heading or t("ui.report.dialog_title")
             box.border_subtitle = t("ui.report.dialog_hint")
             yield Label(t("ui.report.dialog_path"))
             yield Input(str(self.path), id="path")
@@ -66,7 +68,7 @@ class WriteReportDialog(Notes, ModalScreen[Path | None]):
     def _check(self, typed: str) -> None:
         """Say when the file typed is there already (Enter replaces it)."""
         try:
-            exists = target_path(typed, self.path.name).is_file()
+            exists = target_path(typed, self.path.name, self.suffix).is_file()
         except (PtdvError, OSError, ValueError):
             exists = False
         self.note("exists", self.app.t("ui.report.dialog_exists") if exists else "")
@@ -79,7 +81,7 @@ class WriteReportDialog(Notes, ModalScreen[Path | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         try:
-            path = target_path(event.value, self.path.name)
+            path = target_path(event.value, self.path.name, self.suffix)
             self.write(path)
         except PtdvError as err:
             self.note("problem", err.message(self.app.lang))
