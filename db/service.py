@@ -13,6 +13,7 @@ from typing import Iterable
 from . import access
 from . import calendar_store
 from . import quota as quota_math
+from . import lineage as lineage_math
 from . import reorg
 from . import rules
 from . import transfer
@@ -199,8 +200,10 @@ class Service:
         return unit
 
     # -- units --------------------------------------------------------------------------
-    def resolve_unit(self, ref: str | int) -> Unit:
-        return self.state().resolve_unit(ref)
+    def resolve_unit(self, ref: str | int, year: int | None = None) -> Unit:
+        """A unit by id, path or name; a name shared by units of different times names the one existing on
+        ``year``'s view day (without a year: the one that has not ended)."""
+        return (self.state() if year is None else self.tree(year)).resolve_unit(ref)
 
     def root(self) -> Unit:
         state = self.state()
@@ -388,6 +391,48 @@ class Service:
     def unit_figures(self, ref: str | int, year: int | None = None) -> quota_math.Figures:
         unit = self.resolve_unit(ref)
         return self.figures(year, unit.id)[unit.id]
+
+    # -- the tree of a year, and what a unit was and became (docs/HISTORY.md; db.lineage) -----------------
+    def tree(self, year: int | None = None, unit_id: int | None = None) -> State:
+        """The store seen on ``year``'s view day; with ``unit_id``, on the day that unit is seen on for the year
+        (its last day when it ended by then: :meth:`seen`)."""
+        year = year or self.today().year
+        day = quota_math.view_day(year, self.today()) if unit_id is None else self.seen(unit_id, year).day
+        return self.state().on(day)
+
+    def seen(self, unit_id: int, year: int | None = None) -> lineage_math.Seen:
+        """The year and day unit ``unit_id`` is shown for ``year``: its last year when it ended before it."""
+        return lineage_math.seen(self.state(), unit_id, year or self.today().year, self.today())
+
+    def lineage(self, ref: str | int) -> lineage_math.Lineage:
+        """When the unit began and ended, how, into what, and the units that ended into it."""
+        state = self.state()
+        return lineage_math.lineage(state, state.resolve_unit(ref).id)
+
+    def lineages(self, unit_ids: Iterable[int]) -> dict[int, lineage_math.Lineage]:
+        """:meth:`lineage` of each of ``unit_ids`` (ids of the store's units)."""
+        return lineage_math.lineages(self.state(), list(unit_ids))
+
+    def unit_labels(self) -> dict[str, int]:
+        """Every unit that has not ended, by a short label: its name, or ``parent/name`` (else its path) when
+        names repeat (to type one in a form)."""
+        from collections import Counter
+
+        state = self.state()
+        left = [u for u in state.units.values() if state.exists(u.id)]
+        out: dict[str, int] = {}
+        for style in (lambda u: u.name,
+                      lambda u: f"{state.units[u.parent].name}/{u.name}" if u.parent in state.units else u.name,
+                      lambda u: state.path(u.id)):
+            labels = {u.id: style(u) for u in left}
+            counts = Counter(label.casefold() for label in [*labels.values(), *out])
+            for u in list(left):
+                if counts[labels[u.id].casefold()] == 1:
+                    out[labels[u.id]] = u.id
+                    left.remove(u)
+        for u in left:
+            out[f"#{u.id} {state.path(u.id)}"] = u.id
+        return out
 
     def suggest_allocation(self, ref: str | int, year: int | None = None, target: int | None = None) -> dict[int, int]:
         """The unit's target (or ``target``, e.g. one being typed) split over its children in proportion

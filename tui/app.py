@@ -109,15 +109,34 @@ class PtdvApp(App[None]):
         self.reload_screen(self.screen)  # a modal on top: the screen below re-reads when it is back
 
     def watch_year(self, year: int) -> None:
+        """Another year is another tree: the stack of unit screens becomes the path to the unit on screen in the
+        tree of that year (a unit that ended: of its last day), then the screen re-reads."""
         self.sub_title = self.t("ui.app.subtitle", year=year)
+        screen = self.screen
+        if isinstance(screen, UnitViewScreen):
+            try:
+                path = self._path_to(screen.unit_id)
+            except PtdvError as err:
+                self.show_error(err)
+                return
+            if path != self._stack_path() or type(screen) is not self.screen_class(screen.unit_id):
+                self.call_later(self.show_path, path)
+                return
         self.reload_screen(self.screen)
 
     # -- navigation -------------------------------------------------------------------------
-    def screen_for(self, unit_id: int) -> UnitViewScreen:
+    def screen_class(self, unit_id: int) -> type[UnitViewScreen]:
+        """A branch screen for a unit with no units under it in the year's tree (a unit that had not begun yet:
+        now), else a unit screen."""
         from tui.screens.branch import BranchScreen
         from tui.screens.unit import UnitScreen
 
-        return BranchScreen(unit_id) if self.service.state().is_leaf(unit_id) else UnitScreen(unit_id)
+        service = self.service
+        tree = service.state() if service.seen(unit_id, self.year).not_begun else service.tree(self.year, unit_id)
+        return BranchScreen if tree.is_leaf(unit_id) else UnitScreen
+
+    def screen_for(self, unit_id: int) -> UnitViewScreen:
+        return self.screen_class(unit_id)(unit_id)
 
     def allowed(self, check: Callable[[], object]) -> bool:
         """Run a check of the service (may the user open this?); a refusal is shown, not raised."""
@@ -180,13 +199,47 @@ class PtdvApp(App[None]):
 
         self.push_screen(AuditScreen(unit_id))
 
+    # -- the organisation over time ---------------------------------------------------------
+    def open_links(self, unit_id: int) -> None:
+        """The unit it became or came from: opened at once when there is one, else chosen from a list."""
+        from tui.screens.links_dialog import LinksDialog
+
+        try:
+            links = self.service.lineage(unit_id).links
+        except PtdvError as err:
+            self.show_error(err)
+            return
+        if len(links) == 1:
+            self.call_later(self.jump_to_unit, links[0])
+        elif links:
+            self.push_screen(LinksDialog(unit_id), self._opened_link)
+
+    def _opened_link(self, unit_id: int | None) -> None:
+        if unit_id is not None:
+            self.call_later(self.jump_to_unit, unit_id)
+
+    def reorganise(self, unit_id: int) -> None:
+        from tui.screens.reorganise_form import ReorganiseForm
+
+        self.push_screen(ReorganiseForm(unit_id), self._saved_notice)
+
+    def transfer_candidate(self, candidate_id: int) -> None:
+        from tui.screens.transfer_form import TransferForm
+
+        self.push_screen(TransferForm(candidate_id), self._saved_notice)
+
+    def _saved_notice(self, saved: str | None) -> None:
+        """What a form of the organisation's changes saved, in a line (the screens show the rest)."""
+        if saved:
+            self.notify(saved, markup=False)
+
     async def show_path(self, path: list[int]) -> None:
         """Make the stack the unit screens of ``path`` (top unit first), keeping what it shares.
         (Below them lies Textual's blank default screen.)"""
         units = self.screen_stack[1:]
         keep = 0
         while (keep < min(len(units), len(path)) and isinstance(units[keep], UnitViewScreen)
-               and units[keep].unit_id == path[keep]):
+               and units[keep].unit_id == path[keep] and type(units[keep]) is self.screen_class(path[keep])):
             keep += 1
         while len(self.screen_stack) > keep + 1:
             await self.pop_screen()
@@ -194,7 +247,11 @@ class PtdvApp(App[None]):
             await self.push_screen(self.screen_for(unit_id))
 
     def _path_to(self, unit_id: int) -> list[int]:
-        return [u.id for u in self.service.state().ancestors(unit_id)]
+        """The units from the top down to ``unit_id`` in the tree of the app's year (an ended unit: its last day)."""
+        return self.service.tree(self.year, unit_id).chain(unit_id)
+
+    def _stack_path(self) -> list[int]:
+        return [s.unit_id for s in self.screen_stack if isinstance(s, UnitViewScreen)]
 
     async def jump_to_unit(self, unit_id: int) -> None:
         if self.allowed(lambda: self.service.check_open(unit_id)):
@@ -230,19 +287,19 @@ def make_app(service: Service, *, lang: str = "vi", year: int | None = None, uni
     unit or candidate given, with the units above it beneath on the screen stack.  Raises
     :class:`PtdvError` when the store or the unit is not there, or is outside the user's scope."""
     service.store.lock_timeout = min(service.store.lock_timeout, LOCK_WAIT_SECONDS)
-    state = service.state()
     service.root()  # a store without its top unit is reported here
+    year = year or service.today().year
     candidate = service.candidate(candidate_id) if candidate_id not in (None, "") else None
     if candidate is not None:
         target = candidate.unit
     elif unit_id not in (None, ""):
-        target = service.resolve_unit(unit_id).id
+        target = service.resolve_unit(unit_id, year).id  # a name of units of different times: the year's
         service.check_open(target)
     else:
         target = service.home_unit().id  # the top unit, or the unit above all the user covers
-    path = [u.id for u in state.ancestors(target)]
+    path = service.tree(year, target).chain(target)  # the path in the tree of the year (an ended unit: its last day)
     # the read model just loaded lives long: keep the collector from scanning it again and again while the
     # app starts (measured: a third of a metro-sized start at one ward); the app unfreezes once painted
     gc.freeze()
-    return PtdvApp(service, lang=lang, year=year or service.today().year, path=path,
+    return PtdvApp(service, lang=lang, year=year, path=path,
                    candidate_id=candidate.id if candidate else None)

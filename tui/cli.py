@@ -29,7 +29,7 @@ from db.state import State
 from db.store import Store, default_path
 from db.text import fmt_date, iso, parse_date, safe
 
-from . import audit_text, calendar_text, output, report_output
+from . import audit_text, calendar_text, history_text, output, report_output
 from .files import write_file
 from .output import field_label, number, percent, shorten, table, value_text
 
@@ -505,33 +505,49 @@ def unit_add(ses: Session, name: str, parent_ref: str, level: str | None, member
 @json_option
 @pass_session
 def unit_list(ses: Session, unit_ref: str | None, depth: int | None, as_json: bool) -> None:
-    """The tree under UNIT (default: the top) with the year's figures."""
+    """The tree under UNIT (default: the top) as it was in --year, with the year's figures."""
     svc = ses.service
-    state = svc.state()
-    top = svc.resolve_unit(unit_ref) if unit_ref else svc.root()
-    figures = svc.figures(ses.year, top.id)
+    top = svc.resolve_unit(unit_ref, ses.year) if unit_ref else svc.root()
+    seen = svc.seen(top.id, ses.year)           # a unit that ended before --year: its last year
+    tree = svc.tree(ses.year, top.id)           # the tree of the day it is seen on
+    figures = svc.figures(seen.year, top.id)
     depths = {top.id: 0}
     shown = []
-    for uid in state.subtree(top.id):
+    for uid in tree.subtree(top.id):
         if uid != top.id:
-            depths[uid] = depths[state.units[uid].parent] + 1
+            depths[uid] = depths[tree.parent_of(uid)] + 1
         if depth is None or depths[uid] <= depth:
             shown.append(uid)
+    lineages = svc.lineages(shown)
     if as_json:
-        ses.json([{**figures[uid].to_json(state), "level": state.units[uid].level,
-                   "parent": state.units[uid].parent, "depth": depths[uid]} for uid in shown])
+        ses.json([{**figures[uid].to_json(tree), "level": tree.units[uid].level, "parent": tree.parent_of(uid),
+                   "depth": depths[uid], **lineages[uid].to_json()} for uid in shown])
         return
     rows = []
     for uid in shown:
         fig, indent = figures[uid], "  " * depths[uid]
-        rows.append([str(uid), indent + shorten(safe(state.units[uid].name), max(12, NAME_CELLS - len(indent))),
-                     shorten(state.level_label(state.units[uid].level, ses.lang), 16),
+        rows.append([str(uid), indent + shorten(safe(tree.units[uid].name), max(12, NAME_CELLS - len(indent))),
+                     shorten(tree.level_label(tree.units[uid].level, ses.lang), 16),
                      number(fig.members, ses.lang), number(fig.target, ses.lang), number(fig.admitted, ses.lang),
                      percent(fig.percent, ses.lang), number(fig.forecast, ses.lang),
                      number(fig.pipeline, ses.lang), number(fig.overdue, ses.lang)])
     headers = ["id", "unit", "level", "members", "target", "admitted", "percent", "forecast", "pipeline", "overdue"]
-    ses.echo(ses.t("cli.year", year=ses.year))
+    ses.echo(ses.t("cli.year", year=seen.year))
+    note = history_text.seen_line(seen, lineages[top.id], ses.lang)
+    if note:
+        ses.echo(note)
     ses.lines(table([field_label(h, ses.lang) for h in headers], rows, right=frozenset({0, *range(3, 10)})))
+    notes = _history_notes(ses, tree, [lineages[uid] for uid in shown])
+    if notes:
+        ses.lines(notes)
+
+
+def _history_notes(ses: Session, state: State, lineages: list) -> list[str]:
+    """Below a table of units: each one's history (what it came from, what it became), when it has one."""
+    label = history_text.id_label(state)
+    notes = [f"  {label(lin.unit)}: {line}" for lin in lineages
+             for line in history_text.history_lines(state, lin, ses.lang, label)]
+    return ["", ses.t("history.notes"), *notes] if notes else []
 
 
 @unit.command("rename")
@@ -723,17 +739,26 @@ def _target_text(ses: Session, fig) -> str:
 @json_option
 @pass_session
 def quota_show(ses: Session, unit_ref: str, as_json: bool) -> None:
-    """A unit's quota for --year: progress, quarters, stages and the allocation to its units."""
+    """A unit's quota for --year: progress, quarters, stages and the allocation to its units (in the tree of
+    --year; a unit that ended before --year shows its last year and says so)."""
     svc = ses.service
-    state = svc.state()
-    shown = svc.resolve_unit(unit_ref)
-    figures = svc.figures(ses.year, shown.id)
+    shown = svc.resolve_unit(unit_ref, ses.year)
+    seen = svc.seen(shown.id, ses.year)
+    state = svc.tree(ses.year, shown.id)
+    figures = svc.figures(seen.year, shown.id)
     fig, kids = figures[shown.id], [figures[k] for k in state.children.get(shown.id, [])]
+    lineages = svc.lineages([shown.id, *(k.unit for k in kids)])
     if as_json:
-        ses.json({**fig.to_json(state), "children": [k.to_json(state) for k in kids]})
+        ses.json({**fig.to_json(state), "asked_year": ses.year, **lineages[shown.id].to_json(),
+                  "children": [{**k.to_json(state), **lineages[k.unit].to_json()} for k in kids]})
         return
     lang = ses.lang
-    out = [ses.t("cli.quota.title", unit=state.path(shown.id), year=ses.year), ""]
+    out = [ses.t("cli.quota.title", unit=state.path(shown.id), year=seen.year)]
+    label = history_text.id_label(state)
+    out += [f"  {line}" for line in history_text.history_lines(state, lineages[shown.id], lang, label)]
+    note = history_text.seen_line(seen, lineages[shown.id], lang)
+    out += [f"  {note}"] if note else []
+    out += [""]
     out += output.pairs([
         (field_label("members", lang), number(fig.members, lang)),
         (field_label("target", lang), _target_text(ses, fig)),
@@ -747,7 +772,7 @@ def quota_show(ses: Session, unit_ref: str, as_json: bool) -> None:
     ])
     out += ["", ses.t("cli.quota.quarters") + "  " + "   ".join(
         f"Q{i}: {number(n, lang)}" for i, n in enumerate(fig.by_quarter, start=1))]
-    out += ["", ses.t("cli.quota.stages", date=fmt_date(cutoff_for(ses.year, svc.today())))]
+    out += ["", ses.t("cli.quota.stages", date=fmt_date(cutoff_for(seen.year, svc.today())))]
     out += table([field_label("stage", lang), field_label("count", lang)],
                  [[ses.t(f"stage.{s}"), number(fig.by_stage[s], lang)] for s in STAGES], right=frozenset({1}))
     if kids:
@@ -762,6 +787,7 @@ def quota_show(ses: Session, unit_ref: str, as_json: bool) -> None:
                 if fig.children_without_target else "")),
             (field_label("allocation_gap", lang), _gap_text(ses, fig.allocation_gap)),
         ])
+        out += _history_notes(ses, state, [lineages[k.unit] for k in kids])
     ses.lines(out)
 
 
@@ -1398,7 +1424,7 @@ def open_command(ses: Session, unit_ref: str | None = None, candidate_ref: str |
         ses.echo(ses.t("cli.first_run", path=svc.store.path))
         _build_demo(ses, seed=2024)
     svc.root()  # a missing or damaged store is reported here, before any screen
-    unit_id = svc.resolve_unit(unit_ref).id if unit_ref else None
+    unit_id = svc.resolve_unit(unit_ref, ses.year).id if unit_ref else None
     candidate_id = svc.candidate(candidate_ref).id if candidate_ref else None
     from .app import make_app
 

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from db.errors import PtdvError
-from db.text import fold, safe
+from db.text import fmt_date, fold, safe
 from tui.widgets.breadcrumb import crumbs
 
 LIMIT = 30
@@ -52,9 +52,13 @@ class JumpProvider(Provider):
             return crumbs(chain, PATH_WIDTH).plain
 
         for rank, unit in enumerate(state.search_units(query, LIMIT)):
+            level = safe(state.level_label(unit.level, app.lang))
+            path = where(unit.parent) if unit.parent else ""
+            ended = state.period(unit.id).ended if state.period(unit.id) else None  # found too, saying so
+            help_ = (app.t("ui.app.hit_unit_ended", level=level, date=fmt_date(ended), path=path) if ended
+                     else app.t("ui.app.hit_unit", level=level, path=path))
             yield Hit(0.99 - rank / 1000, highlighted(unit.name, query), partial(app.jump_to_unit, unit.id),
-                      text=unit.name, help=app.t("ui.app.hit_unit", level=safe(state.level_label(unit.level, app.lang)),
-                                                 path=where(unit.parent) if unit.parent else ""))
+                      text=unit.name, help=help_)
         for rank, hit in enumerate(app.service.search_candidates(query, LIMIT)):
             yield Hit(0.98 - rank / 1000, highlighted(hit.name, query), partial(app.jump_to_candidate, hit.id),
                       text=hit.name, help=app.t("ui.app.hit_candidate", stage=app.t(hit.status_key),

@@ -382,7 +382,7 @@ MESSAGES: dict[str, str] = {
     "ui.help.keys": "Keys",
     "ui.help.legend": "Columns and symbols",
     "ui.help.general": "General",
-    "ui.help.general_text": "Ctrl+P: find a unit, a candidate (diacritics optional, e.g. \"phuoc my\") or a command.\n[ and ]: change the year; figures are recomputed for it.\nBackspace, ← or Esc: up one level; click a name in the path line to go back to it.\nWhen someone else saves a change, the screen updates by itself.",
+    "ui.help.general_text": "Ctrl+P: find a unit, a candidate (diacritics optional, e.g. \"phuoc my\") or a command.\n[ and ]: change the year; the tree and the figures are that year's (a unit that ended: its last year).\nBackspace, ← or Esc: up one level; click a name in the path line to go back to it.\nWhen someone else saves a change, the screen updates by itself.",
     # -- ui: candidate screen, forms, due list, quota editor (keys "ui.candidate.*", "ui.form.*", "ui.due.*", "ui.quota.*")
     "ui.form.short_keys": "Enter save · Esc cancel",
     "ui.form.not_saved": "Not saved: see the message under the field above.",
@@ -652,6 +652,8 @@ MESSAGES: dict[str, str] = {
     "cli.export.written": "Written: {path}",
     # -- the organisation over time: a unit's history, the reorganise and transfer forms (keys "history.*",
     #    "ui.history.*", "ui.reorg.*", "ui.transfer.*")
+    "field.into": "Into",
+    "field.parent": "Parent",
     "history.merged_into": "Merged into {into} on {date}",
     "history.split_into": "Split into {into} on {date}",
     "history.dissolved": "Dissolved on {date}",
@@ -695,6 +697,7 @@ MESSAGES: dict[str, str] = {
     "ui.reorg.saved.split": "Split {unit} into {into} on {date}.",
     "ui.reorg.saved.close": "Dissolved {unit} on {date}; its units went to {into}.",
     "ui.reorg.saved.move": "Moved {unit} under {into} on {date}.",
+    "ui.candidate.moved": "Transferred {date}: from {source} to {target}",
     "ui.transfer.key.open": "Transfer",
     "ui.transfer.title": "Transfer to another branch: #{id} {name}",
     "ui.transfer.now": "Now at",

@@ -382,7 +382,7 @@ MESSAGES: dict[str, str] = {
     "ui.help.keys": "Phím",
     "ui.help.legend": "Cột và ký hiệu",
     "ui.help.general": "Chung",
-    "ui.help.general_text": "Ctrl+P: tìm nhanh đơn vị, quần chúng (gõ không dấu cũng được, ví dụ \"phuoc my\") hoặc lệnh.\n[ và ]: đổi năm; số liệu tính lại theo năm đó.\nBackspace, ← hoặc Esc: lên cấp trên; bấm vào tên ở dòng đường dẫn để về cấp đó.\nKhi người khác lưu thay đổi, màn hình tự cập nhật.",
+    "ui.help.general_text": "Ctrl+P: tìm nhanh đơn vị, quần chúng (gõ không dấu cũng được, ví dụ \"phuoc my\") hoặc lệnh.\n[ và ]: đổi năm; cây tổ chức và số liệu là của năm đó (đơn vị đã kết thúc: năm cuối của nó).\nBackspace, ← hoặc Esc: lên cấp trên; bấm vào tên ở dòng đường dẫn để về cấp đó.\nKhi người khác lưu thay đổi, màn hình tự cập nhật.",
     # -- ui: candidate screen, forms, due list, quota editor (keys "ui.candidate.*", "ui.form.*", "ui.due.*", "ui.quota.*")
     "ui.form.short_keys": "Enter lưu · Esc hủy",
     "ui.form.not_saved": "Chưa lưu: xem thông báo dưới ô nhập ở trên.",
@@ -652,6 +652,8 @@ MESSAGES: dict[str, str] = {
     "cli.export.written": "Đã ghi: {path}",
     # -- the organisation over time: a unit's history, the reorganise and transfer forms (keys "history.*",
     #    "ui.history.*", "ui.reorg.*", "ui.transfer.*")
+    "field.into": "Thành đơn vị",
+    "field.parent": "Đơn vị cấp trên",
     "history.merged_into": "Đã hợp nhất vào {into} từ {date}",
     "history.split_into": "Đã chia tách thành {into} từ {date}",
     "history.dissolved": "Đã giải thể từ {date}",
@@ -695,6 +697,7 @@ MESSAGES: dict[str, str] = {
     "ui.reorg.saved.split": "Đã chia tách {unit} thành {into} từ {date}.",
     "ui.reorg.saved.close": "Đã giải thể {unit} từ {date}; các đơn vị trực thuộc chuyển về {into}.",
     "ui.reorg.saved.move": "Đã chuyển {unit} sang {into} từ {date}.",
+    "ui.candidate.moved": "Chuyển chi bộ {date}: từ {source} sang {target}",
     "ui.transfer.key.open": "Chuyển chi bộ",
     "ui.transfer.title": "Chuyển chi bộ: #{id} {name}",
     "ui.transfer.now": "Đang ở",

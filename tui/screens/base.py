@@ -10,7 +10,13 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
+from rich.text import Text
+
+from db.access import UNITS
+from db.lineage import Lineage, Seen
 from db.quota import Figures
+from db.state import State
+from tui import history_text
 from tui.bindings import localize_bindings
 from tui.widgets.record_table import Column, RecordTable
 from tui.widgets.unit_header import UnitHeader
@@ -19,7 +25,7 @@ from tui.widgets.unit_header import UnitHeader
 class Notes:
     """For a screen with lines that show only while they have something to say."""
 
-    def note(self, line: str, text: str) -> None:
+    def note(self, line: str, text: "str | Text") -> None:
         """Show the line ``#line`` with ``text``, or hide it when ``text`` is empty."""
         static = self.query_one(f"#{line}", Static)
         static.update(text)
@@ -118,24 +124,57 @@ class UnitViewScreen(TableScreen):
         Binding("d", "due", "ui.app.key.due", id="due"),
         Binding("t", "quota", "ui.app.key.quota", id="quota"),
         Binding("l", "audit", "ui.audit.key.open", id="audit"),
+        Binding("g", "links", "ui.history.key.links", id="history_links"),
+        Binding("m", "reorganise", "ui.reorg.key.open", id="reorganise"),
     ]
     def __init__(self, unit_id: int) -> None:
         super().__init__()
         self.unit_id = unit_id
+        self.lineage: Lineage | None = None  # what the unit came from and became (db.lineage)
+        self.seen: Seen | None = None        # the year and day it is shown for (its last year when it ended)
+        self.year_tree: State | None = None  # the tree of that day: the units under it then
+        self.may_reorganise = False          # the user manages this unit, which goes on (key m offered)
 
     def compose_header(self) -> ComposeResult:
         yield Header()
         yield UnitHeader(lang=self.app.lang)
+        yield Static(id="history", classes="history", markup=False)
 
     def show_unit(self) -> dict[int, Figures]:
-        """Re-read the unit and show its header; returns the figures of the unit's subtree."""
+        """Re-read the unit and show its header and its history, in the tree of the app's year (an ended unit:
+        of its last day); returns the figures of the unit's subtree."""
         service, lang = self.app.service, self.app.lang
-        state = service.state()
-        unit = state.unit(self.unit_id)
-        figures = service.figures(self.app.year, unit.id)
-        self.query_one(UnitHeader).show([(u.id, u.name) for u in state.ancestors(unit.id)],
-                                         state.level_label(unit.level, lang), figures[unit.id], service.today())
+        unit = service.state().unit(self.unit_id)
+        self.seen = service.seen(unit.id, self.app.year)
+        self.year_tree = tree = service.tree(self.app.year, unit.id)
+        self.lineage = service.lineage(unit.id)
+        figures = service.figures(self.seen.year, unit.id)
+        self.query_one(UnitHeader).show([(u.id, u.name) for u in tree.ancestors(unit.id)],
+                                         tree.level_label(unit.level, lang), figures[unit.id], service.today())
+        self.note("history", self.history_text())
+        self.may_reorganise = (self.lineage.ended is None and unit.parent is not None
+                               and service.allows(UNITS, unit.id))
         return figures
+
+    def history_text(self) -> Text:
+        """The banner under the header: why the year shown is not the one asked, where the unit came from, what
+        it became; ``g: mở`` when there is a unit to open."""
+        tree, lin, lang = self.year_tree, self.lineage, self.app.lang
+        label = history_text.name_label(tree)
+        text = Text()
+        note = history_text.seen_line(self.seen, lin, lang)
+        if note:
+            text.append(note + "\n", "bold italic")
+        lines = history_text.history_lines(tree, lin, lang, label)
+        text.append("\n".join(lines), "bold" if lin.ended else "")
+        if lin.links:
+            text.append("  · " + self.t("ui.history.open_hint"), "dim")
+        return text
+
+    def note(self, line: str, text: str | Text) -> None:
+        super().note(line, text)
+        if line == "history":
+            self.query_one("#history").set_class(bool(self.lineage and self.lineage.ended), "-ended")
 
     def column_legend(self) -> list[str]:
         return [f"{self.t(c.label)} = {self.t(c.title)}" for c in self.COLUMNS if c.title]
@@ -148,3 +187,16 @@ class UnitViewScreen(TableScreen):
 
     def action_audit(self) -> None:
         self.app.open_audit(self.unit_id)
+
+    def action_links(self) -> None:
+        self.app.open_links(self.unit_id)
+
+    def action_reorganise(self) -> None:
+        self.app.reorganise(self.unit_id)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "links" and not (self.lineage and self.lineage.links):
+            return False  # nothing before or after it: the key is not offered
+        if action == "reorganise" and not self.may_reorganise:
+            return False
+        return super().check_action(action, parameters)

@@ -55,6 +55,7 @@ class BranchScreen(UnitViewScreen):
         Binding("e", "edit", "ui.app.key.edit", id="edit"),
         Binding("greater_than_sign", "advance", "ui.app.key.advance", id="advance"),
         Binding("x", "exit", "ui.app.key.exit", id="exit"),
+        Binding("v", "transfer", "ui.transfer.key.open", id="transfer"),
         Binding("0", "stage(0)", "ui.branch.key.stage_all", id="stage_all", show=False, group=STAGE_GROUP),
         *(Binding(str(n), f"stage({n})", f"stage_short.{stage}", id=f"stage_{stage}", show=False, group=STAGE_GROUP)
           for n, stage in enumerate(STAGES, start=1)),
@@ -74,7 +75,7 @@ class BranchScreen(UnitViewScreen):
     def on_mount(self) -> None:
         super().on_mount()
         # at 80 columns the footer keeps the candidate keys; these stay in help and the palette
-        hide_in_footer(self, {"year_prev", "year_next", "due", "quota", "audit"})
+        hide_in_footer(self, {"year_prev", "year_next", "due", "quota", "audit", "reorganise", "transfer"})
         hide_in_footer(self.table, {"sort"})
         self.refresh_bindings()
 
@@ -126,9 +127,9 @@ class BranchScreen(UnitViewScreen):
         return int(key) if key else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("add", "edit", "advance", "exit") and not self.may_write:
+        if action in ("add", "edit", "advance", "exit", "transfer") and not self.may_write:
             return False  # a viewer: the keys are not offered
-        if action in ("edit", "advance", "exit") and self.current is None:
+        if action in ("edit", "advance", "exit", "transfer") and self.current is None:
             return None
         return super().check_action(action, parameters)
 
@@ -157,3 +158,7 @@ class BranchScreen(UnitViewScreen):
     def action_exit(self) -> None:
         if self.current is not None:
             self.app.exit_candidate(self.current)
+
+    def action_transfer(self) -> None:
+        if self.current is not None:
+            self.app.transfer_candidate(self.current)

@@ -31,6 +31,7 @@ class CandidateScreen(DataScreen):
         Binding("greater_than_sign", "advance", "ui.app.key.advance", id="advance"),
         Binding("x", "exit", "ui.app.key.exit", id="exit"),
         Binding("p", "documents", "ui.candidate.key.documents", id="documents"),
+        Binding("v", "transfer", "ui.transfer.key.open", id="transfer"),
         Binding("left", "back", "ui.app.key.back", id="back_left", show=False, priority=True),
     ]
 
@@ -71,7 +72,14 @@ class CandidateScreen(DataScreen):
     def _summary(self, cand: Candidate) -> Text:
         service, lang = self.app.service, self.app.lang
         text = Text(f"#{cand.id} {safe(cand.name)}", "bold")
-        text.append("\n" + safe(service.state().path(cand.unit, " / ")), "italic")
+        state = service.state()
+        text.append("\n" + safe(state.path(cand.unit, " / ")), "italic")
+        for move in cand.moves:  # its transfers, oldest first: its stages stayed where they were recorded
+            name = lambda uid: safe(state.units[uid].name) if uid in state.units else f"#{uid}"
+            text.append("\n" + self.t("ui.candidate.moved", date=fmt_date(move.on), source=name(move.source),
+                                       target=name(move.target)), "dim")
+            if move.reason:
+                text.append(f" ({safe(move.reason)})", "dim")
         text.append("\n" + self.t("field.stage") + ": ", "bold")
         text.append(self.t(f"stage.{cand.stage}"))
         if cand.live:
@@ -130,9 +138,9 @@ class CandidateScreen(DataScreen):
 
     # -- actions ------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("edit", "advance", "exit") and not self.may_write:
+        if action in ("edit", "advance", "exit", "transfer") and not self.may_write:
             return False  # a viewer: the keys are not offered
-        if action in ("advance", "exit") and self.candidate is not None and not self.candidate.live:
+        if action in ("advance", "exit", "transfer") and self.candidate is not None and not self.candidate.live:
             return None
         return super().check_action(action, parameters)
 
@@ -144,6 +152,9 @@ class CandidateScreen(DataScreen):
 
     def action_exit(self) -> None:
         self.app.exit_candidate(self.candidate_id)
+
+    def action_transfer(self) -> None:
+        self.app.transfer_candidate(self.candidate_id)
 
     def action_documents(self) -> None:
         """``p``: choose 9-KNĐ or 6-KNĐ, then where to write it (the folder ptdv was started from)."""

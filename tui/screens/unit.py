@@ -43,9 +43,9 @@ class UnitScreen(UnitViewScreen):
 
     def reload(self) -> None:
         figures = self.show_unit()
-        state = self.app.service.state()
-        self.table.show([self._record(state.units[kid].name, figures[kid])
-                         for kid in state.children.get(self.unit_id, [])])
+        tree = self.year_tree  # the units under it in the year's tree (an ended unit: on its last day)
+        self.table.show([self._record(tree.units[kid].name, figures[kid])
+                         for kid in tree.children.get(self.unit_id, []) if kid in figures])
         self.query_one(Funnel).steps = tuple(funnel(figures[self.unit_id].by_stage))
 
     def _record(self, name: str, fig: Figures) -> Record:

@@ -104,8 +104,12 @@ class FormDialog(ModalScreen):
         fields.styles.max_height = max(3, self.size.height - dialog.styles.gutter.height - rest)
 
     # -- saving -------------------------------------------------------------------------
+    def checked_controls(self) -> list:
+        """The controls checked before a save (a form that hides fields leaves those out)."""
+        return [*self.query(Input), *self.query(FormTextArea)]
+
     def action_save(self) -> None:
-        invalid = [control for control in (*self.query(Input), *self.query(FormTextArea)) if not control.is_valid]
+        invalid = [control for control in self.checked_controls() if not control.is_valid]
         if invalid:  # its message is already under it
             invalid[0].focus()
             self.show_message(self.t("ui.form.not_saved"), error=True)
