@@ -12,7 +12,16 @@ STAGES: tuple[str, ...] = (
     "source", "class", "dossier", "verified", "branch",
     "committee", "decided", "admitted", "official",
 )
-EXIT_KINDS: tuple[str, ...] = ("withdrawn", "rejected")
+# How a candidate leaves (docs/RULES.md): before the ceremony withdrawn or not admitted; a probationary member
+# not recognised at the recognition vote, or struck off (xóa tên) during probation.  Each counted separately.
+EXIT_KINDS: tuple[str, ...] = ("withdrawn", "rejected", "not_recognised", "struck_off")
+BEFORE_ADMISSION_EXITS: tuple[str, ...] = ("withdrawn", "rejected")
+PROBATION_EXITS: tuple[str, ...] = ("not_recognised", "struck_off")
+RETAKEN_STAGES: tuple[str, ...] = ("class", "dossier")  # recorded again with a new date before the branch vote
+# Why a former member left the party (re-admission, 294-QĐ/TW 3.5.2): the ones marked excluded never come back.
+LEFT_REASONS: tuple[str, ...] = ("struck_off", "expelled", "resigned_family", "other",
+                                 "abandoned", "resigned", "disunity", "corruption", "serious_crime")
+READMISSION_EXCLUDED: frozenset[str] = frozenset({"abandoned", "resigned", "disunity", "corruption", "serious_crime"})
 GENDERS: tuple[str, ...] = ("male", "female")
 EDUCATION: tuple[str, ...] = ("primary", "secondary", "high_school", "vocational", "college", "university", "postgraduate")
 HIGHER_EDUCATION: frozenset[str] = frozenset({"college", "university", "postgraduate"})
@@ -148,17 +157,47 @@ class Quota:
 
 
 @dataclass(frozen=True)
+class Breach:
+    """A rule (``db.rules.RULES`` id) a step did not keep, with what the message needs; ``excused`` when an
+    exception by someone's decision (the entry's ``exception``) allowed it."""
+
+    rule: str
+    params: dict = field(default_factory=dict, compare=False)
+
+    def to_doc(self) -> dict:
+        return {"rule": self.rule, **{k: v for k, v in self.params.items() if k != "rule"}}
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> "Breach":
+        return cls(rule=str(doc["rule"]), params={k: v for k, v in doc.items() if k != "rule"})
+
+
+@dataclass(frozen=True)
 class StageEntry:
     stage: str
     date: date
     by: str
     at: str  # ISO timestamp of when it was recorded
     unit: int | None = None  # the branch it was recorded in (None: written before stages kept it)
+    # what the rules found when the step was recorded (None: recorded before ptdv kept it; db.rules.breaches
+    # then judges the entry from the record); a hard rule broken here was excused by ``exception``
+    breaches: tuple[Breach, ...] | None = None
+    exception: str = ""      # who decided, document number, date: the decision that allowed a hard rule's breach
+    received: date | None = None  # ``decided``: the day the branch received the decision
+    vote: date | None = None      # ``official``: the day the branch voted for recognition (the entry's date: the decision)
 
     def to_doc(self) -> dict:
         doc = {"stage": self.stage, "date": iso(self.date), "by": self.by, "at": self.at}
         if self.unit is not None:
             doc["unit"] = self.unit
+        if self.breaches is not None:
+            doc["breaches"] = [b.to_doc() for b in self.breaches]
+        if self.exception:
+            doc["exception"] = self.exception
+        if self.received is not None:
+            doc["received"] = iso(self.received)
+        if self.vote is not None:
+            doc["vote"] = iso(self.vote)
         return doc
 
     @classmethod
@@ -167,8 +206,27 @@ class StageEntry:
         if stage not in STAGES:
             raise ValueError(f"unknown stage {stage!r}")
         unit = doc.get("unit")
+        breaches = doc.get("breaches")
         return cls(stage=stage, date=from_iso(doc["date"]), by=str(doc.get("by", "")), at=str(doc.get("at", "")),
-                   unit=None if unit is None else int(unit))
+                   unit=None if unit is None else int(unit),
+                   breaches=None if breaches is None else tuple(Breach.from_doc(b) for b in breaches),
+                   exception=str(doc.get("exception") or ""), received=from_iso(doc.get("received")),
+                   vote=from_iso(doc.get("vote")))
+
+
+@dataclass(frozen=True)
+class Readmission:
+    """A former party member applying again (kết nạp lại): when and why they left."""
+
+    left: date
+    reason: str  # one of LEFT_REASONS
+
+    def to_doc(self) -> dict:
+        return {"left": iso(self.left), "reason": self.reason}
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> "Readmission":
+        return cls(left=from_iso(doc["left"]), reason=str(doc.get("reason", "other")))
 
 
 @dataclass(frozen=True)
@@ -240,10 +298,19 @@ class Candidate:
     exit: Exit | None = None
     rev: int = 1
     moves: tuple[Move, ...] = ()  # transfers between branches, oldest first; ``unit`` is where the last one led
+    readmission: Readmission | None = None  # a former member applying again (None: a first admission)
 
     @property
     def stage(self) -> str:
-        return self.history[-1].stage if self.history else STAGES[0]
+        """The furthest stage reached (a retaken class or redone dossier is recorded after later stages)."""
+        if not self.history:
+            return STAGES[0]
+        return max((e.stage for e in self.history), key=stage_index)
+
+    @property
+    def last_entry(self) -> StageEntry | None:
+        """The latest step recorded (a retake, or the furthest stage)."""
+        return self.history[-1] if self.history else None
 
     @property
     def live(self) -> bool:
@@ -254,7 +321,8 @@ class Candidate:
         return entry.date if entry else None
 
     def stage_entry(self, stage: str) -> StageEntry | None:
-        for entry in self.history:
+        """The latest entry of ``stage`` (a retaken class, a redone dossier: the rules use the latest)."""
+        for entry in reversed(self.history):
             if entry.stage == stage:
                 return entry
         return None
@@ -294,11 +362,8 @@ class Candidate:
         """The stage reached on ``day``; ``None`` before the first entry or after leaving."""
         if self.exit is not None and self.exit.date <= day:
             return None
-        current = None
-        for entry in self.history:
-            if entry.date <= day:
-                current = entry.stage
-        return current
+        reached = [entry.stage for entry in self.history if entry.date <= day]
+        return max(reached, key=stage_index) if reached else None
 
     def to_doc(self) -> dict:
         doc = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "id"}  # not asdict: no deep copies
@@ -311,6 +376,10 @@ class Candidate:
             doc["moves"] = [m.to_doc() for m in self.moves]
         else:
             del doc["moves"]  # a candidate never moved is written as before transfers were kept
+        if self.readmission is not None:
+            doc["readmission"] = self.readmission.to_doc()
+        else:
+            del doc["readmission"]  # a first admission is written as before re-admission was kept
         return doc
 
     @classmethod
@@ -326,6 +395,7 @@ class Candidate:
         values["history"] = tuple(StageEntry.from_doc(e) for e in doc.get("history") or ())
         values["exit"] = Exit.from_doc(doc["exit"]) if doc.get("exit") else None
         values["moves"] = tuple(Move.from_doc(m) for m in doc.get("moves") or ())
+        values["readmission"] = Readmission.from_doc(doc["readmission"]) if doc.get("readmission") else None
         values["rev"] = int(doc.get("rev", 1))
         return cls(**values)
 
@@ -348,6 +418,8 @@ class Settings:
     max_age: int = 60
     due_soon_days: int = 30
     min_introducers: int = 2
+    youth_max_age: int = 30          # the Youth Union route (its committee + one member) up to this age
+    readmission_wait_months: int = 36
     backups_kept: int = 20  # the store keeps its last N versions ...
     backup_days: int = 30   # ... and the last version of each day for this many days
     # The store's calendar (the shipped one with the days an admin added, State.from_data); None: the shipped

@@ -23,13 +23,14 @@ from typing import Iterable
 from . import quota as quota_math
 from .errors import PtdvError
 from .letterhead import Letterhead, letterhead
-from .model import (COUNTS_TOWARD_QUOTA, HIGHER_EDUCATION, MAJORITY_ETHNICITY, OCCUPATIONS, STAGES, Candidate,
-                    stage_index)
-from .rules import age_on
+from .model import (COUNTS_TOWARD_QUOTA, EXIT_KINDS, HIGHER_EDUCATION, MAJORITY_ETHNICITY, OCCUPATIONS, STAGES,
+                    Candidate, stage_index)
+from .rules import age_on, outside_rules
 from .state import State
 
 ATTRIBUTES: tuple[str, ...] = ("women", "ethnic_minority", "religious", "youth_union", "age_18_30", "higher_education")
-MARKS: tuple[str, ...] = ATTRIBUTES + OCCUPATIONS  # what is counted of each person admitted
+OUTSIDE_RULES = "outside_rules"  # admitted with an exception or a soft rule broken up to the decision (db.rules)
+MARKS: tuple[str, ...] = ATTRIBUTES + OCCUPATIONS + (OUTSIDE_RULES,)  # what is counted of each person admitted
 YOUNG = (18, 30)
 
 
@@ -88,6 +89,8 @@ class Row:
     overdue: int = 0
     grassroots: int = 0
     grassroots_admitting: int = 0
+    exceptions: int = 0         # admitted in the period outside the rules ("kết nạp ngoài quy định")
+    exits: dict[str, int] = field(default_factory=lambda: dict.fromkeys(EXIT_KINDS, 0))  # left in the period, by kind
 
     @property
     def percent(self) -> float | None:
@@ -110,13 +113,17 @@ class Row:
         self.overdue += other.overdue
         self.grassroots += other.grassroots
         self.grassroots_admitting += other.grassroots_admitting
+        self.exceptions += other.exceptions
+        for key, n in other.exits.items():
+            self.exits[key] += n
 
     def to_json(self) -> dict:
         return {"unit": self.unit, "name": self.name, "target": self.target, "admitted": self.admitted,
                 "cumulative": self.cumulative, "percent": self.percent, "last_year": self.last_year, **self.attributes,
                 "occupations": dict(self.occupations), "stages": dict(self.stages), "overdue": self.overdue,
                 "grassroots": self.grassroots, "grassroots_admitting": self.grassroots_admitting,
-                "grassroots_percent": self.grassroots_percent}
+                "grassroots_percent": self.grassroots_percent, "outside_rules": self.exceptions,
+                "exits": dict(self.exits)}
 
 
 @dataclass
@@ -154,6 +161,7 @@ def _is_grassroots(state: State, uid: int) -> bool:
 def marks(cand: Candidate, decided: date) -> list[int]:
     """One admitted person as counts of :data:`MARKS` (each attribute 0 or 1, then one occupation group)."""
     hits = {
+        OUTSIDE_RULES: outside_rules(cand),
         "women": cand.gender == "female",
         "ethnic_minority": bool(cand.ethnicity) and cand.ethnicity != MAJORITY_ETHNICITY,
         "religious": bool(cand.religion.strip()),
@@ -162,7 +170,7 @@ def marks(cand: Candidate, decided: date) -> list[int]:
         "higher_education": cand.education in HIGHER_EDUCATION,
     }
     occupation = cand.occupation if cand.occupation in OCCUPATIONS else "other"
-    return [int(hits[a]) for a in ATTRIBUTES] + [int(o == occupation) for o in OCCUPATIONS]
+    return [int(hits[a]) for a in ATTRIBUTES] + [int(o == occupation) for o in OCCUPATIONS] + [int(hits[OUTSIDE_RULES])]
 
 
 def _quarter_end(year: int, quarter: int) -> date:
@@ -177,13 +185,15 @@ class ReportYear:
 
     stages: list[list[int]] = field(default_factory=lambda: [[0] * len(STAGES) for _ in range(4)])
     marks: list[list[int]] = field(default_factory=lambda: [[0] * len(MARKS) for _ in range(4)])
+    exits: list[list[int]] = field(default_factory=lambda: [[0] * len(EXIT_KINDS) for _ in range(4)])
 
     def to_json(self) -> list[list[int]]:
-        return [*self.stages, *self.marks]
+        return [*self.stages, *self.marks, *self.exits]
 
     @classmethod
     def from_json(cls, rows: list[list[int]]) -> "ReportYear":
-        return cls([list(r) for r in rows[:4]], [list(r) for r in rows[4:8]])
+        exits = [list(r) for r in rows[8:12]] or [[0] * len(EXIT_KINDS) for _ in range(4)]
+        return cls([list(r) for r in rows[:4]], [list(r) for r in rows[4:8]], exits)
 
 
 def report_counts(candidates: Iterable[Candidate]) -> dict[int, dict[int, ReportYear]]:
@@ -208,6 +218,9 @@ def report_counts(candidates: Iterable[Candidate]) -> dict[int, dict[int, Report
                 row = years[decided.date.year].marks[quota_math.quarter_of(decided.date) - 1]
                 for i, n in enumerate(marks(cand, decided.date)):
                     row[i] += n
+            if cand.exit is not None and cand.unit_on(cand.exit.date) == uid and cand.exit.kind in EXIT_KINDS:
+                years[cand.exit.date.year].exits[quota_math.quarter_of(cand.exit.date) - 1][
+                    EXIT_KINDS.index(cand.exit.kind)] += 1
     return out
 
 
@@ -218,7 +231,8 @@ def report_plus(first: dict[int, ReportYear], second: dict[int, ReportYear]) -> 
     for year in range(min(years), max(years) + 1):
         a, b = report_year(first, year), report_year(second, year)
         out[year] = ReportYear([[x + y for x, y in zip(r, s)] for r, s in zip(a.stages, b.stages)],
-                               [[x + y for x, y in zip(r, s)] for r, s in zip(a.marks, b.marks)])
+                               [[x + y for x, y in zip(r, s)] for r, s in zip(a.marks, b.marks)],
+                               [[x + y for x, y in zip(r, s)] for r, s in zip(a.exits, b.exits)])
     return out
 
 
@@ -263,7 +277,13 @@ def build_report(state: State, unit_id: int, period: Period, today: date) -> Rep
                 row.stages[stage] += n
             for quarter in year.marks[first:last]:
                 for key, n in zip(MARKS, quarter):
-                    (row.attributes if key in row.attributes else row.occupations)[key] += n
+                    if key == OUTSIDE_RULES:
+                        row.exceptions += n
+                    else:
+                        (row.attributes if key in row.attributes else row.occupations)[key] += n
+            for quarter in year.exits[first:last]:
+                for kind, n in zip(EXIT_KINDS, quarter):
+                    row.exits[kind] += n
         rows.append(row)
     total = Row(None, "")
     for row in rows:

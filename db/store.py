@@ -68,7 +68,7 @@ BULK_PARTS = 8  # more parts than this in one write: one sync() for all instead 
 CATALOGUE = "@catalogue"  # the catalogue's name in the pending and backup folders
 DELETE = ".delete"        # a pending file of this name removes the file instead of replacing it (a restore)
 ABSENT = ".absent"        # a backup folder's mark for a file that did not exist before the write
-REPORT_CACHE_VERSION = 1  # of the p<N>.rep.json files: another number makes them all again
+REPORT_CACHE_VERSION = 2  # of the p<N>.rep.json files: another number makes them all again (2: exits, outside rules)
 PRUNE_EVERY = 10          # saves drop old backups every tenth version: a look at every backup folder each time
 
 

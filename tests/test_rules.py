@@ -9,7 +9,7 @@ import pytest
 from db.errors import PtdvError
 from db.i18n import t
 from db.model import STAGES, Candidate, Exit, Settings, StageEntry
-from db.rules import check_advance, check_exit, findings, is_overdue, needs_attention
+from db.rules import RULES, breaches, check_advance, check_exit, check_step, findings, is_overdue, needs_attention
 from db.text import parse_date
 from db.workdays import add_months, add_workdays
 
@@ -50,9 +50,15 @@ def test_skipping_a_stage_names_the_expected_one():
 
 
 def test_going_back_to_a_reached_stage_is_refused():
+    # changed with the retakes (issue 12): the class and the dossier may be recorded again before the branch
+    # vote, so going back is tried with the source stage, and with the class after the branch vote
     with pytest.raises(PtdvError) as err:
-        check_advance(cand("01/02/2024", "01/03/2024"), "class", date(2024, 4, 1), TODAY)
+        check_advance(cand("01/02/2024", "01/03/2024"), "source", date(2024, 4, 1), TODAY)
     assert err.value.key == "stage.already"
+    voted = cand("01/01/2024", "01/02/2024", "01/03/2024", "01/04/2024", "01/06/2024")
+    with pytest.raises(PtdvError) as err:
+        check_advance(voted, "class", date(2024, 7, 1), TODAY)
+    assert err.value.key == "refused.retake" and "retake" in err.value.message("en")
 
 
 def test_unknown_stage_is_refused_and_lists_the_stages():
@@ -178,23 +184,27 @@ def test_recognition_vote_due_after_probation():
     assert by_code(findings(official, DEFAULTS, TODAY), "recognition") is None
 
 
-@pytest.mark.parametrize("born, warned", [
-    ("02/06/2006", True),    # 17 on the day of the branch vote (01/06/2024)
-    ("01/06/2006", False),   # 18 that very day
-    ("31/05/1964", False),   # 60 (turned 60 the day before)
-    ("31/05/1963", True),    # 61
+@pytest.mark.parametrize("born, broken", [
+    ("02/06/2006", "age_min"),  # 17 years 11 months on the day of the branch vote (01/06/2024)
+    ("01/06/2006", None),       # 18 that very day
+    ("01/06/1964", None),       # 60 years 0 months
+    ("31/05/1964", None),       # 60 years 0 months (turned 60 the day before)
+    ("15/03/1964", "age_max"),  # 60 years 2 months: over 60 counted in months (whole years said 60: allowed)
+    ("31/05/1963", "age_max"),  # 61
 ])
-def test_age_at_the_branch_vote_must_be_between_18_and_60(born, warned):
+def test_age_at_the_branch_vote_is_counted_in_months(born, broken):
+    # changed (issue 12): after the vote the age is no longer a warning but what the vote broke (a history
+    # recorded before ptdv kept its checks is judged from the record); 15/03/1964 passed with whole years
     c = cand("01/01/2024", "01/02/2024", "01/03/2024", "01/04/2024", "01/06/2024", born=parse_date(born))
-    found = by_code(findings(c, DEFAULTS, TODAY), "age")
-    assert (found is not None) == warned
-    if warned:
-        assert found.severity == "warning" and found.params["on"] == "01/06/2024"
+    found = [b for _, b in breaches(c)]
+    assert [b.rule for b in found if b.rule.startswith("age")] == ([broken] if broken else [])
+    assert by_code(findings(c, DEFAULTS, TODAY), "age") is None
 
 
 def test_age_before_the_branch_vote_is_checked_on_today():
     c = cand("01/01/2024", born=date(2007, 1, 1))   # 17 on 15/11/2024
     assert by_code(findings(c, DEFAULTS, TODAY), "age").params["age"] == 17
+    assert by_code(findings(c, DEFAULTS, TODAY), "age").rule_id == "age_min"
 
 
 @pytest.mark.parametrize("introducers, youth_union, needed", [
@@ -265,3 +275,176 @@ def test_certificate_valid_months_24_makes_an_old_certificate_expire(service):
     store_settings(service, certificate_valid_months=24)
     found = by_code(findings(c, service.state().settings, TODAY), "certificate")
     assert found.due == date(2024, 6, 1) and found.severity == "overdue"
+
+
+# -- issue 12: the rules as the regulations write them -------------------------------------------------
+def test_every_rule_has_a_kind_a_source_and_its_texts_in_both_languages():
+    from db.i18n import CATALOGUES
+    for spec in RULES:
+        assert spec.kind in ("hard", "soft") and spec.source.strip()
+        assert not (spec.kind == "soft" and spec.exception)
+        for lang in ("vi", "en"):
+            cat = CATALOGUES[lang]
+            assert f"rules.{spec.id}" in cat
+            assert (f"rules.{spec.id}.who" in cat) == spec.exception
+            assert (f"rules.{spec.id}.why_soft" in cat) == (spec.kind == "soft")
+            if spec.kind == "hard" and spec.id not in ("stage_order", "stage_date"):
+                assert f"refused.{spec.id}" in cat
+        if spec.setting:
+            assert hasattr(DEFAULTS, spec.setting)
+
+
+def test_official_five_days_after_the_ceremony_is_refused_without_exception():
+    admitted = cand(*["01/0%d/2024" % m for m in range(1, 8)], "15/04/2024".replace("04", "08"))
+    for exception in ("", "Đảng ủy phường, QĐ 1, 20/08/2024"):
+        with pytest.raises(PtdvError) as err:
+            check_step(admitted, "official", date(2024, 8, 20), DEFAULTS, exception=exception)
+        assert err.value.key == "refused.probation"
+        message = err.value.message("en")
+        assert "probation" in message and "Điều lệ Đảng, Điều 5" in message   # names the rule and its source
+    assert check_step(admitted, "official", date(2025, 8, 20), DEFAULTS) == ()
+
+
+def test_over_sixty_needs_the_provinces_consent_as_an_exception():
+    c = cand("01/01/2024", "01/02/2024", "01/03/2024", "01/04/2024", born=date(1963, 5, 31))
+    with pytest.raises(PtdvError) as err:
+        check_step(c, "branch", date(2024, 6, 1), DEFAULTS)
+    assert err.value.key == "refused.age_max" and "--exception" in err.value.message("en")
+    kept = check_step(c, "branch", date(2024, 6, 1), DEFAULTS, exception="BTV Thành ủy, CV 12, 20/05/2024")
+    assert [b.rule for b in kept] == ["age_max"]
+    young = replace(c, born=date(2006, 6, 2))
+    with pytest.raises(PtdvError) as err:   # under 18: no exception
+        check_step(young, "branch", date(2024, 6, 1), DEFAULTS, exception="anyone, 1, 01/06/2024")
+    assert err.value.key == "refused.age_min"
+
+
+def test_an_exception_nothing_needs_is_refused():
+    c = cand("01/01/2024", "01/02/2024", "01/03/2024", "01/04/2024", born=date(1990, 1, 1))
+    with pytest.raises(PtdvError) as err:
+        check_step(c, "branch", date(2024, 6, 1), DEFAULTS, exception="someone, 1, 01/06/2024")
+    assert err.value.key == "exception.not_needed"
+
+
+def test_a_breach_at_the_branch_vote_stays_after_the_next_steps():
+    c = cand("01/01/2024", "01/02/2024", "01/03/2024", "01/04/2024", introducers=("Ngô Văn Hai",),
+             born=date(1990, 1, 1))
+    kept = check_step(c, "branch", date(2024, 6, 1), DEFAULTS)
+    assert [(b.rule, b.params["count"], b.params["needed"]) for b in kept] == [("introducers", 1, 2)]
+    history = c.history + (StageEntry("branch", date(2024, 6, 1), "t", "", breaches=kept),
+                           StageEntry("committee", date(2024, 6, 10), "t", "", breaches=()),
+                           StageEntry("decided", date(2024, 6, 20), "t", "", breaches=()))
+    later = replace(c, history=history)
+    found = breaches(later, DEFAULTS)
+    assert [(e.stage, b.rule) for e, b in found] == [("branch", "introducers")]
+    assert t("breach.introducers", "en", **found[0][1].params) == "Voted with 1 introducer(s) (2 needed)"
+    assert by_code(findings(later, DEFAULTS, TODAY), "introducers") is None   # no longer a warning: a record
+
+
+@pytest.mark.parametrize("born, youth_union, introducers, rule", [
+    (date(2000, 1, 1), True, ("Ngô Văn Hai",), None),            # 24, Youth Union: its committee + one member
+    (date(1990, 1, 1), True, ("Ngô Văn Hai",), "youth_route"),   # 34: past youth age, two members needed
+    (date(1990, 1, 1), False, ("Ngô Văn Hai", "Đỗ Thị Ba"), None),
+])
+def test_the_youth_union_route_is_for_members_of_youth_age(born, youth_union, introducers, rule):
+    c = cand("01/01/2024", "01/02/2024", "01/03/2024", "01/04/2024", born=born, youth_union=youth_union,
+             introducers=introducers)
+    kept = check_step(c, "branch", date(2024, 6, 1), DEFAULTS)
+    assert [b.rule for b in kept] == ([rule] if rule else [])
+
+
+def test_retaking_the_class_is_recorded_and_the_latest_certificate_counts():
+    expired = cand("01/01/2019", "10/11/2019", "01/10/2024")   # certificate valid until 10/11/2024
+    assert by_code(findings(expired, DEFAULTS, TODAY), "certificate").severity == "overdue"
+    check_advance(expired, "class", date(2024, 11, 12), TODAY)   # refused as "already reached" before
+    retaken = replace(expired, history=expired.history + (StageEntry("class", date(2024, 11, 12), "t", ""),))
+    assert retaken.stage == "dossier" and len(retaken.history) == 4
+    assert by_code(findings(retaken, DEFAULTS, TODAY), "certificate").severity == "upcoming"
+    with pytest.raises(PtdvError) as err:   # not before what is already recorded
+        check_advance(expired, "class", date(2024, 9, 1), TODAY)
+    assert err.value.key == "stage.before_previous"
+
+
+def test_redoing_the_dossier_renews_it():
+    old = cand("01/01/2023", "01/06/2023", "01/11/2023", "01/12/2023")
+    assert by_code(findings(old, DEFAULTS, TODAY), "dossier").severity == "overdue"
+    check_advance(old, "dossier", date(2024, 11, 1), TODAY)
+    redone = replace(old, history=old.history + (StageEntry("dossier", date(2024, 11, 1), "t", ""),))
+    assert redone.stage == "verified"
+    assert by_code(findings(redone, DEFAULTS, TODAY), "dossier").severity == "upcoming"
+
+
+def test_the_ceremony_runs_from_the_received_date_and_a_late_one_needs_the_superiors_agreement():
+    decided = cand("01/01/2024", "01/02/2024", "01/03/2024", "01/04/2024", "01/05/2024", "15/05/2024", "03/10/2024")
+    late = replace(decided, history=decided.history[:-1] + (replace(decided.history[-1], received=date(2024, 10, 10)),))
+    # 30 working days from the decision (03/10) end 14/11; from the day it was received (10/10), 21/11
+    assert by_code(findings(decided, DEFAULTS, TODAY), "ceremony").severity == "overdue"
+    assert by_code(findings(late, DEFAULTS, TODAY), "ceremony").due == date(2024, 11, 21)
+    assert check_step(late, "admitted", date(2024, 11, 15), DEFAULTS) == ()
+    with pytest.raises(PtdvError) as err:
+        check_step(decided, "admitted", date(2024, 11, 15), DEFAULTS)
+    assert err.value.key == "refused.ceremony"
+    kept = check_step(decided, "admitted", date(2024, 11, 15), DEFAULTS, exception="Quận ủy, CV 5, 13/11/2024")
+    assert [b.rule for b in kept] == ["ceremony"]
+
+
+def test_a_grassroots_branch_goes_from_the_branch_vote_to_the_decision():
+    from db.rules import next_stage
+    voted = cand("01/01/2024", "01/02/2024", "01/03/2024", "01/04/2024", "01/06/2024")
+    assert next_stage(voted) == "committee" and next_stage(voted, skip_committee=True) == "decided"
+    check_advance(voted, "decided", date(2024, 7, 1), TODAY, skip_committee=True)
+    with pytest.raises(PtdvError) as err:
+        check_advance(voted, "committee", date(2024, 7, 1), TODAY, skip_committee=True)
+    assert err.value.key == "refused.grassroots_branch"
+
+
+@pytest.mark.parametrize("kind, stage_count, allowed", [
+    ("struck_off", 8, True), ("not_recognised", 8, True), ("rejected", 8, False), ("withdrawn", 8, False),
+    ("struck_off", 5, False), ("rejected", 5, True),
+])
+def test_exits_of_probationary_members_are_their_own(kind, stage_count, allowed):
+    c = cand(*["01/0%d/2023" % m for m in range(1, stage_count + 1)])
+    if allowed:
+        check_exit(c, kind, "lý do", TODAY, TODAY)
+    else:
+        with pytest.raises(PtdvError) as err:
+            check_exit(c, kind, "lý do", TODAY, TODAY)
+        assert err.value.key == "refused.exit_kind"
+
+
+def test_readmission_waits_36_months_is_once_and_never_for_the_excluded():
+    from db.model import Readmission
+    from db.rules import check_readmission
+    check_readmission(date(2020, 1, 1), "struck_off", TODAY, False)
+    for reason, before, key in (("abandoned", False, "refused.readmit_excluded"),
+                                ("struck_off", True, "refused.readmit_once")):
+        with pytest.raises(PtdvError) as err:
+            check_readmission(date(2020, 1, 1), reason, TODAY, before)
+        assert err.value.key == key
+    c = cand("01/01/2024", "01/02/2024", "01/03/2024", "01/04/2024", born=date(1990, 1, 1),
+             readmission=Readmission(date(2022, 1, 1), "struck_off"))
+    with pytest.raises(PtdvError) as err:
+        check_step(c, "branch", date(2024, 6, 1), DEFAULTS)   # 29 months after leaving
+    assert err.value.key == "refused.readmit_wait"
+    assert check_step(c, "branch", date(2025, 1, 2), DEFAULTS) == ()
+    voted = replace(c, history=c.history + (StageEntry("branch", date(2025, 1, 2), "t", "", breaches=()),
+                                            StageEntry("committee", date(2025, 1, 10), "t", "", breaches=())))
+    with pytest.raises(PtdvError) as err:   # the province's written approval, recorded as the exception
+        check_step(voted, "decided", date(2025, 2, 1), DEFAULTS)
+    assert err.value.key == "refused.readmit_approval"
+    assert [b.rule for b in check_step(voted, "decided", date(2025, 2, 1), DEFAULTS,
+                                       exception="BTV Thành ủy, CV 9, 20/01/2025")] == ["readmit_approval"]
+
+
+def test_a_history_recorded_before_the_checks_shows_what_it_broke():
+    # the issue's example: official five days after the ceremony, recorded by an earlier ptdv
+    legacy = cand(*["01/0%d/2024" % m for m in range(1, 8)], "10/07/2024", "15/07/2024")
+    assert [b.rule for _, b in breaches(legacy)] == ["probation"]
+
+
+def test_docs_rules_md_is_the_table():
+    from pathlib import Path
+    from db.rules import rules_markdown
+    doc = Path(__file__).parent.parent / "docs" / "RULES.md"
+    assert doc.read_text(encoding="utf-8") == rules_markdown(), "run: python -m db.rules > docs/RULES.md"
+    for spec in RULES:
+        assert f"`{spec.id}`" in doc.read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ from typing import Callable
 
 from db.i18n import t
 from db.letterhead import NO_NUMBER, Letterhead, place
-from db.model import OCCUPATIONS, STAGES
+from db.model import EXIT_KINDS, OCCUPATIONS, STAGES
 from db.report import ATTRIBUTES, Report, Row
 from db.text import fmt_date, safe
 
@@ -43,7 +43,9 @@ def columns(lang: str) -> list[Column]:
     out += [Column(t(f"stage_short.{s}", lang), lambda r, s=s: r.stages[s]) for s in STAGES]
     out += [col("overdue", lambda r: r.overdue), col("grassroots", lambda r: r.grassroots),
             col("grassroots_admitting", lambda r: r.grassroots_admitting),
-            col("grassroots_percent", lambda r: r.grassroots_percent, "percent")]
+            col("grassroots_percent", lambda r: r.grassroots_percent, "percent"),
+            col("outside_rules", lambda r: r.exceptions)]
+    out += [col(f"exit_{k}", lambda r, k=k: r.exits[k]) for k in EXIT_KINDS]
     return out
 
 

@@ -1,22 +1,23 @@
-"""Record a candidate's next stage: current → next, on a date (today by default) checked as typed."""
+"""Record a candidate's next stage: current → next, on a date (today by default) checked as typed; the decision's
+received date (``decided``) and the exception a rule allows (who decided, document number, date: docs/RULES.md)."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from db import rules
 from db.model import Candidate
-from db.text import safe
+from db.text import clean_text, parse_date, safe
 
 from tui.widgets.date_input import DateInput
 from tui.widgets.form_dialog import FormDialog
-from tui.widgets.form_field import FormField
+from tui.widgets.form_field import FormField, text_input
 
 
 class AdvanceDialog(FormDialog):
     CSS_PATH = "advance_dialog.tcss"
     KEYS = "ui.form.short_keys"
-    FIELD_OF_KEY = {"stage.future_date": "date", "stage.before_previous": "date"}
+    FIELD_OF_KEY = {"stage.future_date": "date", "stage.before_previous": "date", "stage.bad_received": "received",
+                    "exception.not_needed": "exception"}
 
     def __init__(self, candidate_id: int) -> None:
         super().__init__()
@@ -26,7 +27,7 @@ class AdvanceDialog(FormDialog):
 
     def load(self) -> None:
         self.candidate = self.service.candidate(self.candidate_id)
-        self.next_stage = rules.next_stage(self.candidate) if self.candidate.live else None
+        self.next_stage = self.service.next_stage(self.candidate) if self.candidate.live else None
         if self.next_stage is None:
             self.KEYS = "ui.form.close_keys"
 
@@ -45,6 +46,13 @@ class AdvanceDialog(FormDialog):
                             DateInput(self.service.today(), check=lambda text: self.service.check_advance(
                                 self.candidate_id, text), lang=self.lang, id="input-date"),
                             required=True, id="field-date")
+            if self.next_stage == "decided":
+                yield FormField(self.t("field.received"),
+                                DateInput(None, check=lambda text: parse_date(text, field="received"), lang=self.lang,
+                                          valid_empty=True, id="input-received"), id="field-received")
+            yield FormField(self.t("field.exception"),
+                            text_input(check=lambda text: clean_text(text, field="exception"), lang=self.lang,
+                                       valid_empty=True, id="input-exception"), id="field-exception")
 
     def on_mount(self) -> None:
         if self.next_stage is not None:
@@ -54,5 +62,8 @@ class AdvanceDialog(FormDialog):
         if self.next_stage is None:
             self.dismiss(None)
             return None
+        received = self.query("#input-received")
         return self.service.advance(self.candidate_id, self.next_stage, self.query_one("#input-date").value,
+                                    exception=self.query_one("#input-exception").value,
+                                    received=received.first().value if received else None,
                                     expected_rev=self.candidate.rev)
