@@ -19,8 +19,8 @@ from . import rules
 from . import transfer
 from .errors import PtdvError
 from .report import Period, Report, build_report
-from .model import (DEFAULT_LEVELS, EDITABLE_FIELDS, EDUCATION, GENDERS, MULTILINE_FIELDS, OCCUPATIONS,
-                    PERSON_FIELDS, STAGES, TAGS, Candidate, Exit, Quota, StageEntry, Unit)
+from .model import (DEFAULT_LEVELS, EDITABLE_FIELDS, EDUCATION, GENDERS, LEFT_REASONS, MULTILINE_FIELDS, OCCUPATIONS,
+                    PERSON_FIELDS, STAGES, TAGS, Candidate, Exit, Quota, Readmission, StageEntry, Unit)
 from .state import State
 from .store import Store
 from .text import (NAME_LIMIT, NOTES_LIMIT, clean_name, clean_person_name, clean_text, clean_unit_name, fmt_date,
@@ -480,22 +480,56 @@ class Service:
         return out
 
     def add_candidate(self, unit_ref: str | int, name: str, *, stage: str = "source",
-                      date_: date | str | None = None, **values) -> Candidate:
-        """A new candidate at a branch, entering the pipeline at ``source`` on ``date_`` (today)."""
+                      date_: date | str | None = None, left: date | str | None = None,
+                      left_reason: str | None = None, **values) -> Candidate:
+        """A new candidate at a branch, entering the pipeline at ``source`` on ``date_`` (today).  With ``left``
+        (the day they left the party) a former member applying again (kết nạp lại), who left for
+        ``left_reason`` (model.LEFT_REASONS): refused for the excluded reasons and when re-admitted before."""
         fields_ = self._candidate_fields({"name": name, **values})
         day = parse_date(date_) if date_ else self.today()
         if stage != "source":
             raise PtdvError("candidate.starts_at_source")
+        readmission = None
+        if left not in (None, ""):
+            reason = _choice(left_reason or "other", LEFT_REASONS, "readmission.bad_reason")
+            readmission = Readmission(parse_date(left, field="left"), reason)
         with self.store.transaction() as tx:
             unit = tx.state.resolve_unit(unit_ref)
             self._require(access.WRITE, unit.id, tx.state)
             reorg.check_branch_on(tx.state, unit, day)  # a branch, that exists on that day and now
-            cand = Candidate(id=tx.next_id("next_candidate"), unit=unit.id, **fields_)
+            if readmission is not None:
+                rules.check_readmission(readmission.left, readmission.reason, day,
+                                        self._readmitted_before(tx.state, fields_))
+            cand = Candidate(id=tx.next_id("next_candidate"), unit=unit.id, readmission=readmission, **fields_)
             rules.check_stage_date(cand, "source", day, self.today())
             cand = cand.with_(history=(StageEntry("source", day, self.user, tx.at, unit.id),))
             tx.put("candidates", cand.id, cand.to_doc())
             tx.audit("candidate.add", f"candidate:{cand.id}", unit.id, None, cand.to_doc())
         return cand
+
+    @staticmethod
+    def _readmitted_before(state: State, fields_: dict) -> bool:
+        """Whether the person (same name and birth date) was already admitted again once: a re-admission
+        candidate of the store who reached the decision."""
+        name, born = fields_.get("name", "").casefold(), fields_.get("born")
+        return born is not None and any(
+            c.readmission is not None and c.born == born and c.name.casefold() == name
+            and c.stage_entry("decided") is not None for c in state.candidates.values())
+
+    @staticmethod
+    def is_grassroots_branch(state: State, unit_id: int, day: date | None = None) -> bool:
+        """A chi bộ cơ sở: a branch that is itself the grassroots organisation, because the unit above it is of
+        a level above grassroots (a district or city committee), or nothing is above it.  Its branch vote is
+        followed by the competent committee's decision, with no grassroots committee vote between."""
+        levels = state.levels
+        if "grassroots" not in levels or unit_id not in state.units or not state.is_leaf(unit_id):
+            return False
+        unit = state.units[unit_id]
+        parent = unit.parent_on(day) if day is not None else unit.parent
+        if parent is None or parent not in state.units:
+            return True
+        above = levels.get(state.units[parent].level)
+        return above is not None and above.order < levels["grassroots"].order
 
     def _update_candidate(self, cid: int | str, action: str, change, expected_rev: int | None) -> Candidate:
         ident = self._candidate_id(cid)
@@ -524,17 +558,29 @@ class Service:
         return cand
 
     def advance(self, cid: int | str, stage: str | None = None, day: date | str | None = None,
-                *, expected_rev: int | None = None) -> Candidate:
-        """Record the next stage on ``day`` (today by default)."""
+                *, exception: str = "", received: date | str | None = None, vote: date | str | None = None,
+                expected_rev: int | None = None) -> Candidate:
+        """Record the next stage on ``day`` (today by default), or the class or dossier again (a retake).
+        A hard rule broken refuses it unless it allows an exception and ``exception`` says who decided it
+        (document number, date); a soft rule broken is kept on the entry (docs/RULES.md).  ``received``: the
+        day the branch received the decision (``decided``); ``vote``: the branch's recognition vote
+        (``official``, whose date is the committee's decision)."""
         when = parse_date(day) if day else self.today()
+        why = clean_text(exception, field="exception") if str(exception or "").strip() else ""
+        got = parse_date(received, field="received") if received not in (None, "") else None
+        voted = parse_date(vote, field="vote") if vote not in (None, "") else None
 
         def change(tx, cand: Candidate) -> Candidate:
-            target = stage or rules.next_stage(cand)
+            place = cand.unit_on(when)  # recorded where the candidate was on that day (before a later transfer)
+            skip = self.is_grassroots_branch(tx.state, place, when)
+            target = stage or rules.next_stage(cand, skip)
             if target is None:
                 raise PtdvError("stage.finished", id=cand.id)
-            rules.check_advance(cand, target, when, self.today())
-            # recorded where the candidate was on that day (its branch before a transfer dated later)
-            entry = StageEntry(target, when, self.user, tx.at, cand.unit_on(when))
+            rules.check_advance(cand, target, when, self.today(), skip_committee=skip)
+            rules.check_details(cand, target, when, self.today(), received=got, vote=voted)
+            found = rules.check_step(cand, target, when, tx.state.settings, exception=why, received=got, vote=voted)
+            entry = StageEntry(target, when, self.user, tx.at, place, breaches=found, exception=why,
+                               received=got, vote=voted)
             return cand.with_(history=cand.history + (entry,))
         return self._update_candidate(cid, "candidate.advance", change, expected_rev)
 
@@ -662,7 +708,7 @@ class Service:
             elif not state.is_leaf(cand.unit):
                 problems.append(("check.candidate_not_branch", {"id": cand.id, "unit": state.units[cand.unit].name}))
             stages = [e.stage for e in cand.history]
-            if stages != list(STAGES[:len(stages)]):
+            if not rules.history_in_order(stages):
                 problems.append(("check.candidate_order", {"id": cand.id, "stages": ", ".join(stages)}))
             days = [e.date for e in cand.history]
             if days != sorted(days):
@@ -707,11 +753,21 @@ class Service:
         """The stage ``advance(cid, day=day)`` would record; a PtdvError when it would be refused."""
         cand = self.candidate(cid)
         when = parse_date(day, field="date") if day not in (None, "") else self.today()
-        target = rules.next_stage(cand)
+        state = self.state()
+        skip = self.is_grassroots_branch(state, cand.unit_on(when), when)
+        target = rules.next_stage(cand, skip)
         if target is None:
             raise PtdvError("stage.finished", id=cand.id)
-        rules.check_advance(cand, target, when, self.today())
+        rules.check_advance(cand, target, when, self.today(), skip_committee=skip)
         return target
+
+    def next_stage(self, cand: Candidate) -> str | None:
+        """The stage ``advance`` records next for ``cand`` (a grassroots branch skips ``committee``)."""
+        return rules.next_stage(cand, self.is_grassroots_branch(self.state(), cand.unit, self.today()))
+
+    def breaches(self, cand: Candidate) -> list:
+        """The rules ``cand``'s recorded steps did not keep (an exception or a soft rule): rules.breaches."""
+        return rules.breaches(cand, self.state().settings)
 
     def check_exit_date(self, cid: int | str, day: date | str | None = None) -> date:
         """The date ``exit`` would record (today when empty); a PtdvError when it would refuse that date."""

@@ -513,3 +513,103 @@ def test_open_an_explicit_missing_store_is_refused(run, store_path, fake_app):
     err = refused(run("open"))
     assert t("store.missing", path=store_path) in err
     assert not store_path.exists() and fake_app == []
+
+
+# -- issue 12: rules with sources, refusals, exceptions, breaches ----------------------------------------
+def test_rules_lists_every_rule_with_its_source(run, ids):
+    from db.rules import RULES
+    result = run("--lang", "en", "rules")
+    assert result.exit_code == 0, result.output
+    for spec in RULES:
+        assert spec.id in result.stdout
+    assert "Quy định 232-QĐ/TW" in result.stdout and "source not found" in result.stdout
+    rows = json.loads(run("rules", "--json").stdout)
+    assert {r["id"] for r in rows} == {r.id for r in RULES}
+    assert {r["kind"] for r in rows} == {"hard", "soft"}
+
+
+def test_official_before_twelve_months_is_refused_and_nothing_is_written(run, ids, store_path):
+    before = reread(store_path).candidate(ids["cand4"])   # ceremony 09/09/2024
+    err = refused(run("--lang", "en", "candidate", "advance", str(ids["cand4"]), "official", "--date", "15/11/2024"))
+    assert "[rule probation: Điều lệ Đảng, Điều 5 khoản 1]" in err
+    assert reread(store_path).candidate(ids["cand4"]) == before
+
+
+def test_a_late_ceremony_is_recorded_with_the_superiors_agreement(run, ids, store_path):
+    cid = str(ids["cand1"])   # decided 01/07/2024: the ceremony was due within 30 working days
+    err = refused(run("--lang", "en", "candidate", "advance", cid, "admitted", "--date", "15/11/2024"))
+    assert "rule ceremony" in err and "--exception" in err
+    agreed = "Quận ủy Sơn Trà, CV 45-CV/QU, 10/11/2024"
+    result = run("--lang", "en", "candidate", "advance", cid, "admitted", "--date", "15/11/2024", "--exception", agreed)
+    assert result.exit_code == 0, result.output
+    cand = reread(store_path).candidate(cid)
+    assert cand.history[-1].exception == agreed and [b.rule for b in cand.history[-1].breaches] == ["ceremony"]
+    last = reread(store_path).log()[-1]
+    assert last["after"]["history"][-1]["exception"] == agreed   # in the audit log
+    shown = run("--lang", "en", "candidate", "show", cid).stdout
+    assert "Recorded outside the rules" in shown and agreed in shown and "[ceremony:" in shown
+
+
+def test_a_soft_breach_stays_visible_and_is_counted_in_the_report(run, ids, store_path):
+    service = reread(store_path)
+    cand = service.add_candidate(ids["pm1"], "Đặng Văn Tư", born="01/01/1995", date_="01/01/2024",
+                                 introducers=["Ngô Văn Hai"])
+    for stage, day in (("class", "01/02/2024"), ("dossier", "01/03/2024"), ("verified", "01/04/2024"),
+                       ("branch", "02/05/2024"), ("committee", "10/05/2024"), ("decided", "20/05/2024")):
+        service.advance(cand.id, stage, day)
+    shown = run("--lang", "en", "candidate", "show", str(cand.id)).stdout
+    assert "Voted with 1 introducer(s) (2 needed)" in shown and "[introducers: Điều lệ Đảng, Điều 4]" in shown
+    data = json.loads(run("--lang", "en", "candidate", "show", str(cand.id), "--json").stdout)
+    assert [b["rule"] for b in data["outside_rules"]] == ["introducers"]
+    report = reread(store_path).report(ids["city"], 2024)
+    assert report.total.exceptions == 1 and report.total.admitted >= 1
+
+
+def test_outcomes_are_separate_and_counted_separately(run, ids, store_path):
+    err = refused(run("--lang", "en", "candidate", "exit", str(ids["cand4"]), "--kind", "rejected",
+                      "--reason", "không đủ tư cách", "--date", "15/11/2024"))
+    assert "rule exit_kind" in err
+    result = run("candidate", "exit", str(ids["cand4"]), "--kind", "struck_off", "--reason", "vi phạm",
+                 "--date", "15/11/2024")
+    assert result.exit_code == 0, result.output
+    report = reread(store_path).report(ids["city"], 2024)
+    assert report.total.exits["struck_off"] == 1 and report.total.exits["rejected"] == 0
+    assert t("exit.struck_off", "en") in run("--lang", "en", "candidate", "show", str(ids["cand4"])).stdout
+
+
+def test_retaking_the_class_is_recorded_with_its_new_date(run, ids, store_path):
+    cid = str(ids["cand2"])   # class 10/02/2024, dossier 11/03/2024
+    result = run("candidate", "advance", cid, "class", "--date", "14/11/2024")
+    assert result.exit_code == 0, result.output
+    cand = reread(store_path).candidate(cid)
+    assert [e.stage for e in cand.history] == ["source", "class", "dossier", "class"]
+    assert cand.stage == "dossier" and cand.stage_date("class").isoformat() == "2024-11-14"
+    assert reread(store_path).check() == []
+
+
+def test_readmission_is_a_kind_of_candidate_with_its_own_checks(run, ids, store_path):
+    base = ["--lang", "en", "candidate", "add", "--unit", str(ids["pm1"]), "--name", "Lý Văn Sáu",
+            "--born", "01/01/1980", "--readmission", "--left", "01/01/2020"]
+    err = refused(run(*base, "--left-reason", "abandoned"))
+    assert "rule readmit_excluded" in err and "294-QĐ/TW" in err
+    result = run(*base, "--left-reason", "struck_off")
+    assert result.exit_code == 0, result.output
+    cand = [c for c in reread(store_path).candidates(ids["pm1"]) if c.name == "Lý Văn Sáu"][0]
+    assert cand.readmission.reason == "struck_off"
+    assert "Re-admission: left the party on 01/01/2020" in run("--lang", "en", "candidate", "show", str(cand.id)).stdout
+    refused(run("--lang", "en", "candidate", "add", "--unit", str(ids["pm1"]), "--name", "Lý Văn Bảy",
+                "--left", "01/01/2020"))   # --left without --readmission
+
+
+def test_a_grassroots_branch_has_no_committee_vote(run, ids, store_path):
+    service = reread(store_path)
+    branch = service.add_unit("Chi bộ cơ sở Cảng", ids["son_tra"], "branch")   # directly under a district
+    cand = service.add_candidate(branch.id, "Mai Văn Tám", born="01/01/1995", date_="01/01/2024",
+                                 introducers=["Ngô Văn Hai", "Đỗ Thị Ba"])
+    for stage, day in (("class", "01/02/2024"), ("dossier", "01/03/2024"), ("verified", "01/04/2024"),
+                       ("branch", "02/05/2024")):
+        service.advance(cand.id, stage, day)
+    result = run("candidate", "advance", str(cand.id), "--date", "20/05/2024")
+    assert result.exit_code == 0, result.output
+    assert reread(store_path).candidate(cand.id).stage == "decided"
+    assert reread(store_path).check() == []

@@ -21,7 +21,8 @@ import click
 from db.access import ROLES, User
 from db.errors import PtdvError
 from db.i18n import LANGS, default_lang, t
-from db.model import EDITABLE_FIELDS, EDUCATION, EXIT_KINDS, GENDERS, OCCUPATIONS, STAGES, TAGS, Candidate
+from db import rules as rules_mod
+from db.model import EDITABLE_FIELDS, EDUCATION, EXIT_KINDS, GENDERS, LEFT_REASONS, OCCUPATIONS, STAGES, TAGS, Candidate
 from db.quota import cutoff_for
 from db.rules import SEVERITIES, Finding
 from db.service import Service, parse_count
@@ -845,10 +846,18 @@ def _given(values: dict) -> dict:
 @click.option("--name", required=True)
 @person_options
 @click.option("--date", "day", metavar="DATE", help="Date identified as a source (default: today).")
+@click.option("--readmission", is_flag=True, help="A former party member applying again (kết nạp lại): give --left.")
+@click.option("--left", "left", metavar="DATE", help="With --readmission: the day they left the party.")
+@click.option("--left-reason", "left_reason", type=_choice(LEFT_REASONS, "readmission.bad_reason"),
+              help="With --readmission: why they left (default: other).")
 @pass_session
-def candidate_add(ses: Session, unit_ref: str, name: str, day: str | None, **values) -> None:
+def candidate_add(ses: Session, unit_ref: str, name: str, day: str | None, readmission: bool, left: str | None,
+                  left_reason: str | None, **values) -> None:
     """Record a new candidate at a branch (stage: source)."""
-    cand = ses.service.add_candidate(unit_ref, name, date_=day, **_given(values))
+    if readmission != (left is not None) or (left_reason is not None and not readmission):
+        raise PtdvError("readmission.left_required")
+    cand = ses.service.add_candidate(unit_ref, name, date_=day, left=left, left_reason=left_reason,
+                                     **_given(values))
     ses.echo(ses.t("cli.candidate.added", id=cand.id, name=cand.name, unit=ses.service.state().path(cand.unit),
                    stage=ses.t(f"stage.{cand.stage}"), date=fmt_date(cand.history[-1].date)))
 
@@ -857,12 +866,21 @@ def candidate_add(ses: Session, unit_ref: str, name: str, day: str | None, **val
 @click.argument("cid", metavar="ID")
 @click.argument("stage", required=False, type=STAGE_CHOICE)
 @click.option("--date", "day", metavar="DATE", help="Date of the step (default: today).")
+@click.option("--exception", "exception", metavar="TEXT",
+              help="Who decided an exception a rule allows, document number, date (see `ptdv rules`).")
+@click.option("--received", metavar="DATE", help="With 'decided': the day the branch received the decision.")
+@click.option("--vote", metavar="DATE", help="With 'official': the day the branch voted for recognition "
+              "(--date is the committee's decision).")
 @pass_session
-def candidate_advance(ses: Session, cid: str, stage: str | None, day: str | None) -> None:
-    """Record the next stage (or STAGE, which must be the next one)."""
-    cand = ses.service.advance(cid, stage, day)
-    ses.echo(ses.t("cli.candidate.advanced", id=cand.id, name=cand.name, stage=ses.t(f"stage.{cand.stage}"),
-                   date=fmt_date(cand.history[-1].date)))
+def candidate_advance(ses: Session, cid: str, stage: str | None, day: str | None, exception: str | None,
+                      received: str | None, vote: str | None) -> None:
+    """Record the next stage (or STAGE, which must be the next one; 'class' or 'dossier' again before the
+    branch vote: a retake).  A rule broken refuses it, or is recorded (docs/RULES.md)."""
+    cand = ses.service.advance(cid, stage, day, exception=exception or "", received=received, vote=vote)
+    entry = cand.history[-1]
+    ses.echo(ses.t("cli.candidate.advanced", id=cand.id, name=cand.name, stage=ses.t(f"stage.{entry.stage}"),
+                   date=fmt_date(entry.date)))
+    ses.lines(["  " + _breach_text(ses, entry, b) for b in entry.breaches or ()])
 
 
 @candidate.command("exit")
@@ -914,14 +932,35 @@ def candidate_move(ses: Session, cid: str, unit_ref: str, day: str | None, reaso
 
 def _finding_json(ses: Session, finding: Finding) -> dict:
     return {"code": finding.code, "severity": finding.severity, "due": iso(finding.due),
-            "text": ses.t(finding.rule, **finding.params)}
+            "text": ses.t(finding.rule, **finding.params), "rule": finding.source_rule,
+            "source": rules_mod.source_text(finding.source_rule, ses.lang)}
+
+
+def _breach_text(ses: Session, entry, breach) -> str:
+    """One rule a recorded step did not keep: when, the step, what, the rule and its source, the exception."""
+    text = ses.t(f"breach.{breach.rule}", **breach.params)
+    if entry.exception and rules_mod.rule(breach.rule).kind == "hard":  # the exception allowed the hard rule
+        text += "; " + ses.t("breach.exception", text=entry.exception)
+    elif entry.breaches is None:
+        text += " (" + ses.t("breach.unchecked") + ")"
+    return ses.t("cli.breach_line", date=fmt_date(entry.date), stage=ses.t(f"stage_short.{entry.stage}"), text=text,
+                 rule=breach.rule, source=rules_mod.source_text(breach.rule, ses.lang))
+
+
+def _breach_json(ses: Session, entry, breach) -> dict:
+    return {"stage": entry.stage, "date": iso(entry.date), "rule": breach.rule,
+            "kind": rules_mod.rule(breach.rule).kind, "source": rules_mod.source_text(breach.rule, ses.lang),
+            "text": ses.t(f"breach.{breach.rule}", **breach.params),
+            "exception": (entry.exception or None) if rules_mod.rule(breach.rule).kind == "hard" else None,
+            "checked": entry.breaches is not None}
 
 
 def _candidate_json(ses: Session, state: State, cand: Candidate) -> dict:
     return {"id": cand.id, **cand.to_doc(), "stage": cand.stage, "live": cand.live,
             "branch": state.path(cand.unit), "since": iso(_since(cand)),
             "days_in_stage": ses.service.days_in_stage(cand) if cand.live else None,
-            "findings": [_finding_json(ses, f) for f in ses.service.findings(cand)]}
+            "findings": [_finding_json(ses, f) for f in ses.service.findings(cand)],
+            "outside_rules": [_breach_json(ses, e, b) for e, b in ses.service.breaches(cand)]}
 
 
 def _since(cand: Candidate) -> date | None:
@@ -994,10 +1033,19 @@ def candidate_show(ses: Session, cid: str, as_json: bool) -> None:
     out += ["", field_label("history", lang)]
     out += table([field_label(h, lang) for h in ("date", "stage", "by", "at")],
                  [[fmt_date(e.date), ses.t(f"stage.{e.stage}"), e.by, output.timestamp(e.at)] for e in cand.history])
+    if cand.readmission is not None:
+        out += ["", ses.t("cli.readmission", left=fmt_date(cand.readmission.left),
+                          reason=ses.t(f"left_reason.{cand.readmission.reason}"))]
+    official_from = rules_mod.probation_end(cand, state.settings) if cand.stage == "official" else None
+    if official_from is not None:
+        out += ["", field_label("official_from", lang) + ": " + fmt_date(official_from)]
     if cand.exit:
         out += ["", field_label("exit", lang) + ": " + ses.t(
             "cli.candidate.exit_line", kind=ses.t(f"exit.{cand.exit.kind}"), date=fmt_date(cand.exit.date),
             reason=cand.exit.reason, by=cand.exit.by)]
+    broken = svc.breaches(cand)
+    if broken:
+        out += ["", field_label("outside_rules", lang)] + ["  " + _breach_text(ses, e, b) for e, b in broken]
     findings = svc.findings(cand)
     out += ["", field_label("warnings", lang)]
     out += _findings_table(ses, [(cand, f) for f in findings], with_candidate=False) if findings else [
@@ -1015,9 +1063,35 @@ def _findings_table(ses: Session, items: list[tuple[Candidate, Finding]], *, wit
         who = [str(cand.id), shorten(safe(cand.name), 30), shorten(safe(state.units[cand.unit].name), 32)] \
             if with_candidate else []
         note = notes[n] if notes else ""
+        named = ses.t("cli.finding_rule", rule=finding.source_rule,
+                      source=rules_mod.source_text(finding.source_rule, ses.lang))
         rows.append([ses.t(f"severity.{finding.severity}"), fmt_date(finding.due) or ses.t("value.none"), *who,
-                     ses.t(finding.rule, **finding.params) + (f" — {note}" if note else "")])
+                     ses.t(finding.rule, **finding.params) + (f" — {note}" if note else "") + " " + named])
     return table([field_label(h, ses.lang) for h in headers], rows, right=frozenset({2} if with_candidate else ()))
+
+
+# -- the rules (db.rules.RULES) -----------------------------------------------------------------
+@main.command("rules")
+@json_option
+@pass_session
+def rules_command(ses: Session, as_json: bool) -> None:
+    """Every rule of the pipeline: hard (refuses) or soft (warns), the exception a decision may allow, and
+    the regulation it comes from."""
+    rows = rules_mod.rules_table(ses.service.state().settings, ses.lang)
+    if as_json:
+        ses.json(rows)
+        return
+    none = ses.t("cli.rules.none")
+    out = []
+    for row in rows:
+        out += [f"{row['id']}  ({ses.t('cli.rules.' + row['kind'])}"
+                + (f", {ses.t('stage_short.' + row['stage'])}" if row["stage"] else "") + ")",
+                f"  {ses.t('cli.rules.what')}: {row['what']}",
+                f"  {ses.t('cli.rules.exception')}: {row['who'] or none}",
+                f"  {ses.t('cli.rules.source')}: {row['source']}"]
+        if row["why_soft"]:
+            out.append(f"  {ses.t('cli.rules.why_soft')}: {row['why_soft']}")
+    ses.lines(out)
 
 
 # -- due list, check, log ---------------------------------------------------------------------

@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
+from db import rules
 from db.access import WRITE
 from db.errors import PtdvError
 from db.model import STAGES, Candidate
@@ -46,6 +47,7 @@ class CandidateScreen(DataScreen):
         with VerticalScroll(id="body", can_focus=True):
             yield Static(id="summary")
             yield Static(id="findings")
+            yield Static(id="breaches")
             yield Static(id="timeline")
             yield Static(id="details")
         yield Footer()
@@ -64,6 +66,9 @@ class CandidateScreen(DataScreen):
         self.may_write = service.allows(WRITE, cand.unit)
         self.query_one("#summary", Static).update(self._summary(cand))
         self.query_one("#findings", Static).update(self._findings(cand))
+        breaches = self.query_one("#breaches", Static)
+        breaches.update(self._breaches(cand))
+        breaches.display = bool(self.app.service.breaches(cand))  # no section when every step kept the rules
         self.query_one("#timeline", Static).update(self._timeline(cand))
         self.query_one("#details", Static).update(self._details(cand))
         self.refresh_bindings()
@@ -106,6 +111,23 @@ class CandidateScreen(DataScreen):
             table.add_row(severity_text(finding, self.app.lang), fmt_date(finding.due) or self.t("value.none"),
                           self.t(finding.rule, **finding.params))
         return table
+
+    def _breaches(self, cand: Candidate) -> Text:
+        """What a recorded step did not keep (db.rules.breaches): it stays after the next step."""
+        heading = Text(self.t("field.outside_rules"), "bold underline")
+        found = self.app.service.breaches(cand)
+        if not found:
+            return Text("")  # nothing broken: no section (the warnings say the rest)
+        text = heading
+        for entry, breach in found:
+            line = self.t(f"breach.{breach.rule}", **breach.params)
+            if entry.exception and rules.rule(breach.rule).kind == "hard":
+                line += "; " + self.t("breach.exception", text=safe(entry.exception))
+            text += Text(f"\n{fmt_date(entry.date)} {self.t(f'stage_short.{entry.stage}')}: ", "bold")
+            text += Text(line, "magenta")
+            text += Text(" " + self.t("cli.finding_rule", rule=breach.rule,
+                                       source=rules.source_text(breach.rule, self.app.lang)), "dim")
+        return text
 
     def _timeline(self, cand: Candidate) -> Table:
         table = Table(title=Text(self.t("field.history"), "bold underline"), title_justify="left", box=None,
