@@ -78,11 +78,11 @@ def test_the_audit_lines_of_an_import_killed_mid_append_are_dropped_by_the_next_
 
     reader = Service(Store(path), today=TODAY)
     assert len(reader.log()) == logged_before  # a reader does not show lines no commit covers
-    reader.advance(ids["cand1"], None, "01/11/2024")  # the next write
+    reader.edit(ids["cand1"], {"residence": "Tổ 5, phường Phước Mỹ"})  # the next write
 
     fresh = Service(Store(path), today=TODAY)
     log = fresh.log()
-    assert len(log) == logged_before + 1 and log[-1]["action"] == "candidate.advance"
+    assert len(log) == logged_before + 1 and log[-1]["action"] == "candidate.edit"
     in_store = {c.id for c in fresh.state().candidates.values()}
     added = [int(e["target"].split(":")[1]) for e in log if e["action"] == "candidate.add"]
     assert set(added) <= in_store  # no line for a candidate that does not exist
