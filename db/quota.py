@@ -211,12 +211,14 @@ def view_day(year: int, today: date) -> date:
     return max(cutoff_for(year, today), date(year, 1, 1))
 
 
-def rollup(state: State, year: int, today: date, root: int | None = None, day: date | None = None) -> dict[int, Figures]:
+def rollup(state: State, year: int, today: date, root: int | None = None, day: date | None = None,
+           tree_day: date | None = None) -> dict[int, Figures]:
     """Figures for every unit under ``root`` (default: the whole tree), children summed into parents, in the
     tree of ``day`` (default: the year's view day; a unit that ended before it: of its last day), with nothing
     of the year after that day.  What happened at a branch that ended before that day counts at its
     successor; a unit that began during the year takes its predecessors' targets and members when it has
-    none of its own (docs/HISTORY.md)."""
+    none of its own (docs/HISTORY.md).  ``tree_day`` sums the year in the tree of another day instead (the
+    same period of last year counted in this year's tree)."""
     top = state.root if root is None else root
     if top is None or top not in state.units:
         return {}
@@ -224,7 +226,7 @@ def rollup(state: State, year: int, today: date, root: int | None = None, day: d
     ended = state.units[top].ended
     if ended is not None and ended <= day:
         day = ended - timedelta(days=1)  # an ended unit is seen on its last day
-    tree = state.on(day)
+    tree = state.on(tree_day or day)
     order = tree.subtree(top)
     if day.year < year:  # the unit ended before the year began: nothing of the year is its
         return {uid: Figures(unit=uid, year=year) for uid in order}

@@ -256,7 +256,7 @@ def build_report(state: State, unit_id: int, period: Period, today: date) -> Rep
     tree = state.on(ended - timedelta(days=1) if ended is not None and ended <= day else day)
     counts = state.source.report_counts(tree.subtree(unit_id))
     first, last = (period.months[0] - 1) // 3, period.months[1] // 3  # the period's quarters: [first, last)
-    before = _last_year(state, unit_id, period, today)
+    before = _last_year(state, unit_id, period, today, tree)
     rows: list[Row] = []
     compared: dict[str, list[str]] = {}
     for uid in list(tree.children.get(unit_id, [])) or [unit_id]:
@@ -294,33 +294,31 @@ def build_report(state: State, unit_id: int, period: Period, today: date) -> Rep
                   quota_math.quarters(replace(own, target=plan_target)), compared, letterhead(tree, unit_id))
 
 
-def _last_year(state: State, unit_id: int, period: Period, today: date):
-    """A function giving, for a row's unit, its admissions in the same period of the year before and the units
-    they were summed from when it did not exist then (its predecessors, followed back; empty: its own)."""
+def _last_year(state: State, unit_id: int, period: Period, today: date, tree: State):
+    """A function giving, for a row's unit, its admissions in the same period of the year before, counted at
+    the branches that are under it in this period's tree (those of a unit made since came from its
+    predecessors), and the units of that year it sums when it did not exist then or was made larger since
+    (its predecessors that existed then, followed back; empty: its own figure)."""
     year = period.year - 1
     first, last = (period.months[0] - 1) // 3, period.months[1] // 3
     end = Period.of(year, period.quarter, period.half).end if year >= 1900 else None
-    figures = quota_math.rollup(state, year, today, unit_id, day=end) if end else {}
-
-    def admitted(uid: int) -> int:
-        fig = figures.get(uid) or (quota_math.rollup(state, year, today, uid, day=end).get(uid) if end else None)
-        return sum(fig.by_quarter[first:last]) if fig else 0
+    figures = quota_math.rollup(state, year, today, unit_id, day=end, tree_day=tree.day) if end else {}
 
     def before(uid: int) -> tuple[int, list[int]]:
-        unit = state.units[uid]
-        if end is None or uid in figures or unit.began is None or unit.began <= end:
-            return admitted(uid), []
-        sources, stack, seen = [], list(state.predecessors(uid)), {uid}
+        fig = figures.get(uid)
+        admitted = sum(fig.by_quarter[first:last]) if fig else 0
+        if end is None:
+            return admitted, []
+        then = state.on(end)
+        sources, stack, seen = [], [uid], set()
         while stack:
-            pred = stack.pop(0)
-            if pred in seen:
+            current = stack.pop(0)
+            if current in seen:
                 continue
-            seen.add(pred)
-            began = state.units[pred].began
-            if began is not None and began > end:
-                stack.extend(state.predecessors(pred))  # made after that year too: what it was made from
-            else:
-                sources.append(pred)
-        return sum(admitted(p) for p in sources), sources
+            seen.add(current)
+            if then.exists(current):
+                sources.append(current)
+            stack.extend(state.predecessors(current))  # what it was made from, back to that year
+        return admitted, ([] if sources == [uid] else sources)
 
     return before

@@ -160,3 +160,22 @@ def test_a_report_of_a_year_before_the_merge_is_byte_identical_after_it_is_recor
     before = {fmt: report(fmt) for fmt in ("table", "csv", "json")}
     merge_wards(service, ids)
     assert {fmt: report(fmt) for fmt in ("table", "csv", "json")} == before
+
+
+def test_the_demo_citys_same_period_last_year_is_last_years_total_across_the_2025_changes(tmp_path):
+    """Đà Nẵng's wards merged on 1/1/2025 and 1/7/2025: summed in the tree of Q3 2025, Q3 2024 gives the
+    total the report of Q3 2024 gave in its own tree, each admission once; a new ward names what it sums."""
+    from db.demo import build_demo
+    from db.service import Service
+    from db.store import Store
+
+    today = date(2026, 12, 3)
+    service = Service(Store(tmp_path / "ptdv.json"), today=today)
+    build_demo(service, today=today)
+    root = service.root().id
+    for quarter in (1, 3):
+        now, then = service.report(root, 2025, quarter=quarter), service.report(root, 2024, quarter=quarter)
+        assert now.total.last_year == then.total.admitted > 0
+    an_hai = service.resolve_unit("phường An Hải")
+    sums = service.report(root, 2025, quarter=3).compared[an_hai.name]
+    assert {"Đảng ủy phường Phước Mỹ", "Đảng ủy phường An Hải Bắc"} <= set(sums)
