@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Input, Static
 
 from db.i18n import t
 from db.text import fold
+from tui import output
 from tui.bindings import localize_bindings
 
 ASCENDING, DESCENDING = "▲", "▼"
@@ -49,7 +50,7 @@ def name_matches(query: str, name: str) -> bool:
 
 
 def fit(cell: str | Text, width: int, right: bool) -> Text:
-    text = cell.copy() if isinstance(cell, Text) else Text(cell)
+    text = cell.copy() if isinstance(cell, Text) else Text(output.shorten(cell, width))
     text.no_wrap = True
     text.truncate(width, overflow="ellipsis")
     if right:
