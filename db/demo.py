@@ -796,11 +796,30 @@ class Builder:
         if reached < VERIFIED:
             doc["notes"] = ""
         branch = plan.branch.id  # branches persist through the changes: each stage is recorded where it was
-        doc["history"] = [StageEntry(stage, plan.days[stage], user, at, unit=branch).to_doc() for stage in stages]
+        doc["history"] = [StageEntry(stage, plan.days[stage], user, at, unit=branch,
+                                     exception=self.extension(plan, stage)).to_doc() for stage in stages]
         doc["exit"] = (Exit(plan.exit_kind, rng.choice(EXIT_REASONS[plan.exit_kind]), plan.exit_day, user, at).to_doc()
                        if plan.left(self.today) else None)
         doc["rev"] = 1
         return doc
+
+    def extension(self, plan: Plan, stage: str) -> str:
+        """The exception of a step the drawn dates make late: a slow decision (``SLOW_DECISION``) past its
+        working days, extended by the competent committee (rule ``decision``, up to ``decision_extra_workdays``
+        more), or a late ceremony the superior committee agreed to (rule ``ceremony``); recorded as staff record
+        it with ``--exception`` (who decided, document number, date), so that the history keeps the rules."""
+        settings = self.settings
+        if stage == "decided":
+            start, count, text = plan.days["branch"], settings.decision_workdays,                 f"Ban Thường vụ cấp ủy cấp trên gia hạn {settings.decision_extra_workdays} ngày làm việc"
+        elif stage == "admitted":
+            start, count, text = plan.days["decided"], settings.ceremony_workdays,                 "Ban Thường vụ cấp ủy cấp trên đồng ý tổ chức lễ kết nạp muộn"
+        else:
+            return ""
+        due = settings.calendar.add_workdays(start, count)
+        if plan.days[stage] <= due:
+            return ""
+        number = start.toordinal() % 900 + 100
+        return f"{text}, Công văn số {number}-CV/TU ngày {due.day:02d}/{due.month:02d}/{due.year}"
 
     # -- the store ----------------------------------------------------------------------
     def write(self, tx: Transaction, units: list[Node]) -> int:

@@ -296,6 +296,9 @@ class Candidate:
     notes: str = ""  # family background and verification notes: sensitive
     history: tuple[StageEntry, ...] = ()
     exit: Exit | None = None
+    # the branch's recognition vote, recorded before the committee's decision (the ``official`` entry, which then
+    # keeps it as its ``vote``); None: not voted yet, or recorded with the decision
+    recognition_vote: date | None = None
     rev: int = 1
     moves: tuple[Move, ...] = ()  # transfers between branches, oldest first; ``unit`` is where the last one led
     readmission: Readmission | None = None  # a former member applying again (None: a first admission)
@@ -372,6 +375,10 @@ class Candidate:
         doc["introducers"] = list(self.introducers)
         doc["history"] = [e.to_doc() for e in self.history]
         doc["exit"] = self.exit.to_doc() if self.exit else None
+        if self.recognition_vote is not None:
+            doc["recognition_vote"] = iso(self.recognition_vote)
+        else:
+            del doc["recognition_vote"]  # written as before the vote could be recorded alone
         if self.moves:
             doc["moves"] = [m.to_doc() for m in self.moves]
         else:
@@ -394,6 +401,7 @@ class Candidate:
         values["introducers"] = tuple(doc.get("introducers") or ())
         values["history"] = tuple(StageEntry.from_doc(e) for e in doc.get("history") or ())
         values["exit"] = Exit.from_doc(doc["exit"]) if doc.get("exit") else None
+        values["recognition_vote"] = from_iso(doc.get("recognition_vote"))
         values["moves"] = tuple(Move.from_doc(m) for m in doc.get("moves") or ())
         values["readmission"] = Readmission.from_doc(doc["readmission"]) if doc.get("readmission") else None
         values["rev"] = int(doc.get("rev", 1))
@@ -414,6 +422,7 @@ class Settings:
     ceremony_workdays: int = 30
     probation_months: int = 12
     recognition_workdays: int = 30
+    recognition_decision_workdays: int = 30  # the committee's decision after the branch's recognition vote
     min_age: int = 18
     max_age: int = 60
     due_soon_days: int = 30

@@ -20,6 +20,7 @@ from .workdays import add_months
 
 SEVERITIES = ("overdue", "due", "warning", "upcoming")  # most urgent first
 SOURCE_NOT_FOUND = "source not found"
+JUDGED_STAGES = ("branch", "decided", "admitted", "official")  # the steps judge_step finds something at
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ RULES: tuple[Rule, ...] = (
     Rule("recognition", "soft", "official", False,
          "Quy định 29-QĐ/TW (2016) Mục 4, kept in 232-QĐ/TW Mục 4 (the point was not confirmed)",
          "recognition_workdays"),
+    Rule("recognition_decision", "soft", "official", False,
+         "Quy định 29-QĐ/TW (2016) Mục 4, kept in 232-QĐ/TW Mục 4 (the point was not confirmed)",
+         "recognition_decision_workdays"),
     Rule("exit_kind", "hard", None, False, "Điều lệ Đảng, Điều 5 khoản 2 (xóa tên đảng viên dự bị)"),
     Rule("readmit_excluded", "hard", None, False, "Quy định 294-QĐ/TW, điểm 3.5.2"),
     Rule("readmit_once", "hard", None, False, "Quy định 294-QĐ/TW, điểm 3.5.3"),
@@ -246,10 +250,16 @@ def check_exit(candidate: Candidate, kind: str, reason: str, day: date, today: d
     if candidate.history and day < candidate.history[-1].date:
         raise PtdvError("stage.before_previous", date=fmt_date(day), previous=candidate.stage,
                         previous_date=fmt_date(candidate.history[-1].date))
-    admitted = candidate.history and stage_index(candidate.stage) >= stage_index("admitted")
-    if (kind in BEFORE_ADMISSION_EXITS and admitted) or (kind in PROBATION_EXITS and not admitted):
-        allowed = PROBATION_EXITS if admitted else BEFORE_ADMISSION_EXITS
+    allowed = exit_kinds(candidate)
+    if kind not in allowed:
         raise RuleRefused("exit_kind", kind=kind, stage=candidate.stage, kinds=", ".join(allowed))
+
+
+def exit_kinds(candidate: Candidate) -> tuple[str, ...]:
+    """How ``candidate`` may leave (rule ``exit_kind``): before the ceremony withdrawn or not admitted; a
+    probationary member not recognised or struck off."""
+    admitted = bool(candidate.history) and stage_index(candidate.stage) >= stage_index("admitted")
+    return PROBATION_EXITS if admitted else BEFORE_ADMISSION_EXITS
 
 
 def check_readmission(left: date, reason: str, day: date, readmitted_before: bool) -> None:
@@ -334,6 +344,13 @@ def judge_step(candidate: Candidate, stage: str, day: date, settings: Settings, 
                                                "since": fmt_date(start)}))
     elif stage == "official":
         end = probation_end(candidate, settings)
+        vote = vote or candidate.recognition_vote  # the vote recorded alone before the decision
+        if vote is not None and vote < day:
+            decision_due = _workdays(settings, vote, settings.recognition_decision_workdays)
+            if day > decision_due:
+                out.append(Breach("recognition_decision", {"due": fmt_date(decision_due), "vote": fmt_date(vote),
+                                                           "workdays": settings.recognition_decision_workdays,
+                                                           "date": fmt_date(day)}))
         if end is not None:
             voted = vote or day
             if min(voted, day) < end:
@@ -380,8 +397,33 @@ def check_details(candidate: Candidate, stage: str, day: date, today: date, *, r
             raise PtdvError("stage.bad_vote", vote=fmt_date(vote), date=fmt_date(day))
 
 
+def check_vote(candidate: Candidate, vote: date, settings: Settings, today: date) -> None:
+    """The branch's recognition vote recorded alone (the committee's decision, the ``official`` step, comes
+    later): for a probationary member who has not been voted on, on a day from the ceremony to today; before
+    the end of probation it is refused (rule ``probation``).  A late vote is kept when the decision is recorded."""
+    if not candidate.live:
+        raise PtdvError("candidate.exited", id=candidate.id)
+    if candidate.stage != "admitted":
+        raise PtdvError("stage.vote_not_probation", id=candidate.id, stage=candidate.stage)
+    if candidate.recognition_vote is not None:
+        raise PtdvError("stage.vote_recorded", id=candidate.id, vote=fmt_date(candidate.recognition_vote))
+    if vote > today:
+        raise PtdvError("stage.future_date", date=fmt_date(vote), today=fmt_date(today))
+    admitted = candidate.stage_date("admitted")
+    if admitted and vote < admitted:
+        raise PtdvError("stage.before_previous", date=fmt_date(vote), previous="admitted",
+                        previous_date=fmt_date(admitted))
+    for breach in judge_step(candidate, "official", vote, settings, vote=vote):
+        if RULES_BY_ID[breach.rule].kind == "hard":
+            raise RuleRefused(breach.rule, **breach.params)
+
+
 def _legacy_history(candidate: Candidate, upto: int) -> Candidate:
-    return candidate.with_(history=candidate.history[:upto])
+    """``candidate`` with its first ``upto`` entries: a probe for :func:`judge_step`, copied without
+    ``dataclasses.replace`` (which would check every field again: most of ``ptdv check``'s time on a metro store)."""
+    probe = object.__new__(Candidate)
+    probe.__dict__.update(candidate.__dict__, history=candidate.history[:upto])
+    return probe
 
 
 def breaches(candidate: Candidate, settings: Settings | None = None) -> list[tuple[StageEntry, Breach]]:
@@ -392,10 +434,10 @@ def breaches(candidate: Candidate, settings: Settings | None = None) -> list[tup
     out: list[tuple[StageEntry, Breach]] = []
     for i, entry in enumerate(candidate.history):
         found = entry.breaches
-        if found is None:
+        if found is None and entry.stage in JUDGED_STAGES:  # the steps judge_step checks (a metro store's check)
             found = judge_step(_legacy_history(candidate, i), entry.stage, entry.date, settings,
                                received=None, vote=entry.vote)
-        out.extend((entry, b) for b in found)
+        out.extend((entry, b) for b in found or ())
     return out
 
 
@@ -442,10 +484,15 @@ def findings(candidate: Candidate, settings: Settings, today: date) -> list[Find
         out.append(_deadline("ceremony", _workdays(settings, start, settings.ceremony_workdays), today, settings,
                              workdays=settings.ceremony_workdays, since=fmt_date(start)))
     end = probation_end(candidate, settings)
-    if end and reached < stage_index("official"):
+    voted = candidate.recognition_vote
+    if end and reached < stage_index("official") and voted is None:
         out.append(_deadline("recognition", _workdays(settings, end, settings.recognition_workdays), today,
                              settings, months=settings.probation_months, workdays=settings.recognition_workdays,
                              probation_end=fmt_date(end)))
+    if voted is not None and reached < stage_index("official"):  # the second step: the committee decides
+        out.append(_deadline("recognition_decision",
+                             _workdays(settings, voted, settings.recognition_decision_workdays), today, settings,
+                             workdays=settings.recognition_decision_workdays, vote=fmt_date(voted)))
     if reached < stage_index("branch"):  # checked when the branch votes; warned before
         if candidate.born:
             months = age_months(candidate.born, today)
@@ -503,8 +550,10 @@ def rules_markdown() -> str:
            "Youth Union route applies up to 30 years (Luật Thanh niên); a branch is a grassroots branch (chi bộ "
            "cơ sở, no committee vote) when the unit above it is of a level above `grassroots` (a district or "
            "city committee) or nothing is above it; recognition is the `official` step, dated on the "
-           "committee's decision, with the branch's vote as `--vote DATE`; official status dates from the end "
-           "of probation.", ""]
+           "committee's decision, with the branch's vote as `--vote DATE`; the branch's vote may be recorded alone "
+           "first (`candidate advance ID official --vote DATE` without `--date`: `Candidate.recognition_vote`), "
+           "the committee's decision then being due within 30 working days (`recognition_decision`); official "
+           "status dates from the end of probation.", ""]
     for lang in ("en", "vi"):
         out += [f"## {'English' if lang == 'en' else 'Tiếng Việt'}", "",
                 "| id | kind | step | exception by | source | what it checks | why soft |",

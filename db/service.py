@@ -577,12 +577,30 @@ class Service:
             if target is None:
                 raise PtdvError("stage.finished", id=cand.id)
             rules.check_advance(cand, target, when, self.today(), skip_committee=skip)
-            rules.check_details(cand, target, when, self.today(), received=got, vote=voted)
-            found = rules.check_step(cand, target, when, tx.state.settings, exception=why, received=got, vote=voted)
+            voted_before = cand.recognition_vote if target == "official" else None  # recorded alone: record_vote
+            if voted_before is not None and voted not in (None, voted_before):
+                raise PtdvError("stage.vote_recorded", id=cand.id, vote=fmt_date(voted_before))
+            vote_day = voted or voted_before
+            cand = cand.with_(recognition_vote=None) if voted_before is not None else cand
+            rules.check_details(cand, target, when, self.today(), received=got, vote=vote_day)
+            found = rules.check_step(cand, target, when, tx.state.settings, exception=why, received=got,
+                                     vote=vote_day)
             entry = StageEntry(target, when, self.user, tx.at, place, breaches=found, exception=why,
-                               received=got, vote=voted)
+                               received=got, vote=vote_day)
             return cand.with_(history=cand.history + (entry,))
         return self._update_candidate(cid, "candidate.advance", change, expected_rev)
+
+    def record_vote(self, cid: int | str, vote: date | str, *, expected_rev: int | None = None) -> Candidate:
+        """The branch's recognition vote alone, before the committee's decision (audited ``candidate.vote``):
+        refused before the end of probation (rule ``probation``); the decision is then due within
+        ``recognition_decision_workdays`` working days (a finding), and ``advance`` to ``official`` keeps the
+        vote on its entry."""
+        voted = parse_date(vote, field="vote")
+
+        def change(tx, cand: Candidate) -> Candidate:
+            rules.check_vote(cand, voted, tx.state.settings, self.today())
+            return cand.with_(recognition_vote=voted)
+        return self._update_candidate(cid, "candidate.vote", change, expected_rev)
 
     def exit(self, cid: int | str, reason: str, *, kind: str = "withdrawn", day: date | str | None = None,
              expected_rev: int | None = None) -> Candidate:
@@ -674,7 +692,18 @@ class Service:
     def check(self) -> list[tuple[str, dict]]:
         """Integrity problems of the store and its records, as (message key, params): they name any
         candidate, so only someone who may read the whole tree may ask."""
+        return self._check()[0]
+
+    def check_all(self, year: int | None = None) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
+        """``ptdv check``: the problems of :meth:`check`, and the warnings of :meth:`warnings` followed by
+        the rules candidates' recorded steps did not keep (an exception, a soft breach: ``check.exception``,
+        ``check.breach``), found while reading the candidates once for both."""
+        problems, outside = self._check()
+        return problems, self.warnings(year) + outside
+
+    def _check(self) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
         state = self.state()
+        outside: list[tuple[str, dict]] = []
         if state.root in state.units:
             self._require(access.READ, state.root, state)
         broken, uncommitted = self.store.audit_integrity()
@@ -715,12 +744,18 @@ class Service:
                 problems.append(("check.candidate_dates", {"id": cand.id}))
             if days and days[-1] > self.today():
                 problems.append(("check.candidate_future", {"id": cand.id, "date": fmt_date(days[-1])}))
+            for entry, breach in rules.breaches(cand, state.settings):
+                excused = rules.rule(breach.rule).kind == "hard"
+                outside.append(("check.exception" if excused else "check.breach",
+                               {"id": cand.id, "name": cand.name, "stage": entry.stage, "date": fmt_date(entry.date),
+                                "rule": breach.rule, "params": dict(breach.params),
+                                "exception": entry.exception if excused else ""}))
         for (uid, year), q in state.quotas.items():
             if uid not in state.units:
                 problems.append(("check.quota_unit", {"unit": uid, "year": year}))
             if (q.target is None) == (q.rate is None) or (q.target is not None and q.target < 0):
                 problems.append(("check.quota_value", {"unit": uid, "year": year}))
-        return problems
+        return problems, sorted(outside, key=lambda w: w[0] != "check.exception")  # exceptions, then breaches
 
     def warnings(self, year: int | None = None) -> list[tuple[str, dict]]:
         """Things staff should look at that do not make the store inconsistent: member figures
@@ -773,7 +808,8 @@ class Service:
         """The date ``exit`` would record (today when empty); a PtdvError when it would refuse that date."""
         cand = self.candidate(cid)
         when = parse_date(day, field="date") if day not in (None, "") else self.today()
-        rules.check_exit(cand, "withdrawn", "?", when, self.today())  # kind and reason are checked on their own
+        # kind and reason are checked on their own: a kind valid for the candidate (a probationary member's too)
+        rules.check_exit(cand, rules.exit_kinds(cand)[0], "?", when, self.today())
         return when
 
     @staticmethod

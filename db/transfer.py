@@ -12,7 +12,15 @@ the store has no candidate with that id, so a round trip into an empty store kee
 
 The organisation's history (docs/HISTORY.md) makes the round trip too: units that ended are exported,
 with their periods (``UNIT_HISTORY``: began, ended, how, what they became, earlier parents), and
-candidates with their transfers (``moves``), each column only when the export has one.  A file without
+candidates with their transfers (``moves``), each column only when the export has one.  So do what a
+step keeps besides its date (each column only when a candidate has one): the day the decision was received
+(``received``), the branch's recognition vote (``vote``: with no recognition date, a vote recorded alone)
+and the exception that allowed a hard rule at a step (``exception:<stage>``; a hand-made file may give one
+``exception`` column for whichever step needs it).  A file keeps one date per stage: a retaken class or a
+redone dossier is exported with its latest date.  An imported history is judged by the rules as a step is
+(``rules.judge_step``): a hard rule broken without an exception a rule allows refuses the row, naming the
+rule and its source; what it finds is kept on the entries.  A grassroots branch's rows have no committee
+date.  A file without
 them brings units that were there from the start of time.  A known candidate whose row names another
 branch is transferred there (a ``Move`` on the import's day), its stages left where they happened.
 """
@@ -29,17 +37,20 @@ from . import access, rules
 from .errors import PtdvError
 from .i18n import CATALOGUES, LANGS, t
 from .model import (EDITABLE_FIELDS, EDUCATION, END_KINDS, EXIT_KINDS, GENDERS, OCCUPATIONS, STAGES, TAGS, Candidate,
-                    Exit, Move, Quota, StageEntry, Unit)
+                    Exit, Move, Quota, Settings, StageEntry, Unit)
 from .state import State
-from .text import clean_name, clean_unit_name, fmt_date, fold, parse_date, safe
+from .text import clean_name, clean_text, clean_unit_name, fmt_date, fold, parse_date, safe
 
 SHEETS = ("units", "quotas", "candidates")  # the order export writes them and import reads them
 SENSITIVE = frozenset({"ethnicity", "religion", "notes"})
 STAGE_COLUMN = "stage:"
+EXCEPTION_COLUMN = "exception:"  # the exception that allowed a hard rule at a step: "exception:decided"
+EXCEPTION_STAGES = tuple(s for s in STAGES if any(r.stage == s and r.exception for r in rules.RULES))
 MEMBERS_COLUMN = "members:"  # members at the start of a year: "members:2024"
 CANDIDATE_COLUMNS: tuple[str, ...] = (
-    "id", "unit", *EDITABLE_FIELDS, *(STAGE_COLUMN + s for s in STAGES), "exit", "exit_reason", "exit_date",
-    "moves")  # transfers: written only when a candidate of the export has one
+    "id", "unit", *EDITABLE_FIELDS, *(STAGE_COLUMN + s for s in STAGES), "received", "vote",
+    *(EXCEPTION_COLUMN + s for s in EXCEPTION_STAGES), "exception", "exit", "exit_reason", "exit_date",
+    "moves")  # received, vote, the exceptions and transfers: written only when a candidate of the export has one
 # a unit's period (docs/HISTORY.md): written only when a unit of the export has one; a file without them
 # (an older export, a list made by hand) has units that were there from the start of time
 UNIT_HISTORY = ("began", "ended", "end", "successors", "earlier")
@@ -102,7 +113,9 @@ def heading(key: str, lang: str) -> str:
         return t("import.col.stage_date", lang, stage=_short(t(f"stage.{key[len(STAGE_COLUMN):]}", lang)))
     if key.startswith(MEMBERS_COLUMN):
         return t("import.col.members_in", lang, year=key[len(MEMBERS_COLUMN):])
-    if key in ("exit_reason", "exit_date", "parent", "moves", *UNIT_HISTORY):
+    if key.startswith(EXCEPTION_COLUMN):
+        return t("import.col.stage_exception", lang, stage=_short(t(f"stage.{key[len(EXCEPTION_COLUMN):]}", lang)))
+    if key in ("exit_reason", "exit_date", "parent", "moves", "received", "vote", "exception", *UNIT_HISTORY):
         return t(f"import.col.{key}", lang)
     return t(f"field.{key}", lang)
 
@@ -117,6 +130,9 @@ def _aliases(sheet: str) -> dict[str, str]:
             if key.startswith(STAGE_COLUMN):
                 full = t("import.col.stage_date", lang, stage=t(f"stage.{key[len(STAGE_COLUMN):]}", lang))
                 out[fold(full)] = key
+            if key.startswith(EXCEPTION_COLUMN):
+                full = t("import.col.stage_exception", lang, stage=t(f"stage.{key[len(EXCEPTION_COLUMN):]}", lang))
+                out.setdefault(fold(full), key)
             if key == "earlier":  # the heading without the form it names in brackets
                 out.setdefault(fold(_short(heading(key, lang))), key)
     if sheet == "candidates":  # a list made by hand names the candidate's unit "Chi bộ" (branch)
@@ -361,6 +377,22 @@ class _Tree:
             raise PtdvError("candidate.not_a_branch", unit=self.unit(uid).name)
         return uid
 
+    def grassroots(self, uid: int, day: date) -> bool:
+        """Whether branch ``uid`` is a grassroots branch on ``day`` (``Service.is_grassroots_branch``; for a
+        unit the file adds, from the level of its parent in the file): its rows have no committee date."""
+        from .service import Service
+
+        if uid in self.state.units:
+            return Service.is_grassroots_branch(self.state, uid, day)
+        levels = self.state.levels
+        if "grassroots" not in levels or not self.is_leaf(uid):
+            return False
+        parent = self.unit(uid).parent_on(day)
+        if parent is None:
+            return True
+        above = levels.get(self.unit(parent).level)
+        return above is not None and above.order < levels["grassroots"].order
+
     def require(self, action: str, uid: int) -> None:
         """The user may do ``action`` at ``uid`` (for a unit the file adds: at the store's unit above it)."""
         while uid not in self.state.units:
@@ -561,32 +593,85 @@ def _date(text: str) -> date:
     return parse_date(text, field="date")
 
 
-def _replay(cand: Candidate, cells: dict[str, str], today: date, user: str, at: str) -> Candidate:
-    """``cand`` with the stage dates and the exit of a row that it has not recorded yet, as the rules allow."""
+def _replay(cand: Candidate, cells: dict[str, str], today: date, user: str, at: str, settings: Settings,
+            grassroots: Callable[[int, date], bool]) -> Candidate:
+    """``cand`` with the stage dates, the decision's received day, the recognition vote, the exceptions and
+    the exit of a row that it has not recorded yet, as the rules allow: each step is checked in order as
+    ``Service.advance`` checks it (a grassroots branch skips the committee; a newer class or dossier date
+    than the recorded one is a retake) and judged (``rules.judge_step``): a hard rule broken refuses the row
+    unless the rule allows an exception and the row gives one (``exception:<stage>``, or ``exception`` for
+    whichever step needs it); what the rules found is kept on the entry."""
     history = list(cand.history)
+    details = {"received": _date(cells["received"]) if cells.get("received") else None,
+               "vote": _date(cells["vote"]) if cells.get("vote") else None}
+    anyhow = clean_text(cells["exception"], field="exception") if cells.get("exception") else ""
+    used = False
     for stage in STAGES:
         text = cells.get(STAGE_COLUMN + stage, "")
+        given = clean_text(cells[EXCEPTION_COLUMN + stage], field="exception") \
+            if cells.get(EXCEPTION_COLUMN + stage) else ""
+        got = details["received"] if stage == "decided" else None
+        voted = details["vote"] if stage == "official" else None
         if not text:
+            if given:
+                raise PtdvError("exception.not_needed", stage=stage)
             continue
         day = _date(text)
-        recorded = next((e.date for e in history if e.stage == stage), None)
-        if recorded is not None:
-            if recorded != day:
-                raise PtdvError("import.history_differs", stage=stage, date=fmt_date(day), recorded=fmt_date(recorded))
+        probe = cand.with_(history=tuple(history))
+        recorded = probe.stage_entry(stage)  # the latest (a retaken class, a redone dossier)
+        if recorded is not None and (recorded.date == day or not rules.may_retake(probe, stage)
+                                     or day < recorded.date):
+            if recorded.date != day:
+                raise PtdvError("import.history_differs", stage=stage, date=fmt_date(day),
+                                recorded=fmt_date(recorded.date))
+            for label, value, kept in (("exception", given, recorded.exception), ("received", got, recorded.received),
+                                       ("vote", voted, recorded.vote)):
+                if value and value != kept:
+                    raise PtdvError("import.detail_differs", stage=stage, field=label,
+                                    value=fmt_date(value) if isinstance(value, date) else value,
+                                    recorded=fmt_date(kept) if isinstance(kept, date) else kept or "—")
+            used = used or bool(anyhow and recorded.exception == anyhow)
             continue
-        # the rules read only the id, stage history and exit: a probe with the history so far will do
-        probe = Candidate(cand.id, cand.unit, cand.name, history=tuple(history), exit=cand.exit)
+        if stage == "dossier" and probe.stage_date("class") and probe.stage_date("class") > day \
+                and recorded is None:
+            raise PtdvError("import.retake_order", date=fmt_date(probe.stage_date("class")), dossier=fmt_date(day))
         if history:
-            rules.check_advance(probe, stage, day, today)
+            rules.check_advance(probe, stage, day, today, skip_committee=grassroots(cand.unit_on(day), day))
         elif stage != STAGES[0]:
             raise PtdvError("stage.skipped", stage=stage, expected=STAGES[0])
         else:
             rules.check_stage_date(probe, stage, day, today)
-        history.append(StageEntry(stage, day, user, at, cand.unit_on(day)))
+        if voted is None and stage == "official":
+            voted = cand.recognition_vote
+        rules.check_details(probe, stage, day, today, received=got, vote=voted)
+        found = rules.judge_step(probe, stage, day, settings, received=got, vote=voted)
+        hard = [rules.rule(b.rule) for b in found if rules.rule(b.rule).kind == "hard"]
+        if hard and not given and anyhow and all(spec.exception for spec in hard):
+            given, used = anyhow, True
+        for breach in found:
+            spec = rules.rule(breach.rule)
+            if spec.kind == "hard" and not (spec.exception and given):
+                raise rules.RuleRefused(breach.rule, needs_exception=spec.exception, **breach.params)
+        if given and not hard:
+            raise PtdvError("exception.not_needed", stage=stage)
+        history.append(StageEntry(stage, day, user, at, cand.unit_on(day), breaches=tuple(found), exception=given,
+                                  received=got, vote=voted))
+        if stage == "official":
+            cand = cand.with_(recognition_vote=None)
+    if anyhow and not used:
+        raise PtdvError("import.exception_unused", text=anyhow)
     if not history:
         history.append(StageEntry(STAGES[0], today, user, at, cand.unit))
     if len(history) != len(cand.history):
         cand = cand.with_(history=tuple(history))
+    vote = details["vote"]
+    if vote is not None and not cells.get(STAGE_COLUMN + "official"):  # the branch's vote recorded alone
+        if cand.recognition_vote != vote:
+            if cand.recognition_vote is not None:
+                raise PtdvError("import.detail_differs", stage="official", field="vote", value=fmt_date(vote),
+                                recorded=fmt_date(cand.recognition_vote))
+            rules.check_vote(cand, vote, settings, today)
+            cand = cand.with_(recognition_vote=vote)
     exit_cells = [cells.get(k, "") for k in ("exit", "exit_reason", "exit_date")]
     if any(exit_cells):
         kind = _choice("exit", exit_cells[0]) if exit_cells[0] else ""
@@ -752,7 +837,7 @@ def _plan_candidates(service, tree: _Tree, rows: list[Row], default_unit: str | 
                 if ident:
                     kept[ident] = person.row.number
                 start = Candidate(id=ident, unit=person.unit, moves=person.moves, **fields)
-            after = _replay(start, person.row.cells, today, service.user, at)
+            after = _replay(start, person.row.cells, today, service.user, at, tree.state.settings, tree.grassroots)
         except PtdvError as err:
             bad.append(("candidates", person.row.number, err))
             continue
@@ -879,7 +964,7 @@ class _Cells:
                 "; ".join(f"{self.path(p)} {word} {_fmt_date(until)}" for until, p in unit.earlier if p is not None)]
 
     def row(self, columns: list[str], cand: Candidate) -> list[str | int]:
-        days = {e.stage: _fmt_date(e.date) for e in cand.history}
+        days = {e.stage: _fmt_date(e.date) for e in cand.history}  # the latest date of a retaken stage
         return [self.cell(key, cand, days) for key in columns]
 
     def cell(self, key: str, cand: Candidate, days: dict[str, str]) -> str | int:
@@ -889,6 +974,11 @@ class _Cells:
             return self.path(cand.unit)
         if key.startswith(STAGE_COLUMN):
             return days.get(key[len(STAGE_COLUMN):], "")
+        if key in DETAILS:
+            return DETAILS[key](cand)
+        if key.startswith(EXCEPTION_COLUMN):
+            entry = cand.stage_entry(key[len(EXCEPTION_COLUMN):])
+            return entry.exception if entry else ""
         if key == "moves":
             return "; ".join(self.move(m) for m in cand.moves)
         if key in ("exit", "exit_reason", "exit_date"):
@@ -909,6 +999,21 @@ class _Cells:
         return value
 
 
+def _vote(cand: Candidate) -> date | None:
+    """The branch's recognition vote: kept on the ``official`` entry, or recorded alone before the decision."""
+    entry = cand.stage_entry("official")
+    return entry.vote if entry else cand.recognition_vote
+
+
+def _received(cand: Candidate) -> date | None:
+    entry = cand.stage_entry("decided")
+    return entry.received if entry else None
+
+
+DETAILS: dict[str, Callable[[Candidate], str]] = {"received": lambda c: _fmt_date(_received(c)),
+                                                  "vote": lambda c: _fmt_date(_vote(c))}
+
+
 @lru_cache(maxsize=65536)
 def _fmt_date(day: date | None) -> str:
     return fmt_date(day)
@@ -916,6 +1021,28 @@ def _fmt_date(day: date | None) -> str:
 
 def _has_period(unit: Unit) -> bool:
     return unit.began is not None or unit.ended is not None or bool(unit.earlier)
+
+
+OPTIONAL = frozenset({"moves", "received", "vote", "exception"})  # a column written only when a candidate needs it
+
+
+def _optional_columns(candidates: list[Candidate]) -> set[str]:
+    """The optional columns some of ``candidates`` have a value in (the generic ``exception`` never: export
+    names the step of each exception)."""
+    found: set[str] = set()
+    for cand in candidates:
+        if cand.moves:
+            found.add("moves")
+        if cand.recognition_vote is not None:
+            found.add("vote")
+        for entry in cand.history:
+            if entry.received is not None:
+                found.add("received")
+            if entry.vote is not None:
+                found.add("vote")
+            if entry.exception:
+                found.add(EXCEPTION_COLUMN + entry.stage)
+    return found
 
 
 def export_tables(state: State, units: list[int], candidates: list[Candidate], lang: str,
@@ -934,8 +1061,9 @@ def export_tables(state: State, units: list[int], candidates: list[Candidate], l
     quota_rows = [[cells.path(q.unit), q.year, "" if q.target is None else q.target, "" if q.rate is None else q.rate]
                   for q in sorted(state.quotas.values(), key=lambda q: (q.unit, q.year)) if q.unit in wanted]
     quota_head = [heading(k, lang) for k in QUOTA_COLUMNS]
-    moved = any(c.moves for c in candidates)
-    columns = [k for k in CANDIDATE_COLUMNS if (include_sensitive or k not in SENSITIVE) and (moved or k != "moves")]
+    optional = _optional_columns(candidates)
+    columns = [k for k in CANDIDATE_COLUMNS if (include_sensitive or k not in SENSITIVE)
+               and (k not in OPTIONAL and not k.startswith(EXCEPTION_COLUMN) or k in optional)]
     cand_rows = [cells.row(columns, c) for c in candidates]
     return {"units": (unit_head, unit_rows), "quotas": (quota_head, quota_rows),
             "candidates": ([heading(k, lang) for k in columns], cand_rows)}

@@ -308,6 +308,31 @@ async def test_exit_needs_a_reason(small):
     assert (cand.exit.kind, cand.exit.reason, cand.exit.date) == ("rejected", "Chuyển công tác", TODAY)
 
 
+def kind_options(app) -> list[str]:
+    return [option for _, option in app.screen.query_one("#input-kind")._options]
+
+
+@pilot_test
+async def test_exit_offers_only_the_outcomes_valid_for_the_candidate(small):
+    service, ids = small
+    app = make_app(service, lang="en", year=2024, candidate_id=ids["cand4"])  # admitted 09/09/2024: on probation
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await open_with(pilot, "x", ExitDialog)
+        assert kind_options(app) == ["not_recognised", "struck_off"] and value(app, "kind") == "not_recognised"
+        await pilot.press(*"Vi phạm tư cách", "shift+tab", "space", "down", "enter")  # the second: struck off
+        assert value(app, "kind") == "struck_off"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, ExitDialog)
+    assert service.candidate(ids["cand4"]).exit.kind == "struck_off"
+    app = make_app(service, lang="en", year=2024, candidate_id=ids["cand3"])  # at the branch vote
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await open_with(pilot, "x", ExitDialog)
+        assert kind_options(app) == ["withdrawn", "rejected"] and value(app, "kind") == "withdrawn"
+
+
 @pilot_test
 async def test_exit_date_before_the_last_stage_is_refused(small):
     service, ids = small

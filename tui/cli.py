@@ -870,13 +870,22 @@ def candidate_add(ses: Session, unit_ref: str, name: str, day: str | None, readm
               help="Who decided an exception a rule allows, document number, date (see `ptdv rules`).")
 @click.option("--received", metavar="DATE", help="With 'decided': the day the branch received the decision.")
 @click.option("--vote", metavar="DATE", help="With 'official': the day the branch voted for recognition "
-              "(--date is the committee's decision).")
+              "(--date is the committee's decision; without --date the vote is recorded alone and the "
+              "decision is due within 30 working days).")
 @pass_session
 def candidate_advance(ses: Session, cid: str, stage: str | None, day: str | None, exception: str | None,
                       received: str | None, vote: str | None) -> None:
     """Record the next stage (or STAGE, which must be the next one; 'class' or 'dossier' again before the
     branch vote: a retake).  A rule broken refuses it, or is recorded (docs/RULES.md)."""
-    cand = ses.service.advance(cid, stage, day, exception=exception or "", received=received, vote=vote)
+    svc = ses.service
+    if vote and not day and not exception and not received \
+            and (stage or svc.next_stage(svc.candidate(cid))) == "official":  # the branch's vote, alone
+        cand = svc.record_vote(cid, vote)
+        due = next((f.due for f in svc.findings(cand) if f.code == "recognition_decision"), None)
+        ses.echo(ses.t("cli.candidate.voted", id=cand.id, name=cand.name, vote=fmt_date(cand.recognition_vote),
+                       due=fmt_date(due)))
+        return
+    cand = svc.advance(cid, stage, day, exception=exception or "", received=received, vote=vote)
     entry = cand.history[-1]
     ses.echo(ses.t("cli.candidate.advanced", id=cand.id, name=cand.name, stage=ses.t(f"stage.{entry.stage}"),
                    date=fmt_date(entry.date)))
@@ -1123,18 +1132,30 @@ def check(ses: Session, as_json: bool, repair: bool, yes: bool) -> None:
     """Check the store's integrity (exit 1 on problems) and list what to look at."""
     if repair:
         _repair(ses, yes)
-    problems, warnings = ses.service.check(), ses.service.warnings(ses.year)
+    problems, warnings = ses.service.check_all(ses.year)
     if as_json:
-        ses.json({kind: [{"key": key, "params": params, "text": ses.t(key, **params)} for key, params in found]
+        ses.json({kind: [{"key": key, "params": params, "text": _check_text(ses, key, params)}
+                         for key, params in found]
                   for kind, found in (("problems", problems), ("warnings", warnings))})
     else:
         out = [ses.t("check.problems", count=len(problems)), *(f"  - {ses.t(k, **p)}" for k, p in problems)] \
             if problems else [ses.t("check.ok")]
         if warnings:
-            out += [ses.t("check.warnings", count=len(warnings)), *(f"  - {ses.t(k, **p)}" for k, p in warnings)]
+            out += [ses.t("check.warnings", count=len(warnings)),
+                    *(f"  - {_check_text(ses, k, p)}" for k, p in warnings)]
         ses.lines(out)
     if problems:
         click.get_current_context().exit(EXIT_REFUSED)
+
+
+def _check_text(ses: Session, key: str, params: dict) -> str:
+    """A line of ``ptdv check``; a rule a candidate's step did not keep names the step, the rule and its source."""
+    if key in ("check.breach", "check.exception"):
+        rule = params["rule"]
+        params = {**params, "stage": ses.t(f"stage_short.{params['stage']}"),
+                  "text": ses.t(f"breach.{rule}", **params["params"]),
+                  "source": rules_mod.source_text(rule, ses.lang)}
+    return ses.t(key, **params)
 
 
 @main.command()

@@ -1,9 +1,11 @@
-"""A candidate leaves the pipeline: withdrawn or not admitted, with a reason, on a date (today by default)."""
+"""A candidate leaves the pipeline, with a reason, on a date (today by default): withdrawn or not admitted before
+the ceremony, not recognised or struck off on probation (only the outcomes valid for the candidate are offered)."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
 
-from db.model import EXIT_KINDS, Candidate
+from db.model import Candidate
+from db.rules import exit_kinds
 from db.text import clean_name, safe
 
 from tui.widgets.date_input import DateInput
@@ -28,7 +30,8 @@ class ExitDialog(FormDialog):
         return self.t("ui.form.exit_title", id=self.candidate.id, name=safe(self.candidate.name))
 
     def compose_fields(self) -> ComposeResult:
-        kinds = FormSelect([(self.t(f"exit.{kind}"), kind) for kind in EXIT_KINDS], value=EXIT_KINDS[0],
+        valid = exit_kinds(self.candidate)  # rule exit_kind: the outcomes valid for the candidate, the first by default
+        kinds = FormSelect([(self.t(f"exit.{kind}"), kind) for kind in valid], value=valid[0],
                            allow_blank=False, compact=True, id="input-kind")
         yield FormField(self.t("ui.form.exit_kind"), kinds, required=True, id="field-kind")
         yield FormField(self.t("field.reason"),
