@@ -13,9 +13,9 @@ from .model import EDITABLE_FIELDS
 # identity of the record (its target names it): shown only when an existing record's value changed
 IDENTITY = frozenset({"unit", "year"})
 HIDDEN = frozenset({"rev"})
-STEPS = ("history", "moves")  # lists a change appends to: each new step is one change
+STEPS = ("history", "moves", "papers")  # lists a change appends to: each new step is one change
 ORDER = ("name", "level", "parent", "unit", "members", "target", "rate", *EDITABLE_FIELDS[1:], "history", "moves",
-         "exit")
+         "papers", "exit")
 EMPTY = (None, "", [], {})
 
 

@@ -39,9 +39,10 @@ from functools import lru_cache
 from itertools import accumulate, cycle
 from typing import Callable
 
+from . import papers as papers_mod
 from . import rules
-from .model import (COUNTS_TOWARD_QUOTA, GENDERS, HIGHER_EDUCATION, MAJORITY_ETHNICITY, STAGES, TAGS, Exit, Quota,
-                    Settings, StageEntry, Unit, stage_index)
+from .model import (COUNTS_TOWARD_QUOTA, GENDERS, HIGHER_EDUCATION, MAJORITY_ETHNICITY, STAGES, TAGS, Candidate, Exit,
+                    Paper, Quota, Settings, StageEntry, Unit, stage_index)
 from .quota import proportional_split, rate_target
 from .service import Service
 from .store import Transaction
@@ -801,7 +802,27 @@ class Builder:
         doc["exit"] = (Exit(plan.exit_kind, rng.choice(EXIT_REASONS[plan.exit_kind]), plan.exit_day, user, at).to_doc()
                        if plan.left(self.today) else None)
         doc["rev"] = 1
+        if reached >= DOSSIER:
+            doc["papers"] = self.papers(doc, plan, reached, user, at)
         return doc
+
+    def papers(self, doc: dict, plan: Plan, reached: int, user: str, at: str) -> list[dict]:
+        """The dossier's papers (db.papers) of a candidate past the dossier: those its branch vote needs, received
+        between the dossier and the verification (all of them once verified; at the dossier, most of them by
+        today, the verification conclusion not yet).  Drawn from their own generator, so the people drawn
+        after are those of a store without papers."""
+        rng = random.Random(f"{self.seed}/papers/{doc['name']}/{doc['history'][0]['date']}")
+        cand = Candidate.from_doc(0, doc)
+        start = plan.days["dossier"]
+        end = plan.days["verified"] if reached >= VERIFIED else self.today
+        out = []
+        for kind, count in papers_mod.required(cand, plan.days["branch"], self.settings).items():
+            for _ in range(count):
+                if reached < VERIFIED and (kind == "verification" or rng.random() < 0.3):
+                    continue
+                day = start + timedelta(days=rng.randint(0, max(0, (end - start).days)))
+                out.append(Paper(kind, day, user, at).to_doc())
+        return sorted(out, key=lambda p: p["received"])
 
     def extension(self, plan: Plan, stage: str) -> str:
         """The exception of a step the drawn dates make late: a slow decision (``SLOW_DECISION``) past its

@@ -215,6 +215,29 @@ class StageEntry:
 
 
 @dataclass(frozen=True)
+class Paper:
+    """A paper of the candidate's dossier (``db.papers.KINDS``: the application, an introducer's letter, …)
+    received on ``received``, recorded by the account ``by`` at ``at`` (an ISO timestamp)."""
+
+    kind: str
+    received: date
+    by: str
+    at: str
+    note: str = ""
+
+    def to_doc(self) -> dict:
+        doc = {"kind": self.kind, "received": iso(self.received), "by": self.by, "at": self.at}
+        if self.note:
+            doc["note"] = self.note
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> "Paper":
+        return cls(kind=str(doc["kind"]), received=from_iso(doc["received"]), by=str(doc.get("by", "")),
+                   at=str(doc.get("at", "")), note=str(doc.get("note") or ""))
+
+
+@dataclass(frozen=True)
 class Readmission:
     """A former party member applying again (kết nạp lại): when and why they left."""
 
@@ -302,6 +325,7 @@ class Candidate:
     rev: int = 1
     moves: tuple[Move, ...] = ()  # transfers between branches, oldest first; ``unit`` is where the last one led
     readmission: Readmission | None = None  # a former member applying again (None: a first admission)
+    papers: tuple[Paper, ...] = ()  # the dossier's papers as received, in the order recorded (db.papers)
 
     @property
     def stage(self) -> str:
@@ -387,6 +411,10 @@ class Candidate:
             doc["readmission"] = self.readmission.to_doc()
         else:
             del doc["readmission"]  # a first admission is written as before re-admission was kept
+        if self.papers:
+            doc["papers"] = [p.to_doc() for p in self.papers]
+        else:
+            del doc["papers"]  # no paper received: written as before papers were kept
         return doc
 
     @classmethod
@@ -404,6 +432,7 @@ class Candidate:
         values["recognition_vote"] = from_iso(doc.get("recognition_vote"))
         values["moves"] = tuple(Move.from_doc(m) for m in doc.get("moves") or ())
         values["readmission"] = Readmission.from_doc(doc["readmission"]) if doc.get("readmission") else None
+        values["papers"] = tuple(Paper.from_doc(p) for p in doc.get("papers") or ())
         values["rev"] = int(doc.get("rev", 1))
         return cls(**values)
 

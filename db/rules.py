@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from . import papers as papers_mod
 from .errors import PtdvError
 from .model import (BEFORE_ADMISSION_EXITS, EXIT_KINDS, PROBATION_EXITS, READMISSION_EXCLUDED, RETAKEN_STAGES,
                     STAGES, Breach, Candidate, Settings, StageEntry, stage_index)
@@ -52,6 +53,7 @@ RULES: tuple[Rule, ...] = (
     Rule("dossier", "soft", "branch", False, SOURCE_NOT_FOUND + " (DOMAIN.md: Hướng dẫn 06-HD/TW)",
          "dossier_valid_months"),
     Rule("readmit_wait", "hard", "branch", False, "Quy định 294-QĐ/TW, điểm 3.5.1", "readmission_wait_months"),
+    Rule("papers", "hard", "branch", False, papers_mod.RULE_SOURCE),
     Rule("grassroots_branch", "hard", "committee", False,
          SOURCE_NOT_FOUND + " (DOMAIN.md: a chi bộ cơ sở has no separate committee vote)"),
     Rule("decision", "hard", "decided", True,
@@ -365,16 +367,29 @@ def judge_step(candidate: Candidate, stage: str, day: date, settings: Settings, 
     return out
 
 
+def check_papers(candidate: Candidate, stage: str, day: date, settings: Settings) -> None:
+    """The branch vote needs every paper of the dossier (rule ``papers``, db.papers): refused, naming what is
+    missing, while one is.  Not part of :func:`judge_step`: a history recorded before papers were kept is not
+    judged for them afterwards."""
+    if stage == "branch":
+        found = papers_mod.checklist(candidate, settings, day)
+        if not found.complete:
+            raise RuleRefused("papers", missing=found.phrases())
+
+
 def check_step(candidate: Candidate, stage: str, day: date, settings: Settings, *, exception: str = "",
-               received: date | None = None, vote: date | None = None) -> tuple[Breach, ...]:
+               received: date | None = None, vote: date | None = None, papers: bool = True) -> tuple[Breach, ...]:
     """What the entry of this step keeps: the breaches of :func:`judge_step` once each hard one is allowed
     (it allows an exception and ``exception`` says who decided); else :class:`RuleRefused` for the first hard
-    rule broken.  An exception given where no rule needs one is refused too (it would be counted)."""
+    rule broken, then for a paper missing at the branch vote (:func:`check_papers`; ``papers=False`` leaves it
+    out).  An exception given where no rule needs one is refused too (it would be counted)."""
     found = judge_step(candidate, stage, day, settings, received=received, vote=vote)
     for breach in found:
         spec = RULES_BY_ID[breach.rule]
         if spec.kind == "hard" and not (spec.exception and exception):
             raise RuleRefused(breach.rule, needs_exception=spec.exception, **breach.params)
+    if papers:
+        check_papers(candidate, stage, day, settings)
     if exception and not any(RULES_BY_ID[b.rule].kind == "hard" for b in found):
         raise PtdvError("exception.not_needed", stage=stage)
     return tuple(found)
@@ -507,6 +522,12 @@ def findings(candidate: Candidate, settings: Settings, today: date) -> list[Find
                 out.append(Finding("introducers", "warning", None,
                                    {"count": len(candidate.introducers), "needed": needed},
                                    "youth_route" if candidate.youth_union and not route else "introducers"))
+        if reached >= stage_index("dossier"):  # the dossier's papers the branch vote will need
+            missing = [(kind, count) for kind, count in papers_mod.checklist(candidate, settings, today).missing
+                       if kind != "verification" or reached >= stage_index("verified")]  # the next step's paper
+            if missing:
+                out.append(Finding("papers", "warning", None, {"missing": papers_mod.missing_phrases(missing)},
+                                   "papers"))
         if candidate.readmission is not None:
             allowed = add_months(candidate.readmission.left, settings.readmission_wait_months)
             if today < allowed:
@@ -563,6 +584,16 @@ def rules_markdown() -> str:
                      row["what"], row["why_soft"] or "—"]
             out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         out.append("")
+    out += ["## The dossier's papers (rule `papers`)", "",
+            "What the branch vote needs (`db.papers.KINDS`; `ptdv candidate papers ID` shows a candidate's "
+            "checklist). *redone*: received again after a redone dossier.", "",
+            "| id | paper | giấy tờ | form | redone | source |", "|---|---|---|---|---|---|"]
+    from .i18n import t
+    for kind in papers_mod.KINDS:
+        cells = [f"`{kind.id}`", t(f"paper.{kind.id}", "en"), t(f"paper.{kind.id}", "vi"), kind.form or "—",
+                 "yes" if kind.redone else "—", kind.source]
+        out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    out.append("")
     return "\n".join(out)
 
 

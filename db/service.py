@@ -14,13 +14,14 @@ from . import access
 from . import calendar_store
 from . import quota as quota_math
 from . import lineage as lineage_math
+from . import papers as papers_mod
 from . import reorg
 from . import rules
 from . import transfer
 from .errors import PtdvError
 from .report import Period, Report, build_report
 from .model import (DEFAULT_LEVELS, EDITABLE_FIELDS, EDUCATION, GENDERS, LEFT_REASONS, MULTILINE_FIELDS, OCCUPATIONS,
-                    PERSON_FIELDS, STAGES, TAGS, Candidate, Exit, Quota, Readmission, StageEntry, Unit)
+                    PERSON_FIELDS, STAGES, TAGS, Candidate, Exit, Paper, Quota, Readmission, StageEntry, Unit)
 from .state import State
 from .store import Store
 from .text import (NAME_LIMIT, NOTES_LIMIT, clean_name, clean_person_name, clean_text, clean_unit_name, fmt_date,
@@ -611,6 +612,60 @@ class Service:
             rules.check_exit(cand, kind, text, when, self.today())
             return cand.with_(exit=Exit(kind, clean_name(str(reason), field="reason"), when, self.user, tx.at))
         return self._update_candidate(cid, "candidate.exit", change, expected_rev)
+
+    # -- the dossier's papers (db.papers) ----------------------------------------------------------
+    @staticmethod
+    def paper_kind(ref: str) -> str:
+        """A kind of paper by its id (``letter``), its form number (``1-KNĐ``) or its label in either language,
+        diacritics and case ignored (``ly lich``, ``giay gioi thieu``)."""
+        from .i18n import LANGS, t
+        from .text import fold
+
+        text = fold(" ".join(str(ref or "").replace("_", " ").split()))
+        for kind in papers_mod.KINDS:
+            names = {kind.id.replace("_", " "), fold(kind.form)} | {fold(t(f"paper.{kind.id}", lang)) for lang in LANGS}
+            if text and text in names:
+                return kind.id
+        raise PtdvError("paper.unknown_kind", kind=safe(str(ref)), kinds=", ".join(k.id for k in papers_mod.KINDS))
+
+    def receive_paper(self, cid: int | str, kind: str, day: date | str | None = None, note: str = "", *,
+                      expected_rev: int | None = None) -> Candidate:
+        """Record a paper of the dossier received on ``day`` (today by default) by the current user (audited
+        ``candidate.paper``).  A kind received before is received again (another introducer's letter, the
+        comments after a redone dossier)."""
+        kind_id = self.paper_kind(kind)
+        when = parse_date(day, field="date") if day not in (None, "") else self.today()
+        text = clean_text(note, field="note") if str(note or "").strip() else ""
+
+        def change(tx, cand: Candidate) -> Candidate:
+            if not cand.live:
+                raise PtdvError("candidate.exited", id=cand.id)
+            if when > self.today():
+                raise PtdvError("stage.future_date", date=fmt_date(when), today=fmt_date(self.today()))
+            return cand.with_(papers=cand.papers + (Paper(kind_id, when, self.user, tx.at, text),))
+        return self._update_candidate(cid, "candidate.paper", change, expected_rev)
+
+    def remove_paper(self, cid: int | str, kind: str, index: int | str | None = None, *,
+                     expected_rev: int | None = None) -> Candidate:
+        """Take back a paper recorded by mistake (a correction, audited ``candidate.paper``): the ``index``-th of
+        its kind as listed (from 1; default the last received)."""
+        kind_id = self.paper_kind(kind)
+
+        def change(tx, cand: Candidate) -> Candidate:
+            mine = [n for n, p in enumerate(cand.papers) if p.kind == kind_id]
+            if not mine:
+                raise PtdvError("paper.none", id=cand.id, kind=kind_id)
+            number = len(mine) if index in (None, "") else parse_count(index, field="index")
+            if not 1 <= number <= len(mine):
+                raise PtdvError("paper.bad_index", index=number, count=len(mine), kind=kind_id)
+            drop = mine[number - 1]
+            return cand.with_(papers=cand.papers[:drop] + cand.papers[drop + 1:])
+        return self._update_candidate(cid, "candidate.paper", change, expected_rev)
+
+    def papers(self, cand: Candidate) -> papers_mod.Checklist:
+        """``cand``'s checklist: the papers its branch vote needs (on the day it voted, or today before), those
+        received and those missing."""
+        return papers_mod.checklist(cand, self.state().settings, papers_mod.judged_on(cand, self.today()))
 
     def edit(self, cid: int | str, values: dict, *, expected_rev: int | None = None) -> Candidate:
         fields_ = self._candidate_fields(values)

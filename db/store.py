@@ -234,7 +234,11 @@ class _File:
     def put_candidate(self, cid: int, doc: dict) -> None:
         """Insert or replace one candidate, keeping the candidates parsed so far and noting whose counts change."""
         kept, changed, units = self._candidates, self.changed_units, self._units
-        self.db.table("candidates").upsert(Document(doc, doc_id=cid))  # forgets them (_touched)
+        table = self.db.table("candidates")
+        if table.contains(doc_id=cid):  # replaced whole: upsert would keep a key the new record no longer has
+            table.update(lambda record: (record.clear(), record.update(doc)), doc_ids=[cid])  # forgets them
+        else:
+            table.insert(Document(doc, doc_id=cid))  # forgets them (_touched)
         self._units = units
         if kept is not None and changed is not None:
             before = kept.get(cid)

@@ -48,10 +48,25 @@ def build_small(service: Service) -> dict[str, int]:
     for n, (branch, name, gender, dates) in enumerate(plans, start=1):
         cand = service.add_candidate(ids[branch], name, gender=gender, born=f"0{n}/05/199{n}", date_=dates[0],
                                      introducers=["Ngô Văn Hai", "Đỗ Thị Ba"])
-        for day in dates[1:]:
+        for step, day in enumerate(dates[1:], start=1):
+            if step == 4:  # the branch vote: the dossier's papers were received with the verification
+                receive_papers(service, cand.id, dates[3])
             cand = service.advance(cand.id, None, day)
         ids[f"cand{n}"] = cand.id
     return ids
+
+
+def receive_papers(service: Service, cid: int, day, *, vote=None) -> None:
+    """Receive on ``day`` every paper of the dossier that candidate ``cid``'s branch vote (on ``vote``, default
+    ``day``) still needs (db.papers): what staff do before the branch votes."""
+    from db import papers
+    from db.text import parse_date
+
+    cand = service.candidate(cid)
+    when = parse_date(vote or day)
+    for kind, count in papers.checklist(cand, service.state().settings, when).missing:
+        for _ in range(count):
+            service.receive_paper(cid, kind, day)
 
 
 def spelled(*numbers: int) -> str:

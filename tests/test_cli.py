@@ -16,7 +16,7 @@ from db.store import Store
 from tui import output
 from tui.cli import main
 
-from conftest import TODAY, edit_candidate_file
+from conftest import TODAY, edit_candidate_file, receive_papers
 
 CLEAN_ENV = {"PTDV_DB": None, "PTDV_LANG": None, "PTDV_DEBUG": None}
 
@@ -271,6 +271,7 @@ def test_candidate_add_refuses_a_unit_with_units_under_it_and_a_bad_choice(run, 
 
 def test_candidate_advance_to_the_next_stage_today_or_on_a_date(run, store_path, ids):
     assert run("candidate", "advance", str(ids["cand2"]), "--date", "20/10/2024").exit_code == 0
+    receive_papers(reread(store_path), ids["cand2"], "20/10/2024", vote="15/11/2024")
     result = run("candidate", "advance", f"#{ids['cand2']}", "branch")
     assert result.exit_code == 0, result.output
     history = reread(store_path).candidate(ids["cand2"]).history
@@ -383,6 +384,7 @@ def test_due_lists_the_most_urgent_first(run, ids):
     assert [(i["candidate"], i["code"], i["severity"]) for i in items] == [
         (ids["cand1"], "ceremony", "overdue"),  # due 12/08/2024
         (ids["cand3"], "decision", "due"),  # 60 working days after 03/09/2024: 26/11/2024
+        (ids["cand2"], "papers", "warning"),  # at the dossier without its papers
     ]
 
 
@@ -556,6 +558,8 @@ def test_a_soft_breach_stays_visible_and_is_counted_in_the_report(run, ids, stor
                                  introducers=["Ngô Văn Hai"])
     for stage, day in (("class", "01/02/2024"), ("dossier", "01/03/2024"), ("verified", "01/04/2024"),
                        ("branch", "02/05/2024"), ("committee", "10/05/2024"), ("decided", "20/05/2024")):
+        if stage == "branch":
+            receive_papers(service, cand.id, "01/04/2024", vote=day)
         service.advance(cand.id, stage, day)
     shown = run("--lang", "en", "candidate", "show", str(cand.id)).stdout
     assert "Voted with 1 introducer(s) (2 needed)" in shown and "[introducers: Điều lệ Đảng, Điều 4]" in shown
@@ -608,6 +612,8 @@ def test_a_grassroots_branch_has_no_committee_vote(run, ids, store_path):
                                  introducers=["Ngô Văn Hai", "Đỗ Thị Ba"])
     for stage, day in (("class", "01/02/2024"), ("dossier", "01/03/2024"), ("verified", "01/04/2024"),
                        ("branch", "02/05/2024")):
+        if stage == "branch":
+            receive_papers(service, cand.id, "01/04/2024", vote=day)
         service.advance(cand.id, stage, day)
     result = run("candidate", "advance", str(cand.id), "--date", "20/05/2024")
     assert result.exit_code == 0, result.output

@@ -55,7 +55,7 @@ def records(service: Service) -> tuple[dict, dict, list]:
     data = raw_tables(service.store.path)
     candidates = data["candidates"]
     for cand in candidates.values():
-        for entry in cand["history"] + ([cand["exit"]] if cand["exit"] else []):
+        for entry in cand["history"] + ([cand["exit"]] if cand["exit"] else []) + cand.get("papers", []):
             del entry["at"]
     quotas = sorted((q["unit"], q["year"], q["target"], q["rate"]) for q in data["quotas"].values())
     return data["units"], candidates, quotas

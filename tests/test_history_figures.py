@@ -9,7 +9,7 @@ import pytest
 
 from db.model import Move, Unit
 
-from conftest import TODAY, build_small
+from conftest import TODAY, build_small, receive_papers
 
 MERGED = date(2024, 8, 1)   # Phước Mỹ and An Hải Bắc become phường An Hải (today is 15/11/2024)
 
@@ -125,6 +125,7 @@ def test_a_new_units_same_period_last_year_is_its_predecessors_and_the_report_na
     service, ids = small
     cand = service.add_candidate(ids["pm2"], "Đặng Thị Hạnh", date_="01/02/2023", gender="female", born="01/02/1999",
                                  introducers=["Ngô Văn Hai", "Đỗ Thị Ba"])
+    receive_papers(service, cand.id, "02/05/2023", vote="02/06/2023")  # the dossier's papers, for the branch vote
     for day in ("01/03/2023", "03/04/2023", "02/05/2023", "02/06/2023", "16/06/2023", "03/08/2023"):
         cand = service.advance(cand.id, None, day)          # decided 03/08/2023: Q3 of 2023, in Phước Mỹ
     ids["an_hai"] = merge_wards(service, ids)
@@ -148,6 +149,7 @@ def test_a_report_of_a_year_before_the_merge_is_byte_identical_after_it_is_recor
     service, ids = small
     service.set_quota(ids["phuoc_my"], 2023, target=2)
     cand = service.add_candidate(ids["pm1"], "Đặng Thị Hạnh", date_="01/02/2023", gender="female", born="01/02/1999")
+    receive_papers(service, cand.id, "02/05/2023", vote="02/06/2023")  # the dossier's papers, for the branch vote
     for day in ("01/03/2023", "03/04/2023", "02/05/2023", "02/06/2023", "16/06/2023", "03/08/2023"):
         service.advance(cand.id, None, day)
 

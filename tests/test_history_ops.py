@@ -16,7 +16,7 @@ from db.service import Service
 from db.store import Store
 from tui.cli import main
 
-from conftest import build_small, part_holding
+from conftest import build_small, part_holding, receive_papers
 
 TODAY = date(2025, 11, 15)
 JULY = date(2025, 7, 1)
@@ -271,6 +271,7 @@ def test_a_candidate_transfer_keeps_where_each_stage_happened(small):
     # a stage dated before the transfer is where the candidate was that day, one after it where it is now
     later = service.advance(ids["cand2"], None, "10/02/2025")
     assert later.history[-1].unit == ids["pm1"]
+    receive_papers(service, ids["cand2"], "10/02/2025", vote="10/03/2025")  # the dossier's papers, for the vote
     later = service.advance(ids["cand2"], None, "10/03/2025")
     assert later.history[-1].unit == ids["tt2"]
     assert fresh(service).check() == []

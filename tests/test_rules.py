@@ -8,7 +8,8 @@ import pytest
 
 from db.errors import PtdvError
 from db.i18n import t
-from db.model import STAGES, Candidate, Exit, Settings, StageEntry
+from db.model import STAGES, Candidate, Exit, Paper, Settings, StageEntry
+from db.papers import KINDS
 from db.rules import RULES, breaches, check_advance, check_exit, check_step, findings, is_overdue, needs_attention
 from db.text import parse_date
 from db.workdays import add_months, add_workdays
@@ -18,10 +19,18 @@ from conftest import TODAY
 DEFAULTS = Settings()
 
 
+def every_paper(day: str) -> tuple[Paper, ...]:
+    """A dossier with every paper any route asks for (two letters), received on ``day``."""
+    kinds = [k.id for k in KINDS] + ["letter"]
+    return tuple(Paper(kind, parse_date(day), "tester", "") for kind in kinds)
+
+
 def cand(*dates: str, **fields) -> Candidate:
-    """A candidate who reached the first ``len(dates)`` stages on those dates (dd/mm/yyyy)."""
+    """A candidate who reached the first ``len(dates)`` stages on those dates (dd/mm/yyyy); past the dossier,
+    with every paper received on its date (``papers=`` says otherwise)."""
     history = tuple(StageEntry(stage, parse_date(day), "tester", "") for stage, day in zip(STAGES, dates))
     fields.setdefault("introducers", ("Ngô Văn Hai", "Đỗ Thị Ba"))
+    fields.setdefault("papers", every_paper(dates[2]) if len(dates) > 2 else ())
     return Candidate(id=7, unit=1, name="Nguyễn Văn An", history=history, **fields)
 
 

@@ -247,11 +247,13 @@ def test_due_lists_overdue_then_due_soon_then_warnings(small):
         (ids["cand1"], "ceremony", "overdue"),    # due 12/08/2024, 30 working days after 01/07/2024
         (old.id, "certificate", "overdue"),       # due 10/11/2024
         (ids["cand3"], "decision", "due"),        # branch vote 03/09/2024: due 26/11/2024
+        (ids["cand2"], "papers", "warning"),      # at the dossier: no paper received yet
         (lone.id, "introducers", "warning"),
+        (lone.id, "papers", "warning"),
     ]
     assert service.due()[0].finding.due == add_workdays(date(2024, 7, 1), 30) == date(2024, 8, 12)
     assert service.due()[2].finding.due == date(2024, 11, 26)
-    assert [i.candidate.id for i in service.due(ids["hai_chau"])] == [old.id, lone.id]
+    assert [i.candidate.id for i in service.due(ids["hai_chau"])] == [old.id, lone.id, lone.id]
     assert all(SEVERITIES.index(i.finding.severity) < SEVERITIES.index("upcoming") for i in service.due())
 
 

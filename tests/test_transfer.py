@@ -49,6 +49,7 @@ def snapshot(service: Service) -> dict:
     for c in service.candidates(include_exited=True):
         doc = c.to_doc()
         doc.pop("rev")
+        doc.pop("papers", None)  # the dossier's papers are not in the exported tables (yet): db/transfer.py
         doc["unit"] = state.path(c.unit)
         doc["history"] = [(e["stage"], e["date"]) for e in doc["history"]]
         doc["exit"] = doc["exit"] and (doc["exit"]["kind"], doc["exit"]["reason"], doc["exit"]["date"])

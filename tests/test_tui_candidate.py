@@ -141,10 +141,12 @@ async def test_due_list_most_urgent_first_and_enter_opens_the_candidate(small):
             (f"! {t('severity.overdue', 'vi')}", "Nguyễn Văn An"),   # ceremony overdue since 12/08/2024
             (f"~ {t('severity.due', 'vi')}", "Lê Văn Cường"),         # decision due 26/11/2024
             (f"? {t('severity.warning', 'vi')}", "Trần Thị Bình"),    # introducers missing
+            (f"? {t('severity.warning', 'vi')}", "Trần Thị Bình"),    # and the dossier's papers
         ]
-        assert [row[1] for row in rows] == ["12/08/2024", "26/11/2024", t("value.none", "vi")]
+        assert [row[1] for row in rows] == ["12/08/2024", "26/11/2024", t("value.none", "vi"), t("value.none", "vi")]
         assert rows[1][3] == "Chi bộ Trường THCS Phước Mỹ"
         assert rows[2][4].startswith(t("rule.introducers", "vi", count=0, needed=2)[:20])
+        assert rows[3][4].startswith("Hồ sơ thiếu: đơn xin vào Đảng")
         assert f"({len(rows)})" in section(app, "heading")
         await pilot.press("down", "enter")
         await settle(pilot)

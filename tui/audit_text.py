@@ -64,6 +64,10 @@ def value_of(key: str, value: object, state: State, lang: str) -> str:
         reason = str(value.get("reason") or "")
         return (f"{value_of('unit', value.get('from'), state, lang)} {ARROW} {value_of('unit', value.get('to'), state, lang)}"
                 f" ({value_text('date', value.get('on'), lang)}{', ' + safe(reason) if reason else ''})")
+    if key == "papers" and isinstance(value, list):  # the dossier's papers after a correction
+        return ", ".join(value_of("papers", p, state, lang) for p in value) or t("value.none", lang)
+    if key == "papers" and isinstance(value, dict):  # a paper received: which, on which day
+        return f"{t('paper.' + str(value.get('kind')), lang)} ({value_text('date', value.get('received'), lang)})"
     if key == "kind" and has_key(f"calendar.kind.{value}"):  # a day added to the calendar (ptdv calendar)
         return t(f"calendar.kind.{value}", lang)
     if key == "exit" and isinstance(value, dict):
@@ -87,7 +91,7 @@ def label_of(entry: dict, key: str, lang: str) -> str:
 
 def change_text(entry: dict, change: Change, state: State, lang: str) -> str:
     label = label_of(entry, "stage" if change.field == "history" else change.field, lang)
-    if change.created or change.field in ("history", "moves"):
+    if change.created or change.field in ("history", "moves") or (change.field == "papers" and change.before is None):
         return f"{label}: {value_of(change.field, change.after, state, lang)}"
     return (f"{label}: {value_of(change.field, change.before, state, lang)} {ARROW} "
             f"{value_of(change.field, change.after, state, lang)}")

@@ -21,8 +21,10 @@ import click
 from db.access import ROLES, User
 from db.errors import PtdvError
 from db.i18n import LANGS, default_lang, t
+from db import papers as papers_mod
 from db import rules as rules_mod
-from db.model import EDITABLE_FIELDS, EDUCATION, EXIT_KINDS, GENDERS, LEFT_REASONS, OCCUPATIONS, STAGES, TAGS, Candidate
+from db.model import (EDITABLE_FIELDS, EDUCATION, EXIT_KINDS, GENDERS, LEFT_REASONS, OCCUPATIONS, STAGES, TAGS, Candidate,
+                      stage_index)
 from db.quota import cutoff_for
 from db.rules import SEVERITIES, Finding
 from db.service import Service, parse_count
@@ -939,6 +941,91 @@ def candidate_move(ses: Session, cid: str, unit_ref: str, day: str | None, reaso
                    unit=ses.service.state().path(cand.unit), date=fmt_date(on)))
 
 
+# -- the dossier's papers (db.papers) ----------------------------------------------------------
+@candidate.command("paper")
+@click.argument("cid", metavar="ID")
+@click.argument("kind", metavar="KIND")
+@click.option("--date", "day", metavar="DATE", help="The day it was received (default: today).")
+@click.option("--note", help="A note, e.g. the introducer who wrote the letter.")
+@click.option("--remove", metavar="N", help="Take back the N-th paper of KIND as `candidate papers` numbers it "
+              "(a correction) instead of recording one.")
+@pass_session
+def candidate_paper(ses: Session, cid: str, kind: str, day: str | None, note: str | None, remove: str | None) -> None:
+    """Record a paper of the dossier as received: KIND is its id (application, biography, certificate, letter,
+    youth_resolution, comments, residence, verification), its form (1-KNĐ) or its name, diacritics ignored."""
+    svc = ses.service
+    if remove is not None:
+        kind_id = svc.paper_kind(kind)
+        cand = svc.remove_paper(cid, kind_id, remove)
+        ses.echo(ses.t("cli.paper.removed", id=cand.id, name=cand.name, kind=ses.t(f"paper.{kind_id}"),
+                       index=remove))
+    else:
+        cand = svc.receive_paper(cid, kind, day, note or "")
+        paper = cand.papers[-1]
+        ses.echo(ses.t("cli.paper.received", id=cand.id, name=cand.name, kind=ses.t(f"paper.{paper.kind}"),
+                       date=fmt_date(paper.received)))
+    ses.lines(_papers_summary(ses, svc.papers(cand)))
+
+
+def _papers_summary(ses: Session, found) -> list[str]:
+    if found.complete:
+        return [ses.t("cli.papers.complete")]
+    return [ses.t("cli.papers.some_missing", missing=found.phrases())]
+
+
+def _paper_label(ses: Session, kind: str) -> str:
+    form = papers_mod.KINDS_BY_ID[kind].form
+    return ses.t(f"paper.{kind}") + (f" ({form})" if form else "")
+
+
+def _papers_lines(ses: Session, found) -> list[str]:
+    """The checklist, a paper a line: ✓ or ✗, its name and form, the papers received (numbered, the day, by
+    whom), what is missing."""
+    out = []
+    for item in found.items:
+        mark = "✓" if not item.missing else "✗"
+        count = f" {len(item.counted)}/{item.needed}" if item.needed > 1 else ""
+        got = [f"{n}. {fmt_date(p.received)} ({safe(p.by)})" + (f" {safe(p.note)}" if p.note else "")
+               + ("" if p in item.counted else " — " + ses.t("cli.papers.stale", date=fmt_date(p.received)))
+               for n, p in enumerate(item.received, start=1)]
+        state = ses.t("cli.papers.extra") if not item.needed else ses.t("cli.papers.missing") if item.missing else ""
+        if item.missing > 1 or (item.missing and item.received):
+            state += f" {item.missing}"
+        out.append(f"  {mark} {_paper_label(ses, item.kind)}{count}: " + "; ".join(got + ([state] if state else [])))
+    if found.youth_route:
+        out.append("  " + ses.t("cli.papers.youth_route"))
+    if found.redone is not None:
+        out.append("  " + ses.t("cli.papers.redone", date=fmt_date(found.redone)))
+    return out
+
+
+def _papers_json(ses: Session, found) -> dict:
+    return {"day": iso(found.day), "youth_route": found.youth_route, "redone": iso(found.redone),
+            "complete": found.complete, "missing": [{"kind": k, "count": n} for k, n in found.missing],
+            "items": [{"kind": i.kind, "form": papers_mod.KINDS_BY_ID[i.kind].form or None,
+                       "label": ses.t(f"paper.{i.kind}"), "needed": i.needed, "missing": i.missing,
+                       "received": [{"number": n, "received": iso(p.received), "by": p.by, "at": p.at,
+                                     "note": p.note, "counted": p in i.counted}
+                                    for n, p in enumerate(i.received, start=1)]} for i in found.items]}
+
+
+@candidate.command("papers")
+@click.argument("cid", metavar="ID")
+@json_option
+@pass_session
+def candidate_papers(ses: Session, cid: str, as_json: bool) -> None:
+    """The dossier's checklist: the papers the branch vote needs (by the candidate's route), received or
+    missing (docs/RULES.md, rule papers)."""
+    svc = ses.service
+    cand = svc.candidate(cid)
+    found = svc.papers(cand)
+    if as_json:
+        ses.json({"id": cand.id, **_papers_json(ses, found)})
+        return
+    ses.lines([ses.t("cli.papers.title", id=cand.id, name=cand.name, date=fmt_date(found.day))]
+              + _papers_lines(ses, found) + _papers_summary(ses, found))
+
+
 def _finding_json(ses: Session, finding: Finding) -> dict:
     return {"code": finding.code, "severity": finding.severity, "due": iso(finding.due),
             "text": ses.t(finding.rule, **finding.params), "rule": finding.source_rule,
@@ -969,6 +1056,7 @@ def _candidate_json(ses: Session, state: State, cand: Candidate) -> dict:
             "branch": state.path(cand.unit), "since": iso(_since(cand)),
             "days_in_stage": ses.service.days_in_stage(cand) if cand.live else None,
             "findings": [_finding_json(ses, f) for f in ses.service.findings(cand)],
+            "dossier": _papers_json(ses, ses.service.papers(cand)),
             "outside_rules": [_breach_json(ses, e, b) for e, b in ses.service.breaches(cand)]}
 
 
@@ -1052,6 +1140,9 @@ def candidate_show(ses: Session, cid: str, as_json: bool) -> None:
         out += ["", field_label("exit", lang) + ": " + ses.t(
             "cli.candidate.exit_line", kind=ses.t(f"exit.{cand.exit.kind}"), date=fmt_date(cand.exit.date),
             reason=cand.exit.reason, by=cand.exit.by)]
+    if cand.papers or stage_index(cand.stage) >= stage_index("dossier"):
+        found = svc.papers(cand)
+        out += ["", field_label("papers", lang)] + _papers_lines(ses, found) + ["  " + _papers_summary(ses, found)[0]]
     broken = svc.breaches(cand)
     if broken:
         out += ["", field_label("outside_rules", lang)] + ["  " + _breach_text(ses, e, b) for e, b in broken]

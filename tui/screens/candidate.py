@@ -15,7 +15,7 @@ from textual.widgets import Footer, Header, Static
 from db import rules
 from db.access import WRITE
 from db.errors import PtdvError
-from db.model import STAGES, Candidate
+from db.model import STAGES, Candidate, stage_index
 from db.text import fmt_date, safe
 from tui import files
 from tui.files import start_folder
@@ -30,6 +30,7 @@ class CandidateScreen(DataScreen):
     BINDINGS = [
         Binding("e", "edit", "ui.app.key.edit", id="edit"),
         Binding("greater_than_sign", "advance", "ui.app.key.advance", id="advance"),
+        Binding("h", "papers", "ui.candidate.key.papers", id="papers"),
         Binding("x", "exit", "ui.app.key.exit", id="exit"),
         Binding("p", "documents", "ui.candidate.key.documents", id="documents"),
         Binding("v", "transfer", "ui.transfer.key.open", id="transfer"),
@@ -47,6 +48,7 @@ class CandidateScreen(DataScreen):
         with VerticalScroll(id="body", can_focus=True):
             yield Static(id="summary")
             yield Static(id="findings")
+            yield Static(id="papers")
             yield Static(id="breaches")
             yield Static(id="timeline")
             yield Static(id="details")
@@ -66,6 +68,9 @@ class CandidateScreen(DataScreen):
         self.may_write = service.allows(WRITE, cand.unit)
         self.query_one("#summary", Static).update(self._summary(cand))
         self.query_one("#findings", Static).update(self._findings(cand))
+        papers = self.query_one("#papers", Static)
+        papers.update(self._papers(cand))
+        papers.display = bool(cand.papers) or stage_index(cand.stage) >= stage_index("dossier")
         breaches = self.query_one("#breaches", Static)
         breaches.update(self._breaches(cand))
         breaches.display = bool(self.app.service.breaches(cand))  # no section when every step kept the rules
@@ -111,6 +116,19 @@ class CandidateScreen(DataScreen):
             table.add_row(severity_text(finding, self.app.lang), fmt_date(finding.due) or self.t("value.none"),
                           self.t(finding.rule, **finding.params))
         return table
+
+    def _papers(self, cand: Candidate) -> Text:
+        """The dossier's papers (db.papers): each with ✓ and the days received, or ✗ when missing (h ticks them)."""
+        found = self.app.service.papers(cand)
+        text = Text(self.t("field.papers"), "bold underline")
+        for item in found.items:
+            mark, style = ("✓", "green") if not item.missing else ("✗", "bold red")
+            text.append(f"\n{mark} ", style)
+            text.append(self.t(f"paper.{item.kind}") + (f" {len(item.counted)}/{item.needed}" if item.needed > 1 else ""))
+            days = ", ".join(fmt_date(p.received) for p in item.counted)
+            text.append(f"  {days}" if days else "  " + self.t("ui.papers.row_missing"),
+                        "dim" if days else "red")
+        return text
 
     def _breaches(self, cand: Candidate) -> Text:
         """What a recorded step did not keep (db.rules.breaches): it stays after the next step."""
@@ -177,6 +195,12 @@ class CandidateScreen(DataScreen):
 
     def action_transfer(self) -> None:
         self.app.transfer_candidate(self.candidate_id)
+
+    def action_papers(self) -> None:
+        """``h``: the dossier's checklist, to tick the papers received (the screen reloads when it closes)."""
+        from tui.screens.papers_dialog import PapersDialog
+
+        self.app.push_screen(PapersDialog(self.candidate_id))
 
     def action_documents(self) -> None:
         """``p``: choose 9-KNĐ or 6-KNĐ, then where to write it (the folder ptdv was started from)."""
