@@ -831,9 +831,11 @@ class Builder:
         it with ``--exception`` (who decided, document number, date), so that the history keeps the rules."""
         settings = self.settings
         if stage == "decided":
-            start, count, text = plan.days["branch"], settings.decision_workdays,                 f"Ban Thường vụ cấp ủy cấp trên gia hạn {settings.decision_extra_workdays} ngày làm việc"
+            start, count, text = plan.days["branch"], settings.decision_workdays, \
+                f"Ban Thường vụ cấp ủy cấp trên gia hạn {settings.decision_extra_workdays} ngày làm việc"
         elif stage == "admitted":
-            start, count, text = plan.days["decided"], settings.ceremony_workdays,                 "Ban Thường vụ cấp ủy cấp trên đồng ý tổ chức lễ kết nạp muộn"
+            start, count, text = plan.days["decided"], settings.ceremony_workdays, \
+                "Ban Thường vụ cấp ủy cấp trên đồng ý tổ chức lễ kết nạp muộn"
         else:
             return ""
         due = settings.calendar.add_workdays(start, count)
