@@ -34,7 +34,7 @@ from db.text import fmt_date, iso, parse_date, safe
 
 from . import audit_text, calendar_text, history_text, output, report_output
 from .files import write_file
-from .output import field_label, number, percent, shorten, table, value_text
+from .output import field_label, number, percent, shorten, shorten_name, table, value_text
 
 EXIT_REFUSED = 1   # the request was understood and refused, the store is damaged, or `check` found problems
 EXIT_USAGE = 2     # a malformed command line, or a unit or candidate that does not exist or is ambiguous
@@ -529,7 +529,7 @@ def unit_list(ses: Session, unit_ref: str | None, depth: int | None, as_json: bo
     rows = []
     for uid in shown:
         fig, indent = figures[uid], "  " * depths[uid]
-        rows.append([str(uid), indent + shorten(safe(tree.units[uid].name), max(12, NAME_CELLS - len(indent))),
+        rows.append([str(uid), indent + shorten_name(safe(tree.units[uid].name), max(12, NAME_CELLS - len(indent))),
                      shorten(tree.level_label(tree.units[uid].level, ses.lang), 16),
                      number(fig.members, ses.lang), number(fig.target, ses.lang), number(fig.admitted, ses.lang),
                      percent(fig.percent, ses.lang), number(fig.forecast, ses.lang),
@@ -781,7 +781,7 @@ def quota_show(ses: Session, unit_ref: str, as_json: bool) -> None:
     if kids:
         out += ["", ses.t("cli.quota.children")]
         out += table([field_label(h, lang) for h in ("id", "unit", "members", "target", "admitted", "percent")],
-                     [[str(k.unit), shorten(safe(state.units[k.unit].name), NAME_CELLS), number(k.members, lang),
+                     [[str(k.unit), shorten_name(safe(state.units[k.unit].name), NAME_CELLS), number(k.members, lang),
                        number(k.target, lang), number(k.admitted, lang), percent(k.percent, lang)] for k in kids],
                      right=frozenset({0, 2, 3, 4, 5}))
         out += [""] + output.pairs([
@@ -1097,7 +1097,7 @@ def candidate_list(ses: Session, unit_ref: str | None, stage: str | None, overdu
     for cand in found:
         marks = _marks(svc.findings(cand))
         marked = marked or bool(marks)
-        rows.append([str(cand.id), shorten(safe(cand.name), 30), shorten(safe(state.units[cand.unit].name), 32),
+        rows.append([str(cand.id), shorten(safe(cand.name), 30), shorten_name(safe(state.units[cand.unit].name), 32),
                      _stage_text(ses, cand), fmt_date(_since(cand)),
                      number(svc.days_in_stage(cand) if cand.live else None, ses.lang), marks])
     headers = [field_label(h, ses.lang) for h in ("id", "name", "unit", "stage", "since", "days", "warnings")]
@@ -1160,7 +1160,7 @@ def _findings_table(ses: Session, items: list[tuple[Candidate, Finding]], *, wit
     headers = ["severity", "due"] + (["id", "name", "unit"] if with_candidate else []) + ["rule"]
     rows = []
     for n, (cand, finding) in enumerate(items):
-        who = [str(cand.id), shorten(safe(cand.name), 30), shorten(safe(state.units[cand.unit].name), 32)] \
+        who = [str(cand.id), shorten(safe(cand.name), 30), shorten_name(safe(state.units[cand.unit].name), 32)] \
             if with_candidate else []
         note = notes[n] if notes else ""
         named = ses.t("cli.finding_rule", rule=finding.source_rule,

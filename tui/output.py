@@ -31,24 +31,27 @@ def width(text: str) -> int:
 
 
 def shorten(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` cells, with an ellipsis where something was cut.  A closing part in brackets
-    is kept when it fits in two thirds of the room ("Chi bộ khu dân cư số 1 (An Hải Bắc)" -> "Chi bộ khu…(An Hải Bắc)"):
-    it is what tells apart two units of one name."""
+    """``text`` cut to ``limit`` cells, ending in an ellipsis when something was cut."""
     if width(text) <= limit:
         return text
-    head, opening, tail = text.rpartition(" (")
-    if opening and tail.endswith(")") and head and width(tail) + 2 <= limit * 2 // 3:
-        return _cut(head, limit - width(tail) - 1) + "(" + tail
-    return _cut(text, limit)
-
-
-def _cut(text: str, limit: int) -> str:
     out = ""
     for ch in text:
         if width(out + ch) + 1 > limit:
             break
         out += ch
     return out.rstrip() + ELLIPSIS
+
+
+def shorten_name(name: str, limit: int) -> str:
+    """A unit's name cut to ``limit`` cells like :func:`shorten`, keeping a closing part in brackets when it
+    fits in two thirds of the room ("Chi bộ khu dân cư số 1 (An Hải Bắc)" -> "Chi bộ khu dân…(An Hải Bắc)"):
+    it is what tells apart two branches of one name after a merge."""
+    if width(name) <= limit:
+        return name
+    head, opening, tail = name.rpartition(" (")
+    if opening and tail.endswith(")") and head and width(tail) + 2 <= limit * 2 // 3:
+        return shorten(head, limit - width(tail) - 1) + "(" + tail
+    return shorten(name, limit)
 
 
 def pad(text: str, cells: int, right: bool = False) -> str:

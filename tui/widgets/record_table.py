@@ -50,7 +50,7 @@ def name_matches(query: str, name: str) -> bool:
 
 
 def fit(cell: str | Text, width: int, right: bool) -> Text:
-    text = cell.copy() if isinstance(cell, Text) else Text(output.shorten(cell, width))
+    text = cell.copy() if isinstance(cell, Text) else Text(output.shorten_name(cell, width))
     text.no_wrap = True
     text.truncate(width, overflow="ellipsis")
     if right:
