@@ -6,6 +6,7 @@ may fix.  Reads return records and figures; writes return the new record.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Iterable
@@ -26,6 +27,25 @@ from .state import State
 from .store import Store
 from .text import (NAME_LIMIT, NOTES_LIMIT, clean_name, clean_person_name, clean_text, clean_unit_name, fmt_date,
                    parse_date, safe)
+
+
+def short_labels(state: State, units: list[Unit]) -> dict[str, int]:
+    """Units by a short label: the name, or ``parent/name`` (else the path) when names repeat; ``#id path`` when
+    even paths do."""
+    left = list(units)
+    out: dict[str, int] = {}
+    for style in (lambda u: u.name,
+                  lambda u: f"{state.units[u.parent].name}/{u.name}" if u.parent in state.units else u.name,
+                  lambda u: state.path(u.id)):
+        labels = {u.id: style(u) for u in left}
+        counts = Counter(label.casefold() for label in [*labels.values(), *out])
+        for u in list(left):
+            if counts[labels[u.id].casefold()] == 1:
+                out[labels[u.id]] = u.id
+                left.remove(u)
+    for u in left:
+        out[f"#{u.id} {state.path(u.id)}"] = u.id
+    return out
 
 
 @dataclass(frozen=True)
@@ -415,25 +435,9 @@ class Service:
         return lineage_math.lineages(self.state(), list(unit_ids))
 
     def unit_labels(self) -> dict[str, int]:
-        """Every unit that has not ended, by a short label: its name, or ``parent/name`` (else its path) when
-        names repeat (to type one in a form)."""
-        from collections import Counter
-
+        """Every unit that has not ended, by a short label (:func:`short_labels`; to type one in a form)."""
         state = self.state()
-        left = [u for u in state.units.values() if state.exists(u.id)]
-        out: dict[str, int] = {}
-        for style in (lambda u: u.name,
-                      lambda u: f"{state.units[u.parent].name}/{u.name}" if u.parent in state.units else u.name,
-                      lambda u: state.path(u.id)):
-            labels = {u.id: style(u) for u in left}
-            counts = Counter(label.casefold() for label in [*labels.values(), *out])
-            for u in list(left):
-                if counts[labels[u.id].casefold()] == 1:
-                    out[labels[u.id]] = u.id
-                    left.remove(u)
-        for u in left:
-            out[f"#{u.id} {state.path(u.id)}"] = u.id
-        return out
+        return short_labels(state, [u for u in state.units.values() if state.exists(u.id)])
 
     def suggest_allocation(self, ref: str | int, year: int | None = None, target: int | None = None) -> dict[int, int]:
         """The unit's target (or ``target``, e.g. one being typed) split over its children in proportion
@@ -873,24 +877,9 @@ class Service:
         return [key for key in EDITABLE_FIELDS if getattr(before, key) != getattr(after, key)]
 
     def branch_labels(self) -> dict[str, int]:
-        """Every branch by a short label: its name, or ``parent/name`` (else its path) when names repeat."""
-        from collections import Counter  # kept local: this block is appended on its own
-
+        """Every branch by a short label (:func:`short_labels`)."""
         state = self.state()
-        leaves = [u for u in state.units.values() if state.is_leaf(u.id) and u.id != state.root]
-        out: dict[str, int] = {}
-        for style in (lambda u: u.name,
-                      lambda u: f"{state.units[u.parent].name}/{u.name}" if u.parent in state.units else u.name,
-                      lambda u: state.path(u.id)):
-            labels = {u.id: style(u) for u in leaves}
-            counts = Counter(label.casefold() for label in [*labels.values(), *out])
-            for u in list(leaves):
-                if counts[labels[u.id].casefold()] == 1:
-                    out[labels[u.id]] = u.id
-                    leaves.remove(u)
-        for u in leaves:
-            out[f"#{u.id} {state.path(u.id)}"] = u.id
-        return out
+        return short_labels(state, [u for u in state.units.values() if state.is_leaf(u.id) and u.id != state.root])
 
     def resolve_branch(self, ref: str | int) -> Unit:
         """A unit that can hold candidates, named as ``resolve_unit`` accepts; refused when units are under it."""
