@@ -158,13 +158,7 @@ def _row(n: int | str, row: Row, name: str) -> dict:
 
 
 def period_text(report: Report) -> str:
-    period = report.period
-    if period.quarter is not None:
-        text = t("report.period.quarter", LANG, quarter=period.quarter, year=period.year)
-    elif period.half is not None:
-        text = t(f"report.period.half{period.half}", LANG, year=period.year)
-    else:
-        text = t("report.period.year", LANG, year=period.year)
+    text = report.period.name(LANG)
     return text[:1].lower() + text[1:]
 
 

@@ -22,6 +22,7 @@ from typing import Iterable
 
 from . import quota as quota_math
 from .errors import PtdvError
+from .i18n import t
 from .letterhead import Letterhead, letterhead
 from .model import (COUNTS_TOWARD_QUOTA, EXIT_KINDS, HIGHER_EDUCATION, MAJORITY_ETHNICITY, OCCUPATIONS, STAGES,
                     Candidate, stage_index)
@@ -69,6 +70,14 @@ class Period:
     def end(self) -> date:
         last = self.months[1]
         return date(self.year, last, calendar.monthrange(self.year, last)[1])
+
+    def name(self, lang: str) -> str:
+        """"Quý 3 năm 2025", "6 tháng đầu năm 2025", "Năm 2025" in ``lang``."""
+        if self.quarter is not None:
+            return t("report.period.quarter", lang, quarter=self.quarter, year=self.year)
+        if self.half is not None:
+            return t(f"report.period.half{self.half}", lang, year=self.year)
+        return t("report.period.year", lang, year=self.year)
 
     def to_json(self) -> dict:
         return {"year": self.year, "quarter": self.quarter, "half": self.half,

@@ -85,6 +85,15 @@ def spelled(*numbers: int) -> str:
 
 
 @pytest.fixture
+def folder(tmp_path, monkeypatch) -> Path:
+    """An empty working folder, where ptdv was started (where the app writes reports and documents)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    return out
+
+
+@pytest.fixture
 def store_path(tmp_path):
     return tmp_path / "ptdv.json"
 

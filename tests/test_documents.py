@@ -231,14 +231,6 @@ def test_the_xlsx_report_has_the_36_hd_heading_and_a_native_chart(small, store_p
 
 
 # -- the app -------------------------------------------------------------------------------------------
-@pytest.fixture
-def folder(tmp_path, monkeypatch) -> Path:
-    out = tmp_path / "out"
-    out.mkdir()
-    monkeypatch.chdir(out)
-    return out
-
-
 @pilot_test
 async def test_p_on_the_candidate_screen_writes_the_chosen_document_and_says_where(small, folder):
     service, ids = small

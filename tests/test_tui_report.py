@@ -7,7 +7,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from pathlib import Path
 
 import pytest
 from conftest import TODAY
@@ -198,15 +197,6 @@ async def test_a_unit_outside_ones_scope_is_refused_with_the_services_words(smal
 
 
 # -- writing the file ---------------------------------------------------------------------------
-@pytest.fixture
-def folder(tmp_path, monkeypatch) -> Path:
-    """An empty working folder, where ptdv was started."""
-    out = tmp_path / "out"
-    out.mkdir()
-    monkeypatch.chdir(out)
-    return out
-
-
 @pilot_test
 async def test_w_writes_the_xlsx_into_the_working_folder_and_says_where(small, folder):
     service, ids = small

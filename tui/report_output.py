@@ -55,13 +55,8 @@ def _all_rows(report: Report) -> list[Row]:
 
 def period_label(report: Report, lang: str) -> str:
     period = report.period
-    if period.quarter is not None:
-        text = t("report.period.quarter", lang, quarter=period.quarter, year=period.year)
-    elif period.half is not None:
-        text = t(f"report.period.half{period.half}", lang, year=period.year)
-    else:
-        text = t("report.period.year", lang, year=period.year)
-    return text + " " + t("report.period.range", lang, start=fmt_date(period.start), end=fmt_date(period.end))
+    return period.name(lang) + " " + t("report.period.range", lang, start=fmt_date(period.start),
+                                       end=fmt_date(period.end))
 
 
 def heading_lines(report: Report, lang: str) -> list[str]:
