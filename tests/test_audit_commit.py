@@ -93,7 +93,7 @@ def test_the_audit_lines_of_an_import_killed_mid_append_are_dropped_by_the_next_
 
 
 def test_check_reports_the_lines_of_a_write_that_never_committed_kept_by_an_earlier_ptdv(service):
-    ids = build_small(service)
+    build_small(service)
     audit = service.store.audit_path
     entries = [orjson.loads(line) for line in audit.read_bytes().splitlines()]
     # an earlier ptdv's killed write: two lines without the write's last line, then the next write appended
@@ -125,7 +125,7 @@ def test_check_names_a_part_file_edited_by_hand(service):
 
 
 def test_check_names_a_file_removed_by_hand(service):
-    ids = build_small(service)
+    build_small(service)
     counters = service.store.parts_dir / "counters.json"
     assert counters.exists()
     counters.unlink()

@@ -9,7 +9,7 @@ import pytest
 
 from db.model import Move, Unit
 
-from conftest import TODAY, build_small, receive_papers
+from conftest import TODAY, receive_papers
 
 MERGED = date(2024, 8, 1)   # Phước Mỹ and An Hải Bắc become phường An Hải (today is 15/11/2024)
 

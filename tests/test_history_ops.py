@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 
 from db.errors import PtdvError
-from db.i18n import t
 from db.service import Service
 from db.store import Store
 from tui.cli import main

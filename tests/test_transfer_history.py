@@ -12,7 +12,6 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from db.errors import PtdvError
 from db.i18n import t
 from db.model import Move, StageEntry
 from db.service import Service

@@ -16,7 +16,7 @@ from db.store import Store
 from db.transfer import ImportRefused, heading
 from tui.transfer_io import read_tables, write
 
-from conftest import TODAY, build_small
+from conftest import TODAY
 from test_store import store_files
 
 CITY = "Đảng bộ thành phố Đà Nẵng"

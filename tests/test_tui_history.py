@@ -21,8 +21,7 @@ from tui.screens.transfer_form import TransferForm
 from tui.screens.unit import UnitScreen
 from tui.widgets.record_table import RecordTable
 
-from conftest import TODAY
-from test_history_figures import MERGED, merge_wards
+from test_history_figures import merge_wards
 from tui_pilot import clear_and_type, flat, notified, open_with, pilot_test, settle, shown
 
 SIZE = (80, 24)

@@ -4,11 +4,9 @@ checks and refuses (its message shows under the field it concerns, or at the bot
 saying what was saved, or None."""
 from __future__ import annotations
 
-from datetime import date
 
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Static
 
 from db.errors import PtdvError
 from db.text import clean_unit_name, fmt_date, parse_date, safe
