@@ -4,7 +4,6 @@ checks and refuses (its message shows under the field it concerns, or at the bot
 saying what was saved, or None."""
 from __future__ import annotations
 
-
 from textual import on
 from textual.app import ComposeResult
 
