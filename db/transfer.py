@@ -317,12 +317,24 @@ class Changes:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """A row of a file that is not a record: a title above the headings, a blank row, a total or a
+    signature below the data.  ``why`` names the message ``import.skip.<why>``."""
+
+    sheet: str
+    row: int
+    why: str
+
+
+@dataclass(frozen=True)
 class Plan:
     sheets: tuple[str, ...]  # the tables the file had, of SHEETS
     units: Changes
     quotas: Changes
     candidates: Changes
     paths: dict[int, str]    # the path of every unit the plan names (those it adds too)
+    skipped: tuple[Skipped, ...] = ()  # rows of the file read as no record, and why
+    unused: tuple[str, ...] = ()       # headings of columns ptdv has no field for, as the file writes them
 
 
 class _Tree:

@@ -1642,51 +1642,16 @@ def import_command(ses: Session, file: Path, unit_ref: str | None, dry_run: bool
     """
     from db.transfer import Limits
 
+    from .import_text import plan_lines
     from .transfer_io import read_tables
 
     limits = Limits.from_env(os.environ)
     ses.service.root()  # a missing or damaged store is said before a large file is read
     found = ses.service.import_tables(read_tables(file, limits), unit_ref=unit_ref, dry_run=dry_run)
-    lines = []
-    for sheet in found.sheets:
-        items = _import_lines(ses, found, sheet)
-        lines += [ses.t("cli.import.sheet", sheet=ses.t(f"export.sheet.{sheet}")), *items] if items else []
-    lines += [ses.t("cli.import.summary" if dry_run else "cli.import.done", sheet=ses.t(f"export.sheet.{sheet}"),
-                    **getattr(found, sheet).counts()) for sheet in found.sheets]
+    lines = plan_lines(found, ses.lang, dry_run=dry_run)
     if dry_run:
         lines.append(ses.t("cli.import.dry_run"))
     ses.lines(lines)
-
-
-def _import_lines(ses: Session, found, sheet: str) -> list[str]:
-    """One line per record of ``sheet`` the import adds or changes, with what changes."""
-    changes = getattr(found, sheet)
-    if sheet == "units":
-        return [ses.t("cli.import.unit_add", row=p.row, unit=found.paths[p.after.id]) for p in changes.adds] + [
-            ses.t("cli.import.unit_change", row=p.row, unit=found.paths[p.after.id],
-                  fields=", ".join(ses.t("import.col.members_in", year=y) for y in sorted(p.after.members)
-                                   if p.before.members.get(y) != p.after.members[y]))
-            for p in changes.changes]
-    if sheet == "quotas":
-        return [ses.t("cli.import.quota_add" if p.before is None else "cli.import.quota_change", row=p.row,
-                      unit=found.paths[p.after.unit], year=p.after.year, value=_quota_text(ses, p.after),
-                      before=p.before and _quota_text(ses, p.before)) for p in changes.adds + changes.changes]
-    return [ses.t("cli.import.add", row=p.row, name=p.after.name, unit=found.paths[p.after.unit])
-            for p in changes.adds] + [
-        ses.t("cli.import.change", row=p.row, id=p.after.id, name=p.after.name,
-              fields=", ".join(field_label(k, ses.lang) for k in _import_changes(p.before, p.after)))
-        for p in changes.changes]
-
-
-def _quota_text(ses: Session, quota) -> str:
-    """``22`` or ``4%``: a quota as the file gives it."""
-    return number(quota.target, ses.lang) if quota.rate is None else percent(quota.rate, ses.lang, ".3g")
-
-
-def _import_changes(before: Candidate, after: Candidate) -> list[str]:
-    """The fields a change touches: person-editable ones, then the unit, stages and exit."""
-    return Service.changed_fields(before, after) + [
-        key for key in ("unit", "history", "exit") if getattr(before, key) != getattr(after, key)]
 
 
 @main.command("export")
