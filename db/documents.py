@@ -35,7 +35,7 @@ from .quota import percent_of
 from .report import ATTRIBUTES, Report, Row
 from .state import State
 from .store import _fsync_dir, _make_folder, _write_tmp
-from .text import fmt_date, fold, safe
+from .text import fmt_date, fold, safe, slug
 
 if TYPE_CHECKING:
     from .service import Service
@@ -397,10 +397,7 @@ def report_document(service: "Service", report: Report, *, number: str = "", whe
 
 def file_name(form: str, subject: str, day: date | None = None) -> str:
     """``9-knd-nguyen-van-an.docx``: ASCII, from the form and the candidate's or unit's name."""
-    import re
-
-    slug = re.sub(r"[^a-z0-9]+", "-", fold(subject))[:60].strip("-")
-    parts = [fold(form).replace(" ", "-") if form != REPORT else "bao-cao", slug]
+    parts = [fold(form).replace(" ", "-") if form != REPORT else "bao-cao", slug(subject)]
     if day is not None:
         parts.append(day.isoformat())
     return "-".join(p for p in parts if p) + ".docx"

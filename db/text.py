@@ -31,6 +31,11 @@ def fold(text: str) -> str:
     return " ".join(stripped.lower().split())
 
 
+def slug(text: str, cells: int = 60) -> str:
+    """``Đảng ủy phường Phước Mỹ`` -> ``dang-uy-phuong-phuoc-my``: a name in a file's name, ASCII, at most ``cells``."""
+    return re.sub(r"[^a-z0-9]+", "-", fold(text))[:cells].strip("-")
+
+
 _HIDDEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})  # controls, format (zero-width, direction), ...
 _SPACES = re.compile(r"[ \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")  # Unicode spaces (Zs)
 NAME_LIMIT = 200    # a name, a residence, a reason: one line

@@ -12,7 +12,7 @@ from textual.widgets import Header, Static
 
 from rich.text import Text
 
-from db.access import UNITS
+from db.access import UNITS, WRITE
 from db.lineage import Lineage, Seen
 from db.quota import Figures
 from db.state import State
@@ -126,6 +126,8 @@ class UnitViewScreen(TableScreen):
         Binding("l", "audit", "ui.audit.key.open", id="audit"),
         Binding("g", "links", "ui.history.key.links", id="history_links"),
         Binding("m", "reorganise", "ui.reorg.key.open", id="reorganise"),
+        Binding("i", "import_file", "ui.import.key.open", id="import"),
+        Binding("w", "export_file", "ui.export.key.open", id="export"),
     ]
     def __init__(self, unit_id: int) -> None:
         super().__init__()
@@ -134,6 +136,7 @@ class UnitViewScreen(TableScreen):
         self.seen: Seen | None = None        # the year and day it is shown for (its last year when it ended)
         self.year_tree: State | None = None  # the tree of that day: the units under it then
         self.may_reorganise = False          # the user manages this unit, which goes on (key m offered)
+        self.may_import = False              # the user may change candidates of this unit (key i offered)
 
     def compose_header(self) -> ComposeResult:
         yield Header()
@@ -154,6 +157,7 @@ class UnitViewScreen(TableScreen):
         self.note("history", self.history_text())
         self.may_reorganise = (self.lineage.ended is None and unit.parent is not None
                                and service.allows(UNITS, unit.id))
+        self.may_import = service.allows(WRITE, unit.id)
         return figures
 
     def history_text(self) -> Text:
@@ -194,9 +198,21 @@ class UnitViewScreen(TableScreen):
     def action_reorganise(self) -> None:
         self.app.reorganise(self.unit_id)
 
+    def action_import_file(self) -> None:
+        from .import_screen import ImportScreen
+
+        self.app.push_screen(ImportScreen(self.unit_id))
+
+    def action_export_file(self) -> None:
+        from .export_dialog import ExportDialog
+
+        self.app.push_screen(ExportDialog(self.unit_id))
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "links" and not (self.lineage and self.lineage.links):
             return False  # nothing before or after it: the key is not offered
         if action == "reorganise" and not self.may_reorganise:
+            return False
+        if action == "import_file" and not self.may_import:
             return False
         return super().check_action(action, parameters)

@@ -4,7 +4,6 @@ the plan line.  ``y``, ``1``–``4`` and ``h`` choose the period; ``w`` writes t
 writes (a dialog shows where, prefilled with a name from the unit and the period)."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from rich.text import Text
@@ -15,7 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from db.i18n import t
 from db.report import Report
-from db.text import fold, safe
+from db.text import safe, slug
 from tui import report_output
 from tui.screens.base import DataScreen
 from tui import files
@@ -23,15 +22,12 @@ from tui.screens.write_report_dialog import WriteReportDialog
 from tui.widgets.report_chart import ReportChart
 from tui.widgets.report_table import TOTAL_KEY, ReportTable
 
-SLUG_CELLS = 60
-
 
 def file_name(report: Report, lang: str) -> str:
     """``bao-cao-dang-uy-phuong-phuoc-my-2024-q3.xlsx``: ASCII, from the unit's name and the period."""
-    slug = re.sub(r"[^a-z0-9]+", "-", fold(report.unit_name))[:SLUG_CELLS].strip("-")
     period = report.period
     suffix = f"q{period.quarter}" if period.quarter else f"h{period.half}" if period.half else ""
-    parts = [t("ui.report.file_prefix", lang), slug, str(period.year), suffix]
+    parts = [t("ui.report.file_prefix", lang), slug(report.unit_name), str(period.year), suffix]
     return "-".join(p for p in parts if p) + ".xlsx"
 
 

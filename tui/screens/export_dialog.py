@@ -1,0 +1,98 @@
+"""``w`` on a unit or branch screen, or "export" in the palette: the unit's units, quotas and candidates
+written to a file as ``ptdv export`` writes them: the format, the file (prefilled in the home folder, named
+after the unit and the day) and whether the sensitive fields go too (no, unless chosen).  Enter writes and
+says where; a refusal (no such folder, no permission) stays under the file's name."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.widgets import Input, Select, Static
+
+from db.errors import PtdvError
+from db.text import safe, slug
+from tui.files import write_file
+from tui.screens.base import Notes
+from tui.screens.write_report_dialog import target_path
+from tui.transfer_io import FORMATS, write
+from tui.widgets.form_dialog import FormDialog
+from tui.widgets.form_field import FormCheckbox, FormField, FormSelect, text_input
+
+FIRST = "xlsx"
+
+
+class ExportDialog(Notes, FormDialog):
+    CSS_PATH = "export_dialog.tcss"
+    KEYS = "ui.export.keys"
+    FIELD_OF_KEY = {key: "path" for key in ("ui.report.no_path", "ui.report.no_folder", "ui.report.no_permission",
+                                            "ui.report.is_folder", "ui.report.disk_full", "ui.report.write_failed",
+                                            "ui.report.link", "ui.report.not_a_file")}
+
+    def __init__(self, unit_id: int) -> None:
+        super().__init__()
+        self.unit_id = unit_id
+        self.unit_name = ""
+
+    def load(self) -> None:
+        self.unit_name = self.service.state().unit(self.unit_id).name
+
+    def heading(self) -> str:
+        return self.t("ui.export.title", unit=safe(self.unit_name))
+
+    def file_name(self, kind: str) -> str:
+        """``xuat-chi-bo-khu-dan-cu-so-1-2024-11-15.xlsx``."""
+        parts = (self.t("ui.export.file_prefix"), slug(self.unit_name), self.service.today().isoformat())
+        return "-".join(p for p in parts if p) + f".{kind}"
+
+    def compose_fields(self) -> ComposeResult:
+        yield FormField(self.t("ui.export.format"),
+                        FormSelect([(self.t(f"ui.export.format.{kind}"), kind) for kind in FORMATS], value=FIRST,
+                                   allow_blank=False, compact=True, id="input-format"),
+                        required=True, id="field-format")
+        yield FormField(self.t("ui.export.path"),
+                        text_input(str(Path.home() / self.file_name(FIRST)), lang=self.lang, id="input-path"),
+                        required=True, id="field-path")
+        yield FormField(self.t("ui.export.sensitive"), FormCheckbox(False, lang=self.lang, compact=True, id="input-sensitive"),
+                        id="field-sensitive")
+
+    def compose_notes(self) -> ComposeResult:
+        yield Static(id="exists", markup=False)
+        yield Static(self.t("ui.export.sensitive_note"), id="note", markup=False)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#input-format").focus()
+        self._check_exists()
+
+    @property
+    def kind(self) -> str:
+        return str(self.query_one("#input-format", FormSelect).value)
+
+    def _target(self) -> Path:
+        return target_path(self.query_one("#input-path", Input).value, self.file_name(self.kind), f".{self.kind}")
+
+    @on(Select.Changed, "#input-format")
+    def _format_changed(self, event: Select.Changed) -> None:
+        """The file's name follows the format chosen: ``….xlsx`` becomes ``….csv``."""
+        field = self.query_one("#input-path", Input)
+        path = Path(field.value)
+        if path.suffix.lower().lstrip(".") in FORMATS:
+            field.value = str(path.with_suffix(f".{self.kind}"))
+
+    @on(Input.Changed, "#input-path")
+    def _check_exists(self) -> None:
+        """Say when the file is there already (Enter replaces it)."""
+        try:
+            exists = self._target().is_file()
+        except (PtdvError, OSError, ValueError):
+            exists = False
+        self.note("exists", self.t("ui.report.dialog_exists") if exists else "")
+
+    def save(self) -> Path:
+        path = self._target()
+        service, lang = self.service, self.lang
+        tables = service.export(self.unit_id, lang, include_sensitive=self.query_one("#input-sensitive").value)
+        write_file(path, write(tables, self.kind, lang), service.store.path.parent)
+        self.app.notify(self.t("cli.export.written", path=safe(str(path))), markup=False, timeout=10)
+        return path

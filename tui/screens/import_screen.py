@@ -1,0 +1,257 @@
+"""``i`` on a unit or branch screen, or "import" in the palette: a list of candidates (or a ptdv export) from
+a spreadsheet, as ``ptdv import`` reads it.
+
+A file is chosen in a tree of the home folder and of the store's folder (Enter on it), or typed; the branch
+of the rows that name none is the branch on screen, or one typed.  The file is read and planned in a
+thread while the screen says so; the dry run shows what would be added, changed and left, or every refused
+row with its reason, in the words ``ptdv import --dry-run`` uses.  ctrl+s writes it; Esc, Backspace or ←
+go back (the screen below re-reads the store when it is shown again)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DirectoryTree, Footer, Header, Input, Static, TextArea
+from textual.worker import Worker, WorkerState
+
+from db.errors import PtdvError
+from db.service import Service
+from db.text import safe
+from db.transfer import ImportRefused, Limits, Plan, Tables
+from tui.bindings import localize_bindings
+from tui.import_text import plan_lines
+from tui.screens.base import Notes
+from tui.transfer_io import FORMATS, read_tables
+from tui.widgets.branch_suggester import BranchSuggester
+from tui.widgets.file_tree import FileTree
+from tui.widgets.form_field import FormField, text_input
+
+SHOWN_LINES = 2000  # a longer dry run shows its first lines, a note, then its last TAIL lines (the counts)
+TAIL = 20
+
+
+def shown_lines(lines: list[str], more: str) -> list[str]:
+    """``lines``, or when there are more than ``SHOWN_LINES`` their head and tail around ``more`` (a text
+    with ``{count}``, the lines left out): a wrapped text of 25,000 lines takes seconds to lay out."""
+    if len(lines) <= SHOWN_LINES + TAIL:
+        return lines
+    return [*lines[:SHOWN_LINES], more.format(count=len(lines) - SHOWN_LINES - TAIL), *lines[-TAIL:]]
+
+
+def home_relative(path: Path) -> str:
+    """``~/h2try`` for a folder under the home folder, else the path as it is."""
+    try:
+        return str(Path("~") / path.relative_to(Path.home()))
+    except (ValueError, RuntimeError):
+        return str(path)
+
+
+class PlanText(TextArea):
+    """The dry run's lines: read, scrolled and copied, never edited; ← and Backspace go back."""
+
+    BINDINGS = [Binding("left,backspace", "screen.back", show=False)]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(read_only=True, soft_wrap=True, show_cursor=False, highlight_cursor_line=False, **kwargs)
+
+    def show(self, lines: list[str], *, at_end: bool) -> None:
+        """Show ``lines`` from the top, or ``at_end`` scrolled to the last (a plan's counts)."""
+        self.load_text("\n".join(lines))
+        self.move_cursor(self.document.end if at_end else (0, 0))
+
+
+class ImportScreen(Notes, Screen[None]):
+    CSS_PATH = "import_screen.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "confirm", "ui.import.key.confirm", id="import_confirm"),
+        Binding("escape,backspace", "back", "ui.app.key.back", id="import_back"),
+    ]
+
+    class Done(Message):
+        """A worker read and planned (or wrote) a file: the plan, or what refused it."""
+
+        def __init__(self, serial: int, path: Path, tables: Tables | None, plan: Plan | None,
+                     error: PtdvError | None, written: bool) -> None:
+            super().__init__()
+            self.serial = serial
+            self.path = path
+            self.tables = tables
+            self.plan = plan
+            self.error = error
+            self.written = written
+
+    def __init__(self, unit_id: int) -> None:
+        super().__init__()
+        localize_bindings(self, self.app.lang)
+        self.unit_id = unit_id
+        self.branches: dict[str, int] = {}  # a branch's label -> its id
+        self.serial = 0                     # the latest run: an older run's answer is left unshown
+        self.worker: Worker | None = None
+        self.writing = False
+        self.path: Path | None = None       # the file read, and its tables: a plan again needs no new read
+        self.tables: Tables | None = None
+        self.plan: Plan | None = None       # the dry run on screen, when it may be written
+
+    def t(self, key: str, **params: object) -> str:
+        return self.app.t(key, **params)
+
+    @property
+    def service(self) -> Service:
+        return self.app.service
+
+    def compose(self) -> ComposeResult:
+        service, lang = self.service, self.app.lang
+        unit = service.state().unit(self.unit_id)
+        self.branches = {safe(label): uid for label, uid in service.branch_labels().items()}
+        here = next((label for label, uid in self.branches.items() if uid == unit.id), "")
+        yield Header()
+        yield Static(self.t("ui.import.title", unit=safe(unit.name)), id="title", markup=False)
+        with Horizontal(id="panes"):
+            store = service.store
+            tree = FileTree(self._places(), [f".{kind}" for kind in FORMATS],
+                            hidden=[store.path, store.parts_dir, store.backups_dir], id="files")
+            tree.border_title = self.t("ui.import.folders")
+            yield tree
+            with Vertical(id="run"):
+                yield FormField(self.t("ui.import.file"),
+                                text_input(placeholder=self.t("ui.import.file_hint"), lang=lang, id="path"),
+                                id="field-path")
+                yield FormField(self.t("ui.import.branch"),
+                                text_input(here, check=lambda text: service.resolve_branch(self._branch(text)),
+                                           lang=lang, valid_empty=True, placeholder=self.t("ui.import.branch_hint"),
+                                           id="branch", suggester=BranchSuggester(list(self.branches))),
+                                id="field-branch")
+                text = PlanText(id="plan")
+                text.border_title = self.t("ui.import.dry_run")
+                yield text
+        yield Static(id="status", markup=False)
+        yield Footer()
+
+    def _places(self) -> list[tuple[str, Path]]:
+        """The store's folder when it is not the home folder, then the home folder (opened)."""
+        home, store = Path.home(), self.service.store.path.parent
+        places = [(self.t("ui.import.home", path="~"), home)]
+        if store.resolve() != home.resolve():
+            places.insert(0, (self.t("ui.import.store_folder", path=home_relative(store)), store))
+        return places
+
+    def on_mount(self) -> None:
+        self.query_one(FileTree).focus()
+        self.say(self.t("ui.import.choose"))
+
+    def _branch(self, text: str) -> str | int | None:
+        text = text.strip()
+        return self.branches.get(text, text) or None
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        self.note("status", text)
+        self.query_one("#status").set_class(error, "-error")
+
+    # -- running: read and plan, or write, in a thread ----------------------------------------
+    def dry_run(self) -> None:
+        typed = self.query_one("#path", Input).value.strip()
+        if not typed:
+            self.say(self.t("ui.import.no_file"), error=True)
+            return
+        path = Path(typed).expanduser()
+        self.run(path, self.tables if path == self.path else None, write=False)
+
+    def run(self, path: Path, tables: Tables | None, *, write: bool) -> None:
+        if self.writing:
+            return
+        self.serial += 1
+        self.plan = None
+        self.writing = write
+        self.query_one(PlanText).loading = True
+        self.say(self.t("ui.import.writing" if write else "ui.import.reading", file=safe(path.name)))
+        self.refresh_bindings()
+        self.worker = self._work(self.service, self.app.lang, self.serial, path, tables,
+                                 self._branch(self.query_one("#branch", Input).value), write)
+
+    @work(thread=True, exclusive=True, group="import", exit_on_error=False)
+    def _work(self, service: Service, lang: str, serial: int, path: Path, tables: Tables | None,
+              branch: str | int | None, write: bool) -> None:
+        """Read ``path`` (unless its ``tables`` are read already), then plan or write them; posts ``Done``."""
+        plan = error = None
+        try:
+            if tables is None:
+                tables = read_tables(path, Limits.from_env(os.environ))
+            plan = service.import_tables(tables, unit_ref=branch, dry_run=not write, lang=lang)
+        except PtdvError as err:
+            error = err
+        self.post_message(self.Done(serial, path, tables, plan, error, write))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A run that failed other than with a PtdvError (a fault of ptdv's): said, not raised."""
+        if event.worker is self.worker and event.state == WorkerState.ERROR:
+            self.post_message(self.Done(self.serial, self.path or Path(), None, None,
+                                        PtdvError("ui.import.failed", detail=safe(str(event.worker.error))),
+                                        self.writing))
+
+    def on_import_screen_done(self, done: Done) -> None:
+        if done.serial != self.serial:
+            return
+        self.writing = False
+        pane = self.query_one(PlanText)
+        pane.loading = False
+        self.path, self.tables = done.path, done.tables
+        lang = self.app.lang
+        more = self.t("ui.import.more_lines")
+        if done.error is not None:
+            pane.show(shown_lines(done.error.message(lang).splitlines(), more), at_end=False)
+            refused = isinstance(done.error, ImportRefused)
+            self.say(self.t("ui.import.refused") if refused else done.error.message(lang), error=True)
+        elif done.written:
+            pane.show(shown_lines(plan_lines(done.plan, lang, dry_run=False), more), at_end=True)
+            self.say(self.t("ui.import.written"))
+            self.app.notify(self.t("ui.import.written_file", file=safe(done.path.name)), markup=False)
+        else:
+            pane.show(shown_lines([*plan_lines(done.plan, lang, dry_run=True), self.t("cli.import.dry_run")], more),
+                      at_end=True)
+            counts = [getattr(done.plan, sheet).counts() for sheet in done.plan.sheets]
+            added, changed = (sum(c[kind] for c in counts) for kind in ("added", "changed"))
+            if added or changed:
+                self.plan = done.plan
+                self.say(self.t("ui.import.ready", added=added, changed=changed))
+            else:
+                self.say(self.t("ui.import.nothing"))
+        self.refresh_bindings()
+
+    # -- what the user does ----------------------------------------------------------------------
+    def on_directory_tree_file_selected(self, event: DirectoryTree.FileSelected) -> None:
+        event.stop()
+        self.query_one("#path", Input).value = str(event.path)
+        self.dry_run()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "path" or self.query_one("#path", Input).value.strip():
+            self.dry_run()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Another file or branch typed: the dry run on screen is not what ctrl+s would write any more."""
+        if self.plan is not None:
+            self.plan = None
+            self.say(self.t("ui.import.changed"))
+            self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "confirm":
+            return self.plan is not None and not self.writing
+        return True
+
+    def action_confirm(self) -> None:
+        if self.plan is not None and self.path is not None:
+            self.run(self.path, self.tables, write=True)
+
+    def action_back(self) -> None:
+        if self.writing:
+            self.say(self.t("ui.import.wait"), error=True)
+            return
+        self.app.pop_screen()
