@@ -84,6 +84,16 @@ def spelled(*numbers: int) -> str:
     return " ".join(words)
 
 
+@pytest.fixture(autouse=True)
+def config_files(tmp_path, monkeypatch) -> tuple[Path, Path]:
+    """No test reads the config files of the machine it runs on (tui/config.py): the user's file and the
+    server's are ``config/user/ptdv/config.toml`` and ``config/server.toml`` in the test's folder (absent)."""
+    folder = tmp_path / "config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(folder / "user"))
+    monkeypatch.setenv("PTDV_SERVER_CONFIG", str(folder / "server.toml"))
+    return folder / "user" / "ptdv" / "config.toml", folder / "server.toml"
+
+
 @pytest.fixture
 def folder(tmp_path, monkeypatch) -> Path:
     """An empty working folder, where ptdv was started (where the app writes reports and documents)."""

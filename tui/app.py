@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from typing import Callable
+from typing import Callable, Iterable
 
 from textual import work
 from textual.binding import Binding
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.command import CommandPalette
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.theme import ThemeProvider
 
 from db.errors import PtdvError
 from db.i18n import t
 from db.service import Service
+from tui import config
 from tui.bindings import localize_bindings
 from tui.commands import JumpProvider, ScreenCommands
 from tui.messages import StoreChanged
@@ -30,6 +32,9 @@ POLL_SECONDS = 0.5
 # A save waits this long for another user's save to finish, then says the store is busy: a person
 # at the screen is told quickly (a crashed process's lock is released by the system at once).
 LOCK_WAIT_SECONDS = 3.0
+# Textual's own commands of the palette (theme, keys, …), by their title: the catalogue key of their words
+SYSTEM_COMMANDS = {"Theme": "theme", "Quit": "quit", "Keys": "keys", "Maximize": "maximize", "Minimize": "minimize",
+                   "Screenshot": "screenshot"}
 
 
 class PtdvApp(App[None]):
@@ -39,7 +44,7 @@ class PtdvApp(App[None]):
         Binding("ctrl+p", "command_palette", "ui.app.key.palette", id="palette", show=False, priority=True),
         Binding("ctrl+c", "help_quit", show=False, system=True),
     ]
-    COMMANDS = {JumpProvider, ScreenCommands}
+    COMMANDS = App.COMMANDS | {JumpProvider, ScreenCommands}  # Textual's own (theme, keys, …) and ptdv's
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
 
@@ -55,9 +60,23 @@ class PtdvApp(App[None]):
         self._start_candidate = candidate_id
         self._store_pending = False
         self._last_error: str | None = None
+        self._kept_theme = self.theme  # the theme the config files give: not written again
+        self._config_error = self._use_saved_theme()
         localize_bindings(self, lang)
         self.title = self.t("ui.app.title")
         self.sub_title = self.t("ui.app.subtitle", year=year)
+
+    def _use_saved_theme(self) -> PtdvError | None:
+        """The theme of the config files (the user's, else the server's); what is wrong with them, to show."""
+        try:
+            setting = config.load().settings["theme"]
+        except PtdvError as err:
+            return err
+        error = config.theme_error(setting, self.available_themes)
+        if error is None:
+            self._kept_theme = str(setting.value)
+            self.theme = self._kept_theme
+        return error
 
     def t(self, key: str, **params: object) -> str:
         return t(key, self.lang, **params)
@@ -67,6 +86,8 @@ class PtdvApp(App[None]):
 
     # -- start, reload, watch the store -----------------------------------------------------
     def on_mount(self) -> None:
+        if self._config_error is not None:
+            self.show_error(self._config_error)
         for unit_id in self._start_path:
             self.push_screen(self.screen_for(unit_id))
         if self._start_candidate is not None:
@@ -271,11 +292,34 @@ class PtdvApp(App[None]):
         handled by a widget of a screen that the jump removes."""
         self.call_later(self.jump_to_unit, unit_id)
 
-    # -- palette and quitting -----------------------------------------------------------------
+    # -- palette, theme and quitting ----------------------------------------------------------
     def action_command_palette(self) -> None:
         if not CommandPalette.is_open(self):
             self.push_screen(CommandPalette(placeholder=self.t("ui.app.palette_placeholder"),
                                             id="--command-palette"))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's commands of the palette, in the user's language (the English word kept, so "theme" finds
+        the theme in Vietnamese too)."""
+        for command in super().get_system_commands(screen):
+            key = SYSTEM_COMMANDS.get(command.title)
+            yield command if key is None else command._replace(title=self.t(f"ui.app.sys.{key}"),
+                                                               help=self.t(f"ui.app.sys.{key}_help"))
+
+    def search_themes(self) -> None:
+        self.push_screen(CommandPalette(providers=[ThemeProvider], placeholder=self.t("ui.app.theme_placeholder")))
+
+    def watch_theme(self, theme: str) -> None:
+        """A theme chosen is remembered: written to the user's config file, read when the app starts."""
+        if theme == self._kept_theme:
+            return
+        self._kept_theme = theme
+        try:
+            path = config.save("theme", theme)
+        except PtdvError as err:
+            self.show_error(err)
+        else:
+            self.notify(self.t("ui.app.theme_kept", theme=theme, path=path), markup=False)
 
     def action_help_quit(self) -> None:
         self.notify(self.t("ui.app.quit_hint"))

@@ -20,7 +20,7 @@ import click
 
 from db.access import ROLES, User
 from db.errors import PtdvError
-from db.i18n import LANGS, default_lang, t
+from db.i18n import DEFAULT_LANG, LANGS, t
 from db import papers as papers_mod
 from db import rules as rules_mod
 from db.model import (EDITABLE_FIELDS, EDUCATION, EXIT_KINDS, GENDERS, LEFT_REASONS, OCCUPATIONS, STAGES, TAGS, Candidate,
@@ -29,10 +29,12 @@ from db.quota import cutoff_for
 from db.rules import SEVERITIES, Finding
 from db.service import Service, parse_count
 from db.state import State
-from db.store import Store, default_path
+from db.store import Store
 from db.text import fmt_date, iso, parse_date, safe
 
 from . import audit_text, calendar_text, history_text, output, report_output
+from .completion import LATER_DB, complete_candidate, complete_candidate_or_unit, complete_unit
+from .config import Config, file_lang, known_themes, of_command_line, theme_error
 from .files import write_file
 from .output import field_label, number, percent, shorten, shorten_name, table, value_text
 
@@ -55,7 +57,12 @@ with PTDV_DEBUG=1 to see the traceback).
 --db, --lang and --year may also come after the command, e.g. `ptdv demo --db x.json`:
 given there they win over those given before it and over the environment.
 \b
-Environment: PTDV_DB (store file), PTDV_LANG (vi or en), PTDV_DEBUG=1.
+Configuration: the keys db, lang and theme in ~/.config/ptdv/config.toml (yours) and
+/etc/ptdv/config.toml (the server's); an option or the environment wins over them, your
+file over the server's. `ptdv config` shows what is in force and where it comes from.
+\b
+Environment: PTDV_DB (store file), PTDV_LANG (vi or en), PTDV_SERVER_CONFIG (the
+server's config file elsewhere), PTDV_DEBUG=1.
 """
 
 
@@ -65,7 +72,7 @@ class Session:
 
     service: Service
     lang: str
-    chosen_store: bool  # --db or PTDV_DB given; otherwise the default store, built with demo data on first run
+    config: Config  # the store and the language in force and where each comes from (`ptdv config`)
     year_option: int | None
     today: date | None = None  # tests fix it: main(obj={"today": ...})
 
@@ -73,10 +80,21 @@ class Session:
     def year(self) -> int:
         return self.year_option or self.service.today().year
 
+    @property
+    def chosen_store(self) -> bool:
+        """A store someone chose (an option, PTDV_DB, a config file); otherwise the default store, built with
+        demo data on first run."""
+        return self.config.settings["db"].source != "default"
+
     def use_store(self, path: Path) -> None:
         """``--db`` after the command: the store at ``path`` instead of the one the group opened."""
         self.service = Service(Store(path), today=self.today)
-        self.chosen_store = True
+        self.config = self.config.given("db", path, "option", "--db")
+
+    def use_lang(self, lang: str) -> None:
+        """``--lang`` after the command."""
+        self.lang = lang
+        self.config = self.config.given("lang", lang, "option", "--lang")
 
     def t(self, key: str, **params: object) -> str:
         return t(key, self.lang, **params)
@@ -123,7 +141,7 @@ class PtdvGroup(click.Group):
         return ctx
 
     def invoke(self, ctx: click.Context) -> object:
-        usage_lang = ctx.meta.get(ARGV_LANG) or default_lang()
+        usage_lang = ctx.meta.get(ARGV_LANG) or DEFAULT_LANG
         try:
             return super().invoke(ctx)
         except PtdvError as err:
@@ -197,20 +215,24 @@ def _set_year(ctx: click.Context, param: click.Parameter, value: int | None) -> 
 
 def _set_db(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
     ses = ctx.find_object(Session)
-    if value is not None and ses is not None:
+    if value is None:
+        return
+    if ses is None:  # completing the command line: the store to complete from
+        ctx.meta[LATER_DB] = value
+    else:
         ses.use_store(value)
 
 
 def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     ses = ctx.find_object(Session)
     if value is not None and ses is not None:
-        ses.lang = value
+        ses.use_lang(value)
 
 
 YEAR_TYPE = click.IntRange(1900, 9999)
 DB_TYPE = click.Path(dir_okay=False, readable=False, path_type=Path)  # the store says why it cannot read a file
-DB_HELP = "Store file (env PTDV_DB; default: the user data folder, ptdv/ptdv.json)."
-LANG_HELP = "Language of labels and messages (env PTDV_LANG)."
+DB_HELP = "Store file (env PTDV_DB; default: db in the config files, else the user data folder, ptdv/ptdv.json)."
+LANG_HELP = "Language of labels and messages (env PTDV_LANG; default: lang in the config files, else vi)."
 YEAR_HELP = "Year of quotas and figures (default: this year)."
 
 
@@ -311,7 +333,8 @@ def _argv_lang(args: list[str]) -> str:
             arg.partition("=")[2] if arg.startswith("--lang=") else None
         if value is not None:
             found = value if value in LANGS else None
-    return found or default_lang()
+    env = os.environ.get("PTDV_LANG")
+    return found or (env if env in LANGS else file_lang() or DEFAULT_LANG)
 
 
 @lru_cache(maxsize=None)
@@ -422,7 +445,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print machin
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ptdv", prog_name="ptdv", message="%(prog)s %(version)s")
 @click.option("--db", "db_path", type=DB_TYPE, envvar="PTDV_DB", help=DB_HELP)
-@click.option("--lang", type=click.Choice(LANGS), envvar="PTDV_LANG", default="vi", show_default=True, help=LANG_HELP)
+@click.option("--lang", type=click.Choice(LANGS), envvar="PTDV_LANG", help=LANG_HELP)
 @click.option("--year", type=YEAR_TYPE, metavar="YEAR", help=YEAR_HELP)
 @click.pass_context
 def main(ctx: click.Context, db_path: Path | None, lang: str, year: int | None) -> None:
@@ -431,8 +454,9 @@ def main(ctx: click.Context, db_path: Path | None, lang: str, year: int | None) 
     Without a command, opens the full-screen app.
     """
     today = ctx.obj.get("today") if isinstance(ctx.obj, dict) else None  # tests: main(obj={"today": ...})
-    store = Store(db_path or default_path())
-    ctx.obj = Session(Service(store, today=today), lang, db_path is not None, year, today)
+    settings = of_command_line(ctx)  # the options and the environment over the config files
+    ctx.obj = Session(Service(Store(settings.value("db")), today=today), str(settings.value("lang")), settings,
+                      year, today)
     if ctx.invoked_subcommand is None:
         ctx.invoke(open_command)
 
@@ -442,15 +466,19 @@ def main(ctx: click.Context, db_path: Path | None, lang: str, year: int | None) 
 @click.option("--root", "root_name", required=True, help="Name of the top unit, e.g. \"Đảng bộ thành phố Đà Nẵng\".")
 @click.option("--members", metavar="N", help="Members of the top unit at the start of --year.")
 @click.option("--level", metavar="LEVEL", help="Level of the top unit: city (default), district, grassroots or branch.")
+@json_option
 @pass_session
-def init(ses: Session, root_name: str, members: str | None, level: str | None) -> None:
+def init(ses: Session, root_name: str, members: str | None, level: str | None, as_json: bool) -> None:
     """Create a new, empty store with its top unit."""
     count = None if members is None else parse_count(members, field="members")
     unit = ses.service.init(root_name, members=count, year=ses.year, level=level)
+    if as_json:
+        ses.json({"path": str(ses.service.store.path), "id": unit.id, **unit.to_doc()})
+        return
     ses.echo(ses.t("cli.init.done", path=ses.service.store.path, id=unit.id, name=unit.name))
 
 
-def _build_demo(ses: Session, seed: int, scale: str | None = None) -> None:
+def _build_demo(ses: Session, seed: int, scale: str | None = None, as_json: bool = False) -> None:
     if scale is None:
         from db.demo import build_demo
 
@@ -459,6 +487,9 @@ def _build_demo(ses: Session, seed: int, scale: str | None = None) -> None:
         from db.generate import generate
 
         summary = generate(ses.service, scale, seed=seed, today=ses.service.today())
+    if as_json:
+        ses.json({"path": str(ses.service.store.path), **summary})
+        return
     ses.echo(ses.t("cli.demo.done", path=ses.service.store.path, units=number(summary["units"], ses.lang),
                    candidates=number(summary["candidates"], ses.lang), quotas=number(summary["quotas"], ses.lang),
                    years=", ".join(str(y) for y in summary["years"])))
@@ -472,16 +503,18 @@ def _build_demo(ses: Session, seed: int, scale: str | None = None) -> None:
               help="Generated data of a size instead of the 2024 Đà Nẵng demo: one ward (~60 candidates), "
                    "a city (~5,000 units, ~20,000 live candidates) or the largest city (~20,000 units, "
                    "~80,000 live candidates).")
+@json_option
 @pass_session
-def demo(ses: Session, force: bool, seed: int, scale: str | None) -> None:
+def demo(ses: Session, force: bool, seed: int, scale: str | None, as_json: bool) -> None:
     """Create a store filled with demo data (a city, its wards and branches, candidates)."""
     store = ses.service.store
     if store.exists() and not force:
         raise PtdvError("cli.demo.exists", path=str(store.path))
     if force and store.exists():
         aside = ses.service.move_store_aside()
-        ses.echo(ses.t("cli.demo.moved", path=store.path, folder=aside, store=aside / store.path.name))
-    _build_demo(ses, seed, scale)
+        if not as_json:
+            ses.echo(ses.t("cli.demo.moved", path=store.path, folder=aside, store=aside / store.path.name))
+    _build_demo(ses, seed, scale, as_json)
 
 
 # -- units ------------------------------------------------------------------------------------
@@ -492,18 +525,23 @@ def unit() -> None:
 
 @unit.command("add")
 @click.argument("name")
-@click.option("--parent", "parent_ref", required=True, metavar="UNIT", help="The unit it belongs to.")
+@click.option("--parent", "parent_ref", required=True, metavar="UNIT", shell_complete=complete_unit,
+              help="The unit it belongs to.")
 @click.option("--level", help="Level id (default: the level below the parent's).")
 @click.option("--members", metavar="N", help="Members at the start of --year.")
+@json_option
 @pass_session
-def unit_add(ses: Session, name: str, parent_ref: str, level: str | None, members: str | None) -> None:
+def unit_add(ses: Session, name: str, parent_ref: str, level: str | None, members: str | None, as_json: bool) -> None:
     """Add a unit under another."""
     new = ses.service.add_unit(name, parent_ref, level, members, ses.year)
+    if as_json:
+        ses.json(_unit_json(ses, new))
+        return
     ses.echo(ses.t("cli.unit.added", id=new.id, path=ses.service.state().path(new.id)))
 
 
 @unit.command("list")
-@click.argument("unit_ref", metavar="[UNIT]", required=False)
+@click.argument("unit_ref", metavar="[UNIT]", shell_complete=complete_unit, required=False)
 @click.option("--depth", type=click.IntRange(min=0), help="Show this many levels below UNIT.")
 @json_option
 @pass_session
@@ -554,18 +592,23 @@ def _history_notes(ses: Session, state: State, lineages: list) -> list[str]:
 
 
 @unit.command("rename")
-@click.argument("unit_ref", metavar="UNIT")
+@click.argument("unit_ref", metavar="UNIT", shell_complete=complete_unit)
 @click.argument("name")
+@json_option
 @pass_session
-def unit_rename(ses: Session, unit_ref: str, name: str) -> None:
+def unit_rename(ses: Session, unit_ref: str, name: str, as_json: bool) -> None:
     """Give a unit a new name."""
     changed = ses.service.rename_unit(unit_ref, name)
+    if as_json:
+        ses.json(_unit_json(ses, changed))
+        return
     ses.echo(ses.t("cli.unit.renamed", id=changed.id, path=ses.service.state().path(changed.id)))
 
 
 @unit.command("move")
-@click.argument("unit_ref", metavar="UNIT")
-@click.option("--to", "parent_ref", required=True, metavar="PARENT", help="The new parent unit.")
+@click.argument("unit_ref", metavar="UNIT", shell_complete=complete_unit)
+@click.option("--to", "parent_ref", required=True, metavar="PARENT", shell_complete=complete_unit,
+              help="The new parent unit.")
 @click.option("--on", "day", metavar="DATE", help="The day it moves (default: today); before it, the unit was "
                                                   "under its old parent.")
 @json_option
@@ -582,6 +625,11 @@ def unit_move(ses: Session, unit_ref: str, parent_ref: str, day: str | None, as_
                        path=state.path(moved.id)))
     else:
         ses.echo(ses.t("cli.unit.moved", id=moved.id, path=state.path(moved.id)))
+
+
+def _unit_json(ses: Session, unit) -> dict:
+    """A unit as a command that wrote it prints it with --json: its id, its record, its path."""
+    return {"id": unit.id, **unit.to_doc(), "path": ses.service.state().path(unit.id)}
 
 
 def _unit_label(state: State, uid: int) -> str:
@@ -602,13 +650,13 @@ def _same_names(ses: Session, uid: int) -> None:
 
 
 @unit.command("merge")
-@click.argument("unit_refs", metavar="UNIT...", nargs=-1, required=True)
-@click.option("--into", "into", required=True, metavar="NAME_OR_UNIT",
+@click.argument("unit_refs", metavar="UNIT...", shell_complete=complete_unit, nargs=-1, required=True)
+@click.option("--into", "into", required=True, metavar="NAME_OR_UNIT", shell_complete=complete_unit,
               help="The unit that goes on: one of them (or a unit beside them) by id or name, or the name of a new "
                    "unit that begins on --on.")
 @click.option("--on", "day", required=True, metavar="DATE", help="The day of the merge: the units end the day before.")
-@click.option("--parent", "parent_ref", metavar="UNIT", help="The parent of a new unit when the units merged are under "
-                                                             "different parents.")
+@click.option("--parent", "parent_ref", metavar="UNIT", shell_complete=complete_unit,
+              help="The parent of a new unit when the units merged are under different parents.")
 @click.option("--across-levels", is_flag=True, help="Allow units of different levels to merge.")
 @json_option
 @pass_session
@@ -649,7 +697,7 @@ def _assignments(ses: Session, values: tuple[str, ...], file: Path | None) -> di
 
 
 @unit.command("split")
-@click.argument("unit_ref", metavar="UNIT")
+@click.argument("unit_ref", metavar="UNIT", shell_complete=complete_unit)
 @click.option("--into", "names", required=True, multiple=True, metavar="NAME",
               help="The name of a new unit (repeat: two or more).")
 @click.option("--on", "day", required=True, metavar="DATE", help="The day of the split: UNIT ends the day before.")
@@ -675,9 +723,9 @@ def unit_split(ses: Session, unit_ref: str, names: tuple[str, ...], day: str, as
 
 
 @unit.command("close")
-@click.argument("unit_ref", metavar="UNIT")
+@click.argument("unit_ref", metavar="UNIT", shell_complete=complete_unit)
 @click.option("--on", "day", required=True, metavar="DATE", help="The day it is dissolved: it ends the day before.")
-@click.option("--children-to", "children_to", metavar="PARENT",
+@click.option("--children-to", "children_to", metavar="PARENT", shell_complete=complete_unit,
               help="Where the units under it go (default: its parent).")
 @json_option
 @pass_session
@@ -700,12 +748,16 @@ def unit_close(ses: Session, unit_ref: str, day: str, children_to: str | None, a
 
 
 @unit.command("members", context_settings={"ignore_unknown_options": True})  # "-3" is a value, refused below
-@click.argument("unit_ref", metavar="UNIT")
+@click.argument("unit_ref", metavar="UNIT", shell_complete=complete_unit)
 @click.argument("count", metavar="N")
+@json_option
 @pass_session
-def unit_members(ses: Session, unit_ref: str, count: str) -> None:
+def unit_members(ses: Session, unit_ref: str, count: str, as_json: bool) -> None:
     """Set a unit's members at the start of --year."""
     changed = ses.service.set_members(unit_ref, count, ses.year)
+    if as_json:
+        ses.json({"id": changed.id, "year": ses.year, "members": changed.members.get(ses.year)})
+        return
     ses.echo(ses.t("cli.unit.members", id=changed.id, name=changed.name, year=ses.year,
                    members=number(changed.members.get(ses.year), ses.lang)))
 
@@ -717,14 +769,18 @@ def quota() -> None:
 
 
 @quota.command("set")
-@click.argument("unit_ref", metavar="UNIT")
+@click.argument("unit_ref", metavar="UNIT", shell_complete=complete_unit)
 @click.option("--target", metavar="N", help="Number of new members to admit in --year.")
 @click.option("--rate", metavar="RATE", help="Or a rate of the members at the start of the year, e.g. 4%.")
+@json_option
 @pass_session
-def quota_set(ses: Session, unit_ref: str, target: str | None, rate: str | None) -> None:
+def quota_set(ses: Session, unit_ref: str, target: str | None, rate: str | None, as_json: bool) -> None:
     """Set a unit's quota for --year: a number or a rate (rounded up to whole members)."""
     saved = ses.service.set_quota(unit_ref, ses.year, target=target, rate=rate)
     fig = ses.service.unit_figures(saved.unit, ses.year)
+    if as_json:  # the quota as saved; with a rate, the target it makes of the members
+        ses.json({**saved.to_doc(), "members": fig.members, "target_count": fig.target})
+        return
     ses.echo(ses.t("cli.quota.set", year=ses.year, unit=ses.service.state().path(saved.unit),
                    target=_target_text(ses, fig)))
 
@@ -738,7 +794,7 @@ def _target_text(ses: Session, fig) -> str:
 
 
 @quota.command("show")
-@click.argument("unit_ref", metavar="UNIT")
+@click.argument("unit_ref", metavar="UNIT", shell_complete=complete_unit)
 @json_option
 @pass_session
 def quota_show(ses: Session, unit_ref: str, as_json: bool) -> None:
@@ -844,7 +900,8 @@ def _given(values: dict) -> dict:
 
 
 @candidate.command("add")
-@click.option("--unit", "unit_ref", required=True, metavar="UNIT", help="The branch the candidate belongs to.")
+@click.option("--unit", "unit_ref", required=True, metavar="UNIT", shell_complete=complete_unit,
+              help="The branch the candidate belongs to.")
 @click.option("--name", required=True)
 @person_options
 @click.option("--date", "day", metavar="DATE", help="Date identified as a source (default: today).")
@@ -852,20 +909,24 @@ def _given(values: dict) -> dict:
 @click.option("--left", "left", metavar="DATE", help="With --readmission: the day they left the party.")
 @click.option("--left-reason", "left_reason", type=_choice(LEFT_REASONS, "readmission.bad_reason"),
               help="With --readmission: why they left (default: other).")
+@json_option
 @pass_session
 def candidate_add(ses: Session, unit_ref: str, name: str, day: str | None, readmission: bool, left: str | None,
-                  left_reason: str | None, **values) -> None:
+                  left_reason: str | None, as_json: bool, **values) -> None:
     """Record a new candidate at a branch (stage: source)."""
     if readmission != (left is not None) or (left_reason is not None and not readmission):
         raise PtdvError("readmission.left_required")
     cand = ses.service.add_candidate(unit_ref, name, date_=day, left=left, left_reason=left_reason,
                                      **_given(values))
+    if as_json:
+        ses.json({"id": cand.id, **cand.to_doc()})
+        return
     ses.echo(ses.t("cli.candidate.added", id=cand.id, name=cand.name, unit=ses.service.state().path(cand.unit),
                    stage=ses.t(f"stage.{cand.stage}"), date=fmt_date(cand.history[-1].date)))
 
 
 @candidate.command("advance")
-@click.argument("cid", metavar="ID")
+@click.argument("cid", metavar="ID", shell_complete=complete_candidate)
 @click.argument("stage", required=False, type=STAGE_CHOICE)
 @click.option("--date", "day", metavar="DATE", help="Date of the step (default: today).")
 @click.option("--exception", "exception", metavar="TEXT",
@@ -874,9 +935,10 @@ def candidate_add(ses: Session, unit_ref: str, name: str, day: str | None, readm
 @click.option("--vote", metavar="DATE", help="With 'official': the day the branch voted for recognition "
               "(--date is the committee's decision; without --date the vote is recorded alone and the "
               "decision is due within 30 working days).")
+@json_option
 @pass_session
 def candidate_advance(ses: Session, cid: str, stage: str | None, day: str | None, exception: str | None,
-                      received: str | None, vote: str | None) -> None:
+                      received: str | None, vote: str | None, as_json: bool) -> None:
     """Record the next stage (or STAGE, which must be the next one; 'class' or 'dossier' again before the
     branch vote: a retake).  A rule broken refuses it, or is recorded (docs/RULES.md)."""
     svc = ses.service
@@ -884,48 +946,65 @@ def candidate_advance(ses: Session, cid: str, stage: str | None, day: str | None
             and (stage or svc.next_stage(svc.candidate(cid))) == "official":  # the branch's vote, alone
         cand = svc.record_vote(cid, vote)
         due = next((f.due for f in svc.findings(cand) if f.code == "recognition_decision"), None)
+        if as_json:
+            ses.json({"id": cand.id, "name": cand.name, "vote": iso(cand.recognition_vote), "due": iso(due)})
+            return
         ses.echo(ses.t("cli.candidate.voted", id=cand.id, name=cand.name, vote=fmt_date(cand.recognition_vote),
                        due=fmt_date(due)))
         return
     cand = svc.advance(cid, stage, day, exception=exception or "", received=received, vote=vote)
     entry = cand.history[-1]
+    if as_json:
+        ses.json({"id": cand.id, "name": cand.name, "entry": entry.to_doc(),
+                  "outside_rules": [_breach_json(ses, entry, b) for b in entry.breaches or ()]})
+        return
     ses.echo(ses.t("cli.candidate.advanced", id=cand.id, name=cand.name, stage=ses.t(f"stage.{entry.stage}"),
                    date=fmt_date(entry.date)))
     ses.lines(["  " + _breach_text(ses, entry, b) for b in entry.breaches or ()])
 
 
 @candidate.command("exit")
-@click.argument("cid", metavar="ID")
+@click.argument("cid", metavar="ID", shell_complete=complete_candidate)
 @click.option("--reason", required=True)
 @click.option("--kind", default="withdrawn", show_default=True,
               type=LocalizedChoice(EXIT_KINDS, lambda v, o: PtdvError("exit.unknown_kind", kind=v, kinds=o)))
 @click.option("--date", "day", metavar="DATE", help="Date of leaving (default: today).")
+@json_option
 @pass_session
-def candidate_exit(ses: Session, cid: str, reason: str, kind: str, day: str | None) -> None:
+def candidate_exit(ses: Session, cid: str, reason: str, kind: str, day: str | None, as_json: bool) -> None:
     """Take a candidate out of the pipeline, with a reason."""
     cand = ses.service.exit(cid, reason, kind=kind, day=day)
+    if as_json:
+        ses.json({"id": cand.id, "name": cand.name, "exit": cand.exit.to_doc()})
+        return
     ses.echo(ses.t("cli.candidate.exited", id=cand.id, name=cand.name, kind=ses.t(f"exit.{cand.exit.kind}"),
                    date=fmt_date(cand.exit.date), reason=cand.exit.reason))
 
 
 @candidate.command("edit")
-@click.argument("cid", metavar="ID")
+@click.argument("cid", metavar="ID", shell_complete=complete_candidate)
 @click.option("--name")
 @person_options
+@json_option
 @pass_session
-def candidate_edit(ses: Session, cid: str, **values) -> None:
+def candidate_edit(ses: Session, cid: str, as_json: bool, **values) -> None:
     """Change a candidate's details; only the options given change."""
     changes = _given(values)
     if not changes:
         raise PtdvError("cli.candidate.nothing_to_change")
     cand = ses.service.edit(cid, changes)
+    if as_json:
+        record = cand.to_doc()
+        ses.json({"id": cand.id, "name": cand.name, "changed": {k: record.get(k) for k in changes}})
+        return
     ses.echo(ses.t("cli.candidate.edited", id=cand.id, name=cand.name,
                    fields=", ".join(field_label(k, ses.lang) for k in changes)))
 
 
 @candidate.command("move")
-@click.argument("cid", metavar="ID")
-@click.option("--to", "unit_ref", required=True, metavar="BRANCH", help="The branch the candidate goes to.")
+@click.argument("cid", metavar="ID", shell_complete=complete_candidate)
+@click.option("--to", "unit_ref", required=True, metavar="BRANCH", shell_complete=complete_unit,
+              help="The branch the candidate goes to.")
 @click.option("--on", "day", metavar="DATE", help="The day of the transfer (default: today).")
 @click.option("--reason", required=True, help="Why, e.g. \"chuyển nơi cư trú\".")
 @json_option
@@ -943,28 +1022,39 @@ def candidate_move(ses: Session, cid: str, unit_ref: str, day: str | None, reaso
 
 # -- the dossier's papers (db.papers) ----------------------------------------------------------
 @candidate.command("paper")
-@click.argument("cid", metavar="ID")
+@click.argument("cid", metavar="ID", shell_complete=complete_candidate)
 @click.argument("kind", metavar="KIND")
 @click.option("--date", "day", metavar="DATE", help="The day it was received (default: today).")
 @click.option("--note", help="A note, e.g. the introducer who wrote the letter.")
 @click.option("--remove", metavar="N", help="Take back the N-th paper of KIND as `candidate papers` numbers it "
               "(a correction) instead of recording one.")
+@json_option
 @pass_session
-def candidate_paper(ses: Session, cid: str, kind: str, day: str | None, note: str | None, remove: str | None) -> None:
+def candidate_paper(ses: Session, cid: str, kind: str, day: str | None, note: str | None, remove: str | None,
+                    as_json: bool) -> None:
     """Record a paper of the dossier as received: KIND is its id (application, biography, certificate, letter,
     youth_resolution, comments, residence, verification), its form (1-KNĐ) or its name, diacritics ignored."""
     svc = ses.service
     if remove is not None:
         kind_id = svc.paper_kind(kind)
+        left = list(svc.candidate(cid).papers)
         cand = svc.remove_paper(cid, kind_id, remove)
-        ses.echo(ses.t("cli.paper.removed", id=cand.id, name=cand.name, kind=ses.t(f"paper.{kind_id}"),
-                       index=remove))
+        for paper in cand.papers:
+            left.remove(paper)
+        written = {"removed": left[0].to_doc()}  # what is left over: the paper taken back
+        text = ses.t("cli.paper.removed", id=cand.id, name=cand.name, kind=ses.t(f"paper.{kind_id}"), index=remove)
     else:
         cand = svc.receive_paper(cid, kind, day, note or "")
         paper = cand.papers[-1]
-        ses.echo(ses.t("cli.paper.received", id=cand.id, name=cand.name, kind=ses.t(f"paper.{paper.kind}"),
-                       date=fmt_date(paper.received)))
-    ses.lines(_papers_summary(ses, svc.papers(cand)))
+        written = {"received": paper.to_doc()}
+        text = ses.t("cli.paper.received", id=cand.id, name=cand.name, kind=ses.t(f"paper.{paper.kind}"),
+                     date=fmt_date(paper.received))
+    found = svc.papers(cand)
+    if as_json:
+        ses.json({"id": cand.id, "name": cand.name, **written, "dossier": _papers_json(ses, found)})
+        return
+    ses.echo(text)
+    ses.lines(_papers_summary(ses, found))
 
 
 def _papers_summary(ses: Session, found) -> list[str]:
@@ -1010,7 +1100,7 @@ def _papers_json(ses: Session, found) -> dict:
 
 
 @candidate.command("papers")
-@click.argument("cid", metavar="ID")
+@click.argument("cid", metavar="ID", shell_complete=complete_candidate)
 @json_option
 @pass_session
 def candidate_papers(ses: Session, cid: str, as_json: bool) -> None:
@@ -1075,7 +1165,7 @@ def _marks(findings: list[Finding]) -> str:
 
 
 @candidate.command("list")
-@click.argument("unit_ref", metavar="[UNIT]", required=False)
+@click.argument("unit_ref", metavar="[UNIT]", shell_complete=complete_unit, required=False)
 @click.option("--stage", type=STAGE_CHOICE, help="Only candidates at this stage.")
 @click.option("--overdue", is_flag=True, help="Only candidates with an overdue step.")
 @click.option("--all", "include_exited", is_flag=True, help="Include candidates who left the pipeline.")
@@ -1109,7 +1199,7 @@ def candidate_list(ses: Session, unit_ref: str | None, stage: str | None, overdu
 
 
 @candidate.command("show")
-@click.argument("cid", metavar="ID")
+@click.argument("cid", metavar="ID", shell_complete=complete_candidate)
 @json_option
 @pass_session
 def candidate_show(ses: Session, cid: str, as_json: bool) -> None:
@@ -1196,7 +1286,7 @@ def rules_command(ses: Session, as_json: bool) -> None:
 
 # -- due list, check, log ---------------------------------------------------------------------
 @main.command()
-@click.argument("unit_ref", metavar="[UNIT]", required=False)
+@click.argument("unit_ref", metavar="[UNIT]", shell_complete=complete_unit, required=False)
 @json_option
 @pass_session
 def due(ses: Session, unit_ref: str | None, as_json: bool) -> None:
@@ -1250,7 +1340,7 @@ def _check_text(ses: Session, key: str, params: dict) -> str:
 
 
 @main.command()
-@click.argument("unit_ref", metavar="[UNIT]", required=False)
+@click.argument("unit_ref", metavar="[UNIT]", shell_complete=complete_unit, required=False)
 @click.option("--since", metavar="DATE", help="Only changes on or after this date.")
 @click.option("--until", metavar="DATE", help="Only changes on or before this date.")
 @click.option("--by", "account", metavar="ACCOUNT", help="Only changes made by this account.")
@@ -1290,14 +1380,20 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("account")
-@click.option("--unit", "unit_ref", required=True, metavar="UNIT", help="A unit the account covers (with its subtree).")
+@click.option("--unit", "unit_ref", required=True, metavar="UNIT", shell_complete=complete_unit,
+              help="A unit the account covers (with its subtree).")
 @click.option("--role", required=True, type=ROLE_CHOICE,
               help="viewer (reads candidates), editor (also changes candidates, quotas, members), admin (also "
                    "units and users). One role per account: it replaces the account's role at its other units.")
+@json_option
 @pass_session
-def user_add(ses: Session, account: str, unit_ref: str, role: str) -> None:
+def user_add(ses: Session, account: str, unit_ref: str, role: str, as_json: bool) -> None:
     """Give ACCOUNT a role at UNIT (admin only); an existing user also keeps its other units."""
-    ses.echo(_user_text(ses, "cli.user.added", ses.service.add_user(account, unit_ref, role)))
+    added = ses.service.add_user(account, unit_ref, role)
+    if as_json:
+        ses.json(added.to_doc())
+        return
+    ses.echo(_user_text(ses, "cli.user.added", added))
 
 
 @user.command("list")
@@ -1317,12 +1413,16 @@ def user_list(ses: Session, as_json: bool) -> None:
 
 @user.command("remove")
 @click.argument("account")
-@click.option("--unit", "unit_ref", metavar="UNIT", help="Only this unit (default: every unit, the account is no "
-                                                        "longer a user).")
+@click.option("--unit", "unit_ref", metavar="UNIT", shell_complete=complete_unit,
+              help="Only this unit (default: every unit, the account is no longer a user).")
+@json_option
 @pass_session
-def user_remove(ses: Session, account: str, unit_ref: str | None) -> None:
+def user_remove(ses: Session, account: str, unit_ref: str | None, as_json: bool) -> None:
     """Take ACCOUNT's role at UNIT, or everywhere (admin only; the last admin of the top unit stays)."""
     kept = ses.service.remove_user(account, unit_ref)
+    if as_json:  # what the account keeps: nothing when it is no longer a user
+        ses.json({"account": account, "removed": kept is None, "kept": kept.to_doc() if kept else None})
+        return
     ses.echo(_user_text(ses, "cli.user.kept", kept) if kept else ses.t("cli.user.removed", account=account))
 
 
@@ -1368,21 +1468,30 @@ def calendar_group() -> None:
 @click.option("--source", required=True, metavar="TEXT",
               help="The decision or announcement that fixed the day, e.g. \"Thông báo 1234/TB-BNV ngày 01/10/2026\".")
 @click.option("--label", default="", metavar="TEXT", help="What the day is, e.g. \"Nghỉ bù Quốc khánh\".")
+@json_option
 @pass_session
-def calendar_add(ses: Session, day: str, day_off: bool, workday: bool, source: str, label: str) -> None:
+def calendar_add(ses: Session, day: str, day_off: bool, workday: bool, source: str, label: str,
+                 as_json: bool) -> None:
     """Add a day announced after the shipped data (admin of the top unit; logged, undone by restore)."""
     if day_off == workday:  # neither, or both
         raise PtdvError("calendar.kind_required")
     entry = ses.service.add_calendar_day(day, "day_off" if day_off else "workday", source, label)
+    if as_json:
+        ses.json({"added": calendar_text.entry_json(entry, ses.lang)})
+        return
     ses.echo(ses.t("cli.calendar.added", entry=calendar_text.entry_text(entry, ses.lang)))
 
 
 @calendar_group.command("remove")
 @click.argument("day", metavar="DATE")
+@json_option
 @pass_session
-def calendar_remove(ses: Session, day: str) -> None:
+def calendar_remove(ses: Session, day: str, as_json: bool) -> None:
     """Remove a day an admin added (the shipped days stay; admin of the top unit; logged)."""
     entry = ses.service.remove_calendar_day(day)
+    if as_json:
+        ses.json({"removed": calendar_text.entry_json(entry, ses.lang)})
+        return
     ses.echo(ses.t("cli.calendar.removed", entry=calendar_text.entry_text(entry, ses.lang)))
 
 
@@ -1433,10 +1542,14 @@ def backup_list(ses: Session, as_json: bool) -> None:
 
 @main.command()
 @click.argument("version", metavar="VERSION")
+@json_option
 @pass_session
-def restore(ses: Session, version: str) -> None:
+def restore(ses: Session, version: str, as_json: bool) -> None:
     """Put the whole store back as it was at VERSION (admins; logged, and undone by restoring the version before)."""
     before, after = ses.service.restore(version)
+    if as_json:
+        ses.json({"from": before, "to": after})
+        return
     ses.echo(ses.t("cli.restore.done", to=after, from_=before))
 
 
@@ -1467,7 +1580,7 @@ def _repair(ses: Session, yes: bool) -> None:
 
 # -- reports --------------------------------------------------------------------------------
 @main.command("report")
-@click.argument("unit_ref", metavar="UNIT")
+@click.argument("unit_ref", metavar="UNIT", shell_complete=complete_unit)
 @click.option("--quarter", type=int, metavar="Q", help="Report quarter Q (1-4) of --year.")
 @click.option("--half", type=int, metavar="H", help="Report half H (1 or 2) of --year.")
 @click.option("--format", "fmt", type=click.Choice(report_output.FORMATS), default="table", show_default=True)
@@ -1494,15 +1607,16 @@ def report_command(ses: Session, unit_ref: str, quarter: int | None, half: int |
 # -- documents and their templates -------------------------------------------------------------
 @main.command("document")
 @click.argument("form", metavar="FORM")
-@click.argument("ref", metavar="CANDIDATE|UNIT")
+@click.argument("ref", metavar="CANDIDATE|UNIT", shell_complete=complete_candidate_or_unit)
 @click.option("-o", "--output", "out_path", required=True, type=click.Path(path_type=Path),
               help="The .docx file to write; a new file, readable by you only.")
 @click.option("--quarter", type=int, metavar="Q", help="report: quarter Q (1-4) of --year.")
 @click.option("--half", type=int, metavar="H", help="report: half H (1 or 2) of --year.")
 @click.option("--number", default="", metavar="N", help="The document's number (Số N-QĐ/…); default: dots to fill in.")
 @click.option("--place", "where", metavar="TOWN", help="The town of the place and date line (default: PTDV_PLACE or Đà Nẵng).")
-@click.option("--issuer", "issuer_ref", metavar="UNIT", help="9-KNĐ: the committee that decides (default: the one above "
-                                                            "the candidate's grassroots organisation).")
+@click.option("--issuer", "issuer_ref", metavar="UNIT", shell_complete=complete_unit,
+              help="9-KNĐ: the committee that decides (default: the one above the candidate's grassroots "
+                   "organisation).")
 @click.option("--include-sensitive", is_flag=True, help="Also fill in ethnicity and religion.")
 @pass_session
 def document_command(ses: Session, form: str, ref: str, out_path: Path, quarter: int | None, half: int | None,
@@ -1568,8 +1682,9 @@ def template_get(ses: Session, form: str, out_path: Path) -> None:
 @template.command("set")
 @click.argument("form", metavar="FORM")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
 @pass_session
-def template_set(ses: Session, form: str, file: Path) -> None:
+def template_set(ses: Session, form: str, file: Path, as_json: bool) -> None:
     """Make FILE (a .docx) FORM's template (admins of the top unit; logged). A file that is not a .docx, or
     that uses a field ptdv does not fill, is refused."""
     from db import documents
@@ -1583,25 +1698,57 @@ def template_set(ses: Session, form: str, file: Path) -> None:
     except OSError as exc:
         raise PtdvError("template.unreadable", path=safe(str(file)), detail=exc.strerror or str(exc)) from exc
     info = documents.set_template(ses.service, form, data)
+    if as_json:
+        ses.json({"form": form, "sha256": info.sha256, "size": info.size})
+        return
     ses.echo(ses.t("cli.template.set", form=form, sha256=info.sha256))
 
 
 @template.command("reset")
 @click.argument("form", metavar="FORM")
+@json_option
 @pass_session
-def template_reset(ses: Session, form: str) -> None:
+def template_reset(ses: Session, form: str, as_json: bool) -> None:
     """Go back to ptdv's default template of FORM (admins of the top unit; logged)."""
     from db import documents
 
     form = documents.form_id(form)
     done = documents.reset_template(ses.service, form)
+    if as_json:
+        ses.json({"form": form, "reset": done})
+        return
     ses.echo(ses.t("cli.template.reset" if done else "cli.template.reset_none", form=form))
+
+
+# -- configuration ----------------------------------------------------------------------------
+@main.command("config")
+@json_option
+@pass_session
+def config_command(ses: Session, as_json: bool) -> None:
+    """What is in force (db: the store, lang: the language, theme: the app's colours) and where each comes
+    from: an option, the environment, your config file, the server's, or ptdv's default."""
+    cfg = ses.config
+    error = theme_error(cfg.settings["theme"], known_themes())
+    if error is not None:
+        raise error
+    files = (("user", cfg.user), ("server", cfg.server))
+    if as_json:
+        ses.json({**{key: {"value": str(s.value), "source": s.source, "from": s.origin or None}
+                     for key, s in cfg.settings.items()},
+                  "files": {name: {"path": str(path), "exists": path.is_file()} for name, path in files}})
+        return
+    ses.lines(table([ses.t(f"cli.config.col.{h}") for h in ("key", "value", "source")],
+                    [[key, safe(str(s.value)), ses.t(f"cli.config.source.{s.source}", origin=safe(s.origin))]
+                     for key, s in cfg.settings.items()]))
+    ses.lines([""] + [ses.t(f"cli.config.file.{name}", path=safe(str(path)))
+                      + ("" if path.is_file() else " " + ses.t("cli.config.absent")) for name, path in files])
 
 
 # -- the app ----------------------------------------------------------------------------------
 @main.command("open")
-@click.argument("unit_ref", metavar="[UNIT]", required=False)
-@click.option("--candidate", "candidate_ref", metavar="ID", help="Open at this candidate.")
+@click.argument("unit_ref", metavar="[UNIT]", shell_complete=complete_unit, required=False)
+@click.option("--candidate", "candidate_ref", metavar="ID", shell_complete=complete_candidate,
+              help="Open at this candidate.")
 @pass_session
 def open_command(ses: Session, unit_ref: str | None = None, candidate_ref: str | None = None) -> None:
     """Open the full-screen app, at UNIT or at a candidate."""
