@@ -8,18 +8,21 @@ its own (``workers.watch_first_paint``).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
 import queue
 import random
+import shutil
 import subprocess
 import sys
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
@@ -56,6 +59,20 @@ def spread(values: list[float]) -> dict[str, float]:
 
 def median(values: list[float]) -> dict[str, float]:
     return {"median": percentile(values, 50)}
+
+
+def number(value: float, unit: str) -> str:
+    if value != value:  # nan
+        return "–"
+    if unit == "MB":
+        return f"{value:.0f} MB"
+    if unit == "ms":
+        return f"{value:.2f} ms" if value < 1 else f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
+    return f"{value:.3f} s" if value < 1 else f"{value:.2f} s"
+
+
+def mark(ok: bool | None) -> str:
+    return "" if ok is None else " ✓" if ok else " ✗"
 
 
 @dataclass(frozen=True)
@@ -117,24 +134,109 @@ def folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-class Scale:
-    """One scale's generated store, and the harness's own session (an open ``Service``) on it."""
+KEPT_SUMMARY = "summary.json"  # in a kept store's folder, beside the store: generate's summary of it
 
-    def __init__(self, scale: str, folder: Path, *, seed: int, today: date) -> None:
-        folder.mkdir(parents=True)
+
+def code_stamp() -> str:
+    """A hash of db/'s sources: a store kept by another version of the code that generates and writes it is
+    not reused."""
+    digest = hashlib.sha256()
+    for path in sorted((REPO / "db").rglob("*.py")):
+        digest.update(path.relative_to(REPO).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def kept_folder(keep: Path, scale: str, seed: int, today: date) -> Path:
+    """Where ``--keep DIR`` keeps a scale's store as generated; older ones of the same scale and seed are removed."""
+    folder = keep / f"{scale}-seed{seed}-{today.isoformat()}-{code_stamp()}"
+    for old in keep.glob(f"{scale}-seed{seed}-*"):
+        if old != folder and (old / KEPT_SUMMARY).exists():
+            shutil.rmtree(old)
+    return folder
+
+
+@dataclass(frozen=True)
+class Picks:
+    """The units and candidate the whole-process commands and the app's screens are given, the same kind at
+    every scale: the top, the ward of the run, the branch under the ward with the most live candidates, its
+    grassroots unit (its parent), a sibling branch (``candidate move`` goes there: the same part), and the
+    branch's candidate with the longest history."""
+
+    root: int
+    ward: int
+    grassroots: int
+    branch: int
+    sibling: int
+    candidate: int
+
+
+class Scale:
+    """One scale's store: generated for the run, or copied from the one ``--keep`` holds; the harness's own
+    session (an open ``Service``) on it, opened when first used and dropped by :meth:`release`."""
+
+    def __init__(self, scale: str, folder: Path, *, seed: int, today: date, keep: Path | None = None) -> None:
         self.scale = scale
         self.folder = folder
         self.path = store_path(folder)
         self.today = today
         self.year = today.year
-        self.service = Service(Store(self.path), today=today)
-        self.summary = generate(self.service, scale, seed=seed, today=today)
-        self.summary["bytes"] = folder_bytes(folder)
+        kept = kept_folder(keep, scale, seed, today) if keep else None
+        if kept and (kept / KEPT_SUMMARY).exists():
+            shutil.copytree(kept / "store", folder, symlinks=True)
+            self.summary = json.loads((kept / KEPT_SUMMARY).read_text(encoding="utf-8"))
+            self.summary["kept"] = str(kept)
+            self.warm()
+        else:
+            folder.mkdir(parents=True)
+            self.summary = generate(self.service, scale, seed=seed, today=today)
+            self.summary["bytes"] = folder_bytes(folder)
+            if kept:
+                keep_store(folder, kept, self.summary)
         self.root = self.service.root().id
         self.ward = self.service.state().search_units("dang uy phuong", limit=1)[0].id
 
+    @cached_property
+    def service(self) -> Service:
+        return self.fresh_service()
+
     def fresh_service(self) -> Service:
         return Service(Store(self.path), today=self.today)
+
+    def release(self) -> None:
+        """Drop the harness's session and what it has read (the next use opens a new one)."""
+        self.__dict__.pop("service", None)
+
+    def warm(self) -> None:
+        """Read every part once through the service, so that a copied store's caches are made again here and not in
+        a timed run (a part's cache names the part's inode, which a copy changes): the figures of every year, and
+        a search over every name."""
+        for year in self.summary["years"]:
+            self.service.figures(year)
+        self.service.state().search_candidates("a")
+
+    @cached_property
+    def picks(self) -> Picks:
+        service = self.service
+        tree = service.tree(self.year, self.ward)
+        live = service.candidates(self.ward)
+        per_branch = Counter(c.unit for c in live)
+        for branch, _ in sorted(per_branch.items(), key=lambda item: (-item[1], item[0])):
+            parent = tree.unit(branch).parent
+            siblings = [u for u in tree.subtree(parent)
+                        if u != branch and tree.is_leaf(u) and tree.unit(u).parent == parent]
+            if siblings:
+                shown = max((c for c in live if c.unit == branch), key=lambda c: (len(c.history), -c.id))
+                return Picks(self.root, self.ward, parent, branch, min(siblings), shown.id)
+        raise RuntimeError(f"{self.scale}: no branch with live candidates and a sibling under the ward")
+
+
+def keep_store(folder: Path, kept: Path, summary: dict) -> None:
+    """Copy a store just generated to ``kept`` (whole, or not at all)."""
+    partial = kept.with_name(kept.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(folder, partial / "store", symlinks=True)
+    (partial / KEPT_SUMMARY).write_text(json.dumps(summary), encoding="utf-8")
+    partial.rename(kept)
 
 
 # -- subprocesses -----------------------------------------------------------------------------

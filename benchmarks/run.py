@@ -1,11 +1,13 @@
 """``make bench``: is ptdv fast at the size of a ward, a city and the largest city party organisation?
 
     .venv/bin/python benchmarks/run.py [--scales ward,city,metro] [--quick] [--seed N]
-                                       [--budget SECONDS] [--dir DIR] [--json FILE]
+                                       [--budget SECONDS] [--dir DIR] [--keep DIR] [--json FILE]
 
-Generates a store per scale in a temporary folder (deleted at the end), measures each figure
-against its baseline in the same run, prints one line per figure, then the issue's target table
-with ✓/✗, then everything as JSON (or writes the JSON to FILE).  See benchmarks/README.md.
+Generates a store per scale in a temporary folder (deleted at the end; ``--keep DIR`` keeps each as
+generated and reuses it in later runs), runs every ``ptdv`` command as a whole process at every scale,
+measures each in-process figure against its baseline in the same run, prints one line per figure, then
+the whole-process table and its targets, the in-process target table with ✓/✗, then everything as JSON
+(or writes the JSON to FILE).  See benchmarks/README.md.
 """
 from __future__ import annotations
 
@@ -26,29 +28,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import textual  # noqa: E402  (imports after the path: this checkout's db and tui, not an installed copy)
 
 from db.generate import SCALES  # noqa: E402
-from measure import (Figure, Plan, Scale, app_start, bare_start, bulk, other_session, rollup,  # noqa: E402
-                     saves, search)
+from measure import (Figure, Plan, Scale, app_start, bare_start, bulk, mark, number, other_session,  # noqa: E402
+                     rollup, saves, search)
+import processes  # noqa: E402
+from stalls import stalls, table_stalls  # noqa: E402
 
 SAVE_GROWTH_LIMIT = 3.0  # save cost at metro over save cost at ward
 
 
 # -- printing ---------------------------------------------------------------------------------
-def number(value: float, unit: str) -> str:
-    if value != value:  # nan
-        return "–"
-    if unit == "MB":
-        return f"{value:.0f} MB"
-    if unit == "ms":
-        return f"{value:.2f} ms" if value < 1 else f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
-    return f"{value:.3f} s" if value < 1 else f"{value:.2f} s"
-
-
 def stats_text(stats: dict[str, float], unit: str) -> str:
     return " · ".join(f"{name} {number(value, unit)}" for name, value in stats.items())
 
 
 def line(fig: Figure) -> str:
-    parts = [f"{fig.scale or 'run':<6}{fig.label:<62}{stats_text(fig.stats, fig.unit)}"]
+    parts = [f"{fig.scale or 'run':<6}{fig.label:<76}{stats_text(fig.stats, fig.unit)}"]
     if fig.baseline:
         parts.append(f"vs {fig.baseline}: {stats_text(fig.baseline_stats, fig.unit)}")
     if fig.ratio is not None:
@@ -156,10 +150,6 @@ def save_growth(figures: list[Figure]) -> dict | None:
     return {"ratio": ratio, "ok": ratio < SAVE_GROWTH_LIMIT}
 
 
-def mark(ok: bool | None) -> str:
-    return "" if ok is None else " ✓" if ok else " ✗"
-
-
 def table_lines(rows: list[dict], growth: dict | None) -> list[str]:
     out = ["| figure | city target | city measured | metro target | metro measured |", "|---|---|---|---|---|"]
     for row in rows:
@@ -198,23 +188,42 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                                      "(default 60, 20 with --quick)")
     parser.add_argument("--dir", type=Path, help="where the temporary folder of the stores goes (default: the "
                                                  "system's); put it on the disk a real store would live on")
+    parser.add_argument("--keep", type=Path, help="keep each scale's store as generated in DIR and reuse it in later "
+                                                  "runs of the same scale, seed, day and db/ code (a copy is "
+                                                  "measured; DIR is created)")
     parser.add_argument("--json", dest="json_file", type=Path, help="write the JSON here instead of printing it")
     return parser.parse_args(argv)
 
 
+def store_line(scale: Scale) -> str:
+    s = scale.summary
+    made = f"copied from {s['kept']} (generated in {s['seconds']:.1f} s)" if "kept" in s \
+        else f"generated in {s['seconds']:.1f} s"
+    return (f"{scale.scale:<6}store: {s['units']:,} units, {s['candidates']:,} candidates, {s['quotas']:,} quotas, "
+            f"{s['bytes'] / 1e6:.1f} MB, {made}")
+
+
 def measure_scale(scale: Scale, plan: Plan, bare_runs: list[dict], seed: int,
                   report: Callable[[list[Figure]], None]) -> None:
-    """Every figure of one scale, in an order where each sees the store as generated but for the
-    saves before it (the bulk import, which grows the store most, comes last)."""
-    s = scale.summary
-    print(f"{scale.scale:<6}store: {s['units']:,} units, {s['candidates']:,} candidates, {s['quotas']:,} quotas, "
-          f"{s['bytes'] / 1e6:.1f} MB, generated in {s['seconds']:.1f} s", flush=True)
-    steps = (("start", lambda: app_start(plan, scale, bare_runs)), ("roll-up", lambda: rollup(plan, scale)),
-             ("search", lambda: search(plan, scale)), ("saves", lambda: saves(plan, scale)),
-             ("other session", lambda: other_session(plan, scale)), ("bulk import", lambda: bulk(scale, seed)))
+    """Every in-process figure of one scale, in an order where each sees the store as the whole-process
+    rounds left it but for the saves before it (the bulk import, which grows the store most, comes last)."""
+    steps = (("start", lambda: app_start(plan, scale, bare_runs)), ("stalls", lambda: stalls(plan, scale)),
+             ("roll-up", lambda: rollup(plan, scale)), ("search", lambda: search(plan, scale)),
+             ("saves", lambda: saves(plan, scale)), ("other session", lambda: other_session(plan, scale)),
+             ("bulk import", lambda: bulk(scale, seed)))
     for step, measure in steps:
         progress(f"{scale.scale}: {step}")
         report(measure())
+
+
+def whole_processes(plan: Plan, scales: list[Scale], folder: Path, report: Callable[[list[Figure]], None]) -> None:
+    """The whole-process rounds over every scale's store (before any in-process figure writes to it)."""
+    stores = [processes.cli_store(scale, folder / scale.scale) for scale in scales]
+    launcher = processes.Launcher(folder)
+    try:
+        report(processes.whole_processes(plan, stores, launcher, progress))
+    finally:
+        launcher.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -233,19 +242,38 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ptdv benchmark · scales {','.join(args.scales)} · seed {args.seed} · today {today} · "
           f"{'quick' if args.quick else 'full'} · budget {plan.budget_s:.0f} s per figure · "
           f"Python {platform.python_version()} · Textual {textual.__version__}", flush=True)
+    environment = processes.environment_note()
+    print(f"environment: {environment}; commands run as {processes.ptdv_script()}", flush=True)
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ptdv-bench-", dir=args.dir) as tmp:
         progress(f"stores in {tmp}")
         progress("bare Textual app")
         bare_figures, bare_runs = bare_start(plan)
         report(bare_figures)
+        report(table_stalls(plan))
+        scales = []
         for name in args.scales:
-            progress(f"{name}: generating")
-            scale = Scale(name, Path(tmp) / name, seed=args.seed, today=today)
+            progress(f"{name}: generating (or copying the kept store)")
+            scale = Scale(name, Path(tmp) / name, seed=args.seed, today=today, keep=args.keep)
             stores[name] = scale.summary
+            print(store_line(scale), flush=True)
+            scale.picks  # noqa: B018  (chosen while the store just made is in memory)
+            scale.release()
+            gc.collect()
+            scales.append(scale)
+        whole_processes(plan, scales, Path(tmp) / "cli", report)
+        for scale in scales:
             measure_scale(scale, plan, bare_runs, args.seed, report)
-            del scale  # its open session, before the next scale's
+            scale.release()  # its open session, before the next scale's
             gc.collect()
     rows, growth = targets(figures), save_growth(figures)
+    process_rows = processes.targets(figures)
+    print()
+    print("Whole processes (median of the rounds; metro/ward ✓/✗ for the per-unit and per-candidate ones):")
+    print("\n".join(processes.table_lines(figures, args.scales)))
+    print()
+    print("\n".join(processes.target_lines(process_rows)))
     print()
     print("\n".join(table_lines(rows, growth)))
     seconds = time.perf_counter() - began
@@ -253,10 +281,10 @@ def main(argv: list[str] | None = None) -> int:
     result = {"run": {"scales": args.scales, "seed": args.seed, "quick": args.quick, "budget_s": plan.budget_s,
                       "today": today.isoformat(), "at": datetime.now().astimezone().isoformat(timespec="seconds"),
                       "python": platform.python_version(), "textual": textual.__version__,
-                      "seconds": round(seconds, 1)},
+                      "seconds": round(seconds, 1), "environment": environment},
               "stores": stores,
               "figures": [{**asdict(f), "capped": f.capped} for f in figures],
-              "targets": rows, "save_metro_over_ward": growth}
+              "targets": rows, "process_targets": process_rows, "save_metro_over_ward": growth}
     text = json.dumps(result, ensure_ascii=False, indent=1)
     if args.json_file:
         args.json_file.write_text(text + "\n", encoding="utf-8")
