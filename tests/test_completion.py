@@ -3,6 +3,7 @@ variable): commands and options, unit names and ids from the store, candidate id
 no traceback, when there is no store to read."""
 from __future__ import annotations
 
+import re
 import shlex
 
 import pytest
@@ -20,7 +21,7 @@ CLEAN_ENV = {"PTDV_DB": None, "PTDV_LANG": None, "PTDV_DEBUG": None}
 
 def complete(line: str, shell: str = "bash", env: dict | None = None) -> list[tuple[str, str]]:
     """What ptdv offers a shell for the last word of ``line`` (empty when it ends in a space): (value, help)
-    pairs, the values as the shell puts them on the command line."""
+    pairs, the values as the shell puts them on the command line (bash: after its script's ``read``)."""
     words = split_arg_string(line) + ([""] if line.endswith(" ") else [])
     result = CliRunner().invoke(main, [], prog_name="ptdv", env={
         **CLEAN_ENV, "_PTDV_COMPLETE": f"{shell}_complete", "COMP_WORDS": line, "COMP_CWORD": str(len(words) - 1),
@@ -30,7 +31,7 @@ def complete(line: str, shell: str = "bash", env: dict | None = None) -> list[tu
     lines = [line for line in result.stdout.splitlines() if line]
     if shell == "zsh":  # type, value, help: three lines each
         return [(lines[i + 1].replace("\\:", ":"), lines[i + 2]) for i in range(0, len(lines), 3)]
-    return [(line.partition(",")[2], "") for line in lines]
+    return [(re.sub(r"\\(.)", r"\1", line.partition(",")[2]), "") for line in lines]
 
 
 @pytest.fixture
@@ -38,9 +39,9 @@ def ids(small):
     return small[1]
 
 
-def resolved(service: Service, values: list[str]) -> list[int]:
-    """The units the values offered for a UNIT name, typed on a command line as bash leaves them."""
-    return [service.resolve_unit(shlex.split(value)[0]).id for value in values]
+def resolved(service: Service, values: list[str], bash: bool = False) -> list[int]:
+    """The units the values offered for a UNIT name (``bash``: as bash leaves them on the command line)."""
+    return [service.resolve_unit(shlex.split(value)[0] if bash else value).id for value in values]
 
 
 def test_commands_and_options_complete(store_path):
@@ -53,15 +54,20 @@ def test_commands_and_options_complete(store_path):
 def test_a_partial_unit_name_completes_to_names_that_name_one_unit(small, store_path, ids):
     service = small[0]
     offered = [v for v, _ in complete(f"ptdv --db {store_path} unit list phuoc")]
-    assert offered[0] == "'Đảng ủy phường Phước Mỹ'"  # quoted: bash puts it on the line as it is
-    assert resolved(service, offered) == [ids["phuoc_my"], ids["pm2"]]
+    # escaped, as bash puts a completion on the line as it is; and what was typed, for bash to keep it
+    assert offered == ["Đảng\\ ủy\\ phường\\ Phước\\ Mỹ", "Chi\\ bộ\\ Trường\\ THCS\\ Phước\\ Mỹ", "phuoc"]
+    assert resolved(service, offered[:2], bash=True) == [ids["phuoc_my"], ids["pm2"]]
+    assert [v for v, _ in complete(f"ptdv --db {store_path} unit list 'phuoc m")][:2] == [
+        "Đảng ủy phường Phước Mỹ", "Chi bộ Trường THCS Phước Mỹ"]  # in quotes: as they are
+    assert [v for v, _ in complete(f"ptdv --db {store_path} unit list an\\ hai\\ bac")] == [
+        "Đảng\\ ủy\\ phường\\ An\\ Hải\\ Bắc"]  # one: bash puts it in place of what was typed
 
 
 def test_units_of_one_name_complete_to_the_end_of_their_path(small, store_path, ids):
     service = small[0]
-    offered = [v for v, _ in complete(f"ptdv --db {store_path} quota show 'khu dan cu so 1")]
+    offered = [v for v, _ in complete(f"ptdv --db {store_path} quota show 'khu dan cu so 1", shell="zsh")]
     assert sorted(resolved(service, offered)) == sorted([ids["pm1"], ids["ahb1"]])
-    assert "'Đảng ủy phường Phước Mỹ/Chi bộ khu dân cư số 1'" in offered
+    assert "Đảng ủy phường Phước Mỹ/Chi bộ khu dân cư số 1" in offered
 
 
 def test_unit_ids_complete_with_the_path_as_help(small, store_path, ids):
@@ -95,7 +101,7 @@ def test_the_store_of_the_config_files_is_completed_from(small, config_files, id
     server_file = config_files[1]
     server_file.parent.mkdir(parents=True)
     server_file.write_text(f'db = "{small[0].store.path}"\n', encoding="utf-8")
-    assert [v for v, _ in complete("ptdv due thach")] == ["'Đảng ủy phường Thạch Thang'"]
+    assert [v for v, _ in complete("ptdv due thach")] == ["Đảng\\ ủy\\ phường\\ Thạch\\ Thang"]
 
 
 def test_without_a_store_nothing_is_offered_and_nothing_is_written(tmp_path):

@@ -10,7 +10,8 @@ store or it cannot be read.
 from __future__ import annotations
 
 import functools
-import shlex
+import os
+import re
 import sys
 from collections import Counter
 from typing import Callable
@@ -31,17 +32,33 @@ LIMIT = 50
 LATER_DB = "ptdv.later_db"  # ctx.meta: a --db given after the command, read while completing
 
 
-class QuotedBash(BashComplete):
-    """click's bash completion with each value quoted as bash needs it: bash puts a completion on the command
-    line as it is, and a unit's name has spaces."""
+class EscapedBash(BashComplete):
+    """click's bash completion, each value escaped as bash needs it (bash puts a completion on the command line
+    as it is, and a unit's name has spaces) unless the word was begun with a quote; when several values do not
+    begin with what was typed, what was typed is offered too, so that bash lists them and keeps it rather than
+    put their common start in its place."""
+
+    def get_completions(self, args: list[str], incomplete: str) -> list[CompletionItem]:
+        words = os.environ.get("COMP_WORDS", "")
+        quoted = words.endswith(incomplete) and words[:len(words) - len(incomplete)].endswith(("'", '"'))
+        escape = (lambda text: text) if quoted else _escaped
+        found = [CompletionItem(escape(item.value), type=item.type, help=item.help) if item.type == "plain"
+                 else item for item in super().get_completions(args, incomplete)]
+        values, typed = [item.value for item in found if item.type == "plain"], escape(incomplete)
+        if len(values) > 1 and not os.path.commonprefix(values).startswith(typed):
+            found.append(CompletionItem(typed))
+        return found
 
     def format_completion(self, item: CompletionItem) -> str:
-        if item.type == "plain":
-            item = CompletionItem(shlex.quote(item.value), type=item.type, help=item.help)
-        return super().format_completion(item)
+        return super().format_completion(item).replace("\\", "\\\\")  # the script's `read` takes one away
 
 
-add_completion_class(QuotedBash, "bash")
+def _escaped(text: str) -> str:
+    """``text`` as one word of a bash command line: a backslash before each character bash would read."""
+    return re.sub(r"([^\w./,:@%+=-])", r"\\\1", text)
+
+
+add_completion_class(EscapedBash, "bash")
 
 Completer = Callable[[click.Context, click.Parameter, str], list[CompletionItem]]
 
@@ -86,7 +103,7 @@ def complete_unit(ctx: click.Context, param: click.Parameter, incomplete: str) -
 def unit_ref(state: State, uid: int, counts: Counter) -> str:
     """What names the unit alone: its name when no other unit has it, else the shortest end of its path that
     does (``Phước Mỹ/Chi bộ khu dân cư số 1``), else its id."""
-    chain = [state.units[u].name for u in state.chain(uid)]
+    chain = [state.name_of(u) for u in state.chain(uid)]
     if counts[state.folded[uid]] == 1:
         return chain[-1]
     for size in range(2, len(chain) + 1):
@@ -114,8 +131,8 @@ def complete_candidate(ctx: click.Context, param: click.Parameter, incomplete: s
         hits = sorted((h for h in service.search_candidates("", sys.maxsize) if str(h.id).startswith(digits)),
                       key=lambda h: h.id)[:LIMIT]
     state = service.state()
-    return [CompletionItem(str(h.id), help=safe(f"{h.name} · {t(h.status_key, lang)} · {state.units[h.unit].name}"))
-            for h in hits]
+    return [CompletionItem(str(h.id),
+                           help=safe(f"{h.name} · {t(h.status_key, lang)} · {state.name_of(h.unit)}")) for h in hits]
 
 
 def complete_candidate_or_unit(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
