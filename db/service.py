@@ -1010,17 +1010,21 @@ class Service:
         return transfer.export_tables(state, units, cands, lang, include_sensitive)
 
     def import_tables(self, tables: dict[str, list[list[object]]], *, unit_ref: str | int | None = None,
-                      dry_run: bool = False, lang: str = "vi") -> transfer.Plan:
-        """Units, quotas and candidates from a file's tables (``transfer.SHEETS``, each with a heading row)
+                      dry_run: bool = False, lang: str = "vi", strict: bool = False,
+                      progress: transfer.Progress | None = None) -> transfer.Plan:
+        """Units, quotas and candidates from a file's tables (``transfer.SHEETS``, each under its heading row)
         added or changed in one write; ``unit_ref`` is the branch of candidates without one.  A bad row in
-        any table refuses the whole file (``transfer.ImportRefused``).  A known candidate that a row puts in
-        another branch is transferred there, the reason (in ``lang``) naming the file (``transfer.Tables``)."""
-        sheets = transfer.read_sheets(tables)
+        any table refuses the whole file (``transfer.ImportRefused``), and so does, when ``strict``, a column
+        ptdv has no field for.  A known candidate that a row puts in another branch is transferred there, the
+        reason (in ``lang``) naming the file (``transfer.Tables``).  ``progress(done, total)`` is told of
+        the candidates' rows as they are checked."""
+        sheets = transfer.read_sheets(tables, strict=strict)
         default = None if unit_ref in (None, "") else str(unit_ref)
         reason = transfer.moved_reason(getattr(tables, "source", ""), lang)
         if dry_run:
-            return transfer.plan(self, self.state(), sheets, default_unit=default, moved_reason=reason)
-        return transfer.apply(self, sheets, default_unit=default, moved_reason=reason)
+            return transfer.plan(self, self.state(), sheets, default_unit=default, moved_reason=reason,
+                                 progress=progress)
+        return transfer.apply(self, sheets, default_unit=default, moved_reason=reason, progress=progress)
 
 
 def _calendar_audit(entry) -> dict:

@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache, cached_property, lru_cache
 from itertools import count
 from typing import Callable, Mapping
 
-from . import access, rules
+from . import access, headings, rules
 from .errors import PtdvError
 from .i18n import CATALOGUES, LANGS, t
 from .model import (EDITABLE_FIELDS, EDUCATION, END_KINDS, EXIT_KINDS, GENDERS, OCCUPATIONS, STAGES, TAGS, Candidate,
@@ -41,6 +41,8 @@ from .model import (EDITABLE_FIELDS, EDUCATION, END_KINDS, EXIT_KINDS, GENDERS, 
 from .state import State
 from .text import clean_name, clean_text, clean_unit_name, fmt_date, fold, parse_date, safe
 
+Progress = Callable[[int, int], None]  # told (rows done, rows in all) as a long import goes
+PROGRESS_ROWS = 500  # ... every so many rows
 SHEETS = ("units", "quotas", "candidates")  # the order export writes them and import reads them
 SENSITIVE = frozenset({"ethnicity", "religion", "notes"})
 STAGE_COLUMN = "stage:"
@@ -62,8 +64,6 @@ CHOICES = {"gender": ("gender", GENDERS), "education": ("education", EDUCATION),
            "occupation": ("occupation", OCCUPATIONS), "tags": ("tag", TAGS), "exit": ("exit", EXIT_KINDS)}
 LISTS = frozenset({"tags", "introducers"})
 FLAGS = frozenset({"youth_union", "renter"})
-TRUE = frozenset({"x", "1", "true", "yes", "co"})
-FALSE = frozenset({"", "0", "false", "no", "khong"})
 
 # -- how much import reads: a file past one of these is refused before it is read whole (a zip bomb, a
 # never-ending device); each may be set in the environment variable named in LIMIT_VARIABLES ------------
@@ -120,40 +120,56 @@ def heading(key: str, lang: str) -> str:
     return t(f"field.{key}", lang)
 
 
+@lru_cache(maxsize=65536)
+def _form(text: str) -> str:
+    """A heading or a value as matched: folded (``db.text.fold``), punctuation as spaces, single spaces:
+    ``Họ và tên (khai sinh)`` -> ``ho va ten khai sinh``."""
+    return " ".join(_PUNCTUATION.sub(" ", fold(text)).split())
+
+
+_PUNCTUATION = re.compile(r"[^\w]+")
+
+
 @cache
 def _aliases(sheet: str) -> dict[str, str]:
+    """Every heading a column is read under (:func:`_form`) -> its key: ptdv's own in either language, then
+    (candidates) those of the lists offices keep, ``db.headings.HEADINGS``."""
     out: dict[str, str] = {}
     for key in COLUMNS[sheet]:
-        out[fold(key)] = key
+        out[_form(key)] = key
         for lang in LANGS:
-            out[fold(heading(key, lang))] = key
+            out[_form(heading(key, lang))] = key
             if key.startswith(STAGE_COLUMN):
                 full = t("import.col.stage_date", lang, stage=t(f"stage.{key[len(STAGE_COLUMN):]}", lang))
-                out[fold(full)] = key
+                out[_form(full)] = key
             if key.startswith(EXCEPTION_COLUMN):
                 full = t("import.col.stage_exception", lang, stage=t(f"stage.{key[len(EXCEPTION_COLUMN):]}", lang))
-                out.setdefault(fold(full), key)
+                out.setdefault(_form(full), key)
             if key == "earlier":  # the heading without the form it names in brackets
-                out.setdefault(fold(_short(heading(key, lang))), key)
+                out.setdefault(_form(_short(heading(key, lang))), key)
     if sheet == "candidates":  # a list made by hand names the candidate's unit "Chi bộ" (branch)
         for lang in LANGS:
-            out.setdefault(fold(t("import.col.branch", lang)), "unit")
+            out.setdefault(_form(t("import.col.branch", lang)), "unit")
+        for key, forms in headings.HEADINGS.items():
+            for form in forms:
+                out.setdefault(_form(form), key)
     return out
 
 
 @cache
 def _members_headings() -> re.Pattern:
-    """``Đảng viên 2024`` / ``Members 2024`` (folded), the year captured."""
-    forms = {re.escape(fold(t("import.col.members_in", lang, year="0000"))).replace("0000", r"(\d{4})")
+    """``Đảng viên 2024`` / ``Members 2024`` (:func:`_form`), the year captured."""
+    forms = {re.escape(_form(t("import.col.members_in", lang, year="0000"))).replace("0000", r"(\d{4})")
              for lang in LANGS}
     return re.compile("|".join(forms))
 
 
+@lru_cache(maxsize=1024)
 def _column(sheet: str, text: str) -> str | None:
-    folded = fold(text)
-    key = _aliases(sheet).get(folded)
-    if key is None and sheet == "units" and (found := _members_headings().fullmatch(folded)):
-        key = MEMBERS_COLUMN + next(g for g in found.groups() if g)
+    found = _form(text)
+    key = _aliases(sheet).get(found)
+    if key is None and sheet == "units" and (year := _members_headings().fullmatch(found)):
+        key = MEMBERS_COLUMN + next(g for g in year.groups() if g)
     return key
 
 
@@ -171,31 +187,47 @@ def _in_langs(label: Callable[[str], str]) -> dict[str, str]:
 
 
 def match_headings(headings: list[object], sheet: str = "candidates") -> dict[int, str]:
-    """Column index -> column key; an unknown or repeated heading, or a missing required column, is refused."""
+    """Column index -> column key; an unknown or repeated heading, or a missing required column, is refused
+    (``import --strict``; a list read as offices keep it lists the unknown ones instead: :func:`read_rows`)."""
+    texts = [_cell_text(cell) for cell in headings]
+    columns, unused = _match(texts, [_column(sheet, text) if text else None for text in texts], sheet)
+    if unused:
+        raise PtdvError("import.unknown_column", column=safe(unused[0]))
+    return columns
+
+
+MULTIPLE = headings.HIGHEST_OF | headings.FIRST_OF  # columns a list may give twice
+
+
+def _match(labels: list[str], keys: list[str | None], sheet: str) -> tuple[dict[int, str], list[str]]:
+    """Column index -> key of the columns ptdv reads, and the headings of those it has no field for; a
+    repeated column (but those of ``MULTIPLE``) or a missing required one is refused."""
     found: dict[int, str] = {}
-    for index, cell in enumerate(headings):
-        text = _cell_text(cell)
-        if not text:
+    unused: list[str] = []
+    for index, (label, key) in enumerate(zip(labels, keys)):
+        if not label:
             continue
-        key = _column(sheet, text)
         if key is None:
-            raise PtdvError("import.unknown_column", column=safe(text))
-        if key in found.values():
-            raise PtdvError("import.repeated_column", column=safe(text))
+            unused.append(label)
+            continue
+        if key in found.values() and key not in MULTIPLE and key != headings.NUMBER:
+            raise PtdvError("import.repeated_column", column=safe(label))
         found[index] = key
     for key in REQUIRED[sheet]:
         if key not in found.values():
             raise LabelledError("import.missing_column", column=_in_langs(lambda lang: heading(key, lang)))
-    return found
+    return found, unused
 
 
 def _cell_text(cell: object) -> str:
+    if cell.__class__ is str:  # the most cells: first
+        return cell.strip()  # type: ignore[attr-defined]
     if cell is None:
         return ""
     if isinstance(cell, datetime):
-        return fmt_date(cell.date())
+        return _fmt_date(cell.date())
     if isinstance(cell, date):
-        return fmt_date(cell)
+        return _fmt_date(cell)
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
     return str(cell).strip()
@@ -203,28 +235,60 @@ def _cell_text(cell: object) -> str:
 
 @cache
 def _choice_ids(key: str) -> dict[str, str]:
-    """Folded id and labels (both languages) -> the id; the first option wins where two fold alike."""
+    """Id, labels (both languages) and the words lists write (``db.headings.WORDS``), as :func:`_form` -> the
+    id; the first option wins where two read alike."""
     prefix, options = CHOICES[key]
     out: dict[str, str] = {}
     for option in options:
         for text in (option, *(CATALOGUES[lang][f"{prefix}.{option}"] for lang in LANGS)):
-            out.setdefault(fold(text), option)
+            out.setdefault(_form(text), option)
+    for option, words in headings.WORDS.get(key, {}).items():
+        for word in words:
+            out.setdefault(_form(word), option)
     return out
 
 
+_GRADE = re.compile(r"(\d{1,2})\s*/\s*(12|10)")
+
+
+@lru_cache(maxsize=4096)
 def _choice(key: str, text: str) -> str:
-    """A choice cell as its id: the id itself or its label in either language, with or without diacritics."""
-    option = _choice_ids(key).get(fold(text))
+    """A choice cell as its id: the id itself, its label in either language or a word lists write for it, with
+    or without diacritics; an education as a grade (``12/12``); an occupation as a job (``Công nhân Cty
+    May 10``: ``db.headings.OCCUPATION_WORDS``)."""
+    form = _form(text)
+    option = _choice_ids(key).get(form)
+    if option is None and key == "education" and (grade := _GRADE.fullmatch(fold(text).strip())):
+        reached, years = int(grade.group(1)), int(grade.group(2))
+        option = next((level for least, level in headings.GRADES[years] if least <= reached <= years), None)
+    if option is None and key == "occupation":
+        option = next((job for job, words in _job_words() if any(f" {word} " in f" {form} " for word in words)), None)
     if option is None:
-        raise PtdvError("import.bad_choice", field=key, value=safe(text))
+        prefix, options = CHOICES[key]
+        raise LabelledError("import.bad_option", field=key, value=safe(text),
+                            options=_in_langs(lambda lang: "; ".join(t(f"{prefix}.{o}", lang) for o in options)))
     return option
 
 
+@cache
+def _job_words() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((job, tuple(_form(word) for word in words)) for job, words in headings.OCCUPATION_WORDS)
+
+
+def _mark(text: str) -> str:
+    """A yes/no cell as matched: :func:`_form`, or the sign itself (``✓``, ``-``)."""
+    return _form(text) or text.strip()
+
+
+TRUE = frozenset(map(_mark, headings.YES))
+FALSE = frozenset(map(_mark, headings.NO))
+
+
 def _flag(key: str, text: str) -> bool:
-    folded = fold(text)
-    if folded in TRUE:
+    form = _mark(text)
+    if form in TRUE:
         return True
-    if folded in FALSE:
+    if form in FALSE:
         return False
     raise PtdvError("import.bad_flag", field=key, value=safe(text))
 
@@ -235,21 +299,279 @@ def _split(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Row:
-    number: int            # the row's number in its sheet (the heading row is 1)
+    number: int            # the row's number in its sheet, as a spreadsheet shows it
     cells: dict[str, str]  # column key -> cell text
+    error: PtdvError | None = None  # a cell that cannot be read: the row is refused when planned
 
 
-def read_rows(table: list[list[object]], sheet: str = "candidates") -> list[Row]:
-    """Rows of a table whose first row holds the headings; blank rows are skipped."""
+@dataclass(frozen=True)
+class Read:
+    """A table as read: its records' rows, the rows that are none, the headings of columns ptdv has no field
+    for, the values read as more than they say, and the number of the heading row."""
+
+    rows: list[Row]
+    skipped: list[Skipped]
+    unused: list[str]
+    assumed: list[Assumed]
+    heading: int
+
+
+HEADING_ROWS = 30  # the heading row is looked for in a table's first rows (under titles and blank rows)
+DATE_KEYS = frozenset({"born", "received", "vote", "exit_date", *(STAGE_COLUMN + s for s in STAGES)})
+EXCEL_DAY_ZERO = date(1899, 12, 30)  # Excel's serial 1 is 1/1/1900 (counting its 29/2/1900 that never was)
+BORN_YEAR = (1900, 2100)  # a birth date cell of a year alone: 31/12 of it (the age rules never count it early)
+
+
+def read_rows(table: list[list[object]], sheet: str = "candidates") -> Read:
+    """A table as offices keep it: titles, blank rows and merged cells above the heading row (found in the
+    first ``HEADING_ROWS`` rows by the required column's heading), perhaps a second heading row under it
+    (``Nam``/``Nữ`` under ``Ngày sinh``, ``Văn hóa``/``Chuyên môn`` under ``Trình độ``) and a row of column
+    numbers; then the records, until a footer (``Người lập biểu``, ``T/M …``, ``…, ngày … tháng … năm …``).
+    Totals, a branch's name heading its rows, numbered rows left empty and blank rows are no record: they
+    are ``skipped`` with the reason."""
     if not table:
         raise PtdvError("import.empty")
-    columns = match_headings(list(table[0]), sheet)
-    rows = []
-    for number, raw in enumerate(table[1:], start=2):
-        cells = {key: _cell_text(raw[i]) if i < len(raw) else "" for i, key in columns.items()}
-        if any(cells.values()):
-            rows.append(Row(number, cells))
-    return rows
+    top = _heading_row(table, sheet)
+    if top and _group_row(_row_texts(table[top - 1]), _row_texts(table[top]), sheet):
+        top -= 1
+    texts = [[_cell_text(c) for c in table[i]] if i < len(table) else [] for i in range(top, top + 3)]
+    skipped = [Skipped(sheet, number, "title") for number in range(1, top + 1) if any(_row_texts(table[number - 1]))]
+    labels, keys, used = _headings(texts, sheet)
+    first = top + used
+    for offset in range(used, 3):
+        if not _numbering(texts[offset]):
+            break
+        skipped.append(Skipped(sheet, top + offset + 1, "numbers"))
+        first = top + offset + 1
+    columns, unused = _match(labels, keys, sheet)
+    reader = _RowReader(sheet, columns)
+    rows, assumed = [], []
+    blank: list[int] = []
+    section = ""
+    for index in range(first, len(table)):
+        number = index + 1
+        texts = _row_texts(table[index])
+        present = [(i, text) for i, text in enumerate(texts) if text]
+        if not present:
+            blank.append(number)
+            continue
+        why = _no_record(present, columns, sheet) if sheet == "candidates" else None
+        if why == "footer":
+            skipped += [Skipped(sheet, n, "footer") for n in range(number, len(table) + 1)
+                        if any(_row_texts(table[n - 1]))]
+            break
+        if rows:  # blank rows between records (not those under the headings or at the end)
+            skipped += [Skipped(sheet, n, "blank") for n in blank]
+        blank = []
+        if why is not None:
+            if why == "section":
+                section = _branch_section(present[0][1])
+                why = "branch" if section else "section"
+            skipped.append(Skipped(sheet, number, why))
+            continue
+        row, guessed = reader.read(texts, number, section)
+        rows.append(row)
+        assumed += [Assumed(sheet, number, what) for what in guessed]
+    return Read(rows, sorted(skipped, key=lambda s: s.row), unused, assumed, top + 1)
+
+
+def _row_texts(raw: list[object]) -> list[str]:
+    return [_cell_text(cell) for cell in raw]
+
+
+def _heading_row(table: list[list[object]], sheet: str) -> int:
+    """The index of the first row (of the first ``HEADING_ROWS``) with the headings of every required column."""
+    wanted = set(REQUIRED[sheet])
+    for index, raw in enumerate(table[:HEADING_ROWS]):
+        if wanted <= {_column(sheet, text) for text in _row_texts(raw) if text}:
+            return index
+    missing = REQUIRED[sheet][0]
+    raise LabelledError("import.no_headings", rows=min(len(table), HEADING_ROWS),
+                        column=_in_langs(lambda lang: heading(missing, lang)))
+
+
+def _headings(texts: list[list[str]], sheet: str) -> tuple[list[str], list[str | None], int]:
+    """Each column's heading as the file writes it and its key (None: ptdv has no field for it), from the
+    heading row and, when the row under it is a second heading row, that one too; and how many rows the
+    headings take (1 or 2).  A second-row heading under a merged one is read on its own (``Văn hóa``) or
+    with it (``Ngày sinh`` over ``Nam``, ``Nữ``), and named ``Trình độ / Lý luận chính trị`` when unknown."""
+    top, below = texts[0], texts[1]
+    width = max(len(top), len(below))
+    top, below = top + [""] * (width - len(top)), below + [""] * (width - len(below))
+    if not _second_heading(top, below, sheet):
+        return top, [_column(sheet, text) if text else None for text in top], 1
+    labels, keys = [], []
+    parent = ""
+    for index, (above, text) in enumerate(zip(top, below)):
+        parent = above or (parent if text else "")
+        own = _column(sheet, text) if text else None
+        alone = bool(above) and (index + 1 == width or bool(top[index + 1]) or not below[index + 1])
+        if not text or (own is None and alone):  # one row's heading, or a note under it: "(dd/mm/yyyy)"
+            labels.append(above)
+            keys.append(_column(sheet, above) if above else None)
+        else:
+            labels.append(text if own is not None or not parent else f"{parent} / {text}")
+            keys.append(own)
+    return labels, keys, 2
+
+
+def finds_headings(table: list[list[object]], sheet: str = "candidates") -> bool:
+    """Whether a table's first rows hold the headings of ``sheet``'s required columns (a workbook's sheet
+    that holds a list of candidates)."""
+    try:
+        _heading_row(table, sheet)
+    except PtdvError:
+        return False
+    return True
+
+
+def _group_row(upper: list[str], row: list[str], sheet: str) -> bool:
+    """Whether the row above the one with the required headings holds headings too (``STT`` merged down, a
+    group's heading merged across the columns of ``Họ và tên``, ``Ngày sinh``): the two are the headings."""
+    return any(_column(sheet, text) for text in upper if text) and _second_heading(upper, row, sheet)
+
+
+def _second_heading(top: list[str], below: list[str], sheet: str) -> bool:
+    """Whether the row under the headings is a second heading row: each of its texts a known heading, or
+    under a heading merged over several columns (blank in the heading row, or the first of such a group)."""
+    present = [(i, text) for i, text in enumerate(below) if text]
+    if not present or _numbering(below):
+        return False
+    for index, text in present:
+        above = top[index] if index < len(top) else ""
+        merged = not above or (index + 1 < len(top) and not top[index + 1]
+                               and index + 1 < len(below) and bool(below[index + 1]))
+        if not merged and _column(sheet, text) is None:
+            return False
+    return True
+
+
+@cache
+def _patterns(name: str) -> re.Pattern:
+    return re.compile("|".join(f"(?:{p})" for p in getattr(headings, name)))
+
+
+def _numbering(texts: list[str]) -> bool:
+    """A row of column numbers: ``1 2 3 …``, ``(1) (2) …``, ``A B C …``."""
+    present = [text for text in texts if text]
+    return len(present) >= 2 and all(_patterns("COLUMN_NUMBER").fullmatch(fold(text)) for text in present)
+
+
+def _no_record(present: list[tuple[int, str]], columns: dict[int, str], sheet: str) -> str | None:
+    """Why a row with text is no record (None: it is one): a ``footer`` line, a ``total``, a ``section`` (one
+    text alone, in a column other than the name's), a numbered row left ``empty``."""
+    if len(present) <= 3 and any(_patterns("FOOTER").fullmatch(fold(text)) for _, text in present):
+        return "footer"
+    if any(text[0] in _TOTAL_START and _patterns("TOTAL").fullmatch(fold(text)) for _, text in present[:2]):
+        return "total"
+    read = [(i, text) for i, text in present if i in columns]
+    if all(columns[i] == headings.NUMBER for i, _ in read) and len(present) == len(read):
+        return "empty"
+    if len(present) == 1 and columns.get(present[0][0]) != "name" and not present[0][1].isdigit():
+        return "section"
+    return None
+
+
+_TOTAL_START = frozenset("TtCc")  # the letters every TOTAL pattern begins with (Tổng, Cộng): the rest not folded
+_SECTION_NUMBER = re.compile(r"^\s*(?:[IVXLC]+|\d{1,3}|[A-Za-z])\s*[.)/:-]\s*")
+
+
+def _branch_section(text: str) -> str:
+    """The branch a section row names (``I. Chi bộ khu dân cư số 1`` -> ``Chi bộ khu dân cư số 1``), or ""."""
+    name = _SECTION_NUMBER.sub("", text).strip()
+    return name if _form(name).startswith(_form(t("import.col.branch", "vi"))) else ""
+
+
+class _RowReader:
+    """A table's rows as cells of its keys, values read as people write them: Excel serial dates, a birth
+    year alone, a birth date or a mark under ``Nam``/``Nữ``, a grade or a word for education, a job for an
+    occupation, "không" as no religion; the highest education and the first occupation that tells of
+    columns a list gives twice."""
+
+    def __init__(self, sheet: str, columns: dict[int, str]) -> None:
+        self.sheet = sheet
+        self.columns = [(i, key) for i, key in columns.items() if key != headings.NUMBER]
+        self.single = [(i, key) for i, key in self.columns if list(columns.values()).count(key) == 1]
+        self.multiple: dict[str, list[int]] = {}
+        for i, key in self.columns:
+            if (i, key) not in self.single:
+                self.multiple.setdefault(key, []).append(i)
+        self.width = max(columns, default=0) + 1
+
+    def read(self, texts: list[str], number: int, section: str) -> tuple[Row, list[str]]:
+        """Row ``number`` of cell ``texts`` (:func:`_cell_text`); ``section``: the branch a row above named."""
+        if len(texts) < self.width:
+            texts = [*texts, *[""] * (self.width - len(texts))]
+        cells = {key: texts[i] for i, key in self.single}
+        for key, indexes in self.multiple.items():
+            cells[key] = _combined(key, [texts[i] for i in indexes])
+        assumed: list[str] = []
+        error = None
+        try:
+            _read_values(cells, assumed)
+        except PtdvError as err:
+            error = err
+        if section and not cells.get("unit"):
+            cells["unit"] = section
+        return Row(number, cells, error), assumed
+
+
+def _combined(key: str, texts: list[str]) -> str:
+    """One cell of the texts of columns a list gives twice: the highest education, the first occupation that
+    tells (an unreadable text is kept, to be refused with its row)."""
+    ids = []
+    for text in filter(None, texts):
+        try:
+            ids.append(_choice(key, text))
+        except PtdvError:
+            if key in headings.HIGHEST_OF:
+                return text
+    if not ids:
+        return next(filter(None, texts), "")
+    return max(ids, key=CHOICES[key][1].index) if key in headings.HIGHEST_OF else ids[0]
+
+
+def _read_values(cells: dict[str, str], assumed: list[str]) -> None:
+    """``cells`` with dates, genders, religions and ethnicities as ptdv reads them (in place)."""
+    for key in DATE_KEYS.intersection(cells):
+        cells[key] = _date_text(cells[key], key, assumed)
+    marks = {key: cells.pop(key) for key in (headings.MALE, headings.FEMALE) if key in cells}
+    given = [(key, text) for key, text in marks.items() if text]
+    if len(given) > 1:
+        raise PtdvError("import.both_genders", male=safe(given[0][1]), female=safe(given[1][1]))
+    for key, text in given:
+        if _mark(text) in TRUE or _choice_ids("gender").get(_form(text)) == key:
+            cells["gender"] = key
+            continue
+        day = _date_text(text, "born", assumed)
+        if not _DAY.fullmatch(day):
+            raise LabelledError("import.bad_gender_cell", value=safe(text),
+                                column=_in_langs(lambda lang: t(f"gender.{key}", lang)))
+        cells["gender"] = key
+        cells["born"] = day
+    if "religion" in cells and _form(cells["religion"]) in _NO_RELIGION:
+        cells["religion"] = ""
+    if "ethnicity" in cells:
+        cells["ethnicity"] = _ETHNICITIES.get(_form(cells["ethnicity"]), cells["ethnicity"])
+
+
+_DAY = re.compile(r"\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}|\d{4}-\d{2}-\d{2}", re.ASCII)
+_SERIAL = re.compile(r"\d{5}(?:\.\d+)?", re.ASCII)
+
+
+def _date_text(text: str, key: str, assumed: list[str]) -> str:
+    """A date cell as dd/mm/yyyy when it is an Excel serial (``45366``) or, for a birth date, a year alone
+    (``1998``: 31/12/1998, said in ``assumed``); else as it is (read, or refused, when planned)."""
+    if _SERIAL.fullmatch(text):
+        return fmt_date(EXCEL_DAY_ZERO + timedelta(days=int(float(text))))
+    if key == "born" and len(text) == 4 and text.isdigit() and BORN_YEAR[0] <= int(text) <= BORN_YEAR[1]:
+        assumed.append("born_year")
+        return f"31/12/{text}"
+    return text
+
+
+_NO_RELIGION = frozenset(_form(text) for text in headings.NO_RELIGION)
+_ETHNICITIES = {_form(text): text for text in headings.ETHNICITIES}
 
 
 class Tables(dict):
@@ -280,22 +602,38 @@ class ImportRefused(PtdvError):
         return "\n".join(lines)
 
 
-def read_sheets(tables: dict[str, list[list[object]]]) -> dict[str, list[Row]]:
+class Sheets(dict):
+    """The records' rows of each table of a file (of ``SHEETS``), and what reading found besides: the rows
+    that are no record, the columns ptdv has no field for, the values read as more than they say."""
+
+    def __init__(self, reads: Mapping[str, Read]) -> None:
+        super().__init__({name: read.rows for name, read in reads.items()})
+        self.skipped = tuple(s for read in reads.values() for s in read.skipped)
+        self.unused = tuple(dict.fromkeys(label for read in reads.values() for label in read.unused))
+        self.assumed = tuple(a for read in reads.values() for a in read.assumed)
+
+
+def read_sheets(tables: dict[str, list[list[object]]], *, strict: bool = False) -> Sheets:
     """The rows of each table a file holds (of ``SHEETS``); heading problems of every table refuse the file,
-    each as its table's row 1."""
-    sheets: dict[str, list[Row]] = {}
+    each at its table's heading row (row 1 when none was found); ``strict``: a column ptdv has no field for
+    too."""
+    reads: dict[str, Read] = {}
     bad: list[tuple[str, int, PtdvError]] = []
     for sheet in SHEETS:
         if sheet in tables:
             try:
-                sheets[sheet] = read_rows(tables[sheet], sheet)
+                reads[sheet] = found = read_rows(tables[sheet], sheet)
             except PtdvError as err:
                 bad.append((sheet, 1, err))
+                continue
+            if strict:
+                bad += [(sheet, found.heading, PtdvError("import.unknown_column", column=safe(label)))
+                        for label in found.unused]
     if bad:
         raise ImportRefused(bad)
-    if not sheets:
+    if not reads:
         raise PtdvError("import.empty")
-    return sheets
+    return Sheets(reads)
 
 
 # -- the plan -------------------------------------------------------------------------------
@@ -327,6 +665,16 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class Assumed:
+    """A value read as more than the file says (a birth year alone kept as 31/12 of that year): ``what``
+    names the message ``import.assumed.<what>``."""
+
+    sheet: str
+    row: int
+    what: str
+
+
+@dataclass(frozen=True)
 class Plan:
     sheets: tuple[str, ...]  # the tables the file had, of SHEETS
     units: Changes
@@ -335,6 +683,7 @@ class Plan:
     paths: dict[int, str]    # the path of every unit the plan names (those it adds too)
     skipped: tuple[Skipped, ...] = ()  # rows of the file read as no record, and why
     unused: tuple[str, ...] = ()       # headings of columns ptdv has no field for, as the file writes them
+    assumed: tuple[Assumed, ...] = ()  # values read as more than the file says (a birth year alone)
 
 
 class _Tree:
@@ -629,6 +978,9 @@ def _replay(cand: Candidate, cells: dict[str, str], today: date, user: str, at: 
                 raise PtdvError("exception.not_needed", stage=stage)
             continue
         day = _date(text)
+        if not history and stage == STAGES[1] and not cells.get(STAGE_COLUMN + STAGES[0]):
+            # a list of those who took the class says not since when they were sources: since then at the latest
+            history.append(StageEntry(STAGES[0], day, user, at, cand.unit_on(day)))
         probe = cand.with_(history=tuple(history))
         recorded = probe.stage_entry(stage)  # the latest (a retaken class, a redone dossier)
         if recorded is not None and (recorded.date == day or not rules.may_retake(probe, stage)
@@ -809,13 +1161,32 @@ def _require_own(tree: _Tree, store: _Candidates, person: _Person) -> None:
         raise
 
 
+def _scope(tree: _Tree, default_unit: str | None) -> str | None:
+    """The path of the unit ``--unit`` names when it is above branches (a ward): the branches rows name are
+    looked for under it; None when it is a branch (or is not found: each row says so)."""
+    try:
+        uid = tree.find(default_unit) if default_unit else None
+    except PtdvError:
+        return None
+    return tree.paths[uid] if uid is not None and not tree.is_leaf(uid) else None
+
+
 def _plan_candidates(service, tree: _Tree, rows: list[Row], default_unit: str | None, at: str,
-                     bad: list, reason: str) -> Changes:
+                     bad: list, reason: str, progress: Progress | None = None) -> Changes:
+    """The candidates rows add and change; ``progress`` is told of each ``PROGRESS_ROWS`` rows read, then
+    checked (each row counts half when read, half when checked)."""
     people: list[_Person] = []
     today = service.today()
-    for row in rows:
+    scope = _scope(tree, default_unit)
+    total = len(rows)
+    for done, row in enumerate(rows):
+        if progress is not None and done % PROGRESS_ROWS == 0:
+            progress(done // 2, total)
         try:
-            ref = row.cells.get("unit") or default_unit
+            if row.error is not None:
+                raise row.error
+            ref = row.cells.get("unit")
+            ref = f"{scope}/{ref}" if ref and scope else ref or default_unit
             if not ref:
                 raise PtdvError("input.required", field="unit")
             unit = tree.branch(ref)
@@ -830,7 +1201,9 @@ def _plan_candidates(service, tree: _Tree, rows: list[Row], default_unit: str | 
     adds, changes, unchanged = [], [], 0
     seen: dict[object, int] = {}
     kept: dict[int, int] = {}  # ids of new candidates kept from their rows -> row
-    for person in people:
+    for done, person in enumerate(people):
+        if progress is not None and done % PROGRESS_ROWS == 0:
+            progress((total + done) // 2, total)
         try:
             _require_own(tree, store, person)
             before = store.identity(person)
@@ -859,15 +1232,18 @@ def _plan_candidates(service, tree: _Tree, rows: list[Row], default_unit: str | 
             unchanged += 1
         else:
             changes.append(Planned(person.row.number, before, after.with_(rev=before.rev + 1)))
+    if progress is not None:
+        progress(total, total)
     return Changes(adds, changes, unchanged)
 
 
-def plan(service, state: State, sheets: dict[str, list[Row]], *, default_unit: str | None = None, at: str = "",
-         new_unit_id: Callable[[], int] | None = None, moved_reason: str = "") -> Plan:
+def plan(service, state: State, sheets: Sheets, *, default_unit: str | None = None, at: str = "",
+         new_unit_id: Callable[[], int] | None = None, moved_reason: str = "", progress: Progress | None = None) -> Plan:
     """What importing ``sheets`` would add and change, units first (parents before children), then quotas,
     then candidates; ``ImportRefused`` listing every bad row.  ``new_unit_id`` gives the ids of new units
     (a dry run numbers them after the store's); ``moved_reason`` is the reason of the transfer a known
-    candidate gets when a row names another branch (:func:`moved_reason`)."""
+    candidate gets when a row names another branch (:func:`moved_reason`); ``progress`` is told of the
+    candidates' rows as they are read and checked."""
     tree = _Tree(service, state, new_unit_id or count(max(state.units, default=0) + 1).__next__)
     bad: list[tuple[str, int, PtdvError]] = []
     found: dict[str, Changes] = {}
@@ -889,18 +1265,20 @@ def plan(service, state: State, sheets: dict[str, list[Row]], *, default_unit: s
             adds = _plan_periods(tree, dated, adds, bad)
         found[sheet] = Changes(adds, changes, unchanged)
     candidates = _plan_candidates(service, tree, sheets.get("candidates", []), default_unit, at, bad,
-                                  moved_reason or t("import.moved_unnamed"))
+                                  moved_reason or t("import.moved_unnamed"), progress)
     if bad:
         raise ImportRefused(sorted(bad, key=lambda b: (SHEETS.index(b[0]), b[1])))
-    return Plan(tuple(s for s in SHEETS if s in sheets), found["units"], found["quotas"], candidates, tree.paths)
+    return Plan(tuple(s for s in SHEETS if s in sheets), found["units"], found["quotas"], candidates, tree.paths,
+                sheets.skipped, sheets.unused, sheets.assumed)
 
 
-def apply(service, sheets: dict[str, list[Row]], *, default_unit: str | None = None, moved_reason: str = "") -> Plan:
+def apply(service, sheets: Sheets, *, default_unit: str | None = None, moved_reason: str = "",
+          progress: Progress | None = None) -> Plan:
     """Plan again under the store's lock and write it all in one transaction; one audit entry per unit,
     quota and candidate added or changed."""
     with service.store.transaction() as tx:
         found = plan(service, tx.state, sheets, default_unit=default_unit, at=tx.at,
-                     new_unit_id=lambda: tx.next_id("next_unit"), moved_reason=moved_reason)
+                     new_unit_id=lambda: tx.next_id("next_unit"), moved_reason=moved_reason, progress=progress)
         if found.units.adds:
             tx.put_many("units", {p.after.id: p.after.to_doc() for p in found.units.adds})
         for item in found.units.adds:

@@ -1768,33 +1768,60 @@ def open_command(ses: Session, unit_ref: str | None = None, candidate_ref: str |
 # -- import and export ------------------------------------------------------------------------
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, path_type=Path))
-@click.option("--unit", "unit_ref", metavar="UNIT", help="Branch of the candidates that name none.")
+@click.option("--unit", "unit_ref", metavar="UNIT", help="Branch of the candidates that name none; or a ward (a unit "
+              "above branches), under which the branches the rows name are looked for.")
+@click.option("--sheet", metavar="NAME", help="The sheet of a workbook that holds the list (default: the one "
+              "whose headings are a list of candidates).")
+@click.option("--strict", is_flag=True, help="Refuse a file with a column ptdv has no field for.")
 @click.option("--dry-run", is_flag=True, help="Show what would be added or changed; write nothing.")
+@json_option
 @pass_session
-def import_command(ses: Session, file: Path, unit_ref: str | None, dry_run: bool) -> None:
-    """Add or update units, quotas and candidates from FILE (.xlsx, .csv or .json, as `export` writes them).
+def import_command(ses: Session, file: Path, unit_ref: str | None, sheet: str | None, strict: bool, dry_run: bool,
+                   as_json: bool) -> None:
+    """Add or update units, quotas and candidates from FILE: a list as a ward office keeps it (.xlsx,
+    .xls, .ods or .csv), or ptdv's own export (.xlsx, .csv or .json).
 
+    \b
+    A list: the heading row is found under titles, blank rows and merged cells, with a
+    second heading row (Nam/Nữ under Ngày sinh) or a row of column numbers under it;
+    the rows are read until the footer (Tổng cộng, Người lập biểu, signatures). Headings
+    as offices write them (STT, Họ và tên, Ngày, tháng, năm sinh, Dân tộc, Trình độ,
+    Nghề nghiệp, Nơi cư trú, Ngày học lớp, Ghi chú, Chi bộ …), in any case, with or
+    without diacritics; a column ptdv has no field for (Quê quán) is listed as not
+    imported (--strict refuses it). Dates as dd/mm/yyyy, d-m-yyyy, d.m.yyyy, yyyy-mm-dd
+    or Excel's date numbers; a birth year alone is kept as 31/12 of that year. A csv in
+    UTF-8 or in Windows-1258, separated by commas, semicolons or tabs. The dry run lists
+    the rows skipped and why.
     \b
     An xlsx or json export brings its units (added under their parent unit, found by path;
     parents before children), then its quotas, then its candidates; a csv brings candidates
     only. Into a store made with `ptdv init --root` and the file's top unit, it rebuilds the
-    exported store. Columns are matched by heading in Vietnamese or English, with or without
-    diacritics; absent columns are left as they are. Stage dates are dd/mm/yyyy. A row is
-    the candidate of its Mã/ID column when the store has it, else of the same name, birth
-    date and branch; a new candidate keeps that id when it is free. A file with any bad row
-    is refused whole (every bad row is listed by sheet and number) and nothing is written;
-    importing the same file again changes nothing. Only a plain file is read, of at most 50 MB
-    (an xlsx: 500 MB unpacked) and 300,000 rows; set PTDV_IMPORT_MAX_BYTES, PTDV_IMPORT_MAX_UNPACKED
-    or PTDV_IMPORT_MAX_ROWS to change these.
+    exported store. Absent columns are left as they are. A row is the candidate of its
+    Mã/ID column when the store has it, else of the same name, birth date and branch; a
+    new candidate keeps that id when it is free. A file with any bad row is refused whole
+    (every bad row is listed by sheet and number) and nothing is written; importing the
+    same file again changes nothing. Only a plain file is read, of at most 50 MB (an xlsx
+    or ods: 500 MB unpacked) and 300,000 rows; set PTDV_IMPORT_MAX_BYTES,
+    PTDV_IMPORT_MAX_UNPACKED or PTDV_IMPORT_MAX_ROWS to change these. On a terminal, a
+    long import shows its progress on stderr.
     """
     from db.transfer import Limits
 
-    from .import_text import plan_lines
+    from .import_text import plan_json, plan_lines
+    from .progress import Progress
     from .transfer_io import read_tables
 
     limits = Limits.from_env(os.environ)
     ses.service.root()  # a missing or damaged store is said before a large file is read
-    found = ses.service.import_tables(read_tables(file, limits), unit_ref=unit_ref, dry_run=dry_run)
+    with Progress(ses.lang) as progress:
+        progress.step("cli.progress.reading")
+        tables = read_tables(file, limits, sheet)
+        progress.step("cli.progress.checking")
+        found = ses.service.import_tables(tables, unit_ref=unit_ref, dry_run=dry_run, strict=strict,
+                                          progress=progress)
+    if as_json:
+        ses.json(plan_json(found, dry_run=dry_run))
+        return
     lines = plan_lines(found, ses.lang, dry_run=dry_run)
     if dry_run:
         lines.append(ses.t("cli.import.dry_run"))
@@ -1814,12 +1841,19 @@ def export_command(ses: Session, unit_ref: str | None, kind: str, out: Path | No
     """Units, quotas and candidates (including those who left) under UNIT (default: the top unit).
 
     Headings are in --lang; `import` reads an xlsx or json export back whole (a csv: its candidates).
+    An xlsx has its heading rows frozen, an autofilter and columns as wide as their cells. On a
+    terminal, a long export shows its progress on stderr.
     """
+    from .progress import Progress
     from .transfer_io import write
 
     if kind == "xlsx" and out is None:
         raise PtdvError("cli.report.xlsx_needs_file")
-    data = write(ses.service.export(unit_ref, ses.lang, include_sensitive=include_sensitive), kind, ses.lang)
+    with Progress(ses.lang) as progress:
+        progress.step("cli.progress.loading")
+        tables = ses.service.export(unit_ref, ses.lang, include_sensitive=include_sensitive)
+        progress.step("cli.progress.writing")
+        data = write(tables, kind, ses.lang, progress)
     if out is None:
         click.echo(data, nl=False)
         return
