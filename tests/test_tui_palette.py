@@ -78,14 +78,19 @@ async def test_the_palette_still_finds_units_and_the_screens_commands(small):
         assert any(line.startswith("Screenshot") for line in await palette_type(pilot, "screenshot"))
 
 
-@pilot_test
-async def test_a_theme_of_the_server_file_is_used_and_a_choice_goes_to_the_users_file(small, config_files):
-    service, ids = small
+def configured(config_files, user: str, server: str = "") -> None:
+    """The user's config file and the server's hold these lines."""
     user_file, server_file = config_files
     user_file.parent.mkdir(parents=True)
-    server_file.write_text('theme = "dracula"\nlang = "vi"\n', encoding="utf-8")
-    user_file.write_text('# mine\nlang = "en"\n', encoding="utf-8")
-    app = make_app(service, lang="vi", year=2024)
+    user_file.write_text(user, encoding="utf-8")
+    server_file.write_text(server, encoding="utf-8")
+
+
+@pilot_test
+async def test_a_theme_of_the_server_file_is_used_and_a_choice_goes_to_the_users_file(small, config_files):
+    user_file, server_file = config_files
+    configured(config_files, '# mine\nlang = "en"\n', 'theme = "dracula"\nlang = "vi"\n')
+    app = make_app(small[0], lang="vi", year=2024)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.theme == "dracula"
@@ -97,11 +102,9 @@ async def test_a_theme_of_the_server_file_is_used_and_a_choice_goes_to_the_users
 
 @pilot_test
 async def test_a_theme_the_app_does_not_have_is_said_and_the_app_opens(small, config_files):
-    service, ids = small
-    user_file, _ = config_files
-    user_file.parent.mkdir(parents=True)
-    user_file.write_text('theme = "sepia"\n', encoding="utf-8")
-    app = make_app(service, lang="en", year=2024)
+    configured(config_files, 'theme = "sepia"\n')
+    user_file = config_files[0]
+    app = make_app(small[0], lang="en", year=2024)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.theme == "textual-dark"
