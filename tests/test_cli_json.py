@@ -3,6 +3,7 @@ so that a script can go on from it."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -49,7 +50,9 @@ def test_init_and_demo(written, store_path, tmp_path, reread):
     demo.parent.mkdir()
     built = written("demo", "--scale", "ward", "--db", str(demo))
     state = reread(demo).state()
-    assert built["path"] == str(demo) and built["units"] == len(state.units) > 1
+    assert built["path"] == str(demo) and built["units"] == len(state.units) > 1 and built["moved_aside"] is None
+    again = written("demo", "--scale", "ward", "--seed", "7", "--force", "--db", str(demo))
+    assert (Path(again["moved_aside"]) / "ptdv.json").is_file() and again["units"] == len(reread(demo).state().units)
 
 
 def test_units(written, ids, reread):

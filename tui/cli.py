@@ -478,18 +478,18 @@ def init(ses: Session, root_name: str, members: str | None, level: str | None, a
     ses.echo(ses.t("cli.init.done", path=ses.service.store.path, id=unit.id, name=unit.name))
 
 
-def _build_demo(ses: Session, seed: int, scale: str | None = None, as_json: bool = False) -> None:
+def _build_demo(ses: Session, seed: int, scale: str | None = None) -> dict:
+    """Fill the store with demo data; what was made, counted."""
     if scale is None:
         from db.demo import build_demo
 
-        summary = build_demo(ses.service, today=ses.service.today(), seed=seed)
-    else:
-        from db.generate import generate
+        return build_demo(ses.service, today=ses.service.today(), seed=seed)
+    from db.generate import generate
 
-        summary = generate(ses.service, scale, seed=seed, today=ses.service.today())
-    if as_json:
-        ses.json({"path": str(ses.service.store.path), **summary})
-        return
+    return generate(ses.service, scale, seed=seed, today=ses.service.today())
+
+
+def _demo_done(ses: Session, summary: dict) -> None:
     ses.echo(ses.t("cli.demo.done", path=ses.service.store.path, units=number(summary["units"], ses.lang),
                    candidates=number(summary["candidates"], ses.lang), quotas=number(summary["quotas"], ses.lang),
                    years=", ".join(str(y) for y in summary["years"])))
@@ -510,11 +510,14 @@ def demo(ses: Session, force: bool, seed: int, scale: str | None, as_json: bool)
     store = ses.service.store
     if store.exists() and not force:
         raise PtdvError("cli.demo.exists", path=str(store.path))
-    if force and store.exists():
-        aside = ses.service.move_store_aside()
-        if not as_json:
-            ses.echo(ses.t("cli.demo.moved", path=store.path, folder=aside, store=aside / store.path.name))
-    _build_demo(ses, seed, scale, as_json)
+    aside = ses.service.move_store_aside() if force and store.exists() else None
+    if aside is not None and not as_json:
+        ses.echo(ses.t("cli.demo.moved", path=store.path, folder=aside, store=aside / store.path.name))
+    summary = _build_demo(ses, seed, scale)
+    if as_json:
+        ses.json({"path": str(store.path), **summary, "moved_aside": str(aside) if aside else None})
+    else:
+        _demo_done(ses, summary)
 
 
 # -- units ------------------------------------------------------------------------------------
@@ -1755,7 +1758,7 @@ def open_command(ses: Session, unit_ref: str | None = None, candidate_ref: str |
     svc = ses.service
     if not ses.chosen_store and not svc.store.exists():
         ses.echo(ses.t("cli.first_run", path=svc.store.path))
-        _build_demo(ses, seed=2024)
+        _demo_done(ses, _build_demo(ses, seed=2024))
     svc.root()  # a missing or damaged store is reported here, before any screen
     unit_id = svc.resolve_unit(unit_ref, ses.year).id if unit_ref else None
     candidate_id = svc.candidate(candidate_ref).id if candidate_ref else None
