@@ -76,6 +76,9 @@ async def test_the_palette_still_finds_units_and_the_screens_commands(small):
         await pilot.press("escape")
         await settle(pilot)
         assert any(line.startswith("Screenshot") for line in await palette_type(pilot, "screenshot"))
+        await pilot.press("escape")
+        await settle(pilot)
+        assert [line for line in await palette_type(pilot, "quit") if line.startswith("Quit")] == ["Quit\n^q"]  # once
 
 
 def configured(config_files, user: str, server: str = "") -> None:

@@ -32,9 +32,11 @@ POLL_SECONDS = 0.5
 # A save waits this long for another user's save to finish, then says the store is busy: a person
 # at the screen is told quickly (a crashed process's lock is released by the system at once).
 LOCK_WAIT_SECONDS = 3.0
-# Textual's own commands of the palette (theme, keys, …), by their title: the catalogue key of their words
-SYSTEM_COMMANDS = {"Theme": "theme", "Quit": "quit", "Keys": "keys", "Maximize": "maximize", "Minimize": "minimize",
+# Textual's own commands of the palette (theme, keys, …), by their title: the catalogue key of their words; and
+# those the palette has already (quit: the app's ctrl+q, a command of every screen)
+SYSTEM_COMMANDS = {"Theme": "theme", "Keys": "keys", "Maximize": "maximize", "Minimize": "minimize",
                    "Screenshot": "screenshot"}
+SYSTEM_COMMANDS_OURS = {"Quit"}
 
 
 class PtdvApp(App[None]):
@@ -302,6 +304,8 @@ class PtdvApp(App[None]):
         """Textual's commands of the palette, in the user's language (the English word kept, so "theme" finds
         the theme in Vietnamese too)."""
         for command in super().get_system_commands(screen):
+            if command.title in SYSTEM_COMMANDS_OURS:
+                continue
             key = SYSTEM_COMMANDS.get(command.title)
             yield command if key is None else command._replace(title=self.t(f"ui.app.sys.{key}"),
                                                                help=self.t(f"ui.app.sys.{key}_help"))
