@@ -769,6 +769,7 @@ class Service:
         problems: list[tuple[str, dict]] = [("check.audit_chain", {"seq": seq}) for seq in broken]
         problems += [("check.audit_uncommitted", {"first": first, "last": last}) for first, last in uncommitted]
         problems += self.store.drift()
+        problems += self.store.index_problems()
         if state.root is None or state.root not in state.units:
             problems.append(("check.no_root", {}))
         for unit in state.units.values():

@@ -12,6 +12,7 @@ Layout, for a store named ``ptdv.json`` (see docs/STORE.md for why):
 - ``ptdv.parts/p<N>.sum.json`` a cache of part N's counts, names and unit records, for roll-ups
                            and search without reading the part; rebuilt whenever it does not match.
 - ``ptdv.parts/counters.json`` the candidate id counter.
+- ``ptdv.parts/ids<K>.json`` the candidate index: for the ids K*1000 to K*1000+999, the part holding each.
 - ``ptdv.audit.jsonl``     the audit trail: one JSON line per change, hash-chained, append-only.
 - ``ptdv.json.lock``       the lock every writer takes.
 
@@ -58,8 +59,11 @@ from .report import ReportYear, report_counts, report_plus
 from .state import NO_UNITS, CandidateHit, State, UnitPart
 from .workdays import shipped_fingerprint
 
-SCHEMA_VERSION = 3
-SCHEMAS_READ = (2, 3)  # 2: every unit in the catalogue; a write moves those of the last level into their parts
+SCHEMA_VERSION = 4
+SCHEMAS_READ = (2, 3, 4)  # a write upgrades an older store (Transaction.upgrade):
+# 2: every unit in the catalogue; 3: no candidate index (a candidate is found through every part's summary)
+INDEXED_SCHEMA = 4        # from this schema on, the ``ids<K>.json`` files say which part holds each candidate
+IDS_PER_INDEX = 1000      # candidate ids per index file: an add rewrites one file of at most this many entries
 CATALOGUE_TABLES = ("meta", "levels", "units", "quotas", "placed", "visits", "calendar")
 PART_TABLES = ("meta", "candidates", "units", "quotas")
 LOCK_TIMEOUT_S = 10.0
@@ -302,6 +306,33 @@ def _parse(path: Path, raw: bytes, tables: tuple[str, ...]) -> dict:
     return data
 
 
+def _is_index_name(name: str) -> bool:
+    """Whether a file of the parts folder is an index file (``ids<K>.json``)."""
+    return name.startswith("ids") and name.endswith(".json") and name[3:-5].isdigit()
+
+
+def _is_part_name(name: str) -> bool:
+    """Whether a file of the parts folder is a part (``p<N>.json``)."""
+    return name.startswith("p") and name.endswith(".json") and name[1:-5].isdigit()
+
+
+def _index_entries(path: Path, raw: bytes) -> dict[int, int]:
+    """An index file's entries (candidate id -> part); ``store.damaged`` when it is not one."""
+    try:
+        doc = orjson.loads(raw)
+        found = {int(cid): int(pid) for cid, pid in doc["parts"].items()}
+        block = int(doc["block"])
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise PtdvError("store.damaged", path=str(path), detail=f"{type(exc).__name__}: {exc}") from exc
+    if any(cid // IDS_PER_INDEX != block for cid in found):
+        raise PtdvError("store.damaged", path=str(path), detail="an id outside the file's range")
+    return found
+
+
+def _index_doc(block: int, entries: dict[int, int]) -> bytes:
+    return orjson.dumps({"block": block, "parts": {str(cid): entries[cid] for cid in sorted(entries)}})
+
+
 def _settings_key(settings: Settings) -> str:
     """What a summary's figures depend on besides its part: the settings, and the calendar due dates count
     (the shipped data and the days added to the store): a change of any remakes the summaries."""
@@ -370,6 +401,7 @@ class _Parts:
         self._checked_news: tuple | None = None
         self._units_checked: tuple[tuple | None, dict[int, UnitPart]] = (None, {})
         self.reports: dict[int, tuple[tuple, dict]] = {}  # part id -> (its signature, its report counts)
+        self.index: dict[int, tuple[tuple | None, dict[int, int]]] = {}  # index file -> (its signature, id -> part)
 
     # -- files ---------------------------------------------------------------------------
     def path(self, pid: int) -> Path:
@@ -380,8 +412,7 @@ class _Parts:
             names = os.listdir(self.store.parts_dir)
         except FileNotFoundError:
             return []
-        return sorted(int(n[1:-5]) for n in names if n.startswith("p") and n.endswith(".json")
-                      and n[1:-5].isdigit())
+        return sorted(int(n[1:-5]) for n in names if _is_part_name(n))
 
     def file(self, pid: int) -> _File | None:
         """Part ``pid`` as it is on disk now (one stat when it has not changed)."""
@@ -415,6 +446,68 @@ class _Parts:
     def forget(self, pids: Collection[int] | None = None) -> None:
         for pid in list(self.files) if pids is None else pids:
             self.files.pop(pid, None)
+
+    # -- the candidate index (schema 4): which part holds each candidate --------------------------
+    def index_path(self, block: int) -> Path:
+        return self.store.parts_dir / f"ids{block}.json"
+
+    def index_block(self, block: int) -> dict[int, int]:
+        """Index file ``block`` (candidate id -> part) as it is on disk now (one stat when it has not changed)."""
+        path = self.index_path(block)
+        signature = _signature(path)
+        cached = self.index.get(block)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        found: dict[int, int] = {}
+        if signature is not None:
+            self.store._refuse_public([path])
+            try:
+                found = _index_entries(path, path.read_bytes())
+            except OSError as exc:
+                raise PtdvError("store.unreadable", path=str(path), detail=exc.strerror or str(exc)) from exc
+            except PtdvError as err:
+                raise self.store._damaged(err) from err
+        self.index[block] = (signature, found)
+        return found
+
+    def indexed_part(self, cid: int) -> int | None:
+        return self.index_block(cid // IDS_PER_INDEX).get(cid)
+
+    def index_blocks(self) -> list[int]:
+        """The index files there are (a listing of the parts folder)."""
+        try:
+            names = os.listdir(self.store.parts_dir)
+        except FileNotFoundError:
+            return []
+        return sorted(int(n[3:-5]) for n in names if _is_index_name(n))
+
+    def last_indexed(self) -> int:
+        """The highest candidate id in the index (0: none)."""
+        for block in reversed(self.index_blocks()):
+            found = self.index_block(block)
+            if found:
+                return max(found)
+        return 0
+
+    def held(self, skip: Collection[int] = ()) -> dict[int, int]:
+        """Every candidate id -> the part that holds it (but parts ``skip``), from the parts' summaries (each made
+        again from its part when it does not match it): a look at every part."""
+        out: dict[int, int] = {}
+        for pid in self.existing():
+            found = self.summary(pid) if pid not in skip else None
+            out.update((hit.id, pid) for hit in (found.names if found is not None else ()))
+        return out
+
+    def index_for(self, held: dict[int, int]) -> dict[int, dict[int, int]]:
+        """The index files that name the parts ``held`` says (those there are now that it leaves empty too)."""
+        blocks: dict[int, dict[int, int]] = {block: {} for block in self.index_blocks()}
+        for cid, pid in held.items():
+            blocks.setdefault(cid // IDS_PER_INDEX, {})[cid] = pid
+        return blocks
+
+    def _held(self, pid: int, cid: int) -> Candidate | None:
+        part = self.file(pid)
+        return part.candidates().get(cid) if part is not None else None
 
     # -- summaries -----------------------------------------------------------------------
     def _settings(self) -> tuple[Settings, str]:
@@ -539,15 +632,24 @@ class _Parts:
 
     # -- the CandidateSource protocol -------------------------------------------------------
     def get(self, cid: int) -> Candidate | None:
+        """Candidate ``cid``: where it was last seen, else in the part the index names (reading that part only)."""
         pid = self.located.get(cid)
-        if pid is not None:
-            part = self.file(pid)
-            if part is not None and cid in part.candidates():
-                return part.candidates()[cid]
-        self.names()  # not where it was last seen: look through every summary again
-        pid = self.located.get(cid)
-        part = self.file(pid) if pid is not None else None
-        return part.candidates().get(cid) if part is not None else None
+        found = self._held(pid, cid) if pid is not None else None
+        if found is not None:
+            return found
+        if not self.store.indexed():  # a store of schema 3 has no index: look through every summary
+            self.names()
+            pid = self.located.get(cid)
+            return self._held(pid, cid) if pid is not None else None
+        tried: set[int] = set()
+        # a save elsewhere may have moved it between the reads of the index and of the part: the index again
+        while (pid := self.indexed_part(cid)) is not None and pid not in tried:
+            tried.add(pid)
+            found = self._held(pid, cid)
+            if found is not None:
+                self.located[cid] = pid
+                return found
+        return None
 
     def _pids(self, units: Collection[int], visited: bool = False) -> set[int]:
         """The parts that hold the candidates of ``units`` (and, ``visited``, those transferred from them)."""
@@ -614,18 +716,50 @@ class Transaction:
         self.state: State = store.state()
         self.parts: dict[int, _File] = {}
         self.counters: dict | None = None
+        self.counters_changed = False
+        self.index: dict[int, dict[int, int]] = {}  # index files this write read: block -> candidate id -> part
+        self.index_changed: set[int] = set()
         self.entries: list[dict] = []
 
     # -- ids -----------------------------------------------------------------------------
+    def _counters(self) -> dict:
+        if self.counters is None:
+            self.counters = self.store._read_counters()
+        return self.counters
+
+    def _index_block(self, block: int) -> dict[int, int]:
+        if block not in self.index:
+            self.index[block] = dict(self.store._parts.index_block(block))
+        return self.index[block]
+
+    def _indexed(self, cid: int) -> int | None:
+        """The part the index (as this write leaves it) names for candidate ``cid``."""
+        return self._index_block(cid // IDS_PER_INDEX).get(cid)
+
+    def _index(self, cid: int, pid: int) -> None:
+        """Candidate ``cid`` is in part ``pid`` now: its index entry, and the counter never below its id, are
+        written with the part, in the same commit."""
+        block = cid // IDS_PER_INDEX
+        if self._index_block(block).get(cid) != pid:
+            self.index[block][cid] = pid
+            self.index_changed.add(block)
+        self._count_up_to(cid)
+
+    def _count_up_to(self, cid: int) -> None:
+        counters = self._counters()
+        if cid > int(counters.get("next_candidate", 0)):
+            counters["next_candidate"] = cid
+            self.counters_changed = True
+
     def next_id(self, counter: str) -> int:
         if counter == "next_candidate":
-            if self.counters is None:
-                # never below an id in use, even if the counter file was lost or lowered by hand
-                used = max((hit.id for hit in self.state.source.names()), default=0)
-                self.counters = self.store._read_counters()
-                self.counters[counter] = max(int(self.counters.get(counter, 0)), used)
-            self.counters[counter] = int(self.counters[counter]) + 1
-            return self.counters[counter]
+            value = int(self._counters().get(counter, 0)) + 1
+            if self._indexed(value) is not None:  # in use: the counter file was lost or lowered by hand
+                taken = [max(entries) for entries in self.index.values() if entries]
+                value = max(value, self.store._parts.last_indexed() + 1, *(n + 1 for n in taken))
+            self.counters[counter] = value
+            self.counters_changed = True
+            return value
         meta = self.db.table("meta")
         value = int(meta.get(doc_id=1).get(counter, 0))
         if counter == "next_unit":  # never below a unit in use either (the catalogue alone knows them all)
@@ -636,7 +770,10 @@ class Transaction:
     # -- records -------------------------------------------------------------------------
     def _part(self, pid: int) -> _File:
         if pid not in self.parts:
-            self.parts[pid] = self.store._parts.file(pid) or self.store._parts.new_file(pid)
+            part = self.store._parts.file(pid)
+            if part is not None:
+                part.candidates()  # a part holding a record ptdv cannot read is refused, never written over
+            self.parts[pid] = part or self.store._parts.new_file(pid)
         return self.parts[pid]
 
     def put(self, table: str, doc_id: int, doc: dict) -> None:
@@ -697,6 +834,7 @@ class Transaction:
                 self._part(old).remove_candidates([cid])
         self._part(pid).put_candidate(cid, doc)
         self.store._parts.located[cid] = pid
+        self._index(cid, pid)
         self._note_visits(pid, [doc])
 
     def _note_visits(self, pid: int, docs: Collection[dict]) -> None:
@@ -728,6 +866,8 @@ class Transaction:
         self._part(int(new_parent)).db.table("candidates").insert_multiple(
             Document(doc, doc_id=c.id) for c, doc in zip(moving, docs))
         self.store._parts.located.update((c.id, int(new_parent)) for c in moving)  # found where they are now
+        for cand in moving:
+            self._index(cand.id, int(new_parent))
         self._note_visits(int(new_parent), [doc for doc in docs if doc.get("moves")])
 
     def put_many(self, table: str, docs: dict[int, dict]) -> None:
@@ -746,6 +886,9 @@ class Transaction:
         for pid, group in by_home.items():
             target = self.db if pid is None else self._part(pid).db
             target.table(table).insert_multiple(Document(d, doc_id=i) for i, d in group.items())
+            if table == "candidates":
+                for cid in group:
+                    self._index(cid, pid)
 
     def put_quota(self, doc: dict) -> None:
         """Set a unit's quota for a year (one record per unit and year), where the unit's record is kept."""
@@ -757,20 +900,40 @@ class Transaction:
             table.insert(doc)
 
     def upgrade(self) -> None:
-        """A store of schema 2 keeps every unit in its catalogue: move those of the last level and their
-        quotas into their parents' parts, in the first write after the upgrade (logged)."""
+        """An older store is brought to this schema in its first write after the upgrade, in the same commit
+        as the change asked for, and logged (``store.upgrade``).  Schema 2 kept every unit in its catalogue:
+        those of the last level and their quotas move into their parents' parts.  Schema 3 had no candidate
+        index: it is made from the parts' summaries (once: a look at every part)."""
         meta = self.db.table("meta")
-        if int(meta.get(doc_id=1)["schema"]) >= SCHEMA_VERSION:
+        schema = int(meta.get(doc_id=1)["schema"])
+        if schema >= SCHEMA_VERSION:
             return
-        units, quotas = self.db.table("units"), self.db.table("quotas")
-        moving = {doc.doc_id: doc for doc in units if self.placed_in(doc) is not None}
-        kept_quotas = [q for q in quotas if q["unit"] in moving]
-        units.remove(doc_ids=list(moving))
-        quotas.remove(doc_ids=[q.doc_id for q in kept_quotas])
-        self.put_many("units", {uid: dict(doc) for uid, doc in moving.items()})
-        self.add_quotas([dict(q) for q in kept_quotas])
+        after: dict = {"schema": SCHEMA_VERSION}
+        if schema < 3:
+            units, quotas = self.db.table("units"), self.db.table("quotas")
+            moving = {doc.doc_id: doc for doc in units if self.placed_in(doc) is not None}
+            kept_quotas = [q for q in quotas if q["unit"] in moving]
+            units.remove(doc_ids=list(moving))
+            quotas.remove(doc_ids=[q.doc_id for q in kept_quotas])
+            self.put_many("units", {uid: dict(doc) for uid, doc in moving.items()})
+            self.add_quotas([dict(q) for q in kept_quotas])
+            after["units"] = len(moving)
+        if schema < INDEXED_SCHEMA:
+            after["candidates"] = self.reindex()
         meta.update({"schema": SCHEMA_VERSION}, doc_ids=[1])
-        self.audit("store.upgrade", "store", None, {"schema": 2}, {"schema": SCHEMA_VERSION, "units": len(moving)})
+        self.audit("store.upgrade", "store", None, {"schema": schema}, after)
+
+    def reindex(self) -> int:
+        """Write the whole candidate index again from the parts (through their summaries, made again from a
+        part that changed since), dropping entries no part holds; the counter is raised to the highest id.
+        Returns how many candidates it indexes."""
+        held = self.store._parts.held()
+        for block, entries in self.store._parts.index_for(held).items():
+            if self._index_block(block) != entries:
+                self.index[block] = entries
+                self.index_changed.add(block)
+        self._count_up_to(max(held, default=0))
+        return len(held)
 
     def add_quotas(self, docs: list[dict]) -> None:
         """Insert new quotas in one update per file (bulk builds)."""
@@ -933,6 +1096,11 @@ class Store:
                 raise self._damaged(err) from err
         return self._state
 
+    def indexed(self) -> bool:
+        """Whether the store has the candidate index (schema 4 on; an older one gets it at its next write)."""
+        self.current_state()
+        return int(self._catalogue.data["meta"]["1"]["schema"]) >= INDEXED_SCHEMA
+
     def current_state(self) -> State:
         """The read model a question being answered started from, without looking at the files again: the
         parts' reads within one question must not mark as seen a write that landed in between
@@ -1080,8 +1248,10 @@ class Store:
         mode = self.mode()
         dirty_parts = [p for p in tx.parts.values() if p.dirty]
         files: dict[Path, bytes] = {}
-        if tx.counters is not None:
+        if tx.counters_changed:
             files[self.counters_path] = orjson.dumps(tx.counters)
+        index = {block: _index_doc(block, tx.index[block]) for block in sorted(tx.index_changed)}
+        files.update((self._parts.index_path(block), payload) for block, payload in index.items())
         for part in dirty_parts:
             meta = part.data["meta"]["1"]
             meta["rev"], meta["schema"] = int(meta.get("rev", 0)) + 1, SCHEMA_VERSION
@@ -1093,6 +1263,8 @@ class Store:
         for part in dirty_parts:
             part.dirty = False
             part.signature = _signature(part.path)
+        for block in index:
+            self._parts.index[block] = (_signature(self._parts.index_path(block)), tx.index[block])
         if self._catalogue.dirty:
             self._catalogue.dirty = False
             self._catalogue.signature = _signature(self.path)
@@ -1436,6 +1608,8 @@ class Store:
                 dict(orjson.loads(raw))
             except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
                 raise PtdvError("store.damaged", path=str(path), detail=str(exc)) from exc
+        elif _is_index_name(name):
+            _index_entries(path, raw)
         else:
             part = _File(path, _parse(path, raw, PART_TABLES), None)
             part.candidates()
@@ -1461,7 +1635,8 @@ class Store:
     def damage(self) -> list["Damage"]:
         """Every file of the store that cannot be read, with what would replace it: reads the whole store."""
         found: list[Damage] = []
-        names = [CATALOGUE, self.counters_path.name, *(self._parts.path(p).name for p in self._parts.existing())]
+        names = [CATALOGUE, self.counters_path.name, *(self._parts.path(p).name for p in self._parts.existing()),
+                 *(self._parts.index_path(b).name for b in self._parts.index_blocks())]
         for name in names:
             path = self._target(name)
             try:
@@ -1514,6 +1689,25 @@ class Store:
                 found.extend(("check.cache_forged", {"path": str(path)}) for path in self._parts.forged(pid))
         return found
 
+    def index_problems(self) -> list[tuple[str, dict]]:
+        """Where the candidate index disagrees with the parts, as (message key, params): a candidate it does not
+        place in the part holding it, an entry of a candidate no part holds, a counter below an id in use.
+        Reads every part's summary and every index file."""
+        if not self.indexed():
+            return []
+        parts = self._parts
+        held, indexed = parts.held(), {}
+        for block in parts.index_blocks():
+            indexed.update(parts.index_block(block))
+        found = [("check.index_wrong", {"id": cid, "part": pid, "indexed": indexed.get(cid, "—")})
+                 for cid, pid in sorted(held.items()) if indexed.get(cid) != pid]
+        found += [("check.index_stale", {"id": cid, "part": pid}) for cid, pid in sorted(indexed.items())
+                  if cid not in held]
+        counter = int(self._read_counters().get("next_candidate", 0))
+        if held and counter < max(held):
+            found.append(("check.counter_behind", {"counter": counter, "id": max(held)}))
+        return found
+
     def repair(self) -> list["Damage"]:
         """Under the lock, replace each damaged file by its newest good backup, as one logged write; the
         damaged file is kept beside it as ``<name>.damaged-<time>`` (a link to it, or for the audit log a
@@ -1537,6 +1731,7 @@ class Store:
                         continue
                     os.link(d.path, aside)
                     files[d.name] = self.backup_copy(d.backup, d.name).read_bytes()
+                files.update(self._index_after(files))
             except OSError as exc:
                 raise _os_error(self.path, exc) from exc
             entry = self._store_entry("store.repair", {"files": {d.path.name: "damaged" for d in fixable}},
@@ -1544,6 +1739,44 @@ class Store:
             self._write(files, [entry], self.mode())
             self._forget_all(files)
         return found
+
+    def _index_after(self, files: dict[str, bytes]) -> dict[str, bytes]:
+        """With a repair that puts back older copies of parts or index files: the index files (and the counter)
+        that name the parts as they will then be, so that no candidate is looked for where it no longer is and
+        no id is given twice.  The entries of a part that cannot be read are kept as they are."""
+        try:
+            catalogue = orjson.loads(files.get(CATALOGUE) or self.path.read_bytes())
+            if int(catalogue["meta"]["1"]["schema"]) < INDEXED_SCHEMA:
+                return {}
+        except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            return {}
+        parts = self._parts
+        replaced = {int(name[1:-5]): raw for name, raw in files.items() if _is_part_name(name)}
+        unread, kept = set(), {}
+        for pid in set(parts.existing()) - set(replaced):
+            try:
+                parts.summary(pid)
+            except PtdvError:
+                unread.add(pid)
+        held = parts.held(skip=set(replaced) | unread)
+        for pid, raw in replaced.items():
+            held.update((int(cid), pid) for cid in orjson.loads(raw)["candidates"])
+        before: dict[int, dict[int, int] | None] = {}
+        for block in parts.index_blocks():
+            try:
+                before[block] = parts.index_block(block)
+            except PtdvError:
+                before[block] = None
+            kept.update((cid, pid) for cid, pid in (before[block] or {}).items() if pid in unread)
+        out = {parts.index_path(block).name: _index_doc(block, entries)
+               for block, entries in parts.index_for({**kept, **held}).items() if entries != before.get(block, {})}
+        try:
+            counters = self._read_counters()
+        except PtdvError:
+            counters = {}
+        if held and max(held) > int(counters.get("next_candidate", 0)):
+            out[self.counters_path.name] = orjson.dumps({**counters, "next_candidate": max(held)})
+        return out
 
     def readable_state(self) -> State:
         """The read model; while the catalogue cannot be read, the one of its newest good backup (so that the

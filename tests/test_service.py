@@ -315,7 +315,8 @@ def test_check_finds_hand_made_inconsistencies(small):
     assert changed == {("check.file_changed", "ptdv.json"),
                        ("check.file_changed", part_holding(service.store.path, ids["cand2"]).name),
                        ("check.file_changed", f"p{ids['thach_thang']}.json"),  # cand5 left its branch's part ...
-                       ("check.file_unknown", part_holding(service.store.path, ids["cand5"]).name)}  # ... for a new one
+                       ("check.file_unknown", part_holding(service.store.path, ids["cand5"]).name),  # ... for a new one
+                       ("check.file_changed", "ids0.json")}  # and the candidate index says where it is now
 
 
 def test_check_finds_a_cycle_without_hanging(small):

@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from db.service import Service
-from db.store import Store
+from db.store import SCHEMA_VERSION, Store
 
 from conftest import TODAY, build_small, part_files, part_holding, record_as_written
 
@@ -246,7 +246,20 @@ def _as_schema_2(service: Service) -> None:
     for summary in service.store.parts_dir.glob("*.sum.json"):
         summary.unlink()
     service.store.path.write_bytes(orjson.dumps(catalogue))
+    _without_index(service)
     record_as_written(service.store.path)
+
+
+def _without_index(service: Service) -> None:
+    """Take away the candidate index (schema 4) and the audit trail's mentions of its files."""
+    for index in service.store.parts_dir.glob("ids*.json"):
+        index.unlink()
+    audit = service.store.audit_path
+    entries = [orjson.loads(line) for line in audit.read_bytes().splitlines()]
+    for entry in entries:
+        for name in [n for n in entry.get("files") or {} if n.startswith("ids")]:
+            del entry["files"][name]
+    audit.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in entries))
 
 
 def test_a_store_of_schema_2_reads_the_same_and_its_first_write_moves_the_branches(small_store):
@@ -259,7 +272,7 @@ def test_a_store_of_schema_2_reads_the_same_and_its_first_write_moves_the_branch
     assert str(ids["pm1"]) in _catalogue(service)["units"]
     old.advance(ids["cand2"], None, "01/11/2024")
     catalogue = _catalogue(service)
-    assert catalogue["meta"]["1"]["schema"] == 3 and str(ids["pm1"]) not in catalogue["units"]
+    assert catalogue["meta"]["1"]["schema"] == SCHEMA_VERSION and str(ids["pm1"]) not in catalogue["units"]
     assert catalogue["placed"][str(ids["pm1"])]["parent"] == ids["phuoc_my"]
     assert [e["action"] for e in old.log()[-2:]] == ["store.upgrade", "candidate.advance"]
     fresh = reopen(service)

@@ -330,6 +330,10 @@ MESSAGES: dict[str, str] = {
     "check.file_unknown": "File {path} was not written by any save of ptdv (put there outside ptdv?).",
     "check.cache_forged": "Cache {path} holds figures that differ from its data file (edited outside ptdv?); delete it and ptdv counts again.",
     "check.problems": "{count} problem(s) found:",
+    # the candidate index (db/store.py, schema 4)
+    "check.index_wrong": "Candidate {id} is in the file of unit {part}, but the candidate index names {indexed} (a hand edit?): it is not found by its number.",
+    "check.index_stale": "The candidate index names candidate {id} in the file of unit {part}, which does not hold it (a hand edit?).",
+    "check.counter_behind": "The candidate counter ({counter}) is below candidate {id} (counters.json edited by hand?).",
     # -- cli (keys "cli.*")
     "cli.action.demo.generate": "Test data generated",
     "cli.error": "Error: {message}",

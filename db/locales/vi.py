@@ -330,6 +330,10 @@ MESSAGES: dict[str, str] = {
     "check.file_unknown": "Tệp {path} không do lần lưu nào của ptdv ghi ra (được đặt vào ngoài ptdv?).",
     "check.cache_forged": "Tệp đệm {path} ghi số liệu khác với tệp dữ liệu của nó (bị sửa ngoài ptdv?); xóa tệp đệm này để ptdv tính lại.",
     "check.problems": "Phát hiện {count} vấn đề:",
+    # the candidate index (db/store.py, schema 4)
+    "check.index_wrong": "Quần chúng {id} nằm trong tệp của đơn vị {part}, nhưng bảng chỉ mục quần chúng ghi {indexed} (tệp bị sửa tay?): không tìm được quần chúng này theo số.",
+    "check.index_stale": "Bảng chỉ mục quần chúng ghi quần chúng {id} trong tệp của đơn vị {part}, nhưng tệp đó không có (tệp bị sửa tay?).",
+    "check.counter_behind": "Bộ đếm số quần chúng ({counter}) nhỏ hơn số của quần chúng {id} (tệp counters.json bị sửa tay?).",
     # -- cli (keys "cli.*")
     "cli.action.demo.generate": "Sinh dữ liệu thử",
     "cli.error": "Lỗi: {message}",
