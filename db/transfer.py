@@ -27,6 +27,7 @@ branch is transferred there (a ``Move`` on the import's day), its stages left wh
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import cache, cached_property, lru_cache
@@ -262,7 +263,7 @@ def _choice(key: str, text: str) -> str:
         reached, years = int(grade.group(1)), int(grade.group(2))
         option = next((level for least, level in headings.GRADES[years] if least <= reached <= years), None)
     if option is None and key == "occupation":
-        option = next((job for job, words in _job_words() if any(f" {word} " in f" {form} " for word in words)), None)
+        option = _job(text)
     if option is None:
         prefix, options = CHOICES[key]
         raise LabelledError("import.bad_option", field=key, value=safe(text),
@@ -270,9 +271,27 @@ def _choice(key: str, text: str) -> str:
     return option
 
 
+def _words(text: str) -> str:
+    """Lower-case words of ``text`` with their diacritics (``Tổ trưởng`` is no ``trường``), or folded when the
+    text has none (typed without them)."""
+    return f" {_form(text)} " if text.isascii() else f" {' '.join(_PUNCTUATION.sub(' ', text.lower()).split())} "
+
+
 @cache
-def _job_words() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    return tuple((job, tuple(_form(word) for word in words)) for job, words in headings.OCCUPATION_WORDS)
+def _job_words() -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
+    """Each occupation's words (:func:`_words`) as written, and without diacritics."""
+    return tuple((job, tuple(_words(unicodedata.normalize("NFC", w)).strip() for w in words),
+                  tuple(_form(w) for w in words)) for job, words in headings.OCCUPATION_WORDS)
+
+
+def _job(text: str) -> str | None:
+    """The occupation of a job as written (``Công nhân Cty May 10``): the first of
+    ``db.headings.OCCUPATION_WORDS`` with a word in it."""
+    text = unicodedata.normalize("NFC", text)
+    found = _words(text)
+    plain = text.isascii()
+    return next((job for job, marked, bare in _job_words()
+                 if any(f" {word} " in found for word in (bare if plain else marked))), None)
 
 
 def _mark(text: str) -> str:
@@ -356,9 +375,9 @@ def read_rows(table: list[list[object]], sheet: str = "candidates") -> Read:
             blank.append(number)
             continue
         why = _no_record(present, columns, sheet) if sheet == "candidates" else None
-        if why == "footer":
-            skipped += [Skipped(sheet, n, "footer") for n in range(number, len(table) + 1)
-                        if any(_row_texts(table[n - 1]))]
+        if why == "footer":  # to the last row with text, blank rows of the signature block too
+            last = next(n for n in range(len(table), number - 1, -1) if any(_row_texts(table[n - 1])))
+            skipped += [Skipped(sheet, n, "footer") for n in range(number, last + 1)]
             break
         if rows:  # blank rows between records (not those under the headings or at the end)
             skipped += [Skipped(sheet, n, "blank") for n in blank]
@@ -464,8 +483,7 @@ def _no_record(present: list[tuple[int, str]], columns: dict[int, str], sheet: s
         return "footer"
     if any(text[0] in _TOTAL_START and _patterns("TOTAL").fullmatch(fold(text)) for _, text in present[:2]):
         return "total"
-    read = [(i, text) for i, text in present if i in columns]
-    if all(columns[i] == headings.NUMBER for i, _ in read) and len(present) == len(read):
+    if len(present) == 1 and columns.get(present[0][0]) == headings.NUMBER and present[0][1].isdigit():
         return "empty"
     if len(present) == 1 and columns.get(present[0][0]) != "name" and not present[0][1].isdigit():
         return "section"
@@ -1161,13 +1179,14 @@ def _require_own(tree: _Tree, store: _Candidates, person: _Person) -> None:
         raise
 
 
-def _scope(tree: _Tree, default_unit: str | None) -> str | None:
+def _scope(tree: _Tree, default_unit: str | None) -> str | PtdvError | None:
     """The path of the unit ``--unit`` names when it is above branches (a ward): the branches rows name are
-    looked for under it; None when it is a branch (or is not found: each row says so)."""
+    looked for under it; None when it is a branch or not given; the error when it is not found (each row
+    that names a branch is refused with it, as each that names none)."""
     try:
         uid = tree.find(default_unit) if default_unit else None
-    except PtdvError:
-        return None
+    except PtdvError as err:
+        return err
     return tree.paths[uid] if uid is not None and not tree.is_leaf(uid) else None
 
 
@@ -1186,6 +1205,8 @@ def _plan_candidates(service, tree: _Tree, rows: list[Row], default_unit: str | 
             if row.error is not None:
                 raise row.error
             ref = row.cells.get("unit")
+            if ref and isinstance(scope, PtdvError):
+                raise scope
             ref = f"{scope}/{ref}" if ref and scope else ref or default_unit
             if not ref:
                 raise PtdvError("input.required", field="unit")
