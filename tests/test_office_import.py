@@ -16,7 +16,6 @@ from click.testing import CliRunner
 
 from db.i18n import t
 from db.service import Service
-from db.store import Store
 from db.transfer import ImportRefused
 from tui.cli import main
 
