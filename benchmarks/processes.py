@@ -20,7 +20,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import date, timedelta
-from importlib.util import cache_from_source
+from importlib.util import MAGIC_NUMBER, cache_from_source
 from pathlib import Path
 from typing import Callable
 
@@ -29,6 +29,7 @@ from measure import Figure, Picks, Plan, Scale, mark, number, percentile
 from stalls import CASES, START_LIMIT, STALL_LIMIT_MS
 
 LAUNCHER = Path(__file__).with_name("launcher.py")
+REPO = LAUNCHER.parent.parent
 NEW_NAME = "Lê Thị Thanh Hương"  # the candidate each round adds (letters only)
 NEW_FIELDS = ("--born", "15/03/1998", "--gender", "female", "--education", "university", "--youth-union")
 LOG_DAYS = 7  # log --since a week ago
@@ -43,14 +44,31 @@ def ptdv_script() -> Path:
     return Path(found)
 
 
+def stale_bytecode() -> tuple[int, int]:
+    """(modules of db/ and tui/ without up-to-date compiled bytecode, all of them): with PYTHONDONTWRITEBYTECODE
+    set, every start compiles those again (``make compile``, which ``make bench`` runs first, makes them)."""
+    sources = sorted(p for folder in ("db", "tui") for p in (REPO / folder).rglob("*.py"))
+    stale = 0
+    for source in sources:
+        try:
+            header = Path(cache_from_source(str(source))).read_bytes()[:16]
+        except OSError:
+            stale += 1
+            continue
+        st = source.stat()
+        fresh = (header[:4] == MAGIC_NUMBER and int.from_bytes(header[4:8], "little") == 0
+                 and int.from_bytes(header[8:12], "little") == int(st.st_mtime) & 0xFFFFFFFF
+                 and int.from_bytes(header[12:16], "little") == st.st_size & 0xFFFFFFFF)
+        stale += not fresh
+    return stale, len(sources)
+
+
 def environment_note() -> str:
     """What of the environment changes a whole process's cost: whether bytecode is written, and whether it is there."""
-    import tui.cli
-
     flag = os.environ.get("PYTHONDONTWRITEBYTECODE")
-    compiled = Path(cache_from_source(tui.cli.__file__)).exists()
     written = f"PYTHONDONTWRITEBYTECODE={flag} (set)" if flag else "PYTHONDONTWRITEBYTECODE not set"
-    return f"{written}; tui/cli.py {'has' if compiled else 'has no'} compiled bytecode in __pycache__"
+    stale, modules = stale_bytecode()
+    return f"{written}; {stale} of {modules} modules of db/ and tui/ without up-to-date bytecode"
 
 
 # -- running a command ------------------------------------------------------------------------
