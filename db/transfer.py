@@ -23,6 +23,13 @@ rule and its source; what it finds is kept on the entries.  A grassroots branch'
 date.  A file without
 them brings units that were there from the start of time.  A known candidate whose row names another
 branch is transferred there (a ``Move`` on the import's day), its stages left where they happened.
+
+A list kept by a ward office is read too (:func:`read_rows`): its heading row under titles and merged
+cells, a second heading row or a row of column numbers, its rows to the footer; the headings and values
+offices write are data in ``db.headings``.  What is no record (a title, a total, a signature) is
+``Skipped``; a heading ptdv has no field for is ``Plan.unused`` (refused with ``strict``); a birth year
+alone is kept as 31/12 of that year (``Assumed``: the age rules never count a candidate older than they
+are).  A list of those who took the class gives no day they became sources: the class's day is taken.
 """
 from __future__ import annotations
 
@@ -1207,7 +1214,9 @@ def _plan_candidates(service, tree: _Tree, rows: list[Row], default_unit: str | 
             ref = row.cells.get("unit")
             if ref and isinstance(scope, PtdvError):
                 raise scope
-            ref = f"{scope}/{ref}" if ref and scope else ref or default_unit
+            if ref and scope and ref.casefold() not in tree.by_path:  # not a whole path, as export writes it
+                ref = f"{scope}/{ref}"
+            ref = ref or default_unit
             if not ref:
                 raise PtdvError("input.required", field="unit")
             unit = tree.branch(ref)

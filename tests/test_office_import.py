@@ -401,3 +401,11 @@ def test_excel_serial_numbers_and_typed_dates_read_alike():
     assert [row.cells["born"] for row in found.rows] == ["15/03/1996", "15/3/1996", "15.03.1996"]
     assert [row.cells["stage:class"] for row in found.rows] == ["15/03/2024", "15-03-2024", "2024-03-15"]
     assert EXCEL_DAY_ZERO + timedelta(days=SERIAL_15_03_2024) == date(2024, 3, 15)
+
+
+def test_with_a_ward_as_unit_whole_paths_as_export_writes_them_are_still_read(small, store_path, tmp_path):
+    file = tmp_path / "ra.csv"
+    assert run(store_path, "export", "--format", "csv", "-o", str(file)).exit_code == 0
+    again = run(store_path, "import", str(file), "--unit", WARD, "--dry-run")
+    assert again.exit_code == 0, again.output
+    assert t("cli.import.summary", sheet=t("export.sheet.candidates"), added=0, changed=0, unchanged=6) in again.output
