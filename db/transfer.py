@@ -725,6 +725,7 @@ class _Tree:
         self.changed: dict[int, Unit] = {}  # added by the file, or changed by it
         self.with_new_children: set[int] = set()
         self.allowed: dict[tuple[str, int], PtdvError | None] = {}
+        self.grassroots_on: dict[tuple[int, date | None], bool] = {}
 
     @cached_property
     def levels(self) -> dict[str, str]:
@@ -768,8 +769,14 @@ class _Tree:
         unit the file adds, from the level of its parent in the file): its rows have no committee date."""
         from .service import Service
 
+        key = (uid, None)  # a unit of the store that never moved: any day alike
+        if key in self.grassroots_on:
+            return self.grassroots_on[key]
         if uid in self.state.units:
-            return Service.is_grassroots_branch(self.state, uid, day)
+            found = Service.is_grassroots_branch(self.state, uid, day)
+            if not self.state.units[uid].earlier:
+                self.grassroots_on[key] = found
+            return found
         levels = self.state.levels
         if "grassroots" not in levels or not self.is_leaf(uid):
             return False
@@ -979,6 +986,9 @@ def _date(text: str) -> date:
     return parse_date(text, field="date")
 
 
+_STAGE_COLUMNS = tuple((stage, STAGE_COLUMN + stage, EXCEPTION_COLUMN + stage) for stage in STAGES)
+
+
 def _replay(cand: Candidate, cells: dict[str, str], today: date, user: str, at: str, settings: Settings,
             grassroots: Callable[[int, date], bool]) -> Candidate:
     """``cand`` with the stage dates, the decision's received day, the recognition vote, the exceptions and
@@ -992,16 +1002,15 @@ def _replay(cand: Candidate, cells: dict[str, str], today: date, user: str, at: 
                "vote": _date(cells["vote"]) if cells.get("vote") else None}
     anyhow = clean_text(cells["exception"], field="exception") if cells.get("exception") else ""
     used = False
-    for stage in STAGES:
-        text = cells.get(STAGE_COLUMN + stage, "")
-        given = clean_text(cells[EXCEPTION_COLUMN + stage], field="exception") \
-            if cells.get(EXCEPTION_COLUMN + stage) else ""
-        got = details["received"] if stage == "decided" else None
-        voted = details["vote"] if stage == "official" else None
+    for stage, column, exception in _STAGE_COLUMNS:
+        text = cells.get(column, "")
+        given = clean_text(cells[exception], field="exception") if cells.get(exception) else ""
         if not text:
             if given:
                 raise PtdvError("exception.not_needed", stage=stage)
             continue
+        got = details["received"] if stage == "decided" else None
+        voted = details["vote"] if stage == "official" else None
         day = _date(text)
         if not history and stage == STAGES[1] and not cells.get(STAGE_COLUMN + STAGES[0]):
             # a list of those who took the class says not since when they were sources: since then at the latest
