@@ -7,7 +7,7 @@ import pytest
 
 from db.errors import PtdvError
 from db.i18n import t
-from db.text import clean_name, fmt_date, fold, parse_date, safe
+from db.text import clean_name, fmt_date, fold, parse_date, safe, slug
 
 
 @pytest.mark.parametrize("text, folded", [
@@ -24,6 +24,12 @@ def test_fold_matches_precomposed_and_decomposed_input():
     import unicodedata
     name = "Nguyễn Thị Hường"
     assert fold(unicodedata.normalize("NFC", name)) == fold(unicodedata.normalize("NFD", name)) == "nguyen thi huong"
+
+
+def test_slug_names_a_file_in_ascii_from_a_vietnamese_name():
+    assert slug("Đảng ủy phường Phước Mỹ") == "dang-uy-phuong-phuoc-my"
+    assert slug("  Chi bộ khu dân cư số 1 (cũ) ") == "chi-bo-khu-dan-cu-so-1-cu"
+    assert slug("Đảng ủy khối Các cơ quan thành phố", cells=20) == "dang-uy-khoi-cac-co"  # no dash left at the end
 
 
 @pytest.mark.parametrize("raw, shown", [

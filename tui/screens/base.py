@@ -116,6 +116,13 @@ class TableScreen(DataScreen):
         self.table.focus()
 
 
+# import and export (UnitViewScreen's actions), after each screen's own keys: the footer shows those first
+FILE_KEYS = [
+    Binding("i", "import_file", "ui.import.key.open", id="import"),
+    Binding("w", "export_file", "ui.export.key.open", id="export"),
+]
+
+
 class UnitViewScreen(TableScreen):
     """What the unit and the branch screens share: one unit's header, a record table of what is
     under it, and the keys for the unit's due list and quota editor."""
@@ -126,8 +133,6 @@ class UnitViewScreen(TableScreen):
         Binding("l", "audit", "ui.audit.key.open", id="audit"),
         Binding("g", "links", "ui.history.key.links", id="history_links"),
         Binding("m", "reorganise", "ui.reorg.key.open", id="reorganise"),
-        Binding("i", "import_file", "ui.import.key.open", id="import"),
-        Binding("w", "export_file", "ui.export.key.open", id="export"),
     ]
     def __init__(self, unit_id: int) -> None:
         super().__init__()

@@ -15,7 +15,7 @@ from db.rules import SEVERITIES, Finding
 from db.text import fmt_date, fold, safe
 from tui.bindings import hide_in_footer
 from tui.output import number
-from tui.screens.base import UnitViewScreen
+from tui.screens.base import FILE_KEYS, UnitViewScreen
 from tui.widgets.record_table import Column, Record, TableView
 
 # severity -> (mark, style); the marks read without colour, the colour repeats them
@@ -59,6 +59,7 @@ class BranchScreen(UnitViewScreen):
         Binding("0", "stage(0)", "ui.branch.key.stage_all", id="stage_all", show=False, group=STAGE_GROUP),
         *(Binding(str(n), f"stage({n})", f"stage_short.{stage}", id=f"stage_{stage}", show=False, group=STAGE_GROUP)
           for n, stage in enumerate(STAGES, start=1)),
+        *FILE_KEYS,
     ]
 
     def __init__(self, unit_id: int) -> None:

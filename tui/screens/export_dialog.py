@@ -15,11 +15,11 @@ from db.text import safe, slug
 from tui.files import write_file
 from tui.screens.base import Notes
 from tui.screens.write_report_dialog import target_path
-from tui.transfer_io import FORMATS, write
+from tui.transfer_io import write
 from tui.widgets.form_dialog import FormDialog
 from tui.widgets.form_field import FormCheckbox, FormField, FormSelect, text_input
 
-FIRST = "xlsx"
+KINDS = ("xlsx", "csv", "json")  # what ``transfer_io.write`` writes, as ``ptdv export --format``
 
 
 class ExportDialog(Notes, FormDialog):
@@ -47,11 +47,11 @@ class ExportDialog(Notes, FormDialog):
 
     def compose_fields(self) -> ComposeResult:
         yield FormField(self.t("ui.export.format"),
-                        FormSelect([(self.t(f"ui.export.format.{kind}"), kind) for kind in FORMATS], value=FIRST,
+                        FormSelect([(self.t(f"ui.export.format.{kind}"), kind) for kind in KINDS], value=KINDS[0],
                                    allow_blank=False, compact=True, id="input-format"),
                         required=True, id="field-format")
         yield FormField(self.t("ui.export.path"),
-                        text_input(str(Path.home() / self.file_name(FIRST)), lang=self.lang, id="input-path"),
+                        text_input(str(Path.home() / self.file_name(KINDS[0])), lang=self.lang, id="input-path"),
                         required=True, id="field-path")
         yield FormField(self.t("ui.export.sensitive"), FormCheckbox(False, lang=self.lang, compact=True, id="input-sensitive"),
                         id="field-sensitive")
@@ -77,7 +77,7 @@ class ExportDialog(Notes, FormDialog):
         """The file's name follows the format chosen: ``….xlsx`` becomes ``….csv``."""
         field = self.query_one("#input-path", Input)
         path = Path(field.value)
-        if path.suffix.lower().lstrip(".") in FORMATS:
+        if path.suffix.lower().lstrip(".") in KINDS:
             field.value = str(path.with_suffix(f".{self.kind}"))
 
     @on(Input.Changed, "#input-path")

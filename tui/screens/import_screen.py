@@ -45,7 +45,7 @@ def shown_lines(lines: list[str], more: str) -> list[str]:
 
 
 def home_relative(path: Path) -> str:
-    """``~/h2try`` for a folder under the home folder, else the path as it is."""
+    """``~/lists/a.csv`` for a path under the home folder, else the path as it is."""
     try:
         return str(Path("~") / path.relative_to(Path.home()))
     except (ValueError, RuntimeError):
@@ -97,6 +97,7 @@ class ImportScreen(Notes, Screen[None]):
         self.path: Path | None = None       # the file read, and its tables: a plan again needs no new read
         self.tables: Tables | None = None
         self.plan: Plan | None = None       # the dry run on screen, when it may be written
+        self.ran_with = ("", "")            # the file and branch fields as the last run read them
 
     def t(self, key: str, **params: object) -> str:
         return self.app.t(key, **params)
@@ -168,11 +169,12 @@ class ImportScreen(Notes, Screen[None]):
         self.serial += 1
         self.plan = None
         self.writing = write
+        self.ran_with = self._typed()
         self.query_one(PlanText).loading = True
         self.say(self.t("ui.import.writing" if write else "ui.import.reading", file=safe(path.name)))
         self.refresh_bindings()
         self.worker = self._work(self.service, self.app.lang, self.serial, path, tables,
-                                 self._branch(self.query_one("#branch", Input).value), write)
+                                 self._branch(self.ran_with[1]), write)
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False)
     def _work(self, service: Service, lang: str, serial: int, path: Path, tables: Tables | None,
@@ -226,7 +228,7 @@ class ImportScreen(Notes, Screen[None]):
     # -- what the user does ----------------------------------------------------------------------
     def on_directory_tree_file_selected(self, event: DirectoryTree.FileSelected) -> None:
         event.stop()
-        self.query_one("#path", Input).value = str(event.path)
+        self.query_one("#path", Input).value = home_relative(event.path)
         self.dry_run()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -234,9 +236,12 @@ class ImportScreen(Notes, Screen[None]):
         if event.input.id == "path" or self.query_one("#path", Input).value.strip():
             self.dry_run()
 
+    def _typed(self) -> tuple[str, str]:
+        return self.query_one("#path", Input).value, self.query_one("#branch", Input).value
+
     def on_input_changed(self, event: Input.Changed) -> None:
         """Another file or branch typed: the dry run on screen is not what ctrl+s would write any more."""
-        if self.plan is not None:
+        if self.plan is not None and self._typed() != self.ran_with:
             self.plan = None
             self.say(self.t("ui.import.changed"))
             self.refresh_bindings()

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Footer
 from db.quota import Figures, funnel
 from db.text import fold, safe
 from tui.output import ADMITTED, FORECAST, REMAINING, number, percent
-from tui.screens.base import UnitViewScreen
+from tui.screens.base import FILE_KEYS, UnitViewScreen
 from tui.widgets.funnel import Funnel
 from tui.widgets.quota_meter import meter_text
 from tui.widgets.record_table import Column, Record, TableView
@@ -20,7 +20,7 @@ METER_WIDTH = 8
 
 class UnitScreen(UnitViewScreen):
     CSS_PATH = "unit.tcss"
-    BINDINGS = [Binding("r", "report", "ui.report.key.open", id="report")]
+    BINDINGS = [Binding("r", "report", "ui.report.key.open", id="report"), *FILE_KEYS]
     COLUMNS = (
         Column("name", "ui.unit.col.name", 16, flex=True),
         Column("members", "ui.unit.col.members", 7, right=True, title="field.members"),
