@@ -5,11 +5,11 @@ from copy import copy
 from dataclasses import replace
 from datetime import date
 from heapq import nsmallest
-from typing import TYPE_CHECKING, Collection, Iterator, Mapping, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Collection, Iterator, Mapping, NamedTuple, Protocol
 
 from .access import User, users_from_docs
 from .errors import PtdvError
-from .model import Candidate, Level, Quota, Settings, Unit, period_of
+from .model import PERIOD_KEYS, Candidate, Level, Quota, Settings, Unit, period_of
 from .text import fold, safe
 from .workdays import CalendarEntry, official_calendar
 
@@ -122,6 +122,118 @@ class UnitParts(Protocol):
 NO_UNITS = UnitPart({}, {})
 
 
+def _invalid(exc: Exception) -> Exception:
+    return PtdvError("store.invalid", path="?", detail=f"{type(exc).__name__}: {exc}")
+
+
+class Records(Mapping):
+    """Records by id, each made from its document when first asked: opening a large catalogue costs what is
+    read of it.  Iterating and ``len`` look at the ids only; ``values()`` and ``items()`` make every record.
+    A document that cannot be read raises what ``invalid`` makes of the error (the store names the file)."""
+
+    def __init__(self, docs: Mapping[str, Any], make: Callable[[int, Any], Any],
+                 invalid: Callable[[Exception], Exception] = _invalid) -> None:
+        self._docs = docs
+        self._make = make
+        self._invalid = invalid
+        self._made: dict[int, Any] = {}
+
+    @classmethod
+    def of(cls, records: Mapping[int, Any] | None) -> "Records":
+        """Records already made (a state built in memory)."""
+        if isinstance(records, Records):
+            return records
+        return cls({str(k): v for k, v in (records or {}).items()}, lambda _, record: record)
+
+    def __getitem__(self, key: object) -> Any:
+        found = self._made.get(key)  # type: ignore[call-overload]
+        if found is None:
+            doc = self._docs.get(str(key)) if type(key) is int else None
+            if doc is None:
+                raise KeyError(key)
+            try:
+                found = self._made[key] = self._make(key, doc)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise self._invalid(exc) from exc
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return type(key) is int and str(key) in self._docs
+
+    def get(self, key: object, default: Any = None) -> Any:
+        found = self._made.get(key)  # type: ignore[call-overload]
+        if found is not None:
+            return found
+        return self[key] if key in self else default
+
+    def __iter__(self) -> Iterator[int]:
+        return (int(k) for k in self._docs)
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def having(self, *keys: str) -> list[int]:
+        """Ids of the records whose document has one of ``keys`` (a record made already: that field set), from
+        the documents: no record is made."""
+        return [int(k) for k, doc in self._docs.items()
+                if (any(key in doc for key in keys) if isinstance(doc, dict) else any(getattr(doc, key, None)
+                                                                                     for key in keys))]
+
+    def parents(self) -> Iterator[tuple[int, int | None]]:
+        """(id, parent) of each record, from the documents (``parent``; a record made already: its ``parent``,
+        or the first field of a branch's (parent, name)): no record is made."""
+        for key, doc in self._docs.items():
+            try:
+                parent = doc.get("parent") if isinstance(doc, dict) else doc[0] if isinstance(doc, tuple) else doc.parent
+                yield int(key), None if parent is None else int(parent)
+            except (TypeError, ValueError, AttributeError) as exc:
+                raise self._invalid(exc) from exc
+
+
+class QuotaRecords(Mapping):
+    """Quotas by (unit, year), each made from its document when first asked."""
+
+    def __init__(self, docs: Collection[Any], invalid: Callable[[Exception], Exception] = _invalid) -> None:
+        self._docs = docs
+        self._invalid = invalid
+        self._keyed: dict[tuple[int, int], Any] | None = None
+        self._made: dict[tuple[int, int], Quota] = {}
+
+    @classmethod
+    def of(cls, quotas: Mapping[tuple[int, int], Quota] | None) -> "QuotaRecords":
+        if isinstance(quotas, QuotaRecords):
+            return quotas
+        return cls(list((quotas or {}).values()))
+
+    def _index(self) -> dict[tuple[int, int], Any]:
+        if self._keyed is None:
+            try:
+                self._keyed = {(q.unit, q.year) if isinstance(q, Quota) else (int(q["unit"]), int(q["year"])): q
+                               for q in self._docs}
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise self._invalid(exc) from exc
+        return self._keyed
+
+    def __getitem__(self, key: tuple[int, int]) -> Quota:
+        found = self._made.get(key)
+        if found is None:
+            doc = self._index()[key]
+            try:
+                found = self._made[key] = doc if isinstance(doc, Quota) else Quota.from_doc(doc)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise self._invalid(exc) from exc
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index()
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return iter(self._index())
+
+    def __len__(self) -> int:
+        return len(self._index())
+
+
 class State:
     """Units, levels, quotas and settings; candidates through a :class:`CandidateSource`.
 
@@ -134,8 +246,8 @@ class State:
 
     day: date | None = None  # the day the tree is seen on (:meth:`on`); None: as it stands, the units that did not end
 
-    def __init__(self, settings: Settings, root: int | None, levels: dict[str, Level], units: dict[int, Unit],
-                 quotas: dict[tuple[int, int], Quota],
+    def __init__(self, settings: Settings, root: int | None, levels: dict[str, Level], units: Mapping[int, Unit],
+                 quotas: Mapping[tuple[int, int], Quota],
                  candidates: Mapping[int, Candidate] | CandidateSource | None = None,
                  users: Mapping[str, User] | None = None,
                  placed: Mapping[int, tuple[int, str]] | None = None, unit_parts: UnitParts | None = None,
@@ -145,10 +257,10 @@ class State:
         self.users: dict[str, User] = dict(users or {})
         self.root = root
         self.levels = levels
-        self.own_units = units
-        self.own_quotas = quotas
-        self.placed = dict(placed or {})
-        self.placed_periods = dict(placed_periods or {})  # units of the last level that have a period: its record
+        self.own_units = Records.of(units)
+        self.own_quotas = QuotaRecords.of(quotas)
+        self.placed = Records.of(placed)
+        self.placed_periods = Records.of(placed_periods)  # units of the last level that have a period: its record
         self.visits: dict[int, tuple[int, ...]] = dict(visits or {})  # branch -> other parts holding its past
         self._unit_parts = unit_parts
         self._views: dict[date | None, State] = {None: self}
@@ -162,29 +274,31 @@ class State:
         self.children = Children(self)
 
     @classmethod
-    def from_data(cls, data: dict, candidates: CandidateSource | None = None,
-                  unit_parts: UnitParts | None = None) -> "State":
-        """The catalogue's tables as parsed from its file (meta, levels, units, quotas, placed, users, calendar)."""
+    def from_data(cls, data: dict, candidates: CandidateSource | None = None, unit_parts: UnitParts | None = None,
+                  invalid: Callable[[Exception], Exception] = _invalid) -> "State":
+        """The catalogue's tables as parsed from its file (meta, levels, units, quotas, placed, users, calendar).
+        Units, quotas and branches are made as they are asked for (:class:`Records`); :meth:`validate` makes
+        them all."""
         meta = data.get("meta", {}).get("1") or {}
         levels = sorted((Level(str(d["id"]), str(d["vi"]), str(d["en"]), int(d["order"]))
                          for d in data.get("levels", {}).values()), key=lambda lv: lv.order)
-        units = {int(i): Unit.from_doc(int(i), doc) for i, doc in data.get("units", {}).items()}
-        quotas = {}
-        for doc in data.get("quotas", {}).values():
-            quota = Quota.from_doc(doc)
-            quotas[(quota.unit, quota.year)] = quota
-        placed, periods = {}, {}
-        for i, doc in data.get("placed", {}).items():
-            placed[int(i)] = (int(doc["parent"]), str(doc["name"]))
-            if len(doc) > 2:  # a branch that began, ended or moved on a date
-                periods[int(i)] = Unit(int(i), str(doc["name"]), "", int(doc["parent"]), **period_of(doc))
+        placed = data.get("placed", {})
         users = users_from_docs(data.get("users", {}).values(), meta.get("created_by"), meta.get("root"))
         added = [CalendarEntry.from_store(doc) for doc in data.get("calendar", {}).values()]
         calendar = official_calendar().with_added(added) if added else None  # days an admin added (ptdv calendar)
         return cls(settings=Settings.from_doc(meta.get("settings"), calendar), root=meta.get("root"),
-                   levels={lv.id: lv for lv in levels}, units=units, quotas=quotas, candidates=candidates,
-                   users=users, placed=placed, unit_parts=unit_parts, placed_periods=periods,
+                   levels={lv.id: lv for lv in levels}, units=Records(data.get("units", {}), Unit.from_doc, invalid),
+                   quotas=QuotaRecords(data.get("quotas", {}).values(), invalid), candidates=candidates,
+                   users=users, placed=Records(placed, _place_of, invalid), unit_parts=unit_parts,
+                   placed_periods=Records(_Dated(placed), _placed_unit, invalid),
                    visits={int(i): tuple(doc["parts"]) for i, doc in data.get("visits", {}).items()})
+
+    def validate(self) -> None:
+        """Make every record of the catalogue: ``store.invalid`` (or what the store makes of it) when one cannot
+        be read."""
+        for records in (self.own_units, self.own_quotas, self.placed, self.placed_periods):
+            for _ in records.values():
+                pass
 
     # -- the tree on a day --------------------------------------------------------------------
     def on(self, day: date | None) -> "State":
@@ -204,7 +318,8 @@ class State:
 
     def ended_units(self) -> list[Unit]:
         """Every unit that ended (whatever the view's day), from the catalogue."""
-        return [u for u in (*self.own_units.values(), *self.placed_periods.values()) if u.ended is not None]
+        return [unit for records in (self.own_units, self.placed_periods)
+                for unit in (records[uid] for uid in records.having("ended")) if unit.ended is not None]
 
     def predecessors(self, uid: int) -> list[int]:
         """The units that ended into unit ``uid`` (merged into it, or split with it as one of their successors)."""
@@ -405,6 +520,35 @@ class State:
         return nsmallest(limit, found, key=lambda hit: (hit.folded, hit.id))
 
 
+def _place_of(uid: int, doc: dict) -> tuple[int, str]:
+    """A branch's entry in the catalogue's ``placed``: (parent, name)."""
+    return int(doc["parent"]), str(doc["name"])
+
+
+def _placed_unit(uid: int, doc: dict) -> Unit:
+    """The record of a branch that began, ended or moved on a date, as ``placed`` keeps it."""
+    return Unit(uid, str(doc["name"]), "", int(doc["parent"]), **period_of(doc))
+
+
+class _Dated(Mapping):
+    """The entries of ``placed`` with a period (a branch that began, ended or moved on a date)."""
+
+    def __init__(self, placed: Mapping[str, dict]) -> None:
+        self._placed = placed
+
+    def __getitem__(self, key: str) -> dict:
+        doc = self._placed[key]
+        if not isinstance(doc, dict) or len(doc) <= 2:
+            raise KeyError(key)
+        return doc
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k, doc in self._placed.items() if not isinstance(doc, dict) or len(doc) > 2)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 def _walk(uid: int, children) -> list[int]:
     """``uid`` and what ``children`` gives below it, depth first, parents before children, each once."""
     order, stack, seen = [], [uid], set()
@@ -512,21 +656,29 @@ class Children(Mapping):
 
     def __init__(self, state: State) -> None:
         self._state = state
-        self.kids: dict[int, list[int]] = {}
-        dated = state.day is not None
-        for uid, unit in state.own_units.items():
-            parent = unit.parent_on(state.day) if dated else unit.parent
-            if parent is not None and (unit.exists_on(state.day) if dated else unit.ended is None):
-                self.kids.setdefault(parent, []).append(uid)
-        periods = state.placed_periods
-        for uid, (parent, _) in state.placed.items():
-            unit = periods.get(uid)
-            if unit is not None:
-                if not (unit.exists_on(state.day) if dated else unit.ended is None):
-                    continue
-                parent = unit.parent_on(state.day) if dated else parent
-            self.kids.setdefault(parent, []).append(uid)
+        self._kids: dict[int, list[int]] | None = None
         self._sorted: dict[int, list[int]] = {}
+
+    @property
+    def kids(self) -> dict[int, list[int]]:
+        """Each unit's children, unsorted; made when first asked, from the documents (a unit or branch with a
+        period is made to see where it was on the day)."""
+        if self._kids is None:
+            state, day = self._state, self._state.day
+            kids: dict[int, list[int]] = {}
+            for records in (state.own_units, state.placed):
+                dated = set(records.having(*PERIOD_KEYS)) if records is state.own_units else set(state.placed_periods)
+                periods = state.own_units if records is state.own_units else state.placed_periods
+                for uid, parent in records.parents():
+                    if uid in dated:
+                        unit = periods[uid]
+                        if not (unit.exists_on(day) if day is not None else unit.ended is None):
+                            continue
+                        parent = unit.parent_on(day) if day is not None else unit.parent
+                    if parent is not None:
+                        kids.setdefault(parent, []).append(uid)
+            self._kids = kids
+        return self._kids
 
     def __getitem__(self, uid: int) -> list[int]:
         found = self._sorted.get(uid)

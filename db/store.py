@@ -1244,8 +1244,12 @@ class Store:
         return self.path if name == CATALOGUE else self.parts_dir / name
 
     def _commit(self, tx: Transaction) -> None:
-        """Write every changed file (:meth:`_write`), then the summaries of the changed parts."""
+        """Write every changed file (:meth:`_write`), then the summaries of the changed parts.  A catalogue that
+        changed is read whole first (each record made): a record that cannot be read refuses the write, and the
+        read model made is the one kept after it."""
         mode = self.mode()
+        after = _catalogue_state(self.path, self._catalogue.data, self._parts, whole=True) \
+            if self._catalogue.dirty else None
         dirty_parts = [p for p in tx.parts.values() if p.dirty]
         files: dict[Path, bytes] = {}
         if tx.counters_changed:
@@ -1265,10 +1269,10 @@ class Store:
             part.signature = _signature(part.path)
         for block in index:
             self._parts.index[block] = (_signature(self._parts.index_path(block)), tx.index[block])
-        if self._catalogue.dirty:
+        if after is not None:
             self._catalogue.dirty = False
             self._catalogue.signature = _signature(self.path)
-            self._state = None
+            self._state = after
         settings = self.state().settings
         key = _settings_key(settings)
         for part in dirty_parts:
@@ -1602,7 +1606,7 @@ class Store:
         """Raise the error a read of file ``name`` holding ``raw`` would give, if any."""
         path = self._target(name)
         if name == CATALOGUE:
-            _catalogue_state(path, _parse(path, raw, CATALOGUE_TABLES), None)
+            _catalogue_state(path, _parse(path, raw, CATALOGUE_TABLES), None, whole=True)
         elif path == self.counters_path:
             try:
                 dict(orjson.loads(raw))
@@ -1953,13 +1957,22 @@ def _read_or_none(path: Path) -> bytes | None:
         return None
 
 
-def _catalogue_state(path: Path, data: dict, parts: "_Parts | None") -> State:
+def _catalogue_state(path: Path, data: dict, parts: "_Parts | None", *, whole: bool = False) -> State:
+    """The read model of a catalogue; its records are made as they are asked for (``whole``: all of them now,
+    to know that each can be read).  A record that cannot be read is ``store.invalid`` naming the file, with the
+    newest backup that can be (through the store's ``_damaged``) when ``parts`` is the store's."""
+    def invalid(exc: Exception) -> PtdvError:
+        err = PtdvError("store.invalid", path=str(path), detail=f"{type(exc).__name__}: {exc}")
+        return parts.store._damaged(err) if parts is not None else err
     try:
-        return State.from_data(data, parts, parts)
+        state = State.from_data(data, parts, parts, invalid)
+        if whole:
+            state.validate()
+        return state
     except PtdvError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise PtdvError("store.invalid", path=str(path), detail=f"{type(exc).__name__}: {exc}") from exc
+        raise invalid(exc) from exc
 
 
 def _place(parent: int, doc: dict) -> dict:

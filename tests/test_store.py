@@ -249,8 +249,8 @@ def test_a_damaged_catalogue_is_reported_by_name_and_never_written_over(branches
     spoiled = store_files(store_path)
     fresh = Service(Store(store_path), today=TODAY)
     for session in (service, fresh):
-        with pytest.raises(PtdvError) as err:
-            session.state()
+        with pytest.raises(PtdvError) as err:   # records are read as asked: the top unit's, the branch's here
+            session.state().path(one)
         assert err.value.key == key
         for lang in ("vi", "en"):
             assert str(store_path) in err.value.message(lang)
