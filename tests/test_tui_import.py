@@ -25,7 +25,7 @@ from tui.widgets.file_tree import FileTree
 from tui_pilot import clear_and_type, notified, open_with, pilot_test, settle, shown
 
 SIZE = (80, 24)
-LIST = ("Họ tên,Ngày sinh,Giới tính,Ngày Quần chúng ưu tú\n"
+LIST = ("Họ và tên,Ngày sinh,Giới tính,Ngày Quần chúng ưu tú\n"
         "Nguyễn Thị Hoa,12/03/1998,Nữ,01/03/2024\n"
         "Trần Văn Minh,05/07/1995,Nam,02/03/2024\n")
 
@@ -106,7 +106,7 @@ async def test_a_list_picked_in_the_tree_shows_its_dry_run_and_ctrl_s_writes_it(
     async with opened(service, ids["pm1"], "i") as pilot:
         app = pilot.app
         screen = app.screen
-        assert screen.query_one("#branch", Input).value == "Đảng ủy phường Phước Mỹ/Chi bộ khu dân cư số 1"  # on screen
+        assert screen.query_one("#unit", Input).value == "Đảng ủy phường Phước Mỹ/Chi bộ khu dân cư số 1"  # on screen
         tree = await tree_listed(pilot)
         assert [n.label.plain for n in tree.root.children[-1].children] == ["danh-sach.csv"]
         await pilot.press("down", "down", "enter")  # past the store's folder, from the home folder to its list
@@ -214,24 +214,83 @@ async def test_the_palette_opens_the_import_screen_of_the_unit_on_screen(small, 
 
 # -- a unit above the branches: the branch is chosen --------------------------------------------------
 @pilot_test
-async def test_above_the_branches_rows_without_a_branch_are_refused_until_one_is_typed(small, listed):
+async def test_on_a_ward_rows_without_a_branch_are_refused_until_one_is_typed(small, listed):
     service, ids = small
     async with opened(service, ids["phuoc_my"], "i") as pilot:
         app = pilot.app
         assert isinstance(app.screen_stack[-2], UnitScreen)
-        assert app.screen.query_one("#branch", Input).value == ""  # a ward holds no candidates: none is guessed
+        assert app.screen.query_one("#unit", Input).value == "Đảng ủy phường Phước Mỹ"  # the ward on screen
         await dry_run_of(pilot, listed)
-        assert "Tệp bị từ chối, không ghi gì: 2 dòng sai." in pane(app)
-        assert "Chưa ghi gì" in status(app)
-        await pilot.press("tab")  # to the branch: typed without diacritics, → takes the suggestion
-        await pilot.press(*"chi bo truong")
+        lines = pane(app).splitlines()
+        assert lines[0] == "Tệp bị từ chối, không ghi gì: 2 dòng sai."
+        assert lines[1].startswith("  Quần chúng, dòng 2: ") and lines[2].startswith("  Quần chúng, dòng 3: ")
+        assert status(app) == t("ui.import.refused")
+        await pilot.press("tab")  # to the unit: typed without diacritics, → takes the suggestion
+        await pilot.press("end", "ctrl+u", *"chi bo truong")
         await pilot.press("right", "enter")
         await answered(pilot)
-        assert app.screen.query_one("#branch", Input).value.startswith("Chi bộ Trường THCS Phước Mỹ")
+        assert app.screen.query_one("#unit", Input).value == "Chi bộ Trường THCS Phước Mỹ"
         assert "Quần chúng: 2 sẽ thêm" in pane(app)
         await pilot.press("ctrl+s")
         await answered(pilot)
     assert {"Nguyễn Thị Hoa", "Trần Văn Minh"} <= names_in(service, ids["pm2"])
+
+
+OFFICE_LIST = """DANH SÁCH QUẦN CHÚNG ƯU TÚ
+Đảng ủy phường Phước Mỹ - năm 2024
+,,,,,
+STT,Họ và tên,Ngày sinh,Giới tính,Chi bộ,Quê quán
+1,Nguyễn Thị Hoa,12/03/1998,Nữ,Chi bộ khu dân cư số 1,Quảng Nam
+2,Trần Văn Minh,1995,Nam,Chi bộ Trường THCS Phước Mỹ,Huế
+Tổng cộng: 2 người,,,,,
+"""
+
+
+@pilot_test
+async def test_a_wards_own_list_goes_to_the_branches_it_names_saying_what_was_skipped(small, home):
+    service, ids = small
+    (home / "ds-phuoc-my.csv").write_text(OFFICE_LIST, encoding="utf-8")
+    async with opened(service, ids["phuoc_my"], "i") as pilot:
+        app = pilot.app
+        await dry_run_of(pilot, home / "ds-phuoc-my.csv")
+        text = pane(app)
+        assert "+ dòng 5: Nguyễn Thị Hoa (" in text and "Chi bộ khu dân cư số 1)" in text
+        assert "+ dòng 6: Trần Văn Minh (" in text and "Chi bộ Trường THCS Phước Mỹ)" in text
+        assert "Cột không nhập (ptdv không có trường cho các cột này): Quê quán." in text
+        assert "Bỏ qua dòng " in text and t("import.skip.total") in text
+        await pilot.press("ctrl+s")
+        await answered(pilot)
+    assert "Nguyễn Thị Hoa" in names_in(service, ids["pm1"]) and "Trần Văn Minh" in names_in(service, ids["pm2"])
+
+
+@pilot_test
+async def test_above_the_wards_no_unit_is_guessed(small, home):
+    service, ids = small
+    async with opened(service, ids["son_tra"], "i") as pilot:
+        assert pilot.app.screen.query_one("#unit", Input).value == ""
+
+
+@pilot_test
+async def test_a_workbook_with_several_lists_asks_for_the_sheet(small, home):
+    from openpyxl import Workbook
+
+    service, ids = small
+    book = Workbook()
+    first = book.active
+    first.title = "Khu dân cư"
+    second = book.create_sheet("Trường học")
+    for sheet, (name, born) in ((first, ("Nguyễn Thị Hoa", "12/03/1998")), (second, ("Trần Văn Minh", "05/07/1995"))):
+        sheet.append(["Họ và tên", "Ngày sinh"])
+        sheet.append([name, born])
+    book.save(home / "hai-trang.xlsx")
+    async with opened(service, ids["pm1"], "i") as pilot:
+        app = pilot.app
+        await dry_run_of(pilot, home / "hai-trang.xlsx")
+        assert status(app) == t("ui.import.several_sheets", sheets="Khu dân cư, Trường học")
+        app.screen.query_one("#sheet", Input).focus()
+        await pilot.press(*"Trường học", "enter")
+        await answered(pilot)
+        assert "+ dòng 2: Trần Văn Minh" in pane(app) and "Nguyễn Thị Hoa" not in pane(app)
 
 
 @pilot_test
@@ -240,7 +299,7 @@ async def test_a_branch_typed_after_the_dry_run_asks_for_a_new_one_before_writin
     async with opened(service, ids["pm1"], "i") as pilot:
         app = pilot.app
         await dry_run_of(pilot, listed)
-        app.screen.query_one("#branch", Input).focus()
+        app.screen.query_one("#unit", Input).focus()
         await clear_and_type(pilot, "Chi bộ Trạm y tế")
         assert status(app) == t("ui.import.changed")
         await pilot.press("ctrl+s")  # not the dry run on screen: not written
@@ -300,7 +359,7 @@ async def test_nothing_chosen_is_said(small, home):
 async def test_a_fault_while_reading_is_said_and_the_app_goes_on(small, listed, monkeypatch):
     service, ids = small
 
-    def broken(path, limits=None):
+    def broken(path, limits=None, sheet=None):
         raise RuntimeError("bad cell")
     monkeypatch.setattr("tui.screens.import_screen.read_tables", broken)
     async with opened(service, ids["pm1"], "i") as pilot:
@@ -403,12 +462,12 @@ async def test_export_says_when_the_file_is_there_already(small, home):
 
 # -- how it looks ----------------------------------------------------------------------------------------
 def test_import_screen_with_a_dry_run_80x24(small, tmp_path, monkeypatch, snap_compare):
-    """The folders (the home folder is the store's here: one place), the file and branch, the dry run, the
-    keys; at 80×24."""
+    """A ward's own list on the ward's screen: the folders (the home folder is the store's here: one place),
+    the file, unit and sheet, the dry run with the rows skipped and the column not imported, the keys."""
     service, ids = small
     monkeypatch.setenv("HOME", str(tmp_path))
-    (tmp_path / "danh-sach.csv").write_text(LIST, encoding="utf-8")
-    app = make_app(service, lang="vi", year=2024, unit_id=ids["pm1"])
+    (tmp_path / "ds-phuoc-my.csv").write_text(OFFICE_LIST, encoding="utf-8")
+    app = make_app(service, lang="vi", year=2024, unit_id=ids["phuoc_my"])
 
     async def dry_run(pilot) -> None:
         await settle(pilot)

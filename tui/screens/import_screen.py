@@ -64,6 +64,8 @@ class PlanText(TextArea):
         """Show ``lines`` from the top, or ``at_end`` scrolled to the last (a plan's counts)."""
         self.load_text("\n".join(lines))
         self.move_cursor(self.document.end if at_end else (0, 0))
+        if at_end:  # once the lines are wrapped to the pane's width
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
 
 
 class ImportScreen(Notes, Screen[None]):
@@ -76,11 +78,11 @@ class ImportScreen(Notes, Screen[None]):
     class Done(Message):
         """A worker read and planned (or wrote) a file: the plan, or what refused it."""
 
-        def __init__(self, serial: int, path: Path, tables: Tables | None, plan: Plan | None,
+        def __init__(self, serial: int, read: tuple[Path, str], tables: Tables | None, plan: Plan | None,
                      error: PtdvError | None, written: bool) -> None:
             super().__init__()
             self.serial = serial
-            self.path = path
+            self.read = read
             self.tables = tables
             self.plan = plan
             self.error = error
@@ -90,14 +92,14 @@ class ImportScreen(Notes, Screen[None]):
         super().__init__()
         localize_bindings(self, self.app.lang)
         self.unit_id = unit_id
-        self.branches: dict[str, int] = {}  # a branch's label -> its id
+        self.units: dict[str, int] = {}     # a unit's label -> its id
         self.serial = 0                     # the latest run: an older run's answer is left unshown
         self.worker: Worker | None = None
         self.writing = False
-        self.path: Path | None = None       # the file read, and its tables: a plan again needs no new read
-        self.tables: Tables | None = None
+        self.read: tuple[Path, str] | None = None  # the file and sheet read, and their tables: a new plan of
+        self.tables: Tables | None = None          # them (another unit) reads nothing again
         self.plan: Plan | None = None       # the dry run on screen, when it may be written
-        self.ran_with = ("", "")            # the file and branch fields as the last run read them
+        self.ran_with = ("", "", "")        # the fields (file, unit, sheet) as the last run read them
 
     def t(self, key: str, **params: object) -> str:
         return self.app.t(key, **params)
@@ -108,9 +110,12 @@ class ImportScreen(Notes, Screen[None]):
 
     def compose(self) -> ComposeResult:
         service, lang = self.service, self.app.lang
-        unit = service.state().unit(self.unit_id)
-        self.branches = {safe(label): uid for label, uid in service.branch_labels().items()}
-        here = next((label for label, uid in self.branches.items() if uid == unit.id), "")
+        state = service.state()
+        unit = state.unit(self.unit_id)
+        self.units = {safe(label): uid for label, uid in service.unit_labels().items()}
+        # a branch, or a ward (its branches the rows name): the unit on screen; above a ward, one is chosen
+        here = "" if any(state.children.get(kid) for kid in state.children.get(unit.id, [])) else next(
+            (label for label, uid in self.units.items() if uid == unit.id), "")
         yield Header()
         yield Static(self.t("ui.import.title", unit=safe(unit.name)), id="title", markup=False)
         with Horizontal(id="panes"):
@@ -123,11 +128,14 @@ class ImportScreen(Notes, Screen[None]):
                 yield FormField(self.t("ui.import.file"),
                                 text_input(placeholder=self.t("ui.import.file_hint"), lang=lang, id="path"),
                                 id="field-path")
-                yield FormField(self.t("ui.import.branch"),
-                                text_input(here, check=lambda text: service.resolve_branch(self._branch(text)),
-                                           lang=lang, valid_empty=True, placeholder=self.t("ui.import.branch_hint"),
-                                           id="branch", suggester=BranchSuggester(list(self.branches))),
-                                id="field-branch")
+                yield FormField(self.t("ui.import.unit"),
+                                text_input(here, check=lambda text: service.resolve_unit(self._unit(text)),
+                                           lang=lang, valid_empty=True, placeholder=self.t("ui.import.unit_hint"),
+                                           id="unit", suggester=BranchSuggester(list(self.units))),
+                                id="field-unit")
+                yield FormField(self.t("ui.import.sheet"),
+                                text_input(placeholder=self.t("ui.import.sheet_hint"), lang=lang, id="sheet"),
+                                id="field-sheet")
                 text = PlanText(id="plan")
                 text.border_title = self.t("ui.import.dry_run")
                 yield text
@@ -146,9 +154,9 @@ class ImportScreen(Notes, Screen[None]):
         self.query_one(FileTree).focus()
         self.say(self.t("ui.import.choose"))
 
-    def _branch(self, text: str) -> str | int | None:
+    def _unit(self, text: str) -> str | int | None:
         text = text.strip()
-        return self.branches.get(text, text) or None
+        return self.units.get(text, text) or None
 
     def say(self, text: str, *, error: bool = False) -> None:
         self.note("status", text)
@@ -160,10 +168,10 @@ class ImportScreen(Notes, Screen[None]):
         if not typed:
             self.say(self.t("ui.import.no_file"), error=True)
             return
-        path = Path(typed).expanduser()
-        self.run(path, self.tables if path == self.path else None, write=False)
+        self.run((Path(typed).expanduser(), self.query_one("#sheet", Input).value.strip()), write=False)
 
-    def run(self, path: Path, tables: Tables | None, *, write: bool) -> None:
+    def run(self, read: tuple[Path, str], *, write: bool) -> None:
+        """Plan (or write) the file and sheet ``read``, into the unit typed: read again unless it is the last read."""
         if self.writing:
             return
         self.serial += 1
@@ -171,28 +179,30 @@ class ImportScreen(Notes, Screen[None]):
         self.writing = write
         self.ran_with = self._typed()
         self.query_one(PlanText).loading = True
-        self.say(self.t("ui.import.writing" if write else "ui.import.reading", file=safe(path.name)))
+        self.say(self.t("ui.import.writing" if write else "ui.import.reading", file=safe(read[0].name)))
         self.refresh_bindings()
-        self.worker = self._work(self.service, self.app.lang, self.serial, path, tables,
-                                 self._branch(self.ran_with[1]), write)
+        self.worker = self._work(self.service, self.app.lang, self.serial, read,
+                                 self.tables if read == self.read else None, self._unit(self.ran_with[1]), write)
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False)
-    def _work(self, service: Service, lang: str, serial: int, path: Path, tables: Tables | None,
-              branch: str | int | None, write: bool) -> None:
-        """Read ``path`` (unless its ``tables`` are read already), then plan or write them; posts ``Done``."""
+    def _work(self, service: Service, lang: str, serial: int, read: tuple[Path, str], tables: Tables | None,
+              unit: str | int | None, write: bool) -> None:
+        """Read the file and sheet ``read`` (unless their ``tables`` are read already), then plan or write them;
+        posts ``Done``."""
         plan = error = None
         try:
             if tables is None:
-                tables = read_tables(path, Limits.from_env(os.environ))
-            plan = service.import_tables(tables, unit_ref=branch, dry_run=not write, lang=lang)
+                path, sheet = read
+                tables = read_tables(path, Limits.from_env(os.environ), sheet or None)
+            plan = service.import_tables(tables, unit_ref=unit, dry_run=not write, lang=lang)
         except PtdvError as err:
             error = err
-        self.post_message(self.Done(serial, path, tables, plan, error, write))
+        self.post_message(self.Done(serial, read, tables, plan, error, write))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A run that failed other than with a PtdvError (a fault of ptdv's): said, not raised."""
         if event.worker is self.worker and event.state == WorkerState.ERROR:
-            self.post_message(self.Done(self.serial, self.path or Path(), None, None,
+            self.post_message(self.Done(self.serial, (Path(), ""), None, None,
                                         PtdvError("ui.import.failed", detail=safe(str(event.worker.error))),
                                         self.writing))
 
@@ -202,17 +212,19 @@ class ImportScreen(Notes, Screen[None]):
         self.writing = False
         pane = self.query_one(PlanText)
         pane.loading = False
-        self.path, self.tables = done.path, done.tables
+        self.read, self.tables = (done.read, done.tables) if done.tables is not None else (None, None)
         lang = self.app.lang
         more = self.t("ui.import.more_lines")
         if done.error is not None:
-            pane.show(shown_lines(done.error.message(lang).splitlines(), more), at_end=False)
-            refused = isinstance(done.error, ImportRefused)
-            self.say(self.t("ui.import.refused") if refused else done.error.message(lang), error=True)
+            message = done.error.message(lang)
+            if done.error.key == "import.several_sheets":  # the CLI's --sheet: the sheet's field here
+                message = self.t("ui.import.several_sheets", **done.error.params)
+            pane.show(shown_lines(message.splitlines(), more), at_end=False)
+            self.say(self.t("ui.import.refused") if isinstance(done.error, ImportRefused) else message, error=True)
         elif done.written:
             pane.show(shown_lines(plan_lines(done.plan, lang, dry_run=False), more), at_end=True)
             self.say(self.t("ui.import.written"))
-            self.app.notify(self.t("ui.import.written_file", file=safe(done.path.name)), markup=False)
+            self.app.notify(self.t("ui.import.written_file", file=safe(done.read[0].name)), markup=False)
         else:
             pane.show(shown_lines([*plan_lines(done.plan, lang, dry_run=True), self.t("cli.import.dry_run")], more),
                       at_end=True)
@@ -236,8 +248,8 @@ class ImportScreen(Notes, Screen[None]):
         if event.input.id == "path" or self.query_one("#path", Input).value.strip():
             self.dry_run()
 
-    def _typed(self) -> tuple[str, str]:
-        return self.query_one("#path", Input).value, self.query_one("#branch", Input).value
+    def _typed(self) -> tuple[str, str, str]:
+        return tuple(self.query_one(f"#{name}", Input).value for name in ("path", "unit", "sheet"))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         """Another file or branch typed: the dry run on screen is not what ctrl+s would write any more."""
@@ -252,8 +264,8 @@ class ImportScreen(Notes, Screen[None]):
         return True
 
     def action_confirm(self) -> None:
-        if self.plan is not None and self.path is not None:
-            self.run(self.path, self.tables, write=True)
+        if self.plan is not None and self.read is not None:
+            self.run(self.read, write=True)
 
     def action_back(self) -> None:
         if self.writing:
