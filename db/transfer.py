@@ -574,6 +574,12 @@ def _read_values(cells: dict[str, str], assumed: list[str]) -> None:
                                 column=_in_langs(lambda lang: t(f"gender.{key}", lang)))
         cells["gender"] = key
         cells["born"] = day
+    if cells.get("occupation"):  # a job no group of the catalogue names (Nhân viên văn phòng): Khác, said
+        try:
+            _choice("occupation", cells["occupation"])
+        except LabelledError:
+            cells["occupation"] = "other"
+            assumed.append("occupation_other")
     if "religion" in cells and _form(cells["religion"]) in _NO_RELIGION:
         cells["religion"] = ""
     if "ethnicity" in cells:

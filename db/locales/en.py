@@ -826,6 +826,7 @@ MESSAGES: dict[str, str] = {
     "import.skip.section": "a group's title",
     "import.skip.branch": "the branch of the rows below it",
     "import.assumed.born_year": "a birth year alone, kept as 31/12 of that year (so the age rules never count it early)",
+    "import.assumed.occupation_other": "an occupation no group of the list names, kept as Other",
     "cli.import.skipped": "Skipped row {rows}: {why}.",
     "cli.import.assumed": "Row {rows}: {what}.",
     "cli.import.unused": "Columns not imported (ptdv has no field for them): {columns}.",

@@ -826,6 +826,7 @@ MESSAGES: dict[str, str] = {
     "import.skip.section": "dòng tên nhóm",
     "import.skip.branch": "tên chi bộ của các dòng bên dưới",
     "import.assumed.born_year": "chỉ ghi năm sinh, ghi là ngày 31/12 của năm đó (để quy định về tuổi không tính sớm hơn)",
+    "import.assumed.occupation_other": "nghề nghiệp không thuộc nhóm nào của danh mục, ghi là Khác",
     "cli.import.skipped": "Bỏ qua dòng {rows}: {why}.",
     "cli.import.assumed": "Dòng {rows}: {what}.",
     "cli.import.unused": "Cột không nhập (ptdv không có trường cho các cột này): {columns}.",
