@@ -64,11 +64,12 @@ def names_in(service, unit_id: int) -> set[str]:
 
 
 async def answered(pilot) -> None:
-    """Wait until the screen's thread has read and planned (or written) the file and the answer is shown."""
+    """Wait until the screen's thread has read and planned (or written) the file and the answer is shown (a
+    plan scrolled to its counts, at the end)."""
     pane = pilot.app.screen.query_one(PlanText)
     for _ in range(200):
         await pilot.pause(0.05)
-        if not pane.loading:
+        if not pane.loading and (pane.cursor_location == (0, 0) or pane.scroll_y == pane.max_scroll_y):
             break
     await pilot.pause()
 
@@ -308,6 +309,33 @@ async def test_a_branch_typed_after_the_dry_run_asks_for_a_new_one_before_writin
         assert not names_in(service, ids["pm1"]) & {"Nguyễn Thị Hoa"}
 
 
+@pilot_test
+async def test_a_unit_typed_while_the_dry_run_runs_is_not_written_unseen(small, listed, monkeypatch):
+    from threading import Event
+
+    from tui.transfer_io import read_tables
+    service, ids = small
+    typed = Event()
+
+    def slow(path, limits=None, sheet=None):
+        typed.wait(10)  # a big file: read while the user types
+        return read_tables(path, limits, sheet)
+    monkeypatch.setattr("tui.screens.import_screen.read_tables", slow)
+    async with opened(service, ids["pm1"], "i") as pilot:
+        app = pilot.app
+        app.screen.query_one("#path", Input).value = str(listed)
+        await pilot.press("tab", "enter")  # the dry run starts ...
+        assert status(app) == t("ui.import.reading", file="danh-sach.csv")
+        await pilot.press("tab", *"Chi bộ Trạm y tế")  # ... and the screen answers the keys meanwhile
+        typed.set()
+        await answered(pilot)
+        assert "Quần chúng: 2 sẽ thêm" in pane(app)  # into khu dân cư số 1, as the unit was when it began
+        assert status(app) == t("ui.import.changed")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert not (names_in(service, ids["pm1"]) | names_in(service, ids["tt2"])) & {"Nguyễn Thị Hoa"}
+
+
 # -- what goes wrong is said on the screen -------------------------------------------------------------
 @pilot_test
 async def test_a_refused_file_lists_every_bad_row_and_cannot_be_written(small, home):
@@ -476,6 +504,7 @@ def test_import_screen_with_a_dry_run_80x24(small, tmp_path, monkeypatch, snap_c
         await tree_listed(pilot)
         await pilot.press("down", "enter")
         await answered(pilot)
+        await settle(pilot)  # the pane scrolled to its end once its lines are wrapped
         for field in app.screen.query(Input):
             field.cursor_blink = False
         await pilot.pause()

@@ -874,7 +874,7 @@ MESSAGES: dict[str, str] = {
     "ui.export.sensitive": "Include sensitive fields",
     "ui.export.sensitive_note": "Sensitive fields (ethnicity, religion, family background notes) are written only when set to Yes.",
     "ui.export.file_prefix": "export",
-    "ui.export.keys": "Enter writes the file · Tab/Shift+Tab next/previous field · Space chooses · Esc cancels",
+    "ui.export.keys": "Enter: write · Tab/Shift+Tab: next/previous field · Space: choose · Esc: cancel",
     # -- the organisation over time: a unit's history, the reorganise and transfer forms (keys "history.*",
     #    "ui.history.*", "ui.reorg.*", "ui.transfer.*")
     "field.into": "Into",

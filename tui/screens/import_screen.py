@@ -26,6 +26,7 @@ from db.text import safe
 from db.transfer import ImportRefused, Limits, Plan, Tables
 from tui.bindings import localize_bindings
 from tui.import_text import plan_lines
+from tui.output import number
 from tui.screens.base import Notes
 from tui.transfer_io import FORMATS, read_tables
 from tui.widgets.branch_suggester import BranchSuggester
@@ -230,11 +231,13 @@ class ImportScreen(Notes, Screen[None]):
                       at_end=True)
             counts = [getattr(done.plan, sheet).counts() for sheet in done.plan.sheets]
             added, changed = (sum(c[kind] for c in counts) for kind in ("added", "changed"))
-            if added or changed:
-                self.plan = done.plan
-                self.say(self.t("ui.import.ready", added=added, changed=changed))
-            else:
+            if not (added or changed):
                 self.say(self.t("ui.import.nothing"))
+            elif self._typed() != self.ran_with:  # typed while it ran: not what ctrl+s would write
+                self.say(self.t("ui.import.changed"))
+            else:
+                self.plan = done.plan
+                self.say(self.t("ui.import.ready", added=number(added, lang), changed=number(changed, lang)))
         self.refresh_bindings()
 
     # -- what the user does ----------------------------------------------------------------------
