@@ -404,16 +404,20 @@ def app_first_paint(get: Lookup) -> Judged:
 
 
 def stalls(get: Lookup) -> Judged:
-    found = [(f.stats["median"], label) for key, label, *_ in CASES if (f := get(f"stall.{key}", "metro")) is not None]
+    figures = [(f, label) for key, label, *_ in CASES if (f := get(f"stall.{key}", "metro")) is not None]
+    found = [(f.stats["median"], label) for f, label in figures if f.n]
+    failed = [label for f, label in figures if not f.n]
     if not found:
-        return "not measured", None
+        return "not measured" + (f" ({len(failed)} failed)" if failed else ""), False if failed else None
     worst, label = max(found)
-    over = sum(ms > STALL_LIMIT_MS for ms, _ in found)
+    over = sum(ms > STALL_LIMIT_MS for ms, _ in found) + len(failed)
     bare = [what + " " + number(f.stats["median"], "ms")
             for key, what in (("table.start", "its start"), ("table.push", "a screen pushed"))
             if (f := get(f"stall.{key}", None)) is not None]
     base = "; a bare app with a table: " + ", ".join(bare) if bare else ""
-    return f"worst {number(worst, 'ms')} ({label}); {over} of {len(found)} above {STALL_LIMIT_MS} ms{base}", not over
+    broken = f"; failed: {', '.join(failed)}" if failed else ""
+    return (f"worst {number(worst, 'ms')} ({label}); {over} of {len(figures)} above {STALL_LIMIT_MS} ms or failed"
+            f"{broken}{base}", not over)
 
 
 def start_against_table(get: Lookup) -> Judged:

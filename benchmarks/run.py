@@ -213,7 +213,10 @@ def measure_scale(scale: Scale, plan: Plan, bare_runs: list[dict], seed: int,
              ("bulk import", lambda: bulk(scale, seed)))
     for step, measure in steps:
         progress(f"{scale.scale}: {step}")
-        report(measure())
+        try:
+            report(measure())
+        except Exception as err:  # noqa: BLE001  (one figure group failing does not lose the run's other figures)
+            print(f"{scale.scale:<6}{step}: FAILED: {type(err).__name__}: {str(err)[-1500:]}", flush=True)
 
 
 def whole_processes(plan: Plan, scales: list[Scale], folder: Path, report: Callable[[list[Figure]], None]) -> None:

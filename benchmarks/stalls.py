@@ -9,6 +9,8 @@ running, no widget shows Textual's loading indicator, for a few pilot pauses in 
 """
 from __future__ import annotations
 
+import math
+
 from measure import Figure, Plan, Scale, percentile, run_worker
 
 STALL_LIMIT_MS = 100
@@ -26,8 +28,14 @@ CASES: tuple[tuple[str, str, str, str | None, str | None, str], ...] = (
 
 
 def stall_figure(plan: Plan, key: str, scale: str | None, label: str, args: list[str]) -> Figure:
+    """The median and max over fresh processes; a process that fails gives a figure that says so (the run
+    goes on)."""
     planned = plan.reps(5, 3)
-    runs = plan.repeat(lambda: run_worker("stall", *args), planned)
+    try:
+        runs = plan.repeat(lambda: run_worker("stall", *args), planned)
+    except RuntimeError as err:
+        return Figure(f"stall.{key}", scale, f"longest event-loop stall: {label}", "ms", {"median": math.nan}, 0, 0,
+                      note="FAILED: " + str(err)[-600:].replace("\n", " ⏎ "))
     stalls_ms = [r["stall_s"] * 1000 for r in runs]
     settle = percentile([r["settle_s"] for r in runs], 50)
     return Figure(f"stall.{key}", scale, f"longest event-loop stall: {label}", "ms",

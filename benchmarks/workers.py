@@ -190,13 +190,21 @@ def busy(app, screen: str) -> bool:
 
 
 async def settled(pilot, screen: str) -> float:
-    """Pause until the screen has settled; returns when (perf_counter) it was first found idle for good."""
+    """Pause until the screen has settled; returns when (perf_counter) it was first found idle for good.
+    A pause that gives up because the screen's messages wait longer than Textual's pilot waits (30 s) is
+    a screen still busy, not an error."""
+    from textual.pilot import WaitForScreenTimeout
+
     deadline = time.perf_counter() + SETTLE_TIMEOUT_S
     quiet, since = 0, 0.0
     while quiet < QUIET_PAUSES:
         if time.perf_counter() > deadline:
             raise TimeoutError(f"{screen} did not settle within {SETTLE_TIMEOUT_S} s")
-        await pilot.pause()
+        try:
+            await pilot.pause()
+        except WaitForScreenTimeout:
+            quiet = 0
+            continue
         if busy(pilot.app, screen):
             quiet = 0
         else:
