@@ -4,6 +4,11 @@ Above Textual's blank default screen, the screen stack is the path from the top 
 what is on screen, so Back goes up one level.  A worker watches the store file and posts
 :class:`StoreChanged`; the active data screen then re-reads it (screens below re-read when
 they become active again, so a form being typed in is never disturbed).
+
+The event loop never waits for a read that can take long: a data screen reads in a worker thread through
+the app's reading session (``app.reader``, tui.reader: why a session of its own) and shows the answer when
+its message comes (tui.screens.base).  The app's own service (``app.service``) is for the event loop alone:
+the checks before a screen opens, dialogs and their saves.
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ from tui import config
 from tui.bindings import localize_bindings
 from tui.commands import JumpProvider, ScreenCommands
 from tui.messages import StoreChanged
+from tui.reader import Reader
 from tui.screens.base import DataScreen, UnitViewScreen
 
 POLL_SECONDS = 0.5
@@ -55,7 +61,8 @@ class PtdvApp(App[None]):
     def __init__(self, service: Service, *, lang: str, year: int, path: list[int],
                  candidate_id: int | None = None) -> None:
         super().__init__()
-        self.service = service
+        self.service = service          # the event loop's
+        self.reader = Reader(service)   # the worker threads'
         self.lang = lang
         self.set_reactive(PtdvApp.year, year)
         self._start_path = path
@@ -98,29 +105,30 @@ class PtdvApp(App[None]):
         self.call_after_refresh(gc.unfreeze)  # see make_app
 
     def reload_screen(self, screen: Screen) -> None:
-        """Let the active data screen re-read the store (one below it re-reads when it is back);
-        a store error is shown once, not on every poll."""
-        if not isinstance(screen, DataScreen) or not screen.is_mounted or screen is not self.screen:
-            return
-        try:
+        """Let the active data screen re-read the store (one below it re-reads when it is back)."""
+        if isinstance(screen, DataScreen) and screen.is_mounted and screen is self.screen:
             screen.reload()
-        except PtdvError as err:
-            message = err.message(self.lang)
-            if message != self._last_error:
-                self._last_error = message
-                self.show_error(err)
-        else:
+
+    def loaded(self, error: PtdvError | None) -> None:
+        """A data screen's load ended, read or refused: a store error is shown once, not on every poll."""
+        if error is None:
             self._last_error = None
+            return
+        message = error.message(self.lang)
+        if message != self._last_error:
+            self._last_error = message
+            self.show_error(error)
 
     @work(exclusive=True, group="store-watch")
     async def poll_store(self) -> None:
-        """Every half second, `Store.changed()` (two stats, a listing); a change is posted, never applied here."""
+        """Every half second, `Store.changed()` of the reading session (two stats, a listing) when no load is
+        reading; a change is posted, never applied here."""
         while True:
             await asyncio.sleep(POLL_SECONDS)
             if self._store_pending:
                 continue
             try:
-                changed = self.service.store.changed()
+                changed = self.reader.changed()
             except PtdvError:
                 changed = True  # the reload shows the error
             if changed:

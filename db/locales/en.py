@@ -473,6 +473,7 @@ MESSAGES: dict[str, str] = {
     # -- ui: app, unit and branch screens, help, palette (keys "ui.app.*", "ui.unit.*", "ui.branch.*", "ui.help.*")
     "ui.app.title": "ptdv · New party members",
     "ui.app.subtitle": "Year {year}",
+    "ui.app.loading": "{subtitle} · loading…",
     "ui.app.error": "Error",
     "ui.app.palette_placeholder": "Find a unit, a candidate or a command…",
     "ui.app.quit_hint": "Press Ctrl+Q to quit.",

@@ -473,6 +473,7 @@ MESSAGES: dict[str, str] = {
     # -- ui: app, unit and branch screens, help, palette (keys "ui.app.*", "ui.unit.*", "ui.branch.*", "ui.help.*")
     "ui.app.title": "ptdv · Phát triển đảng viên",
     "ui.app.subtitle": "Năm {year}",
+    "ui.app.loading": "{subtitle} · đang tải…",
     "ui.app.error": "Lỗi",
     "ui.app.palette_placeholder": "Tìm đơn vị, quần chúng hoặc lệnh…",
     "ui.app.quit_hint": "Bấm Ctrl+Q để thoát.",

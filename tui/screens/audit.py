@@ -5,6 +5,8 @@ any text in them.  Enter shows one entry whole: what changed, and the record bef
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,6 +17,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Sta
 
 from db.audit import changes
 from db.errors import PtdvError
+from db.service import Service
 from db.text import parse_date, safe
 from tui.audit_text import action_text, change_text, label_of, record_text, value_of, when_text
 from tui.bindings import hide_in_footer, localize_bindings
@@ -23,6 +26,19 @@ from tui.widgets.date_input import DateInput
 from tui.widgets.record_table import Column, Record, TableView
 
 SHOWN = 300  # the newest entries a table shows; the filters reach older ones
+
+
+@dataclass(frozen=True)
+class AuditData:
+    """What the audit screen shows, made in its load's thread; with a ``problem`` (a filter that cannot be
+    read), only the people and the problem: the rows of the last filter stay."""
+
+    people: list[str]
+    problem: str
+    heading: str = ""
+    more: str = ""
+    entries: dict[str, dict] = field(default_factory=dict)
+    records: list[Record] = field(default_factory=list)
 
 
 class AuditScreen(TableScreen):
@@ -44,6 +60,7 @@ class AuditScreen(TableScreen):
         self.unit_id = unit_id
         self.entries: dict[str, dict] = {}
         self.people: list[str] = []
+        self.asked: tuple[str, str, str | None] = ("", "", None)  # the filters of the latest load
 
     def compose(self) -> ComposeResult:
         lang = self.app.lang
@@ -74,24 +91,34 @@ class AuditScreen(TableScreen):
                 None if person is Select.NULL else str(person))
 
     def reload(self) -> None:
-        service = self.app.service
+        self.asked = self.filters()  # read here, on the event loop: the load's thread touches no widget
+        super().reload()
+
+    def load(self, service: Service) -> AuditData:
         state = service.state()
         everything = service.log(self.unit_id)
-        self._offer_people(sorted({str(e.get("by", "")) for e in everything}))
-        since, until, person = self.filters()
+        people = sorted({str(e.get("by", "")) for e in everything})
+        since, until, person = self.asked
         try:
             found = service.log(self.unit_id, since, until, person) if (since or until or person) else everything
         except PtdvError as err:  # a date being typed: the rows of the last filter stay
-            self.note("problem", err.message(self.app.lang))
-            return
-        self.note("problem", "")
+            return AuditData(people, err.message(self.app.lang))
         newest = found[::-1]
-        self.entries = {str(e.get("seq")): e for e in newest[:SHOWN]}
-        self.query_one("#heading", Static).update(
-            self.t("ui.audit.title", unit=safe(state.unit(self.unit_id).name), count=len(found)))
-        self.note("more", self.t("ui.audit.empty") if not found else
-                  self.t("ui.audit.more", shown=SHOWN, more=len(found) - SHOWN) if len(found) > SHOWN else "")
-        self.table.show([self._record(entry, state) for entry in self.entries.values()])
+        entries = {str(e.get("seq")): e for e in newest[:SHOWN]}
+        return AuditData(people, "", self.t("ui.audit.title", unit=safe(state.unit(self.unit_id).name), count=len(found)),
+                         self.t("ui.audit.empty") if not found else
+                         self.t("ui.audit.more", shown=SHOWN, more=len(found) - SHOWN) if len(found) > SHOWN else "",
+                         entries, [self._record(entry, state) for entry in entries.values()])
+
+    def show(self, data: AuditData) -> None:
+        self._offer_people(data.people)
+        self.note("problem", data.problem)
+        if data.problem:
+            return
+        self.entries = data.entries
+        self.query_one("#heading", Static).update(data.heading)
+        self.note("more", data.more)
+        self.table.show(data.records)
 
     def _offer_people(self, people: list[str]) -> None:
         if people == self.people:

@@ -1,25 +1,41 @@
-"""What every screen showing store data shares: reload on demand, year keys, back, help, palette."""
+"""What every screen showing store data shares: loads in a worker thread, year keys, back, help, palette.
+
+A data screen reads in two halves: :meth:`DataScreen.load` runs in a worker thread and asks the app's reading
+session (tui.reader) for everything the screen shows, made ready to show (texts, table records); :meth:`show`
+runs on the event loop and puts it into the widgets.  The event loop stays free while a load reads: keys work
+on what is shown, and a load that takes longer than ``LOADING_LOOK_S`` says so (Textual's loading indicator
+until the first data are shown, then "loading" beside the year in the header while the old data stay).
+Each load has a number; only the latest one's answer is shown.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Callable
 
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Header, Static
 
 from rich.text import Text
 
 from db.access import UNITS, WRITE
+from db.errors import PtdvError
 from db.lineage import Lineage, Seen
 from db.quota import Figures
+from db.service import Service
 from db.state import State
 from tui import history_text
 from tui.bindings import localize_bindings
+from tui.messages import Loaded
 from tui.widgets.record_table import Column, RecordTable
 from tui.widgets.unit_header import UnitHeader
+
+LOADING_LOOK_S = 0.1  # a load taking longer says that it is loading; a faster one changes nothing until shown
 
 
 class Notes:
@@ -33,8 +49,9 @@ class Notes:
 
 
 class DataScreen(Notes, Screen):
-    """A screen over the store.  Subclasses implement :meth:`reload`; the app calls it when the
-    store changed on disk, when the year changed, and whenever the screen becomes active again."""
+    """A screen over the store.  Subclasses implement :meth:`load` and :meth:`show`; the app calls
+    :meth:`reload` when the store changed on disk, when the year changed, and whenever the screen becomes
+    active again."""
 
     YEAR = Binding.Group("ui.app.key.year", compact=True)
     BINDINGS = [
@@ -43,14 +60,62 @@ class DataScreen(Notes, Screen):
         Binding("right_square_bracket", "year(1)", "ui.app.key.year_next", id="year_next", group=YEAR),
         Binding("backspace,escape", "back", "ui.app.key.back", id="back", show=False),
     ]
+    LOADING = "RecordTable"  # the widget with Textual's loading indicator while the screen has shown nothing yet
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         localize_bindings(self, self.app.lang)
+        self.load_serial = 0        # the latest load asked for: an earlier one's answer is not shown
+        self.shown = False          # the data of a load are on screen (a reload keeps them until its own)
+        self._look: Timer | None = None  # until the loading look, then while it shows
+
+    # -- loading --------------------------------------------------------------------------
+    def load(self, service: Service) -> object:
+        """In a worker thread: ask ``service`` (the app's reading session, not ``app.service``) for what the
+        screen shows and return it ready to show; touch no widget.  A refusal is a :class:`PtdvError`."""
+        raise NotImplementedError
+
+    def show(self, data) -> None:
+        """On the event loop: show what :meth:`load` returned, keeping the cursor, scroll and anything typed."""
+        raise NotImplementedError
 
     def reload(self) -> None:
-        """Re-query the service and show the result, keeping the cursor, scroll and anything typed."""
-        raise NotImplementedError
+        """Read the store again, in a worker thread; what is on screen stays, and takes keys, until it is shown."""
+        self.load_serial += 1
+        if self._look is None:
+            self._look = self.set_timer(LOADING_LOOK_S, self._loading_look)
+        self._load(self.load_serial)
+
+    @work(thread=True, exclusive=True, group="load")
+    def _load(self, serial: int) -> None:
+        with self.app.reader.session() as service:
+            if serial != self.load_serial:
+                return  # asked for again while this one waited for the session: the later one reads
+            try:
+                loaded = Loaded(serial, self.load(service))
+            except PtdvError as err:
+                loaded = Loaded(serial, error=err)
+        self.post_message(loaded)
+
+    def on_loaded(self, message: Loaded) -> None:
+        if message.serial != self.load_serial:
+            return  # a later load is under way: its answer is shown, not this older one
+        if self._look is not None:
+            self._look.stop()
+            self._look = None
+            self.sub_title = None
+            self.query_one(self.LOADING).loading = False
+        self.app.loaded(message.error)
+        if message.error is None:
+            self.show(message.data)
+            self.shown = True
+
+    def _loading_look(self) -> None:
+        """The load takes a while: say so (the data shown stay; the first time there are none)."""
+        if self.shown:
+            self.sub_title = self.t("ui.app.loading", subtitle=self.app.sub_title)
+        else:
+            self.query_one(self.LOADING).loading = True
 
     def t(self, key: str, **params: object) -> str:
         return self.app.t(key, **params)
@@ -123,6 +188,21 @@ FILE_KEYS = [
 ]
 
 
+@dataclass(frozen=True)
+class UnitData:
+    """What the unit and the branch screens show of the unit itself (:meth:`UnitViewScreen.read_unit`)."""
+
+    figures: dict[int, Figures]       # of the unit's subtree, in the year's tree
+    crumbs: list[tuple[int, str]]     # the units from the top down to it: (id, name)
+    level: str                        # its level's label
+    today: date
+    history: Text                     # the banner under the header (UnitViewScreen.history_text)
+    seen: Seen
+    lineage: Lineage
+    may_reorganise: bool
+    may_import: bool
+
+
 class UnitViewScreen(TableScreen):
     """What the unit and the branch screens share: one unit's header, a record table of what is
     under it, and the keys for the unit's due list and quota editor."""
@@ -139,7 +219,6 @@ class UnitViewScreen(TableScreen):
         self.unit_id = unit_id
         self.lineage: Lineage | None = None  # what the unit came from and became (db.lineage)
         self.seen: Seen | None = None        # the year and day it is shown for (its last year when it ended)
-        self.year_tree: State | None = None  # the tree of that day: the units under it then
         self.may_reorganise = False          # the user manages this unit, which goes on (key m offered)
         self.may_import = False              # the user may change candidates of this unit (key i offered)
 
@@ -148,30 +227,33 @@ class UnitViewScreen(TableScreen):
         yield UnitHeader(lang=self.app.lang)
         yield Static(id="history", classes="history", markup=False)
 
-    def show_unit(self) -> dict[int, Figures]:
-        """Re-read the unit and show its header and its history, in the tree of the app's year (an ended unit:
-        of its last day); returns the figures of the unit's subtree."""
-        service, lang = self.app.service, self.app.lang
+    def read_unit(self, service: Service) -> tuple[UnitData, State]:
+        """(In the load's thread.)  The unit's header and history, in the tree of the app's year (an ended unit:
+        of its last day), and that tree: the units under it then."""
+        lang = self.app.lang
         unit = service.state().unit(self.unit_id)
-        self.seen = service.seen(unit.id, self.app.year)
-        self.year_tree = tree = service.tree(self.app.year, unit.id)
-        self.lineage = service.lineage(unit.id)
-        figures = service.figures(self.seen.year, unit.id)
-        self.query_one(UnitHeader).show([(u.id, u.name) for u in tree.ancestors(unit.id)],
-                                         tree.level_label(unit.level, lang), figures[unit.id], service.today())
-        self.note("history", self.history_text())
-        self.may_reorganise = (self.lineage.ended is None and unit.parent is not None
-                               and service.allows(UNITS, unit.id))
-        self.may_import = service.allows(WRITE, unit.id)
-        return figures
+        seen = service.seen(unit.id, self.app.year)
+        tree = service.tree(self.app.year, unit.id)
+        lineage = service.lineage(unit.id)
+        figures = service.figures(seen.year, unit.id)
+        may_reorganise = lineage.ended is None and unit.parent is not None and service.allows(UNITS, unit.id)
+        return UnitData(figures, [(u.id, u.name) for u in tree.ancestors(unit.id)],
+                        tree.level_label(unit.level, lang), service.today(), self.history_text(tree, lineage, seen),
+                        seen, lineage, may_reorganise, service.allows(WRITE, unit.id)), tree
 
-    def history_text(self) -> Text:
+    def show_unit(self, data: UnitData) -> None:
+        self.seen, self.lineage = data.seen, data.lineage
+        self.may_reorganise, self.may_import = data.may_reorganise, data.may_import
+        self.query_one(UnitHeader).show(data.crumbs, data.level, data.figures[self.unit_id], data.today)
+        self.note("history", data.history)
+
+    def history_text(self, tree: State, lin: Lineage, seen: Seen) -> Text:
         """The banner under the header: why the year shown is not the one asked, where the unit came from, what
         it became; ``g: mở`` when there is a unit to open."""
-        tree, lin, lang = self.year_tree, self.lineage, self.app.lang
+        lang = self.app.lang
         label = history_text.name_label(tree)
         text = Text()
-        note = history_text.seen_line(self.seen, lin, lang)
+        note = history_text.seen_line(seen, lin, lang)
         if note:
             text.append(note + "\n", "bold italic")
         lines = history_text.history_lines(tree, lin, lang, label)

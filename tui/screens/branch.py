@@ -12,10 +12,11 @@ from textual.widgets import DataTable, Footer, Static
 from db.access import WRITE
 from db.model import STAGES, Candidate
 from db.rules import SEVERITIES, Finding
+from db.service import Service
 from db.text import fmt_date, fold, safe
 from tui.bindings import hide_in_footer
 from tui.output import number
-from tui.screens.base import FILE_KEYS, UnitViewScreen
+from tui.screens.base import FILE_KEYS, UnitData, UnitViewScreen
 from tui.widgets.record_table import Column, Record, TableView
 
 # severity -> (mark, style); the marks read without colour, the colour repeats them
@@ -80,18 +81,23 @@ class BranchScreen(UnitViewScreen):
         hide_in_footer(self.table, {"sort"})
         self.refresh_bindings()
 
-    def reload(self) -> None:
-        self.show_unit()
-        service = self.app.service
-        self.may_write = service.allows(WRITE, self.unit_id)
+    def load(self, service: Service) -> tuple[UnitData, bool, Text, list[Record]]:
+        unit, _tree = self.read_unit(service)
         everyone = service.candidates(self.unit_id)
-        self.query_one("#stages", Static).update(self._stage_bar(Counter(c.stage for c in everyone), len(everyone)))
-        shown = everyone if self.stage is None else service.candidates(self.unit_id, stage=self.stage)
-        self.table.show([self._record(c) for c in shown])
+        stage = self.stage
+        shown = everyone if stage is None else service.candidates(self.unit_id, stage=stage)
+        return (unit, service.allows(WRITE, self.unit_id),
+                self._stage_bar(Counter(c.stage for c in everyone), len(everyone), stage),
+                [self._record(service, c) for c in shown])
+
+    def show(self, data: tuple[UnitData, bool, Text, list[Record]]) -> None:
+        unit, self.may_write, bar, records = data
+        self.show_unit(unit)
+        self.query_one("#stages", Static).update(bar)
+        self.table.show(records)
         self.refresh_bindings()
 
-    def _record(self, cand: Candidate) -> Record:
-        service = self.app.service
+    def _record(self, service: Service, cand: Candidate) -> Record:
         found = service.findings(cand)
         since = cand.history[-1].date if cand.history else None
         days = service.days_in_stage(cand)
@@ -102,17 +108,17 @@ class BranchScreen(UnitViewScreen):
                 next(iter(f.due for f in found if f.due), None))
         return Record(str(cand.id), cells, sort, cand.name)
 
-    def _stage_bar(self, counts: Counter, total: int) -> Text:
+    def _stage_bar(self, counts: Counter, total: int, chosen_stage: str | None) -> Text:
         """``Tất cả 6 │ Nguồn 1 │ Hồ sơ 2 …``: the filter in use in reverse video; each is clickable."""
         items = [(None, self.t("ui.branch.all"), total)]
         items += [(stage, self.t(f"stage_short.{stage}"), counts[stage]) for stage in STAGES
-                  if counts[stage] or stage == self.stage]
+                  if counts[stage] or stage == chosen_stage]
         text = Text()
         for index, (stage, label, count) in enumerate(items):
             if index:
                 text.append(" │ ", "dim")
             number_key = 0 if stage is None else STAGES.index(stage) + 1
-            chosen = stage == self.stage
+            chosen = stage == chosen_stage
             text.append(f"{label} {count}", Style(reverse=chosen, bold=chosen,
                                                    meta={"@click": f"screen.stage({number_key})"}))
         return text

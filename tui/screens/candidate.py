@@ -5,6 +5,8 @@ and the findings of db.rules (each with the text of the rule that produced it).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,6 +18,7 @@ from db import rules
 from db.access import WRITE
 from db.errors import PtdvError
 from db.model import STAGES, Candidate, stage_index
+from db.service import Service
 from db.text import fmt_date, safe
 from tui import files
 from tui.files import start_folder
@@ -25,8 +28,24 @@ from tui.screens.candidate_form import FORM_FIELDS
 from tui.widgets.severity import severity_text
 
 
+@dataclass(frozen=True)
+class CandidateData:
+    """What the candidate screen shows, made in its load's thread."""
+
+    candidate: Candidate
+    may_write: bool
+    summary: Text
+    findings: Table | Text
+    papers: Text
+    papers_shown: bool
+    breaches: Text          # empty when every step kept the rules: no section
+    timeline: Table
+    details: Table
+
+
 class CandidateScreen(DataScreen):
     CSS_PATH = "candidate.tcss"
+    LOADING = "#body"
     BINDINGS = [
         Binding("e", "edit", "ui.app.key.edit", id="edit"),
         Binding("greater_than_sign", "advance", "ui.app.key.advance", id="advance"),
@@ -57,30 +76,30 @@ class CandidateScreen(DataScreen):
     def on_mount(self) -> None:
         self.query_one("#body").focus()
 
-    def reload(self) -> None:
-        service = self.app.service
-        try:
-            cand = service.candidate(self.candidate_id)
-        except PtdvError as err:
-            self.app.show_error(err)
-            return
-        self.candidate = cand
-        self.may_write = service.allows(WRITE, cand.unit)
-        self.query_one("#summary", Static).update(self._summary(cand))
-        self.query_one("#findings", Static).update(self._findings(cand))
+    def load(self, service: Service) -> CandidateData:
+        cand = service.candidate(self.candidate_id)
+        return CandidateData(cand, service.allows(WRITE, cand.unit), self._summary(service, cand),
+                             self._findings(service, cand), self._papers(service, cand),
+                             bool(cand.papers) or stage_index(cand.stage) >= stage_index("dossier"),
+                             self._breaches(service, cand), self._timeline(cand), self._details(cand))
+
+    def show(self, data: CandidateData) -> None:
+        self.candidate, self.may_write = data.candidate, data.may_write
+        self.query_one("#summary", Static).update(data.summary)
+        self.query_one("#findings", Static).update(data.findings)
         papers = self.query_one("#papers", Static)
-        papers.update(self._papers(cand))
-        papers.display = bool(cand.papers) or stage_index(cand.stage) >= stage_index("dossier")
+        papers.update(data.papers)
+        papers.display = data.papers_shown
         breaches = self.query_one("#breaches", Static)
-        breaches.update(self._breaches(cand))
-        breaches.display = bool(self.app.service.breaches(cand))  # no section when every step kept the rules
-        self.query_one("#timeline", Static).update(self._timeline(cand))
-        self.query_one("#details", Static).update(self._details(cand))
+        breaches.update(data.breaches)
+        breaches.display = bool(data.breaches.plain)  # no section when every step kept the rules
+        self.query_one("#timeline", Static).update(data.timeline)
+        self.query_one("#details", Static).update(data.details)
         self.refresh_bindings()
 
     # -- what is shown ------------------------------------------------------------------
-    def _summary(self, cand: Candidate) -> Text:
-        service, lang = self.app.service, self.app.lang
+    def _summary(self, service: Service, cand: Candidate) -> Text:
+        lang = self.app.lang
         text = Text(f"#{cand.id} {safe(cand.name)}", "bold")
         state = service.state()
         text.append("\n" + safe(state.path(cand.unit, " / ")), "italic")
@@ -101,8 +120,8 @@ class CandidateScreen(DataScreen):
                                date=fmt_date(ex.date), by=safe(ex.by), at=timestamp(ex.at)), "red")
         return text
 
-    def _findings(self, cand: Candidate) -> Table | Text:
-        found = self.app.service.findings(cand)
+    def _findings(self, service: Service, cand: Candidate) -> Table | Text:
+        found = service.findings(cand)
         heading = Text(self.t("field.warnings"), "bold underline")
         if not found:
             return heading + Text("\n" + self.t("ui.candidate.no_findings"), "dim")
@@ -117,9 +136,9 @@ class CandidateScreen(DataScreen):
                           self.t(finding.rule, **finding.params))
         return table
 
-    def _papers(self, cand: Candidate) -> Text:
+    def _papers(self, service: Service, cand: Candidate) -> Text:
         """The dossier's papers (db.papers): each with ✓ and the days received, or ✗ when missing (h ticks them)."""
-        found = self.app.service.papers(cand)
+        found = service.papers(cand)
         text = Text(self.t("field.papers"), "bold underline")
         for item in found.items:
             mark, style = ("✓", "green") if not item.missing else ("✗", "bold red")
@@ -130,10 +149,10 @@ class CandidateScreen(DataScreen):
                         "dim" if days else "red")
         return text
 
-    def _breaches(self, cand: Candidate) -> Text:
+    def _breaches(self, service: Service, cand: Candidate) -> Text:
         """What a recorded step did not keep (db.rules.breaches): it stays after the next step."""
         heading = Text(self.t("field.outside_rules"), "bold underline")
-        found = self.app.service.breaches(cand)
+        found = service.breaches(cand)
         if not found:
             return Text("")  # nothing broken: no section (the warnings say the rest)
         text = heading

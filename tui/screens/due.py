@@ -1,12 +1,14 @@
 """Due and overdue under a unit: what ``Service.due`` lists, most urgent first; Enter opens the candidate."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Header, Static
 
 from db.rules import SEVERITIES
-from db.service import DueItem
+from db.service import DueItem, Service
 from db.text import fmt_date, fold, safe
 from tui.calendar_text import moved_text
 from tui.screens.base import TableScreen
@@ -15,6 +17,17 @@ from tui.widgets.severity import severity_text
 
 SHOWN = 300  # the most urgent items a table shows; a unit further down shows the rest
 MOVED_SHOWN = 3  # due dates a change of the calendar moved, spelled out under the table
+
+
+@dataclass(frozen=True)
+class DueData:
+    """What the due list shows, made in its load's thread: the lines around the table, and its rows."""
+
+    heading: str
+    empty: str
+    more: str
+    records: list[Record]
+    moved: str
 
 
 class DueScreen(TableScreen):
@@ -40,16 +53,21 @@ class DueScreen(TableScreen):
         yield Static(id="moved", markup=False)
         yield Footer()
 
-    def reload(self) -> None:
-        service = self.app.service
+    def load(self, service: Service) -> DueData:
         state = service.state()
         items = service.due(self.unit_id)
-        self.query_one("#heading", Static).update(
-            self.t("ui.due.title", unit=safe(state.unit(self.unit_id).name), count=len(items)))
-        self.note("empty", self.t("ui.due.empty") if not items else "")
-        self.note("more", self.t("ui.due.more", shown=SHOWN, count=len(items)) if len(items) > SHOWN else "")
-        self.table.show([self._record(item, state.units[item.candidate.unit].name) for item in items[:SHOWN]])
-        self.note("moved", self._moved_lines([i for i in items if i.moved is not None]))
+        return DueData(self.t("ui.due.title", unit=safe(state.unit(self.unit_id).name), count=len(items)),
+                       self.t("ui.due.empty") if not items else "",
+                       self.t("ui.due.more", shown=SHOWN, count=len(items)) if len(items) > SHOWN else "",
+                       [self._record(item, state.units[item.candidate.unit].name) for item in items[:SHOWN]],
+                       self._moved_lines([i for i in items if i.moved is not None]))
+
+    def show(self, data: DueData) -> None:
+        self.query_one("#heading", Static).update(data.heading)
+        self.note("empty", data.empty)
+        self.note("more", data.more)
+        self.table.show(data.records)
+        self.note("moved", data.moved)
 
     def _moved_lines(self, items: list[DueItem]) -> str:
         """Under the table (the rule column may be too narrow to show it): the due dates the days added to

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from db.i18n import t
 from db.report import Report
+from db.service import Service
 from db.text import safe, slug
 from tui import report_output
 from tui.screens.base import DataScreen
@@ -33,6 +34,7 @@ def file_name(report: Report, lang: str) -> str:
 
 class ReportScreen(DataScreen):
     CSS_PATH = "report.tcss"
+    LOADING = "ReportTable"
     QUARTER = Binding.Group("ui.report.key.quarter", compact=True)
     BINDINGS = [
         Binding("y", "period", "ui.report.key.year", id="report_year"),
@@ -70,11 +72,10 @@ class ReportScreen(DataScreen):
         self.table.focus()
 
     # -- what is shown --------------------------------------------------------------------
-    def build(self) -> Report:
-        return self.app.service.report(self.unit_id, self.app.year, self.quarter, self.half)
+    def load(self, service: Service) -> Report:
+        return service.report(self.unit_id, self.app.year, self.quarter, self.half)
 
-    def reload(self) -> None:
-        report = self.build()
+    def show(self, report: Report) -> None:
         self.report = report
         lang = self.app.lang
         title, _path, period, target = report_output.heading_lines(report, lang)
@@ -115,9 +116,8 @@ class ReportScreen(DataScreen):
         self.app.push_screen(WriteReportDialog(folder / name, self.write_file), self._written)
 
     def write_file(self, path: Path) -> None:
-        """The report of the period on screen, built again from the store, written to ``path``."""
-        report = self.build()
-        data = report_output.xlsx_bytes(report, self.app.lang, self.app.service.today())
+        """The report on screen, written to ``path``."""
+        data = report_output.xlsx_bytes(self.report, self.app.lang, self.app.service.today())
         files.write_file(path, data, self.app.service.store.path.parent)
 
     def action_write_document(self) -> None:
@@ -131,7 +131,7 @@ class ReportScreen(DataScreen):
     def write_document(self, path: Path) -> None:
         from db import documents
 
-        data = documents.report_document(self.app.service, self.build())
+        data = documents.report_document(self.app.service, self.report)
         files.write_file(path, data, self.app.service.store.path.parent)
 
     def _written(self, path: Path | None) -> None:

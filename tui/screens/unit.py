@@ -8,9 +8,10 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer
 
 from db.quota import Figures, funnel
+from db.service import Service
 from db.text import fold, safe
 from tui.output import ADMITTED, FORECAST, REMAINING, number, percent
-from tui.screens.base import FILE_KEYS, UnitViewScreen
+from tui.screens.base import FILE_KEYS, UnitData, UnitViewScreen
 from tui.widgets.funnel import Funnel
 from tui.widgets.quota_meter import meter_text
 from tui.widgets.record_table import Column, Record, TableView
@@ -41,12 +42,18 @@ class UnitScreen(UnitViewScreen):
             yield panel
         yield Footer()
 
-    def reload(self) -> None:
-        figures = self.show_unit()
-        tree = self.year_tree  # the units under it in the year's tree (an ended unit: on its last day)
-        self.table.show([self._record(tree.units[kid].name, figures[kid])
-                         for kid in tree.children.get(self.unit_id, []) if kid in figures])
-        self.query_one(Funnel).steps = tuple(funnel(figures[self.unit_id].by_stage))
+    def load(self, service: Service) -> tuple[UnitData, list[Record], tuple]:
+        unit, tree = self.read_unit(service)  # the units under it in the year's tree (an ended unit: on its last day)
+        figures = unit.figures
+        return (unit, [self._record(tree.units[kid].name, figures[kid])
+                       for kid in tree.children.get(self.unit_id, []) if kid in figures],
+                tuple(funnel(figures[self.unit_id].by_stage)))
+
+    def show(self, data: tuple[UnitData, list[Record], tuple]) -> None:
+        unit, records, steps = data
+        self.show_unit(unit)
+        self.table.show(records)
+        self.query_one(Funnel).steps = steps
 
     def _record(self, name: str, fig: Figures) -> Record:
         lang = self.app.lang

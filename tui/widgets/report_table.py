@@ -50,8 +50,9 @@ class ReportTable(DataTable):
     BINDINGS = [Binding("enter", "select_cursor", "ui.report.key.open_row", id="report_open_row", show=False)]
 
     def __init__(self, *, lang: str, **kwargs) -> None:
+        # the total row is kept in sight once there is one (a fixed row of an empty table fails to render)
         super().__init__(cursor_type="row", zebra_stripes=True, header_height=HEADING_LINES, fixed_columns=1,
-                         fixed_rows=1, **kwargs)
+                         **kwargs)
         self.lang = lang
         localize_bindings(self, lang)
 
@@ -84,6 +85,7 @@ class ReportTable(DataTable):
                            else Text(value, style, justify="right", no_wrap=True)
                            for column, value, cells in zip(columns, line, widths)), key=key)
             keys.append(key)
+        self.fixed_rows = 1
         if keep_key in keys:
             self.move_cursor(row=keys.index(keep_key), animate=False)
         self.scroll_to(x=keep_x, animate=False, immediate=True)

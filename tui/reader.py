@@ -1,0 +1,61 @@
+"""The app's reading session: what the data screens' loads and the palette's search ask, from worker threads.
+
+Why a session of its own.  ``db.store.Store`` is made for one thread: its caches in memory (the catalogue and
+the read model made from it, the parts, their summaries and report counts, the index files) are replaced by a
+read that sees a change, and changed in place by a write while it runs, with no lock of any kind.  Between
+processes it is safe: each has its own caches, reads see a write whole (its files wait in the pending folder
+until its audit line is written), and writers exclude each other with ``flock`` on the lock file — ``flock``,
+not ``fcntl``'s record locks, which belong to the process and so would let two writers of one process through;
+``flock`` belongs to the open file, and the store opens its lock file for each write, so it holds between two
+``Store`` objects of one process as between two processes.
+
+So the app shares no ``Store`` between threads.  Its event loop keeps the app's own service (keys, dialogs and
+their saves, the checks before a screen opens: questions answered from the read model in memory), and worker
+threads read through this second session, opened on the same store as another process would open it, with
+caches of its own.  One thread at a time (a lock: the loads of two screens take turns), and the event loop
+never waits for that lock (the store's poll looks only when it is free), so a long read — the due list of the
+top — never freezes the screen.  A save of the app is seen here as another process's save is: at the next read.
+What this costs: the read model is made twice (once per session), and a part both sessions read is held twice.
+"""
+from __future__ import annotations
+
+import copy
+import threading
+from contextlib import contextmanager
+from typing import Callable, Iterator, TypeVar
+
+from db.service import Service
+from db.store import Store
+
+T = TypeVar("T")
+
+
+class Reader:
+    """The service of the worker threads: ``with reader.session() as service`` holds it for one thread."""
+
+    def __init__(self, service: Service) -> None:
+        self._service = copy.copy(service)  # the same kind of service, on a store of its own (same file, same user)
+        self._service.store = Store(service.store.path, user=service.store.user,
+                                    lock_timeout=service.store.lock_timeout)
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def session(self) -> Iterator[Service]:
+        """The service, for this thread alone until the block ends (waits for another thread's read)."""
+        with self._lock:
+            yield self._service
+
+    def ask(self, question: Callable[[Service], T]) -> T:
+        """``question(service)`` in this thread, in the session (to run in a thread: it may wait)."""
+        with self.session() as service:
+            return question(service)
+
+    def changed(self) -> bool | None:
+        """Whether the store changed since this session last read it; None when a thread is reading now (it will
+        see the change, or the next look will).  Never waits: for the event loop."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            return self._service.store.changed()
+        finally:
+            self._lock.release()
