@@ -67,7 +67,6 @@ class PtdvApp(App[None]):
         self.set_reactive(PtdvApp.year, year)
         self._start_path = path
         self._start_candidate = candidate_id
-        self._store_pending = False
         self._last_error: str | None = None
         self._kept_theme = self.theme  # the theme the config files give: not written again
         self._config_error = self._use_saved_theme()
@@ -121,22 +120,18 @@ class PtdvApp(App[None]):
 
     @work(exclusive=True, group="store-watch")
     async def poll_store(self) -> None:
-        """Every half second, `Store.changed()` of the reading session (two stats, a listing) when no load is
-        reading; a change is posted, never applied here."""
+        """Every half second, whether the store changed (``Reader.changed``, in a thread: two stats and a listing,
+        the catalogue read again when it changed); a change is posted, never applied here."""
         while True:
             await asyncio.sleep(POLL_SECONDS)
-            if self._store_pending:
-                continue
             try:
-                changed = self.reader.changed()
+                changed = await asyncio.to_thread(self.reader.changed)
             except PtdvError:
                 changed = True  # the reload shows the error
             if changed:
-                self._store_pending = True
                 self.post_message(StoreChanged())
 
     def on_store_changed(self, message: StoreChanged) -> None:
-        self._store_pending = False
         self.reload_screen(self.screen)  # a modal on top: the screen below re-reads when it is back
 
     def watch_year(self, year: int) -> None:

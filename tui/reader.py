@@ -16,6 +16,11 @@ caches of its own.  One thread at a time (a lock: the loads of two screens take 
 never waits for that lock (the store's poll looks only when it is free), so a long read — the due list of the
 top — never freezes the screen.  A save of the app is seen here as another process's save is: at the next read.
 What this costs: the read model is made twice (once per session), and a part both sessions read is held twice.
+
+Whether the store changed is asked of a third ``Store``, the watch, which reads nothing else: a store marks a
+change as seen whenever it reads (every question of the service does), so a load of several questions can mark
+a save made between two of them as seen without showing it — asked of the reading session, the poll would then
+miss it.  The watch marks a change as seen only when the poll has acted on it (the screen reads again after).
 """
 from __future__ import annotations
 
@@ -34,10 +39,12 @@ class Reader:
     """The service of the worker threads: ``with reader.session() as service`` holds it for one thread."""
 
     def __init__(self, service: Service) -> None:
+        store = service.store
         self._service = copy.copy(service)  # the same kind of service, on a store of its own (same file, same user)
-        self._service.store = Store(service.store.path, user=service.store.user,
-                                    lock_timeout=service.store.lock_timeout)
+        self._service.store = Store(store.path, user=store.user, lock_timeout=store.lock_timeout)
         self._lock = threading.Lock()
+        self._watch = Store(store.path, user=store.user)
+        self._watch.refresh()  # before any screen reads: a save after this is news
 
     @contextmanager
     def session(self) -> Iterator[Service]:
@@ -50,12 +57,10 @@ class Reader:
         with self.session() as service:
             return question(service)
 
-    def changed(self) -> bool | None:
-        """Whether the store changed since this session last read it; None when a thread is reading now (it will
-        see the change, or the next look will).  Never waits: for the event loop."""
-        if not self._lock.acquire(blocking=False):
-            return None
-        try:
-            return self._service.store.changed()
-        finally:
-            self._lock.release()
+    def changed(self) -> bool:
+        """Whether the store changed since the last call that said so (two stats and a listing of the pending
+        folder; the catalogue read again when it changed): for one caller, the poll, in a thread."""
+        if not self._watch.changed():
+            return False
+        self._watch.refresh()
+        return True

@@ -1,0 +1,183 @@
+"""The app never freezes: a screen reads in a worker thread, a key pressed while a slow read is in flight is
+handled at once, the screen says it is loading, and when the read ends it shows the data last asked for —
+a store change made meanwhile included.
+
+The slow read: a service whose chosen methods, called from a worker thread, wait after reading until the test
+lets them go (the app's reading session is a copy of the service it is given, so it waits too)."""
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+from conftest import TODAY, build_small
+
+from db.service import Service
+from db.store import Store
+from tui.app import make_app
+from tui.screens.branch import BranchScreen
+from tui.screens.help import HelpScreen
+from tui.screens.report import ReportScreen
+from tui.widgets.record_table import RecordTable
+from tui.widgets.report_table import ReportTable
+from tui_pilot import open_from_unit, pilot_test, settle
+
+import pytest
+
+SIZE = (120, 40)
+WAIT_S = 30  # a bound on every wait, so that a broken app fails the test instead of hanging it
+
+
+class Gate:
+    """Holds the reads named, made from a worker thread, once they have read, until released."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+        self.reached = threading.Event()
+        self.opened = threading.Event()
+        self.opened.set()
+
+    def hold(self, name: str) -> None:
+        self.names.add(name)
+        self.reached.clear()
+        self.opened.clear()
+
+    def release(self) -> None:
+        self.names.clear()
+        self.opened.set()
+
+    def passing(self, name: str) -> None:
+        if name in self.names and threading.current_thread() is not threading.main_thread():
+            self.reached.set()
+            if not self.opened.wait(WAIT_S):
+                raise AssertionError(f"{name} was never released")
+
+    async def in_flight(self) -> None:
+        """Until a held read has read and waits."""
+        assert await asyncio.to_thread(self.reached.wait, WAIT_S), "no held read was made"
+
+
+class HeldService(Service):
+    def __init__(self, store: Store, **kwargs) -> None:
+        super().__init__(store, **kwargs)
+        self.gate = Gate()  # the same object in the copy the app reads through
+
+    def report(self, *args, **kwargs):
+        found = super().report(*args, **kwargs)
+        self.gate.passing("report")
+        return found
+
+    def candidates(self, *args, **kwargs):
+        found = super().candidates(*args, **kwargs)
+        self.gate.passing("candidates")
+        return found
+
+
+@pytest.fixture
+def held(store_path) -> tuple[HeldService, dict[str, int]]:
+    service = HeldService(Store(store_path), today=TODAY)
+    return service, build_small(service)
+
+
+async def until(pilot, condition, what: str) -> None:
+    """Pause until ``condition()`` holds (the app's loop runs meanwhile); fail after WAIT_S."""
+    deadline = time.monotonic() + WAIT_S
+    while not condition():
+        assert time.monotonic() < deadline, f"never: {what}"
+        await pilot.pause()
+
+
+def names(table: RecordTable) -> list[str]:
+    return [str(table.get_row(row.key)[1]) for row in table.ordered_rows]
+
+
+# -- the first read of a screen --------------------------------------------------------------------
+@pilot_test
+async def test_help_opens_while_the_report_reads_and_the_rows_come_when_the_read_ends(held):
+    service, ids = held
+    app = make_app(service, lang="vi", year=2024, unit_id=ids["city"])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        service.gate.hold("report")
+        screen = await open_from_unit(pilot, ids["city"], "r", ReportScreen)
+        await service.gate.in_flight()
+        table = screen.query_one(ReportTable)
+        await until(pilot, lambda: table.loading, "the table shows that it is loading")
+        assert table.row_count == 0
+
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)  # the key was handled while the read was in flight
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+
+        service.gate.release()
+        await until(pilot, lambda: table.row_count, "the report's rows are shown")
+        assert not table.loading and app.focused is table
+        assert screen.report == service.report(ids["city"], 2024)
+        assert table.row_count == len(screen.report.rows) + 1  # and the total
+
+
+@pilot_test
+async def test_a_quarter_key_pressed_while_the_report_reads_is_what_it_shows(held):
+    service, ids = held
+    app = make_app(service, lang="en", year=2024, unit_id=ids["city"])
+    async with app.run_test(size=SIZE) as pilot:
+        service.gate.hold("report")
+        screen = await open_from_unit(pilot, ids["city"], "r", ReportScreen)
+        await service.gate.in_flight()
+        await pilot.press("2")
+        assert screen.quarter == 2  # at once, not after the read
+        service.gate.release()
+        table = screen.query_one(ReportTable)
+        await until(pilot, lambda: screen.report is not None, "a report is shown")
+        await settle(pilot)
+        assert screen.report.period.quarter == 2  # the whole year's read, ended later, was not shown over it
+        assert screen.report == service.report(ids["city"], 2024, 2)
+        assert table.row_count == len(screen.report.rows) + 1
+
+
+# -- a read again, with data on screen ------------------------------------------------------------
+@pilot_test
+async def test_while_the_branch_reads_again_its_rows_stay_and_the_cursor_moves(held):
+    service, ids = held
+    app = make_app(service, lang="vi", year=2024, unit_id=ids["pm1"])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, BranchScreen)
+        table = screen.table
+        before = names(table)
+        assert len(before) == 2 and table.cursor_row == 0
+
+        service.gate.hold("candidates")
+        await pilot.press("right_square_bracket")  # the next year: the branch reads again
+        await service.gate.in_flight()
+        await until(pilot, lambda: screen.sub_title, "the header says that it is loading")
+        assert screen.sub_title == "Năm 2025 · đang tải…"
+        assert not table.loading and names(table) == before  # the rows on screen stay
+        await pilot.press("down")
+        assert table.cursor_row == 1  # the key was handled while the read was in flight
+        chosen = table.current_key
+
+        service.gate.release()
+        await until(pilot, lambda: screen.sub_title is None, "the header no longer says loading")
+        await settle(pilot)
+        assert table.current_key == chosen  # the cursor stays on the candidate it was on
+
+
+@pilot_test
+async def test_a_change_saved_while_the_branch_reads_is_shown_after_that_read(held):
+    service, ids = held
+    app = make_app(service, lang="vi", year=2024, unit_id=ids["pm1"])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.table
+        service.gate.hold("candidates")
+        service.add_candidate(ids["pm1"], "Đinh Văn Mới", date_="01/11/2024")  # saved by someone else
+        await service.gate.in_flight()  # the poll saw it: the branch read again, and waits
+        service.add_candidate(ids["pm1"], "Lý Thị Sau", date_="02/11/2024")  # saved while that read waits
+        service.gate.release()
+        await until(pilot, lambda: "Lý Thị Sau" in names(table), "the change saved during the read is shown")
+        assert {"Đinh Văn Mới", "Lý Thị Sau"} <= set(names(table))
