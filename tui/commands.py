@@ -2,12 +2,15 @@
 the current screen's commands by their description."""
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from db.errors import PtdvError
+from db.i18n import t
+from db.service import Service
 from db.text import fmt_date, fold, safe
 from tui.widgets.breadcrumb import crumbs
 
@@ -36,33 +39,44 @@ def word_score(query: str, label: str) -> float:
     return 1.0 if folded.startswith(" ".join(words)) else 0.9 - 0.5 * folded.find(words[0]) / max(1, len(folded))
 
 
+def jump_hits(service: Service, query: str, lang: str) -> tuple[list[tuple[int, str, str]], list[tuple[int, str, str]]]:
+    """The units and the candidates whose names match ``query``, best first: (id, name, the hit's help line).
+    Asked of the app's reading session, in its thread (the first search of a large city reads every part's names)."""
+    state = service.state()
+
+    def where(unit_id: int) -> str:
+        """The path below the top unit (every unit is under it), cut from the left to one line."""
+        chain = [(u.id, u.name) for u in state.ancestors(unit_id)[1:]]
+        return crumbs(chain, PATH_WIDTH).plain
+
+    units = []
+    for unit in state.search_units(query, LIMIT):
+        level = safe(state.level_label(unit.level, lang))
+        path = where(unit.parent) if unit.parent else ""
+        ended = state.period(unit.id).ended if state.period(unit.id) else None  # found too, saying so
+        units.append((unit.id, unit.name, t("ui.app.hit_unit_ended", lang, level=level, date=fmt_date(ended), path=path)
+                      if ended else t("ui.app.hit_unit", lang, level=level, path=path)))
+    candidates = [(hit.id, hit.name, t("ui.app.hit_candidate", lang, stage=t(hit.status_key, lang), path=where(hit.unit)))
+                  for hit in service.search_candidates(query, LIMIT)]
+    return units, candidates
+
+
 class JumpProvider(Provider):
     """Units and candidates by name: a unit opens with its ancestors beneath it, so Back goes up."""
 
     async def search(self, query: str) -> Hits:
         app = self.app
         try:
-            state = app.service.state()
+            units, candidates = await asyncio.to_thread(app.reader.ask, partial(jump_hits, query=query, lang=app.lang))
         except PtdvError as err:
             app.show_error(err)
             return
-        def where(unit_id: int) -> str:
-            """The path below the top unit (every unit is under it), cut from the left to one line."""
-            chain = [(u.id, u.name) for u in state.ancestors(unit_id)[1:]]
-            return crumbs(chain, PATH_WIDTH).plain
-
-        for rank, unit in enumerate(state.search_units(query, LIMIT)):
-            level = safe(state.level_label(unit.level, app.lang))
-            path = where(unit.parent) if unit.parent else ""
-            ended = state.period(unit.id).ended if state.period(unit.id) else None  # found too, saying so
-            help_ = (app.t("ui.app.hit_unit_ended", level=level, date=fmt_date(ended), path=path) if ended
-                     else app.t("ui.app.hit_unit", level=level, path=path))
-            yield Hit(0.99 - rank / 1000, highlighted(unit.name, query), partial(app.jump_to_unit, unit.id),
-                      text=unit.name, help=help_)
-        for rank, hit in enumerate(app.service.search_candidates(query, LIMIT)):
-            yield Hit(0.98 - rank / 1000, highlighted(hit.name, query), partial(app.jump_to_candidate, hit.id),
-                      text=hit.name, help=app.t("ui.app.hit_candidate", stage=app.t(hit.status_key),
-                                                path=where(hit.unit)))
+        for rank, (unit_id, name, help_) in enumerate(units):
+            yield Hit(0.99 - rank / 1000, highlighted(name, query), partial(app.jump_to_unit, unit_id),
+                      text=name, help=help_)
+        for rank, (cand_id, name, help_) in enumerate(candidates):
+            yield Hit(0.98 - rank / 1000, highlighted(name, query), partial(app.jump_to_candidate, cand_id),
+                      text=name, help=help_)
 
 
 class ScreenCommands(Provider):
