@@ -1,11 +1,13 @@
 """``i`` on a unit or branch screen, or "import" in the palette: a list of candidates (or a ptdv export) from
 a spreadsheet, as ``ptdv import`` reads it.
 
-A file is chosen in a tree of the home folder and of the store's folder (Enter on it), or typed; the branch
-of the rows that name none is the branch on screen, or one typed.  The file is read and planned in a
-thread while the screen says so; the dry run shows what would be added, changed and left, or every refused
-row with its reason, in the words ``ptdv import --dry-run`` uses.  ctrl+s writes it; Esc, Backspace or ←
-go back (the screen below re-reads the store when it is shown again)."""
+A file is chosen in a tree of the home folder and of the store's folder (Enter on it), or typed; the rows
+go to the unit typed (``import --unit``: the branch of the rows that name none, or a ward whose branches
+they name), at first the branch or ward on screen; a workbook with several lists needs its sheet typed.  The
+file is read and planned in a thread while the screen says so; the dry run shows what would be added,
+changed and left, the rows skipped and the columns not imported, or every refused row with its reason, in
+the words of ``ptdv import --dry-run``.  ctrl+s writes the tables the dry run read; Esc, Backspace or ← go
+back (the screen below re-reads the store when it is shown again)."""
 from __future__ import annotations
 
 import os
@@ -45,6 +47,13 @@ def shown_lines(lines: list[str], more: str) -> list[str]:
     return [*lines[:SHOWN_LINES], more.format(count=len(lines) - SHOWN_LINES - TAIL), *lines[-TAIL:]]
 
 
+def counts_first(plan: Plan, lang: str, *, dry_run: bool) -> list[str]:
+    """The lines of ``ptdv import`` (:func:`plan_lines`), their count line per table (the last ones) first:
+    a pane is read from the top."""
+    lines, tables = plan_lines(plan, lang, dry_run=dry_run), len(plan.sheets)
+    return [*lines[-tables:], *lines[:-tables]]
+
+
 def home_relative(path: Path) -> str:
     """``~/lists/a.csv`` for a path under the home folder, else the path as it is."""
     try:
@@ -61,12 +70,10 @@ class PlanText(TextArea):
     def __init__(self, **kwargs) -> None:
         super().__init__(read_only=True, soft_wrap=True, show_cursor=False, highlight_cursor_line=False, **kwargs)
 
-    def show(self, lines: list[str], *, at_end: bool) -> None:
-        """Show ``lines`` from the top, or ``at_end`` scrolled to the last (a plan's counts)."""
-        self.load_text("\n".join(lines))
-        self.move_cursor(self.document.end if at_end else (0, 0))
-        if at_end:  # once the lines are wrapped to the pane's width
-            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+    def show(self, lines: list[str], more: str) -> None:
+        """Show ``lines`` from the top (see :func:`shown_lines` for ``more``)."""
+        self.load_text("\n".join(shown_lines(lines, more)))
+        self.move_cursor((0, 0))
 
 
 class ImportScreen(Notes, Screen[None]):
@@ -97,8 +104,8 @@ class ImportScreen(Notes, Screen[None]):
         self.serial = 0                     # the latest run: an older run's answer is left unshown
         self.worker: Worker | None = None
         self.writing = False
-        self.read: tuple[Path, str] | None = None  # the file and sheet read, and their tables: a new plan of
-        self.tables: Tables | None = None          # them (another unit) reads nothing again
+        self.read: tuple[Path, str] | None = None  # the file and sheet read, and their tables: what ctrl+s
+        self.tables: Tables | None = None          # writes is what the dry run showed
         self.plan: Plan | None = None       # the dry run on screen, when it may be written
         self.ran_with = ("", "", "")        # the fields (file, unit, sheet) as the last run read them
 
@@ -169,10 +176,11 @@ class ImportScreen(Notes, Screen[None]):
         if not typed:
             self.say(self.t("ui.import.no_file"), error=True)
             return
-        self.run((Path(typed).expanduser(), self.query_one("#sheet", Input).value.strip()), write=False)
+        self.run((Path(typed).expanduser(), self.query_one("#sheet", Input).value.strip()), None, write=False)
 
-    def run(self, read: tuple[Path, str], *, write: bool) -> None:
-        """Plan (or write) the file and sheet ``read``, into the unit typed: read again unless it is the last read."""
+    def run(self, read: tuple[Path, str], tables: Tables | None, *, write: bool) -> None:
+        """Plan (or write) the file and sheet ``read`` into the unit typed: its ``tables``, or read afresh (a
+        file corrected since the last dry run)."""
         if self.writing:
             return
         self.serial += 1
@@ -182,8 +190,8 @@ class ImportScreen(Notes, Screen[None]):
         self.query_one(PlanText).loading = True
         self.say(self.t("ui.import.writing" if write else "ui.import.reading", file=safe(read[0].name)))
         self.refresh_bindings()
-        self.worker = self._work(self.service, self.app.lang, self.serial, read,
-                                 self.tables if read == self.read else None, self._unit(self.ran_with[1]), write)
+        self.worker = self._work(self.service, self.app.lang, self.serial, read, tables,
+                                 self._unit(self.ran_with[1]), write)
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False)
     def _work(self, service: Service, lang: str, serial: int, read: tuple[Path, str], tables: Tables | None,
@@ -220,15 +228,14 @@ class ImportScreen(Notes, Screen[None]):
             message = done.error.message(lang)
             if done.error.key == "import.several_sheets":  # the CLI's --sheet: the sheet's field here
                 message = self.t("ui.import.several_sheets", **done.error.params)
-            pane.show(shown_lines(message.splitlines(), more), at_end=False)
+            pane.show(message.splitlines(), more)
             self.say(self.t("ui.import.refused") if isinstance(done.error, ImportRefused) else message, error=True)
         elif done.written:
-            pane.show(shown_lines(plan_lines(done.plan, lang, dry_run=False), more), at_end=True)
+            pane.show(counts_first(done.plan, lang, dry_run=False), more)
             self.say(self.t("ui.import.written"))
             self.app.notify(self.t("ui.import.written_file", file=safe(done.read[0].name)), markup=False)
         else:
-            pane.show(shown_lines([*plan_lines(done.plan, lang, dry_run=True), self.t("cli.import.dry_run")], more),
-                      at_end=True)
+            pane.show([*counts_first(done.plan, lang, dry_run=True), self.t("cli.import.dry_run")], more)
             counts = [getattr(done.plan, sheet).counts() for sheet in done.plan.sheets]
             added, changed = (sum(c[kind] for c in counts) for kind in ("added", "changed"))
             if not (added or changed):
@@ -255,7 +262,7 @@ class ImportScreen(Notes, Screen[None]):
         return tuple(self.query_one(f"#{name}", Input).value for name in ("path", "unit", "sheet"))
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        """Another file or branch typed: the dry run on screen is not what ctrl+s would write any more."""
+        """Another file, unit or sheet typed: the dry run on screen is not what ctrl+s would write any more."""
         if self.plan is not None and self._typed() != self.ran_with:
             self.plan = None
             self.say(self.t("ui.import.changed"))
@@ -268,7 +275,7 @@ class ImportScreen(Notes, Screen[None]):
 
     def action_confirm(self) -> None:
         if self.plan is not None and self.read is not None:
-            self.run(self.read, write=True)
+            self.run(self.read, self.tables, write=True)
 
     def action_back(self) -> None:
         if self.writing:
