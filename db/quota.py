@@ -11,11 +11,11 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import Iterable
+from typing import Iterable, Iterator, Mapping, NamedTuple
 
 from .model import COUNTS_TOWARD_QUOTA, FORECAST_FROM, STAGES, Candidate, Quota, Settings, Unit, stage_index
 from .rules import first_due
-from .state import State
+from .state import State, UnitPart
 
 
 def rate_target(rate: float, members: int) -> int:
@@ -205,6 +205,69 @@ def _count_unit(uid: int, dated: list[tuple[Candidate, list[date]]], settings: S
     return counts
 
 
+class PartTotals(NamedTuple):
+    """One part's branches taken together, for the roll-up above its owner without reading the part (the store
+    keeps these of every part in one file): their counts summed year by year, the first due date of each live
+    candidate, and per year the sum and number of their known member figures and targets.  ``clean``: the
+    owner's figures need nothing else of the part (no branch there has a period, nothing is counted there but at
+    its branches); ``foreign``: the other units something is counted at in the part (where a candidate held here
+    was before a transfer: their figures need this part).  Used like :class:`UnitCounts` (``year``, ``overdue_on``), as it is kept: nothing is made of the
+    years not asked for."""
+
+    branches: tuple[int, ...]
+    clean: bool
+    first: int                  # the year of ``rows[0]``
+    rows: list[list[int]]       # YearCounts.to_json of each year from ``first`` on
+    due: list[int]              # day ordinals, sorted
+    plans: dict[str, list[int]]  # year -> [members, with members, targets, without a target]
+    foreign: tuple[int, ...] = ()
+
+    def year(self, year: int) -> YearCounts:
+        index = min(year - self.first, len(self.rows) - 1)
+        if not self.rows or year < self.first:
+            return YearCounts()
+        found = YearCounts.from_json(self.rows[index])
+        return found if year - self.first == index else YearCounts(by_stage=found.by_stage)
+
+    def overdue_on(self, today: date) -> int:
+        return bisect_left(self.due, today.toordinal())
+
+    def plan(self, year: int) -> tuple[int, int, int, int]:
+        members, with_members, targets, without = self.plans.get(str(year), (0, 0, 0, len(self.branches)))
+        return members, with_members, targets, without
+
+    def to_json(self) -> dict:
+        return {"branches": list(self.branches), "clean": self.clean, "first": self.first, "rows": self.rows,
+                "due": self.due, "plans": self.plans, "foreign": list(self.foreign)}
+
+    @classmethod
+    def from_json(cls, doc: dict) -> "PartTotals":
+        return cls(tuple(doc["branches"]), bool(doc["clean"]), int(doc["first"]), doc["rows"], doc["due"], doc["plans"],
+                   tuple(doc["foreign"]))
+
+
+def part_totals(pid: int, units: UnitPart, counts: dict[int, UnitCounts]) -> PartTotals:
+    """:class:`PartTotals` of part ``pid`` from its unit records, quotas and counts (a summary's)."""
+    branches = tuple(sorted(uid for uid, unit in units.units.items()
+                            if unit.parent == pid and not (unit.began or unit.ended or unit.earlier)))
+    foreign = tuple(sorted(set(counts) - set(branches)))
+    clean = len(branches) == len(units.units) and not foreign
+    total = UnitCounts()
+    for uid in branches:
+        if uid in counts:
+            total = total.plus(counts[uid])
+    plans = {}
+    years = {y for uid in branches for y in units.units[uid].members} | {y for (uid, y) in units.quotas if uid in branches}
+    for year in sorted(years):
+        members = [m for uid in branches if (m := units.units[uid].members.get(year)) is not None]
+        targets = [target_of(units.quotas.get((uid, year)), units.units[uid].members.get(year)) for uid in branches]
+        known = [t for t in targets if t is not None]
+        plans[str(year)] = [sum(members), len(members), sum(known), len(targets) - len(known)]
+    first = min(total.years, default=0)
+    return PartTotals(branches, clean, first, [total.years[y].to_json() for y in sorted(total.years)],
+                      [d.toordinal() for d in total.due], plans, foreign)
+
+
 def view_day(year: int, today: date) -> date:
     """The day a year's tree is seen on: its last day when past, today while it runs, its first day when later
     (docs/HISTORY.md)."""
@@ -212,13 +275,14 @@ def view_day(year: int, today: date) -> date:
 
 
 def rollup(state: State, year: int, today: date, root: int | None = None, day: date | None = None,
-           tree_day: date | None = None) -> dict[int, Figures]:
+           tree_day: date | None = None) -> Mapping[int, Figures]:
     """Figures for every unit under ``root`` (default: the whole tree), children summed into parents, in the
     tree of ``day`` (default: the year's view day; a unit that ended before it: of its last day), with nothing
     of the year after that day.  What happened at a branch that ended before that day counts at its
     successor; a unit that began during the year takes its predecessors' targets and members when it has
     none of its own (docs/HISTORY.md).  ``tree_day`` sums the year in the tree of another day instead (the
-    same period of last year counted in this year's tree)."""
+    same period of last year counted in this year's tree).  Above a grassroots unit, its branches' figures are
+    made only when asked (:class:`Rollup`)."""
     top = state.root if root is None else root
     if top is None or top not in state.units:
         return {}
@@ -227,28 +291,86 @@ def rollup(state: State, year: int, today: date, root: int | None = None, day: d
     if ended is not None and ended <= day:
         day = ended - timedelta(days=1)  # an ended unit is seen on its last day
     tree = state.on(tree_day or day)
-    order = tree.subtree(top)
     if day.year < year:  # the unit ended before the year began: nothing of the year is its
-        return {uid: Figures(unit=uid, year=year) for uid in order}
-    carried = tree.carried(order)
-    direct = state.unit_counts(order + [e for group in carried.values() for e in group])
-    last_quarter = quarter_of(day) if day < cutoff_for(year, today) else 4  # quarters after the view day are not its
-    figures: dict[int, Figures] = {}
-    for uid in reversed(order):  # children before parents
+        return {uid: Figures(unit=uid, year=year) for uid in tree.subtree(top)}
+    return Rollup(state, tree, top, year, today, day)
+
+
+EAGER_PARTS = 8  # a roll-up over no more parts than this makes its branches' figures at once (Rollup)
+
+
+class Rollup(Mapping):
+    """:func:`rollup`'s figures.  A unit whose children are the branches of its part, taken together in the
+    part's :class:`PartTotals`, gets its figures from those totals (the store keeps them for every part, so the
+    top of a metro store reads no part); the branches' own figures are made when first asked, from their part as
+    it is then (a roll-up answers one question: keep ``dict(rollup)`` to hold figures across a save), unless
+    there are no more than :data:`EAGER_PARTS` such parts (a ward, a small district: they are made at once).
+    Iterating (or ``len``) makes them all, children before parents as the whole tree's walk gives them."""
+
+    def __init__(self, state: State, tree: State, top: int, year: int, today: date, day: date) -> None:
+        self._state, self._tree, self._top = state, tree, top
+        self._year, self._today, self._day = year, today, day
+        self._last_quarter = quarter_of(day) if day < cutoff_for(year, today) else 4  # later quarters are not its
+        self._figures: dict[int, Figures] = {}
+        self._summed: dict[int, PartTotals] = {}  # a unit -> the totals of its branches, not yet made one by one
+        self._order: list[int] | None = None
+        order = self._walk()
+        carried = tree.carried(order)
+        plain = [u for u in order if u not in self._summed]
+        direct = state.unit_counts(plain + [e for group in carried.values() for e in group])
+        for uid in reversed(order):  # children before parents
+            self._figures[uid] = self._unit(uid, direct, carried)
+        if len(self._summed) <= EAGER_PARTS:
+            self._whole()
+
+    def _walk(self) -> list[int]:
+        """The units to make, parents before children: the whole subtree but the branches of the units whose
+        totals serve (their children are their part's branches only, none of which counts what happened
+        elsewhere: no transfer to or from another part, no unit that ended carried into it)."""
+        state, tree, top = self._state, self._tree, self._top
+        stack, seen = [top], {top}
+        while stack:  # the catalogue's tree first: the units whose parts' totals may serve
+            for kid in tree.children.listed(stack.pop()):
+                if kid not in seen:
+                    seen.add(kid)
+                    stack.append(kid)
+        totals = state.source.totals(seen) if len(seen) > 1 else {}
+        blocked = set(state.visits) | {tree.carrier(e.id) for e in state.ended_units()}
+        blocked.update(u for found in totals.values() for u in found.foreign)
+        order, stack, seen = [], [top], set()
+        while stack:
+            uid = stack.pop()
+            if uid in seen:
+                continue
+            seen.add(uid)
+            order.append(uid)
+            found = totals.get(uid)
+            if (found is not None and found.clean and found.branches and uid not in blocked and uid != top
+                    and blocked.isdisjoint(found.branches) and not tree.children.listed(uid)):
+                self._summed[uid] = found
+            else:
+                stack.extend(tree.children.of(uid))
+        return order
+
+    def _unit(self, uid: int, direct: dict[int, UnitCounts], carried: dict[int, list[int]]) -> Figures:
+        state, year, today, day = self._state, self._year, self._today, self._day
         fig = Figures(unit=uid, year=year)
-        own = [direct[u] for u in (uid, *carried.get(uid, ())) if u in direct]
-        if own and year <= today.year:
+        summed = self._summed.get(uid)
+        own = [direct[u] for u in (uid, *carried.get(uid, ())) if u in direct] + ([summed] if summed else [])
+        if own:
             rows = [c.year(year) for c in own]
-            fig.by_quarter = [sum(r.by_quarter[q] for r in rows) if q < last_quarter else 0 for q in range(4)]
+            row = rows[0] if len(rows) == 1 else YearCounts([sum(q) for q in zip(*(r.by_quarter for r in rows))],
+                                                           [sum(n) for n in zip(*(r.by_stage for r in rows))],
+                                                           sum(r.exited for r in rows))
+            fig.by_stage = dict(zip(STAGES, row.by_stage))
+        if own and year <= today.year:
+            fig.by_quarter = [n if q < self._last_quarter else 0 for q, n in enumerate(row.by_quarter)]
             fig.admitted = sum(fig.by_quarter)
-            fig.by_stage = {stage: sum(r.by_stage[i] for r in rows) for i, stage in enumerate(STAGES)}
-            fig.exited = sum(r.exited for r in rows)
+            fig.exited = row.exited
             if year == today.year and day == today:
                 fig.overdue = sum(c.overdue_on(today) for c in own)
-        elif own:  # a later year: nothing decided yet, stages as they are now
-            fig.by_stage = {stage: sum(c.year(year).by_stage[i] for c in own) for i, stage in enumerate(STAGES)}
-        kids = [figures[c] for c in tree.children.get(uid, []) if c in figures]  # not ``top`` in a cycle
-        for kid in kids:
+        kids = [] if summed else [self._figures[c] for c in self._tree.children.get(uid, []) if c in self._figures]
+        for kid in kids:  # (not ``top`` in a cycle)
             fig.admitted += kid.admitted
             fig.exited += kid.exited
             fig.overdue += kid.overdue
@@ -258,19 +380,64 @@ def rollup(state: State, year: int, today: date, root: int | None = None, day: d
         unit = state.units[uid]
         inherited = _predecessors_figures(state, unit, year, today)
         own_members = unit.members.get(year)
-        kid_members = [k.members for k in kids if k.members is not None]
+        if summed:
+            members, with_members, targets, without_target = summed.plan(year)
+            fig.members_children = members if with_members else None
+        else:
+            kid_members = [k.members for k in kids if k.members is not None]
+            fig.members_children = sum(kid_members) if kid_members else None
         fig.members_own = own_members
-        fig.members_children = sum(kid_members) if kid_members else None
         fig.members = next((m for m in (own_members, _sum(f.members for f in inherited), fig.members_children)
                             if m is not None), None)
         quota = state.quotas.get((uid, year))
         fig.rate = quota.rate if quota else None
         fig.target = target_of(quota, fig.members) if quota else _sum(f.target for f in inherited)
-        if kids:
+        if summed:
+            fig.children_target, fig.children_without_target = targets, without_target
+        elif kids:
             fig.children_target = sum(k.target or 0 for k in kids)
             fig.children_without_target = sum(1 for k in kids if k.target is None)
-        figures[uid] = fig
-    return figures
+        return fig
+
+    def _expand(self, owner: int) -> None:
+        """Make the figures of the branches under ``owner`` (and of anything under them), from their part."""
+        totals = self._summed.pop(owner)
+        order = [u for branch in totals.branches for u in self._tree.subtree(branch) if u not in self._figures]
+        direct = self._state.unit_counts(order)
+        for uid in reversed(order):
+            self._figures[uid] = self._unit(uid, direct, {})
+
+    def _owner(self, uid: object) -> int | None:
+        """The unit whose totals hold ``uid``'s figures, not made yet."""
+        place = self._state.placed.get(uid) if self._summed else None
+        owner = place[0] if place is not None else None
+        return owner if owner in self._summed and uid in self._summed[owner].branches else None
+
+    def __getitem__(self, uid: int) -> Figures:
+        found = self._figures.get(uid)
+        if found is None and (owner := self._owner(uid)) is not None:
+            self._expand(owner)
+            found = self._figures.get(uid)
+        if found is None:
+            raise KeyError(uid)
+        return found
+
+    def __contains__(self, uid: object) -> bool:
+        return uid in self._figures or self._owner(uid) is not None
+
+    def _whole(self) -> list[int]:
+        """Every unit's figures made; the units in the order of the whole tree's walk, children first (found once)."""
+        if self._order is None:
+            while self._summed:
+                self._expand(next(iter(self._summed)))
+            self._order = [uid for uid in reversed(self._tree.subtree(self._top)) if uid in self._figures]
+        return self._order
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._whole())
+
+    def __len__(self) -> int:
+        return len(self._whole())
 
 
 def _sum(values: Iterable[int | None]) -> int | None:

@@ -148,7 +148,14 @@ class Service:
     def search_candidates(self, query: str, limit: int = 50) -> list:
         """Candidates by name (see ``State.search_candidates``), only those the user may read."""
         state = self.state()
-        return state.search_candidates(query, limit, self.readable_units(state.root))
+        return state.search_candidates(query, limit, self._readable_everywhere(state))
+
+    def _readable_everywhere(self, state: State) -> set[int] | None:
+        """The units whose candidates the user may read, in the whole tree; None when that is every unit (they
+        cover the top unit: nothing to walk)."""
+        if access.covers(state, self.whoami().units, state.root):
+            return None
+        return set(self.readable_units(state.root))
 
     def users(self) -> list[access.User]:
         self.state()
@@ -741,9 +748,9 @@ class Service:
             raise PtdvError("audit.bad_range", since=fmt_date(start), until=fmt_date(end))
         account = str(by).strip() if by not in (None, "") else None
         first, last = start.isoformat() if start else "", end.isoformat() if end else "9999-99-99"
-        readable = set(self.readable_units(state.root))
+        readable = self._readable_everywhere(state)
         return [entry for entry in self.store.audit_since(0)
-                if access.entry_readable(entry, readable)
+                if (readable is None or access.entry_readable(entry, readable))
                 and (units is None or entry.get("unit") in units)
                 and first <= str(entry.get("at", ""))[:10] <= last
                 and (account is None or entry.get("by") == account)]

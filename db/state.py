@@ -14,7 +14,7 @@ from .text import fold, safe
 from .workdays import CalendarEntry, official_calendar
 
 if TYPE_CHECKING:
-    from .quota import UnitCounts
+    from .quota import PartTotals, UnitCounts
     from .report import ReportYear
 
 
@@ -47,6 +47,7 @@ class CandidateSource(Protocol):
     def counts(self, units: Collection[int]) -> dict[int, "UnitCounts"]: ...
     def report_counts(self, units: Collection[int]) -> dict[int, dict[int, "ReportYear"]]: ...
     def names(self) -> list["CandidateHit"]: ...  # every candidate, as the name index has it
+    def totals(self, pids: Collection[int]) -> dict[int, "PartTotals"]: ...  # of the parts there are among pids
 
 
 class MemoryCandidates:
@@ -83,6 +84,9 @@ class MemoryCandidates:
     def names(self) -> list["CandidateHit"]:
         return [CandidateHit.of(c) for c in self._candidates.values()]
 
+    def totals(self, pids: Collection[int]) -> dict[int, "PartTotals"]:
+        return {}  # no parts: the roll-up makes every unit's figures
+
 
 class CandidateMap(Mapping):
     """``state.candidates``: a read-only mapping by id; iterating it loads every candidate."""
@@ -114,9 +118,12 @@ class UnitPart(NamedTuple):
 
 
 class UnitParts(Protocol):
-    """Where a read model gets the units that the catalogue only names (see :class:`State`)."""
+    """Where a read model gets the units that the catalogue only names (see :class:`State`): their records, and,
+    when the catalogue does not name them all, the unit index's entry of a branch."""
 
     def part_units(self, pid: int) -> UnitPart: ...
+    def branch(self, uid: int) -> tuple[int, str] | None: ...  # (parent, name)
+    def branches(self) -> Iterator[int]: ...
 
 
 NO_UNITS = UnitPart({}, {})
@@ -259,11 +266,13 @@ class State:
         self.levels = levels
         self.own_units = Records.of(units)
         self.own_quotas = QuotaRecords.of(quotas)
-        self.placed = Records.of(placed)
+        self.placed = placed if isinstance(placed, Placed) else Records.of(placed)
+        self.listed = self.placed  # the branches the catalogue itself names
         self.placed_periods = Records.of(placed_periods)  # units of the last level that have a period: its record
         self.visits: dict[int, tuple[int, ...]] = dict(visits or {})  # branch -> other parts holding its past
         self._unit_parts = unit_parts
         self._views: dict[date | None, State] = {None: self}
+        self._links: dict[str, Links] = {}  # shared by the views (:meth:`links`)
         if candidates is None or isinstance(candidates, Mapping):
             candidates = MemoryCandidates(candidates or {}, settings)
         self.source: CandidateSource = candidates
@@ -275,28 +284,31 @@ class State:
 
     @classmethod
     def from_data(cls, data: dict, candidates: CandidateSource | None = None, unit_parts: UnitParts | None = None,
-                  invalid: Callable[[Exception], Exception] = _invalid) -> "State":
+                  invalid: Callable[[Exception], Exception] = _invalid, *, indexed_branches: bool = False) -> "State":
         """The catalogue's tables as parsed from its file (meta, levels, units, quotas, placed, users, calendar).
         Units, quotas and branches are made as they are asked for (:class:`Records`); :meth:`validate` makes
-        them all."""
+        them all.  ``indexed_branches``: the catalogue's ``placed`` names only the branches with a period, the
+        others are in the unit index of ``unit_parts`` (schema 5)."""
         meta = data.get("meta", {}).get("1") or {}
         levels = sorted((Level(str(d["id"]), str(d["vi"]), str(d["en"]), int(d["order"]))
                          for d in data.get("levels", {}).values()), key=lambda lv: lv.order)
-        placed = data.get("placed", {})
+        listed = Records(data.get("placed", {}), _place_of, invalid)
         users = users_from_docs(data.get("users", {}).values(), meta.get("created_by"), meta.get("root"))
         added = [CalendarEntry.from_store(doc) for doc in data.get("calendar", {}).values()]
         calendar = official_calendar().with_added(added) if added else None  # days an admin added (ptdv calendar)
-        return cls(settings=Settings.from_doc(meta.get("settings"), calendar), root=meta.get("root"),
-                   levels={lv.id: lv for lv in levels}, units=Records(data.get("units", {}), Unit.from_doc, invalid),
-                   quotas=QuotaRecords(data.get("quotas", {}).values(), invalid), candidates=candidates,
-                   users=users, placed=Records(placed, _place_of, invalid), unit_parts=unit_parts,
-                   placed_periods=Records(_Dated(placed), _placed_unit, invalid),
-                   visits={int(i): tuple(doc["parts"]) for i, doc in data.get("visits", {}).items()})
+        state = cls(settings=Settings.from_doc(meta.get("settings"), calendar), root=meta.get("root"),
+                    levels={lv.id: lv for lv in levels}, units=Records(data.get("units", {}), Unit.from_doc, invalid),
+                    quotas=QuotaRecords(data.get("quotas", {}).values(), invalid), candidates=candidates,
+                    users=users, placed=Placed(listed, unit_parts) if indexed_branches else listed,
+                    unit_parts=unit_parts, placed_periods=Records(_Dated(data.get("placed", {})), _placed_unit, invalid),
+                    visits={int(i): tuple(doc["parts"]) for i, doc in data.get("visits", {}).items()})
+        state.listed = listed
+        return state
 
     def validate(self) -> None:
         """Make every record of the catalogue: ``store.invalid`` (or what the store makes of it) when one cannot
         be read."""
-        for records in (self.own_units, self.own_quotas, self.placed, self.placed_periods):
+        for records in (self.own_units, self.own_quotas, self.listed, self.placed_periods):
             for _ in records.values():
                 pass
 
@@ -420,9 +432,22 @@ class State:
     def path(self, uid: int, sep: str = "/") -> str:
         return sep.join(self.name_of(u) for u in self.chain(uid))
 
-    def subtree(self, uid: int) -> list[int]:
-        """``uid`` and every unit below it, parents before children; each once, even in a hand-made cycle."""
-        return _walk(uid, lambda current: self.children.get(current, []))
+    def subtree(self, uid: int, depth: int | None = None) -> list[int]:
+        """``uid`` and every unit below it (``depth``: down to that many levels below it), parents before
+        children; each once, even in a hand-made cycle.  The levels not asked for are not read (the branches of
+        a grassroots unit are in its part)."""
+        if depth is None:
+            return _walk(uid, lambda current: self.children.get(current, []))
+        depths = {uid: 0}
+
+        def kids(current: int) -> list[int]:
+            if depths[current] >= depth:
+                return []
+            found = self.children.get(current, [])
+            for kid in found:
+                depths.setdefault(kid, depths[current] + 1)
+            return found
+        return _walk(uid, kids)
 
     def every_under(self, uid: int) -> list[int]:
         """``uid`` and every unit below it by the parent each has now, those that ended too (:meth:`subtree`
@@ -435,7 +460,27 @@ class State:
         return _walk(uid, lambda current: sorted(kids.get(current, []), key=lambda k: (self.folded[k], k)))
 
     def is_leaf(self, uid: int) -> bool:
-        return not self.children.kids.get(uid)
+        return not self.children.of(uid)
+
+    def links(self) -> "Links":
+        """Who is under whom among the records without a period, found once for every view of the store."""
+        found = self._links.get("links")
+        if found is None:
+            dated_own = self.own_units.having(*PERIOD_KEYS)
+            skip = set(dated_own)
+            own: dict[int, list[int]] = {}
+            for uid, parent in self.own_units.parents():
+                if parent is not None and uid not in skip:
+                    own.setdefault(parent, []).append(uid)
+            dated_branches = set(self.placed_periods)
+            listed = None
+            if not isinstance(self.placed, Placed):  # the catalogue names every branch (schema 4 and before)
+                listed = {}
+                for uid, parent in self.placed.parents():
+                    if uid not in dated_branches:
+                        listed.setdefault(parent, []).append(uid)
+            found = self._links["links"] = Links(own, dated_own, dated_branches, listed)
+        return found
 
     def depth(self, uid: int) -> int:
         return len(self.chain(uid)) - 1
@@ -530,6 +575,49 @@ def _placed_unit(uid: int, doc: dict) -> Unit:
     return Unit(uid, str(doc["name"]), "", int(doc["parent"]), **period_of(doc))
 
 
+class Links(NamedTuple):
+    """The tree's links among the records without a period (the same on every day), and the ids of those with
+    one (where they are depends on the day)."""
+
+    own: dict[int, list[int]]            # parent -> the units the catalogue keeps under it
+    dated_own: list[int]
+    dated_branches: set[int]
+    listed: dict[int, list[int]] | None  # parent -> the branches the catalogue names (None: the unit index does)
+
+
+class Placed(Mapping):
+    """``state.placed`` of a store whose unit index names the branches (schema 5): the catalogue's entries (the
+    branches with a period), and the others from the index file of their id when asked; iterating reads every
+    index file."""
+
+    def __init__(self, listed: Records, parts: UnitParts | None) -> None:
+        self._listed = listed
+        self._parts = parts
+
+    def __getitem__(self, uid: object) -> tuple[int, str]:
+        found = self.get(uid)
+        if found is None:
+            raise KeyError(uid)
+        return found
+
+    def get(self, uid: object, default: Any = None) -> Any:
+        if uid in self._listed:
+            return self._listed[uid]
+        found = self._parts.branch(uid) if self._parts is not None and type(uid) is int else None
+        return default if found is None else found
+
+    def __contains__(self, uid: object) -> bool:
+        return self.get(uid) is not None
+
+    def __iter__(self) -> Iterator[int]:
+        yield from self._listed
+        if self._parts is not None:
+            yield from (uid for uid in self._parts.branches() if uid not in self._listed)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 class _Dated(Mapping):
     """The entries of ``placed`` with a period (a branch that began, ended or moved on a date)."""
 
@@ -615,7 +703,7 @@ class QuotaMap(Mapping):
 
     def __getitem__(self, key: tuple[int, int]) -> Quota:
         state = self._state
-        place = state.placed.get(key[0])
+        place = None if key[0] in state.own_units else state.placed.get(key[0])
         return state.own_quotas[key] if place is None else state.part_units(place[0]).quotas[key]
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
@@ -656,29 +744,45 @@ class Children(Mapping):
 
     def __init__(self, state: State) -> None:
         self._state = state
-        self._kids: dict[int, list[int]] | None = None
+        self._of: dict[int, list[int]] = {}
+        self._dated: dict[int, list[int]] | None = None
         self._sorted: dict[int, list[int]] = {}
 
-    @property
-    def kids(self) -> dict[int, list[int]]:
-        """Each unit's children, unsorted; made when first asked, from the documents (a unit or branch with a
-        period is made to see where it was on the day)."""
-        if self._kids is None:
+    def of(self, uid: int) -> list[int]:
+        """Unit ``uid``'s children on the view's day, unsorted: those the catalogue keeps or names (:meth:`listed`),
+        and when the unit index names the branches (schema 5), the branches whose records are in the part of
+        ``uid`` (so a ward's tree reads that ward's part, not every branch of the city)."""
+        found = self._of.get(uid)
+        if found is None:
+            state = self._state
+            links = state.links()
+            found = self.listed(uid)
+            if links.listed is None:
+                found += [b for b in state.part_units(uid).units if b not in links.dated_branches and b in state.placed]
+            self._of[uid] = found
+        return found
+
+    def listed(self, uid: int) -> list[int]:
+        """Unit ``uid``'s children that the catalogue gives, on the view's day: the units it keeps, the branches
+        with a period, and (schema 4 and before) the other branches it names."""
+        links = self._state.links()
+        return [*links.own.get(uid, ()), *self._dated_kids().get(uid, ()),
+                *(links.listed.get(uid, ()) if links.listed is not None else ())]
+
+    def _dated_kids(self) -> dict[int, list[int]]:
+        """The children of each unit among the units and branches that have a period, on the view's day."""
+        if self._dated is None:
             state, day = self._state, self._state.day
-            kids: dict[int, list[int]] = {}
-            for records in (state.own_units, state.placed):
-                dated = set(records.having(*PERIOD_KEYS)) if records is state.own_units else set(state.placed_periods)
-                periods = state.own_units if records is state.own_units else state.placed_periods
-                for uid, parent in records.parents():
-                    if uid in dated:
-                        unit = periods[uid]
-                        if not (unit.exists_on(day) if day is not None else unit.ended is None):
-                            continue
-                        parent = unit.parent_on(day) if day is not None else unit.parent
-                    if parent is not None:
-                        kids.setdefault(parent, []).append(uid)
-            self._kids = kids
-        return self._kids
+            links = state.links()
+            self._dated = {}
+            for uid, unit in [*((u, state.own_units[u]) for u in links.dated_own),
+                              *((u, state.placed_periods[u]) for u in links.dated_branches)]:
+                if not (unit.exists_on(day) if day is not None else unit.ended is None):
+                    continue
+                parent = unit.parent_on(day) if day is not None else unit.parent
+                if parent is not None:
+                    self._dated.setdefault(parent, []).append(uid)
+        return self._dated
 
     def __getitem__(self, uid: int) -> list[int]:
         found = self._sorted.get(uid)
@@ -686,7 +790,7 @@ class Children(Mapping):
             if uid not in self._state.units:
                 raise KeyError(uid)
             folded = self._state.folded
-            found = self._sorted[uid] = sorted(self.kids.get(uid, []), key=lambda k: (folded[k], k))
+            found = self._sorted[uid] = sorted(self.of(uid), key=lambda k: (folded[k], k))
         return found
 
     def __iter__(self) -> Iterator[int]:

@@ -43,7 +43,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Callable, Collection, Iterator
+from typing import Callable, Collection, Iterator, NamedTuple
 
 import orjson
 from tinydb import TinyDB, where
@@ -54,16 +54,18 @@ from .access import check_account
 from .errors import PtdvError
 from .identity import current_user
 from .model import DEFAULT_LEVELS, PERIOD_KEYS, Candidate, Level, Quota, Settings, Unit
-from .quota import UnitCounts, count_candidates
+from .quota import PartTotals, UnitCounts, count_candidates, part_totals
 from .report import ReportYear, report_counts, report_plus
 from .state import NO_UNITS, CandidateHit, State, UnitPart
 from .workdays import shipped_fingerprint
 
-SCHEMA_VERSION = 4
-SCHEMAS_READ = (2, 3, 4)  # a write upgrades an older store (Transaction.upgrade):
-# 2: every unit in the catalogue; 3: no candidate index (a candidate is found through every part's summary)
+SCHEMA_VERSION = 5
+SCHEMAS_READ = (2, 3, 4, 5)  # a write upgrades an older store (Transaction.upgrade): 2: every unit in the catalogue;
+# 3: no candidate index (a candidate is found through every part's summary); 4: every branch named in the catalogue
 INDEXED_SCHEMA = 4        # from this schema on, the ``ids<K>.json`` files say which part holds each candidate
+SPLIT_SCHEMA = 5          # from this schema on, the ``units<K>.json`` files name the branches (the catalogue: dated ones)
 IDS_PER_INDEX = 1000      # candidate ids per index file: an add rewrites one file of at most this many entries
+UNITS_PER_INDEX = 1000    # unit ids per file of the unit index
 CATALOGUE_TABLES = ("meta", "levels", "units", "quotas", "placed", "visits", "calendar")
 PART_TABLES = ("meta", "candidates", "units", "quotas")
 LOCK_TIMEOUT_S = 10.0
@@ -144,9 +146,9 @@ def _own(fd: int, mode: int, gid: int | None) -> None:
     os.fchmod(fd, mode)
 
 
-def _signature(path: Path) -> tuple[int, int, int] | None:
+def _signature(path: Path | str) -> tuple[int, int, int] | None:
     try:
-        st = path.stat()
+        st = os.stat(path)
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -306,9 +308,9 @@ def _parse(path: Path, raw: bytes, tables: tuple[str, ...]) -> dict:
     return data
 
 
-def _is_index_name(name: str) -> bool:
-    """Whether a file of the parts folder is an index file (``ids<K>.json``)."""
-    return name.startswith("ids") and name.endswith(".json") and name[3:-5].isdigit()
+def _kind_of(name: str) -> _Kind | None:
+    """The index a file of the parts folder belongs to, by its name."""
+    return next((kind for kind in (CANDIDATES, UNITS) if kind.block_of(name) is not None), None)
 
 
 def _is_part_name(name: str) -> bool:
@@ -316,21 +318,50 @@ def _is_part_name(name: str) -> bool:
     return name.startswith("p") and name.endswith(".json") and name[1:-5].isdigit()
 
 
-def _index_entries(path: Path, raw: bytes) -> dict[int, int]:
-    """An index file's entries (candidate id -> part); ``store.damaged`` when it is not one."""
-    try:
-        doc = orjson.loads(raw)
-        found = {int(cid): int(pid) for cid, pid in doc["parts"].items()}
-        block = int(doc["block"])
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise PtdvError("store.damaged", path=str(path), detail=f"{type(exc).__name__}: {exc}") from exc
-    if any(cid // IDS_PER_INDEX != block for cid in found):
-        raise PtdvError("store.damaged", path=str(path), detail="an id outside the file's range")
-    return found
+class _Kind(NamedTuple):
+    """One index kept in files of the parts folder, ``<prefix><K>.json`` for the ids K*size to K*size+size-1:
+    the candidate index (id -> the part holding it) and the unit index (a branch's id -> (its parent, its
+    name))."""
+
+    prefix: str
+    table: str
+    size: Callable[[], int]
+    read: Callable[[object], object]   # an entry as the file keeps it -> as it is used (raises when it cannot)
+    write: Callable[[object], object]
+
+    def name(self, block: int) -> str:
+        return f"{self.prefix}{block}.json"
+
+    def block_of(self, name: str) -> int | None:
+        """The block of a file of this index, by its name; None for another file."""
+        digits = name[len(self.prefix):-5]
+        return int(digits) if name.startswith(self.prefix) and name.endswith(".json") and digits.isdigit() else None
+
+    def entries(self, path: Path, raw: bytes) -> dict:
+        """A file's entries; ``store.damaged`` when it is not one of this index."""
+        try:
+            doc = orjson.loads(raw)
+            found = {int(key): self.read(value) for key, value in doc[self.table].items()}
+            block = int(doc["block"])
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise PtdvError("store.damaged", path=str(path), detail=f"{type(exc).__name__}: {exc}") from exc
+        if any(key // self.size() != block for key in found):
+            raise PtdvError("store.damaged", path=str(path), detail="an id outside the file's range")
+        return found
+
+    def doc(self, block: int, entries: dict) -> bytes:
+        return orjson.dumps({"block": block, self.table: {str(k): self.write(entries[k]) for k in sorted(entries)}})
 
 
-def _index_doc(block: int, entries: dict[int, int]) -> bytes:
-    return orjson.dumps({"block": block, "parts": {str(cid): entries[cid] for cid in sorted(entries)}})
+def _branch_entry(value: object) -> tuple[int, str]:
+    parent, name = value  # type: ignore[misc]
+    if not isinstance(name, str):
+        raise TypeError(f"name {name!r}")
+    return int(parent), name
+
+
+CANDIDATES = _Kind("ids", "parts", lambda: IDS_PER_INDEX, int, lambda pid: pid)
+UNITS = _Kind("units", "units", lambda: UNITS_PER_INDEX, _branch_entry, list)
 
 
 def _settings_key(settings: Settings) -> str:
@@ -401,7 +432,10 @@ class _Parts:
         self._checked_news: tuple | None = None
         self._units_checked: tuple[tuple | None, dict[int, UnitPart]] = (None, {})
         self.reports: dict[int, tuple[tuple, dict]] = {}  # part id -> (its signature, its report counts)
-        self.index: dict[int, tuple[tuple | None, dict[int, int]]] = {}  # index file -> (its signature, id -> part)
+        self.index = _Blocks(self, CANDIDATES)
+        self._totals: tuple[str, dict[int, tuple[tuple, PartTotals]]] | None = None  # (settings key, part -> entry)
+        self._totals_checked: tuple[tuple | None, dict[int, PartTotals | None]] = (None, {})
+        self.units = _Blocks(self, UNITS)
 
     # -- files ---------------------------------------------------------------------------
     def path(self, pid: int) -> Path:
@@ -447,47 +481,13 @@ class _Parts:
         for pid in list(self.files) if pids is None else pids:
             self.files.pop(pid, None)
 
-    # -- the candidate index (schema 4): which part holds each candidate --------------------------
-    def index_path(self, block: int) -> Path:
-        return self.store.parts_dir / f"ids{block}.json"
+    # -- the unit index (schema 5): a branch's parent and name, by its id -----------------------------
+    def branch(self, uid: int) -> tuple[int, str] | None:
+        return self.units.get(uid)
 
-    def index_block(self, block: int) -> dict[int, int]:
-        """Index file ``block`` (candidate id -> part) as it is on disk now (one stat when it has not changed)."""
-        path = self.index_path(block)
-        signature = _signature(path)
-        cached = self.index.get(block)
-        if cached is not None and cached[0] == signature:
-            return cached[1]
-        found: dict[int, int] = {}
-        if signature is not None:
-            self.store._refuse_public([path])
-            try:
-                found = _index_entries(path, path.read_bytes())
-            except OSError as exc:
-                raise PtdvError("store.unreadable", path=str(path), detail=exc.strerror or str(exc)) from exc
-            except PtdvError as err:
-                raise self.store._damaged(err) from err
-        self.index[block] = (signature, found)
-        return found
-
-    def indexed_part(self, cid: int) -> int | None:
-        return self.index_block(cid // IDS_PER_INDEX).get(cid)
-
-    def index_blocks(self) -> list[int]:
-        """The index files there are (a listing of the parts folder)."""
-        try:
-            names = os.listdir(self.store.parts_dir)
-        except FileNotFoundError:
-            return []
-        return sorted(int(n[3:-5]) for n in names if _is_index_name(n))
-
-    def last_indexed(self) -> int:
-        """The highest candidate id in the index (0: none)."""
-        for block in reversed(self.index_blocks()):
-            found = self.index_block(block)
-            if found:
-                return max(found)
-        return 0
+    def branches(self) -> Iterator[int]:
+        for block in self.units.blocks():
+            yield from self.units.block(block)
 
     def held(self, skip: Collection[int] = ()) -> dict[int, int]:
         """Every candidate id -> the part that holds it (but parts ``skip``), from the parts' summaries (each made
@@ -497,13 +497,6 @@ class _Parts:
             found = self.summary(pid) if pid not in skip else None
             out.update((hit.id, pid) for hit in (found.names if found is not None else ()))
         return out
-
-    def index_for(self, held: dict[int, int]) -> dict[int, dict[int, int]]:
-        """The index files that name the parts ``held`` says (those there are now that it leaves empty too)."""
-        blocks: dict[int, dict[int, int]] = {block: {} for block in self.index_blocks()}
-        for cid, pid in held.items():
-            blocks.setdefault(cid // IDS_PER_INDEX, {})[cid] = pid
-        return blocks
 
     def _held(self, pid: int, cid: int) -> Candidate | None:
         part = self.file(pid)
@@ -571,6 +564,52 @@ class _Parts:
         with suppress(OSError):
             _write_tmp(path, orjson.dumps(doc), self.store.mode(), durable=False, fixed_name=True)
 
+    # -- the parts' totals, for the roll-up above their owners: one cache file for every part ------------
+    def _totals_path(self) -> Path:
+        return self.store.parts_dir / "totals.json"
+
+    def totals(self, pids: Collection[int]) -> dict[int, PartTotals]:
+        """:class:`~db.quota.PartTotals` of the parts among ``pids`` (one stat each): from the cache file
+        ``totals.json``, where each entry carries the signature of the part it was made from; one that does not
+        match its part is made again from the part's summary, and the file written again (a new file renamed
+        into place: another session reads it whole or not at all)."""
+        settings, key = self._settings()
+        if self._totals is None or self._totals[0] != key:
+            self._totals = (key, self._read_totals(key))
+        if self._totals_checked[0] != (self.store._audit_seen, key):  # each part looked at once per change seen
+            self._totals_checked = ((self.store._audit_seen, key), {})
+        cache, checked, changed = self._totals[1], self._totals_checked[1], False
+        folder = str(self.store.parts_dir)
+        for pid in pids:
+            if pid in checked:
+                continue
+            checked[pid] = None  # no part, or none that can be summed
+            signature = _signature(os.path.join(folder, f"p{pid}.json"))
+            entry = cache.get(pid)
+            if signature is not None and (entry is None or entry[0] != signature):
+                found = self.summary(pid, (settings, key))
+                entry = None if found is None else (signature, part_totals(pid, found.units(), found.counts))
+                if entry is not None:
+                    cache[pid], changed = entry, True
+            if signature is not None and entry is not None:
+                checked[pid] = entry[1]
+        if changed:
+            doc = {"settings": key, "parts": {str(pid): {"part": list(sig), **found.to_json()}
+                                              for pid, (sig, found) in sorted(cache.items())}}
+            with suppress(OSError):  # a cache: made again by the next reader when it could not be written
+                os.replace(_write_tmp(self._totals_path(), orjson.dumps(doc), self.store.mode(), durable=False),
+                           self._totals_path())
+        return {pid: found for pid in pids if (found := checked.get(pid)) is not None}
+
+    def _read_totals(self, key: str) -> dict[int, tuple[tuple, PartTotals]]:
+        try:
+            doc = orjson.loads(self._totals_path().read_bytes())
+            if doc["settings"] != key:
+                return {}
+            return {int(pid): (tuple(entry["part"]), PartTotals.from_json(entry)) for pid, entry in doc["parts"].items()}
+        except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            return {}  # a cache: when it cannot be used, each entry is made again from its part
+
     # -- what reports count, per part: made when a report first asks after the part changed ---------
     def _report_path(self, pid: int) -> Path:
         return self.store.parts_dir / f"p{pid}.rep.json"
@@ -596,14 +635,22 @@ class _Parts:
         self.reports[pid] = (signature, found)
         return found
 
-    def forged(self, pid: int) -> list[Path]:
-        """Part ``pid``'s caches (summary, report counts) that claim to match the part as it is (its signature,
-        the settings) but hold other figures: edited by hand, since ptdv itself only writes what it counted."""
+    def forged(self, pid: int, totals: dict | None = None) -> list[Path]:
+        """Part ``pid``'s caches (summary, report counts, its entry in ``totals``: the totals file as read) that
+        claim to match the part as it is (its signature, the settings) but hold other figures: edited by hand,
+        since ptdv itself only writes what it counted."""
         part = self.file(pid)
         if part is None:
             return []
         settings, key = self._settings()
         out = []
+        entry = totals["parts"].get(str(pid)) if isinstance(totals, dict) and totals.get("settings") == key \
+            and isinstance(totals.get("parts"), dict) else None
+        if isinstance(entry, dict) and entry.get("part") == list(part.signature):
+            summary = _Summary.of(part, settings)
+            made = {"part": list(part.signature), **part_totals(pid, summary.units(), summary.counts).to_json()}
+            if orjson.loads(orjson.dumps(made)) != entry:
+                out.append(self._totals_path())
         for path, made in ((self._summary_path(pid), lambda: _Summary.of(part, settings).to_doc(part.signature, key)),
                            (self._report_path(pid), lambda: _report_doc(part.signature,
                                                                         report_counts(part.candidates().values())))):
@@ -643,7 +690,7 @@ class _Parts:
             return self._held(pid, cid) if pid is not None else None
         tried: set[int] = set()
         # a save elsewhere may have moved it between the reads of the index and of the part: the index again
-        while (pid := self.indexed_part(cid)) is not None and pid not in tried:
+        while (pid := self.index.get(cid, fresh=bool(tried))) is not None and pid not in tried:
             tried.add(pid)
             found = self._held(pid, cid)
             if found is not None:
@@ -704,6 +751,112 @@ class _Parts:
         return self._names[1]
 
 
+class _Blocks:
+    """The files of one index (:class:`_Kind`) as they are on disk: a file is read when first asked, and looked
+    at again (one stat) after each change the store sees."""
+
+    def __init__(self, parts: _Parts, kind: _Kind) -> None:
+        self.parts = parts
+        self.kind = kind
+        self.cache: dict[int, tuple[tuple | None, tuple | None, dict]] = {}  # block -> (news seen, signature, entries)
+
+    def path(self, block: int) -> Path:
+        return self.parts.store.parts_dir / self.kind.name(block)
+
+    def block(self, block: int, fresh: bool = False) -> dict:
+        """File ``block``'s entries (empty when there is none); ``fresh``: looked at again now."""
+        seen = self.parts.store._audit_seen
+        cached = self.cache.get(block)
+        if cached is not None and cached[0] == seen and not fresh:
+            return cached[2]
+        path = self.path(block)
+        signature = _signature(path)
+        if cached is not None and cached[1] == signature:
+            self.cache[block] = (seen, signature, cached[2])
+            return cached[2]
+        found: dict = {}
+        if signature is not None:
+            self.parts.store._refuse_public([path])
+            try:
+                found = self.kind.entries(path, path.read_bytes())
+            except OSError as exc:
+                raise PtdvError("store.unreadable", path=str(path), detail=exc.strerror or str(exc)) from exc
+            except PtdvError as err:
+                raise self.parts.store._damaged(err) from err
+        self.cache[block] = (seen, signature, found)
+        return found
+
+    def get(self, key: int, fresh: bool = False):
+        return self.block(key // self.kind.size(), fresh).get(key)
+
+    def put(self, block: int, entries: dict) -> None:
+        """After a write of file ``block``: its entries as written."""
+        self.cache[block] = (self.parts.store._audit_seen, _signature(self.path(block)), entries)
+
+    def blocks(self) -> list[int]:
+        """The files there are (a listing of the parts folder)."""
+        try:
+            names = os.listdir(self.parts.store.parts_dir)
+        except FileNotFoundError:
+            return []
+        return sorted(block for name in names if (block := self.kind.block_of(name)) is not None)
+
+    def last(self) -> int:
+        """The highest id in the index (0: none)."""
+        for block in reversed(self.blocks()):
+            found = self.block(block)
+            if found:
+                return max(found)
+        return 0
+
+    def remade(self, entries: dict) -> dict[int, dict]:
+        """The files that hold ``entries`` (those there are now that it leaves empty too)."""
+        blocks: dict[int, dict] = {block: {} for block in self.blocks()}
+        for key, value in entries.items():
+            blocks.setdefault(key // self.kind.size(), {})[key] = value
+        return blocks
+
+
+class _Edits:
+    """The files of one index that a write reads and changes (copies of what it read)."""
+
+    def __init__(self, blocks: _Blocks) -> None:
+        self.blocks = blocks
+        self.read: dict[int, dict] = {}
+        self.changed: set[int] = set()
+
+    def block(self, block: int) -> dict:
+        if block not in self.read:
+            self.read[block] = dict(self.blocks.block(block))
+        return self.read[block]
+
+    def get(self, key: int):
+        return self.block(key // self.blocks.kind.size()).get(key)
+
+    def set(self, key: int, value) -> None:
+        """``value`` for ``key``; None takes the entry out."""
+        block = key // self.blocks.kind.size()
+        entries = self.block(block)
+        if entries.get(key) != value:
+            if value is None:
+                del entries[key]
+            else:
+                entries[key] = value
+            self.changed.add(block)
+
+    def replace(self, block: int, entries: dict) -> None:
+        if self.block(block) != entries:
+            self.read[block] = entries
+            self.changed.add(block)
+
+    def files(self) -> dict[Path, bytes]:
+        return {self.blocks.path(b): self.blocks.kind.doc(b, self.read[b]) for b in sorted(self.changed)}
+
+    def written(self) -> None:
+        for block in self.changed:
+            self.blocks.put(block, self.read[block])
+
+
 class Transaction:
     """What one write sees under the lock: the catalogue's TinyDB (``db``), the read model
     (``state``), and calls that put records where they belong."""
@@ -717,8 +870,8 @@ class Transaction:
         self.parts: dict[int, _File] = {}
         self.counters: dict | None = None
         self.counters_changed = False
-        self.index: dict[int, dict[int, int]] = {}  # index files this write read: block -> candidate id -> part
-        self.index_changed: set[int] = set()
+        self.index = _Edits(store._parts.index)  # the candidate index: id -> part
+        self.branches = _Edits(store._parts.units)  # the unit index: a branch's id -> (parent, name)
         self.entries: list[dict] = []
 
     # -- ids -----------------------------------------------------------------------------
@@ -727,22 +880,10 @@ class Transaction:
             self.counters = self.store._read_counters()
         return self.counters
 
-    def _index_block(self, block: int) -> dict[int, int]:
-        if block not in self.index:
-            self.index[block] = dict(self.store._parts.index_block(block))
-        return self.index[block]
-
-    def _indexed(self, cid: int) -> int | None:
-        """The part the index (as this write leaves it) names for candidate ``cid``."""
-        return self._index_block(cid // IDS_PER_INDEX).get(cid)
-
     def _index(self, cid: int, pid: int) -> None:
         """Candidate ``cid`` is in part ``pid`` now: its index entry, and the counter never below its id, are
         written with the part, in the same commit."""
-        block = cid // IDS_PER_INDEX
-        if self._index_block(block).get(cid) != pid:
-            self.index[block][cid] = pid
-            self.index_changed.add(block)
+        self.index.set(cid, pid)
         self._count_up_to(cid)
 
     def _count_up_to(self, cid: int) -> None:
@@ -754,16 +895,16 @@ class Transaction:
     def next_id(self, counter: str) -> int:
         if counter == "next_candidate":
             value = int(self._counters().get(counter, 0)) + 1
-            if self._indexed(value) is not None:  # in use: the counter file was lost or lowered by hand
-                taken = [max(entries) for entries in self.index.values() if entries]
-                value = max(value, self.store._parts.last_indexed() + 1, *(n + 1 for n in taken))
+            if self.index.get(value) is not None:  # in use: the counter file was lost or lowered by hand
+                taken = [max(entries) for entries in self.index.read.values() if entries]
+                value = max(value, self.index.blocks.last() + 1, *(n + 1 for n in taken))
             self.counters[counter] = value
             self.counters_changed = True
             return value
         meta = self.db.table("meta")
         value = int(meta.get(doc_id=1).get(counter, 0))
-        if counter == "next_unit":  # never below a unit in use either (the catalogue alone knows them all)
-            value = max(value, max(self.state.units, default=0))
+        if counter == "next_unit" and (self._unit_doc(value + 1) is not None or value + 1 in self.state.units):
+            value = max(value, max(self.state.units, default=0))  # in use: the counter was lowered by hand
         meta.update({counter: value + 1}, doc_ids=[1])
         return value + 1
 
@@ -786,8 +927,28 @@ class Transaction:
             self.db.table(table).upsert(Document(doc, doc_id=doc_id))
 
     def _unit_doc(self, uid: int) -> dict | None:
-        """Unit ``uid`` as this transaction sees it: the catalogue's record, or its entry in ``placed``."""
-        return self.db.table("units").get(doc_id=uid) or self.db.table("placed").get(doc_id=uid)
+        """Unit ``uid`` as this transaction sees it: the catalogue's record, or a branch's entry (:meth:`placed`)."""
+        return self.db.table("units").get(doc_id=uid) or self.placed(uid)
+
+    def placed(self, uid: int) -> dict | None:
+        """Branch ``uid``'s entry as this transaction sees it (parent, name, period): the catalogue's ``placed``
+        for a branch with a period, else the unit index."""
+        doc = self.db.table("placed").get(doc_id=uid)
+        if doc is not None:
+            return doc
+        entry = self.branches.get(uid)
+        return None if entry is None else {"parent": entry[0], "name": entry[1]}
+
+    def _place_at(self, uid: int, place: dict | None) -> None:
+        """Branch ``uid``'s entry is ``place`` now (None: it is no branch): in the catalogue's ``placed`` when it
+        has a period, else in the unit index; each file is written only when it changes."""
+        table = self.db.table("placed")
+        dated = place is not None and len(place) > 2
+        if dated and table.get(doc_id=uid) != place:
+            table.upsert(Document(place, doc_id=uid))
+        elif not dated and table.contains(doc_id=uid):
+            table.remove(doc_ids=[uid])
+        self.branches.set(uid, (int(place["parent"]), str(place["name"])) if place is not None and not dated else None)
 
     def part_of(self, uid: int) -> int:
         """Like ``State.part_of``, but seeing the units this transaction has just added or moved."""
@@ -803,20 +964,13 @@ class Transaction:
 
     def _home(self, uid: int) -> TinyDB:
         """The file that keeps unit ``uid``'s record and quotas."""
-        place = self.db.table("placed").get(doc_id=uid)
+        place = self.placed(uid)
         return self.db if place is None else self._part(int(place["parent"])).db
 
     def _put_unit(self, uid: int, doc: dict) -> None:
         before, pid = self._home(uid), self.placed_in(doc)
-        if pid is None:
-            if self.db.table("placed").contains(doc_id=uid):
-                self.db.table("placed").remove(doc_ids=[uid])
-            after = self.db
-        else:
-            place = _place(pid, doc)
-            if self.db.table("placed").get(doc_id=uid) != place:  # the catalogue is written only when it changes
-                self.db.table("placed").upsert(Document(place, doc_id=uid))
-            after = self._part(pid).db
+        self._place_at(uid, None if pid is None else _place(pid, doc))
+        after = self.db if pid is None else self._part(pid).db
         if before is not after:
             moving = before.table("quotas").search(where("unit") == uid)
             before.table("quotas").remove(doc_ids=[q.doc_id for q in moving])
@@ -880,15 +1034,16 @@ class Transaction:
             home = self.part_of(int(doc["unit"])) if table == "candidates" else self.placed_in(doc)
             by_home.setdefault(home, {})[i] = doc
         if table == "units":
-            self.db.table("placed").insert_multiple(Document(_place(pid, doc), doc_id=i)
-                                                    for pid, group in by_home.items() if pid is not None
-                                                    for i, doc in group.items())
+            for pid, group in by_home.items():
+                for i, doc in group.items() if pid is not None else ():
+                    self._place_at(i, _place(pid, doc))
         for pid, group in by_home.items():
             target = self.db if pid is None else self._part(pid).db
             target.table(table).insert_multiple(Document(d, doc_id=i) for i, d in group.items())
             if table == "candidates":
                 for cid in group:
                     self._index(cid, pid)
+                self._note_visits(pid, group.values())
 
     def put_quota(self, doc: dict) -> None:
         """Set a unit's quota for a year (one record per unit and year), where the unit's record is kept."""
@@ -920,6 +1075,13 @@ class Transaction:
             after["units"] = len(moving)
         if schema < INDEXED_SCHEMA:
             after["candidates"] = self.reindex()
+        if schema < SPLIT_SCHEMA:  # the branches without a period go from the catalogue to the unit index
+            table = self.db.table("placed")
+            moving = [doc for doc in table if len(doc) <= 2]
+            table.remove(doc_ids=[doc.doc_id for doc in moving])
+            for doc in moving:
+                self._place_at(doc.doc_id, dict(doc))
+            after["branches"] = len(moving)
         meta.update({"schema": SCHEMA_VERSION}, doc_ids=[1])
         self.audit("store.upgrade", "store", None, {"schema": schema}, after)
 
@@ -928,10 +1090,8 @@ class Transaction:
         part that changed since), dropping entries no part holds; the counter is raised to the highest id.
         Returns how many candidates it indexes."""
         held = self.store._parts.held()
-        for block, entries in self.store._parts.index_for(held).items():
-            if self._index_block(block) != entries:
-                self.index[block] = entries
-                self.index_changed.add(block)
+        for block, entries in self.index.blocks.remade(held).items():
+            self.index.replace(block, entries)
         self._count_up_to(max(held, default=0))
         return len(held)
 
@@ -1069,6 +1229,8 @@ class Store:
         seen = self._news()
         news = seen != self._audit_seen
         self._audit_seen = seen
+        if news:  # a save elsewhere may have added, renamed or moved a branch (the unit index): a new read model,
+            self._state = None  # made from the catalogue in memory when it did not change (its records as asked)
         if self._catalogue is not None and signature == self._catalogue.signature:
             return news
         self._check_place()
@@ -1254,8 +1416,8 @@ class Store:
         files: dict[Path, bytes] = {}
         if tx.counters_changed:
             files[self.counters_path] = orjson.dumps(tx.counters)
-        index = {block: _index_doc(block, tx.index[block]) for block in sorted(tx.index_changed)}
-        files.update((self._parts.index_path(block), payload) for block, payload in index.items())
+        files.update(tx.index.files())
+        files.update(tx.branches.files())
         for part in dirty_parts:
             meta = part.data["meta"]["1"]
             meta["rev"], meta["schema"] = int(meta.get("rev", 0)) + 1, SCHEMA_VERSION
@@ -1267,12 +1429,14 @@ class Store:
         for part in dirty_parts:
             part.dirty = False
             part.signature = _signature(part.path)
-        for block in index:
-            self._parts.index[block] = (_signature(self._parts.index_path(block)), tx.index[block])
+        tx.index.written()
+        tx.branches.written()
         if after is not None:
             self._catalogue.dirty = False
             self._catalogue.signature = _signature(self.path)
             self._state = after
+        elif tx.branches.changed:  # a branch added, renamed or moved without a period: the tree changed
+            self._state = None
         settings = self.state().settings
         key = _settings_key(settings)
         for part in dirty_parts:
@@ -1612,8 +1776,8 @@ class Store:
                 dict(orjson.loads(raw))
             except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
                 raise PtdvError("store.damaged", path=str(path), detail=str(exc)) from exc
-        elif _is_index_name(name):
-            _index_entries(path, raw)
+        elif (kind := _kind_of(name)) is not None:
+            kind.entries(path, raw)
         else:
             part = _File(path, _parse(path, raw, PART_TABLES), None)
             part.candidates()
@@ -1640,7 +1804,7 @@ class Store:
         """Every file of the store that cannot be read, with what would replace it: reads the whole store."""
         found: list[Damage] = []
         names = [CATALOGUE, self.counters_path.name, *(self._parts.path(p).name for p in self._parts.existing()),
-                 *(self._parts.index_path(b).name for b in self._parts.index_blocks())]
+                 *(blocks.path(b).name for blocks in (self._parts.index, self._parts.units) for b in blocks.blocks())]
         for name in names:
             path = self._target(name)
             try:
@@ -1686,23 +1850,28 @@ class Store:
                 found.append(("check.file_missing", {"path": str(path), "seq": seq}))
             elif raw is not None and (digest is None or hashlib.sha256(raw).hexdigest() != digest):
                 found.append(("check.file_changed", {"path": str(path), "seq": seq}))
+        try:
+            totals = orjson.loads(self._parts._totals_path().read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            totals = None  # not used as it is: made again when asked
         for pid in self._parts.existing():
             if self._parts.path(pid).name not in recorded:  # a part no save of ptdv ever wrote
                 found.append(("check.file_unknown", {"path": str(self._parts.path(pid))}))
             with suppress(PtdvError):  # a damaged part is said by check's reads
-                found.extend(("check.cache_forged", {"path": str(path)}) for path in self._parts.forged(pid))
+                found.extend(("check.cache_forged", {"path": str(path)}) for path in self._parts.forged(pid, totals))
         return found
 
     def index_problems(self) -> list[tuple[str, dict]]:
-        """Where the candidate index disagrees with the parts, as (message key, params): a candidate it does not
-        place in the part holding it, an entry of a candidate no part holds, a counter below an id in use.
-        Reads every part's summary and every index file."""
+        """Where the indexes disagree with the parts, as (message key, params): a candidate the candidate index
+        does not place in the part holding it, an entry of a candidate no part holds, a counter below an id in
+        use, a branch record in a part that the unit index (or the catalogue) does not place there.  Reads every
+        part's summary and every index file."""
         if not self.indexed():
             return []
         parts = self._parts
         held, indexed = parts.held(), {}
-        for block in parts.index_blocks():
-            indexed.update(parts.index_block(block))
+        for block in parts.index.blocks():
+            indexed.update(parts.index.block(block))
         found = [("check.index_wrong", {"id": cid, "part": pid, "indexed": indexed.get(cid, "—")})
                  for cid, pid in sorted(held.items()) if indexed.get(cid) != pid]
         found += [("check.index_stale", {"id": cid, "part": pid}) for cid, pid in sorted(indexed.items())
@@ -1710,6 +1879,10 @@ class Store:
         counter = int(self._read_counters().get("next_candidate", 0))
         if held and counter < max(held):
             found.append(("check.counter_behind", {"counter": counter, "id": max(held)}))
+        state = self.current_state()
+        for pid in parts.existing():   # the reverse of check.unit_record: a record no entry places in its part
+            found += [("check.unit_unplaced", {"unit": uid, "part": pid}) for uid in sorted(parts.part_units(pid).units)
+                      if (state.placed.get(uid) or (None,))[0] != pid]
         return found
 
     def repair(self) -> list["Damage"]:
@@ -1766,14 +1939,14 @@ class Store:
         for pid, raw in replaced.items():
             held.update((int(cid), pid) for cid in orjson.loads(raw)["candidates"])
         before: dict[int, dict[int, int] | None] = {}
-        for block in parts.index_blocks():
+        for block in parts.index.blocks():
             try:
-                before[block] = parts.index_block(block)
+                before[block] = parts.index.block(block)
             except PtdvError:
                 before[block] = None
             kept.update((cid, pid) for cid, pid in (before[block] or {}).items() if pid in unread)
-        out = {parts.index_path(block).name: _index_doc(block, entries)
-               for block, entries in parts.index_for({**kept, **held}).items() if entries != before.get(block, {})}
+        out = {CANDIDATES.name(block): CANDIDATES.doc(block, entries)
+               for block, entries in parts.index.remade({**kept, **held}).items() if entries != before.get(block, {})}
         try:
             counters = self._read_counters()
         except PtdvError:
@@ -1965,7 +2138,8 @@ def _catalogue_state(path: Path, data: dict, parts: "_Parts | None", *, whole: b
         err = PtdvError("store.invalid", path=str(path), detail=f"{type(exc).__name__}: {exc}")
         return parts.store._damaged(err) if parts is not None else err
     try:
-        state = State.from_data(data, parts, parts, invalid)
+        split = int(data["meta"]["1"]["schema"]) >= SPLIT_SCHEMA
+        state = State.from_data(data, parts, parts, invalid, indexed_branches=split)
         if whole:
             state.validate()
         return state
@@ -1976,8 +2150,8 @@ def _catalogue_state(path: Path, data: dict, parts: "_Parts | None", *, whole: b
 
 
 def _place(parent: int, doc: dict) -> dict:
-    """A branch's entry in the catalogue's ``placed`` index: its parent, its name and its period (see
-    docs/HISTORY.md), so that the tree of any day needs the catalogue only."""
+    """A branch's entry: its parent, its name and its period (see docs/HISTORY.md), so that the tree of any day
+    needs no part; kept in the catalogue's ``placed`` when it has a period, else in the unit index."""
     return {"parent": parent, "name": doc["name"], **{k: doc[k] for k in PERIOD_KEYS if k in doc}}
 
 

@@ -208,3 +208,38 @@ def logged(store_path, monkeypatch):
     Clock.current = at(15)
     Service(Store(store_path, user=OFFICER), today=TODAY).advance(ids["cand2"])
     return admin, ids
+
+
+def older_layout(path: Path, schema: int) -> None:
+    """Put the store at ``path`` back in the layout of an earlier ``schema``, as the ptdv of that schema would
+    have left it (its audit trail names only files it wrote): 4: every branch named in the catalogue's
+    ``placed`` (no unit index); 3: no candidate index either; 2: every unit and quota in the catalogue."""
+    parts_dir = path.with_name(path.stem + ".parts")
+    catalogue = orjson.loads(path.read_bytes())
+    gone = ["units"] + (["ids"] if schema <= 3 else [])
+    for index in parts_dir.glob("units*.json"):
+        for uid, (parent, name) in orjson.loads(index.read_bytes())["units"].items():
+            catalogue["placed"][uid] = {"parent": parent, "name": name}
+    if schema <= 2:
+        for uid, place in catalogue.pop("placed").items():
+            part = orjson.loads((parts_dir / f"p{place['parent']}.json").read_bytes())
+            catalogue["units"][uid] = part["units"][uid]
+            for quota in part["quotas"].values():
+                if quota["unit"] == int(uid):
+                    catalogue["quotas"][str(len(catalogue["quotas"]) + 1000)] = quota
+        for part_path in part_files(path):
+            part = orjson.loads(part_path.read_bytes())
+            part.pop("units"), part.pop("quotas")
+            part["meta"]["1"]["schema"] = 2
+            part_path.write_bytes(orjson.dumps(part))
+    catalogue["meta"]["1"]["schema"] = schema
+    path.write_bytes(orjson.dumps(catalogue))
+    for old in [p for prefix in gone for p in parts_dir.glob(f"{prefix}*.json")] + list(parts_dir.glob("*.sum.json")):
+        old.unlink()
+    audit = path.with_name(path.stem + ".audit.jsonl")
+    entries = [orjson.loads(line) for line in audit.read_bytes().splitlines()]
+    for entry in entries:
+        for name in [n for n in entry.get("files") or {} if n.startswith(tuple(gone))]:
+            del entry["files"][name]
+    audit.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in entries))
+    record_as_written(path)

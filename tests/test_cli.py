@@ -401,16 +401,18 @@ def test_check_lists_warnings_then_problems_exit_1(run, store_path, ids):
     path = "Đảng bộ thành phố Đà Nẵng/Quận ủy Sơn Trà/Đảng ủy phường Phước Mỹ"
     assert t("check.allocation_gap", unit=path, target=4, children=0, gap=4, year=2024) in result.stdout
 
-    data = json.loads(store_path.read_text())
-    data["placed"][str(ids["tt2"])]["parent"] = 99  # where the catalogue puts a branch in the tree
-    store_path.write_text(json.dumps(data))
+    index = store_path.with_name("ptdv.parts") / "units0.json"
+    data = json.loads(index.read_text())
+    data["units"][str(ids["tt2"])][0] = 99  # where the unit index puts a branch in the tree
+    index.write_text(json.dumps(data))
     result = run("check")
     assert result.exit_code == 1
-    assert t("check.problems", count=3) in result.stdout
-    last_catalogue_write = max(e["seq"] for e in json.loads(run("log", "--json").stdout) if "@catalogue" in e["files"])
-    assert t("check.file_changed", path=store_path, seq=last_catalogue_write) in result.stdout  # edited by hand
+    assert t("check.problems", count=4) in result.stdout
+    last_index_write = max(e["seq"] for e in json.loads(run("log", "--json").stdout) if "units0.json" in e["files"])
+    assert t("check.file_changed", path=index, seq=last_index_write) in result.stdout  # edited by hand
     assert t("check.unit_parent", unit=ids["tt2"], parent=99) in result.stdout
     assert t("check.unit_record", unit=ids["tt2"], part=99) in result.stdout  # its record is still in its old part
+    assert t("check.unit_unplaced", unit=ids["tt2"], part=ids["thach_thang"]) in result.stdout
     assert "Traceback" not in result.output
 
 

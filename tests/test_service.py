@@ -286,8 +286,9 @@ def _hand_edit(service, table: str, doc_id: int, **changes) -> None:
     with service.store.transaction() as tx:
         if table == "candidates":
             tx.put("candidates", doc_id, {**tx.state.candidate(doc_id).to_doc(), **changes})
-        elif table == "units" and tx.db.table("placed").contains(doc_id=doc_id):
-            tx.db.table("placed").update(changes, doc_ids=[doc_id])  # where the catalogue puts a branch in the tree
+        elif table == "units" and tx.placed(doc_id) is not None:  # where the unit index puts a branch in the tree
+            place = {**tx.placed(doc_id), **changes}
+            tx.branches.set(doc_id, (place["parent"], place["name"]))
         else:
             tx.db.table(table).update(changes, doc_ids=[doc_id])
 
@@ -309,10 +310,11 @@ def test_check_finds_hand_made_inconsistencies(small):
         ("check.candidate_dates", ids["cand6"]),
         ("check.candidate_not_branch", ids["cand5"]),
         ("check.unit_parent", ids["tt2"]), ("check.unit_record", ids["tt2"]),
+        ("check.unit_unplaced", ids["tt2"]),   # and Thạch Thang's part keeps a record nothing places there
     }
     # the edits did not go through ptdv's audited writes: each file they changed or made is named
     changed = {(key, Path(params["path"]).name) for key, params in found if key in outside}
-    assert changed == {("check.file_changed", "ptdv.json"),
+    assert changed == {("check.file_changed", "units0.json"),
                        ("check.file_changed", part_holding(service.store.path, ids["cand2"]).name),
                        ("check.file_changed", f"p{ids['thach_thang']}.json"),  # cand5 left its branch's part ...
                        ("check.file_unknown", part_holding(service.store.path, ids["cand5"]).name),  # ... for a new one

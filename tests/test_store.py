@@ -220,8 +220,8 @@ DAMAGE = {
     "empty": ("store.damaged", lambda raw: b""),
     "unknown schema": ("store.version", lambda raw: orjson.dumps(_set(orjson.loads(raw), "meta", "1", schema=99))),
     "members as a list": ("store.invalid", lambda raw: orjson.dumps(_set(orjson.loads(raw), "units", "1", members=[45]))),
-    "a branch's parent as text": ("store.invalid", lambda raw: orjson.dumps(
-        _set(orjson.loads(raw), "placed", "2", parent="Đảng bộ"))),
+    "a level's order as text": ("store.invalid", lambda raw: orjson.dumps(
+        _set(orjson.loads(raw), "levels", "1", order="đầu tiên"))),
 }
 
 PART_DAMAGE = {
@@ -249,7 +249,7 @@ def test_a_damaged_catalogue_is_reported_by_name_and_never_written_over(branches
     spoiled = store_files(store_path)
     fresh = Service(Store(store_path), today=TODAY)
     for session in (service, fresh):
-        with pytest.raises(PtdvError) as err:   # records are read as asked: the top unit's, the branch's here
+        with pytest.raises(PtdvError) as err:   # records are read as asked: the top unit's here
             session.state().path(one)
         assert err.value.key == key
         for lang in ("vi", "en"):

@@ -13,7 +13,7 @@ from db.errors import PtdvError
 from db.service import Service
 from db.store import SCHEMA_VERSION, Store
 
-from conftest import TODAY, build_small, part_holding, record_as_written
+from conftest import TODAY, build_small, older_layout, part_holding, record_as_written
 
 
 @pytest.fixture
@@ -57,9 +57,10 @@ def test_a_candidate_is_found_from_its_index_file_and_its_part_alone(small_store
     seen = files_read(monkeypatch)
     fresh = reopen(service)
     assert fresh.candidate(cid).name == "Hoàng Văn Em"
-    # the catalogue, the index file, the part and its summary (the branch's record): nothing else of the city
+    # the catalogue, the index file, the part and its summary (the branch's record), the unit index's file of its
+    # branch (its parent and name): nothing else of the city
     part = f"p{ids['thach_thang']}"
-    assert set(seen) == {"ptdv.json", f"ids{cid // 4}.json", f"{part}.json", f"{part}.sum.json"}
+    assert set(seen) == {"ptdv.json", f"ids{cid // 4}.json", f"{part}.json", f"{part}.sum.json", "units0.json"}
     seen.clear()
     with pytest.raises(PtdvError) as err:
         fresh.candidate(999)
@@ -177,18 +178,7 @@ def test_a_writer_killed_after_its_commit_line_leaves_its_index_entry_to_the_nex
 
 def test_a_store_of_schema_3_reads_the_same_and_its_first_write_makes_the_index(small_store):
     service, ids = small_store
-    for path in service.store.parts_dir.glob("ids*.json"):
-        path.unlink()
-    catalogue = orjson.loads(service.store.path.read_bytes())
-    catalogue["meta"]["1"]["schema"] = 3
-    service.store.path.write_bytes(orjson.dumps(catalogue))
-    audit = service.store.audit_path
-    entries = [orjson.loads(line) for line in audit.read_bytes().splitlines()]
-    for entry in entries:   # an earlier ptdv never wrote an index file
-        for name in [n for n in entry.get("files") or {} if n.startswith("ids")]:
-            del entry["files"][name]
-    audit.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in entries))
-    record_as_written(service.store.path)
+    older_layout(service.store.path, 3)
     old = reopen(service)
     assert old.candidate(ids["cand5"]).name == "Hoàng Văn Em" and old.check() == []
     new = old.add_candidate(ids["pm1"], "Đinh Văn Khang")
@@ -196,6 +186,86 @@ def test_a_store_of_schema_3_reads_the_same_and_its_first_write_makes_the_index(
     assert orjson.loads(service.store.path.read_bytes())["meta"]["1"]["schema"] == SCHEMA_VERSION
     upgrade, added = old.log()[-2:]
     assert (upgrade["action"], added["action"]) == ("store.upgrade", "candidate.add")
-    assert upgrade["before"] == {"schema": 3} and upgrade["after"] == {"schema": SCHEMA_VERSION, "candidates": 6}
+    assert upgrade["before"] == {"schema": 3}
+    assert upgrade["after"] == {"schema": SCHEMA_VERSION, "candidates": 6, "branches": 5}
     assert index(service) == held(service) and len(index(service)) == 7
     assert reopen(service).check() == []
+
+
+# -- the unit index (schema 5): the branches named outside the catalogue ----------------------------------
+def test_a_branch_is_named_by_the_unit_index_and_a_ward_tree_reads_that_wards_part(small_store, monkeypatch):
+    service, ids = small_store
+    catalogue = orjson.loads(service.store.path.read_bytes())
+    assert catalogue["placed"] == {}   # no branch here has a period: the catalogue names none
+    seen = files_read(monkeypatch)
+    state = reopen(service).state()
+    assert state.path(ids["tt2"]).endswith("Đảng ủy phường Thạch Thang/Chi bộ Trạm y tế")
+    assert [state.units[k].name for k in state.children[ids["thach_thang"]]] == ["Chi bộ khu dân cư số 3",
+                                                                                "Chi bộ Trạm y tế"]
+    part = f"p{ids['thach_thang']}"
+    assert set(seen) == {"ptdv.json", "units0.json", f"{part}.sum.json"}
+
+
+def test_a_branch_added_renamed_and_moved_is_seen_by_the_session_that_wrote_it_and_by_others(small_store):
+    service, ids = small_store
+    other = reopen(service)
+    assert ids["pm2"] in other.state().children[ids["phuoc_my"]]
+    added = service.add_unit("Chi bộ khu dân cư số 9", ids["phuoc_my"], "branch")
+    service.rename_unit(ids["pm2"], "Chi bộ Trường THCS Phước Mỹ mới")
+    service.move_unit(ids["tt2"], ids["phuoc_my"])   # from today: its entry has a period, in the catalogue
+    for session in (service, other):
+        state = session.state()
+        kids = {state.units[k].name for k in state.children[ids["phuoc_my"]]}
+        assert kids == {"Chi bộ khu dân cư số 1", "Chi bộ Trường THCS Phước Mỹ mới", "Chi bộ khu dân cư số 9",
+                        "Chi bộ Trạm y tế"}
+        assert ids["tt2"] not in state.children[ids["thach_thang"]]
+        assert session.resolve_unit("khu dân cư số 9").id == added.id
+    assert str(ids["tt2"]) in orjson.loads(service.store.path.read_bytes())["placed"]
+    assert reopen(service).check() == []
+
+
+def test_a_unit_counter_lowered_by_hand_never_gives_a_branch_id_twice(small_store):
+    service, ids = small_store
+    catalogue = orjson.loads(service.store.path.read_bytes())
+    catalogue["meta"]["1"]["next_unit"] = ids["pm1"] - 1
+    service.store.path.write_bytes(orjson.dumps(catalogue))
+    record_as_written(service.store.path)
+    new = reopen(service).add_unit("Chi bộ khu dân cư số 9", ids["phuoc_my"], "branch")
+    assert new.id == max(reopen(service).state().units) and new.id > max(ids.values())
+    assert reopen(service).state().units[ids["pm1"]].name == "Chi bộ khu dân cư số 1"
+
+
+def test_a_damaged_unit_index_file_is_named_and_put_back_by_repair(small_store):
+    service, ids = small_store
+    path = service.store.parts_dir / "units0.json"
+    good = path.read_bytes()
+    service.rename_unit(ids["tt2"], "Chi bộ Trạm y tế phường")   # a save that replaces the file: its backup
+    path.write_bytes(b'{"block": 0, "units": {"')
+    with pytest.raises(PtdvError) as err:
+        reopen(service).state().path(ids["tt2"])
+    assert err.value.key == "store.damaged" and str(path) in err.value.message("en")
+    assert "check --repair" in err.value.message("en")
+    reopen(service).repair()
+    assert path.read_bytes() == good
+    fresh = reopen(service)
+    assert fresh.state().units[ids["tt2"]].name == "Chi bộ Trạm y tế"   # the file as it was before its last save
+    assert fresh.log()[-1]["action"] == "store.repair"
+
+
+def test_a_store_of_schema_4_reads_the_same_and_its_first_write_moves_the_branches_to_the_unit_index(small_store):
+    service, ids = small_store
+    before = dict(reopen(service).figures(2024))   # (figures below a grassroots unit are made as asked)
+    older_layout(service.store.path, 4)
+    catalogue = orjson.loads(service.store.path.read_bytes())
+    assert set(catalogue["placed"]) == {str(ids[b]) for b in ("pm1", "pm2", "ahb1", "tt1", "tt2")}
+    old = reopen(service)
+    assert old.figures(2024) == before and old.check() == []
+    old.advance(ids["cand2"])
+    catalogue = orjson.loads(service.store.path.read_bytes())
+    assert catalogue["meta"]["1"]["schema"] == SCHEMA_VERSION and catalogue["placed"] == {}
+    upgrade = old.log()[-2]
+    assert upgrade["action"] == "store.upgrade" and upgrade["after"] == {"schema": SCHEMA_VERSION, "branches": 5}
+    fresh = reopen(service)
+    assert fresh.state().path(ids["tt2"]).endswith("Thạch Thang/Chi bộ Trạm y tế")
+    assert fresh.figures(2024)[ids["city"]].admitted == before[ids["city"]].admitted
+    assert fresh.check() == []

@@ -334,6 +334,7 @@ MESSAGES: dict[str, str] = {
     "check.index_wrong": "Candidate {id} is in the file of unit {part}, but the candidate index names {indexed} (a hand edit?): it is not found by its number.",
     "check.index_stale": "The candidate index names candidate {id} in the file of unit {part}, which does not hold it (a hand edit?).",
     "check.counter_behind": "The candidate counter ({counter}) is below candidate {id} (counters.json edited by hand?).",
+    "check.unit_unplaced": "Part {part} holds the record of unit {unit}, but no entry of the unit index or the catalogue puts that unit there (a hand edit?).",
     # -- cli (keys "cli.*")
     "cli.action.demo.generate": "Test data generated",
     "cli.error": "Error: {message}",

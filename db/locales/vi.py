@@ -334,6 +334,7 @@ MESSAGES: dict[str, str] = {
     "check.index_wrong": "Quần chúng {id} nằm trong tệp của đơn vị {part}, nhưng bảng chỉ mục quần chúng ghi {indexed} (tệp bị sửa tay?): không tìm được quần chúng này theo số.",
     "check.index_stale": "Bảng chỉ mục quần chúng ghi quần chúng {id} trong tệp của đơn vị {part}, nhưng tệp đó không có (tệp bị sửa tay?).",
     "check.counter_behind": "Bộ đếm số quần chúng ({counter}) nhỏ hơn số của quần chúng {id} (tệp counters.json bị sửa tay?).",
+    "check.unit_unplaced": "Tệp của đơn vị {part} có hồ sơ của đơn vị {unit}, nhưng bảng chỉ mục đơn vị và danh mục đều không ghi đơn vị đó ở đây (tệp bị sửa tay?).",
     # -- cli (keys "cli.*")
     "cli.action.demo.generate": "Sinh dữ liệu thử",
     "cli.error": "Lỗi: {message}",
