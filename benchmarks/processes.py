@@ -120,6 +120,7 @@ class CliStore:
     picks: Picks
     service: Service     # the harness's own session: finds the candidate a round added (between timed runs)
     added: int | None = None
+    cold_ok: bool = False  # the cold report of this round finished: the next one is warm
     cold_note: str = ""  # set when no report cache was found after a report: cold may have been warm
 
     @property
@@ -147,6 +148,10 @@ def check_report_caches(s: CliStore, run: Run) -> None:
     """After the warm report: no cache file means ptdv keeps them elsewhere now, and 'cold' was warm."""
     if not report_caches(s.path):
         s.cold_note = "no report cache files (p<N>.rep.json) found after a report: the cold one may have been warm"
+
+
+def cold_done(s: CliStore, run: Run) -> None:
+    s.cold_ok = not run.code
 
 
 def find_added(s: CliStore, run: Run) -> None:
@@ -212,8 +217,9 @@ COMMANDS: tuple[Command, ...] = (
             flat=True),
     Command("report.grassroots", "report GRASSROOTS", lambda s: ["report", f"#{s.picks.grassroots}"], flat=True),
     Command("report.cold", "report TOP, cold (no report caches)", lambda s: ["report", f"#{s.picks.root}"],
-            before=drop_report_caches),
-    Command("report.warm", "report TOP, warm (right after)", lambda s: ["report", f"#{s.picks.root}"],
+            before=drop_report_caches, after=cold_done),
+    Command("report.warm", "report TOP, warm (right after)",
+            lambda s: ["report", f"#{s.picks.root}"] if s.cold_ok else None,  # after a failed one it would be cold
             after=check_report_caches),
     Command("unit.list", "unit list --depth 1 (the top)", lambda s: ["unit", "list", "--depth", "1"]),
     Command("check", "check", lambda s: ["check"], ok_codes=(0, 1)),  # 1: problems found (listed), a finished check
