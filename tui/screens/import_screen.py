@@ -29,6 +29,7 @@ from db.transfer import ImportRefused, Limits, Plan, Tables
 from tui.bindings import localize_bindings
 from tui.import_text import plan_lines
 from tui.output import number
+from tui.reader import Reader
 from tui.screens.base import Notes
 from tui.transfer_io import FORMATS, read_tables
 from tui.widgets.branch_suggester import BranchSuggester
@@ -190,20 +191,21 @@ class ImportScreen(Notes, Screen[None]):
         self.query_one(PlanText).loading = True
         self.say(self.t("ui.import.writing" if write else "ui.import.reading", file=safe(read[0].name)))
         self.refresh_bindings()
-        self.worker = self._work(self.service, self.app.lang, self.serial, read, tables,
+        self.worker = self._work(self.app.reader, self.app.lang, self.serial, read, tables,
                                  self._unit(self.ran_with[1]), write)
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False)
-    def _work(self, service: Service, lang: str, serial: int, read: tuple[Path, str], tables: Tables | None,
+    def _work(self, reader: Reader, lang: str, serial: int, read: tuple[Path, str], tables: Tables | None,
               unit: str | int | None, write: bool) -> None:
-        """Read the file and sheet ``read`` (unless their ``tables`` are read already), then plan or write them;
-        posts ``Done``."""
+        """Read the file and sheet ``read`` (unless their ``tables`` are read already), then plan or write them
+        in the app's session of the worker threads (the app's own service is the event loop's); posts ``Done``."""
         plan = error = None
         try:
             if tables is None:
                 path, sheet = read
                 tables = read_tables(path, Limits.from_env(os.environ), sheet or None)
-            plan = service.import_tables(tables, unit_ref=unit, dry_run=not write, lang=lang)
+            with reader.session() as service:
+                plan = service.import_tables(tables, unit_ref=unit, dry_run=not write, lang=lang)
         except PtdvError as err:
             error = err
         self.post_message(self.Done(serial, read, tables, plan, error, write))
