@@ -16,8 +16,10 @@ from db.service import Service
 from db.store import Store
 from tui.app import make_app
 from tui.screens.branch import BranchScreen
+from tui.screens.due import DueScreen
 from tui.screens.help import HelpScreen
 from tui.screens.report import ReportScreen
+from tui.screens.unit import UnitScreen
 from tui.widgets.record_table import RecordTable
 from tui.widgets.report_table import ReportTable
 from tui_pilot import open_from_unit, pilot_test, settle
@@ -70,6 +72,11 @@ class HeldService(Service):
     def candidates(self, *args, **kwargs):
         found = super().candidates(*args, **kwargs)
         self.gate.passing("candidates")
+        return found
+
+    def due(self, *args, **kwargs):
+        found = super().due(*args, **kwargs)
+        self.gate.passing("due")
         return found
 
 
@@ -136,6 +143,24 @@ async def test_a_quarter_key_pressed_while_the_report_reads_is_what_it_shows(hel
         assert screen.report.period.quarter == 2  # the whole year's read, ended later, was not shown over it
         assert screen.report == service.report(ids["city"], 2024, 2)
         assert table.row_count == len(screen.report.rows) + 1
+
+
+@pilot_test
+async def test_back_while_the_due_list_reads_and_the_app_goes_on(held):
+    service, ids = held
+    app = make_app(service, lang="vi", year=2024, unit_id=ids["phuoc_my"])
+    async with app.run_test(size=SIZE) as pilot:
+        service.gate.hold("due")
+        await open_from_unit(pilot, ids["phuoc_my"], "d", DueScreen)
+        await service.gate.in_flight()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, UnitScreen)
+        service.gate.release()  # the read of a screen no longer there ends: nothing is shown, nothing fails
+        await settle(pilot)
+        assert app.is_running and isinstance(app.screen, UnitScreen)
+        due = await open_from_unit(pilot, ids["phuoc_my"], "d", DueScreen)
+        await until(pilot, lambda: due.table.row_count, "the due list's rows are shown")
 
 
 # -- a read again, with data on screen ------------------------------------------------------------

@@ -224,7 +224,9 @@ class UnitViewScreen(TableScreen):
 
     def compose_header(self) -> ComposeResult:
         yield Header()
-        yield UnitHeader(lang=self.app.lang)
+        header = UnitHeader(lang=self.app.lang)
+        header.display = False  # until its figures are read: none is better than noughts
+        yield header
         yield Static(id="history", classes="history", markup=False)
 
     def read_unit(self, service: Service) -> tuple[UnitData, State]:
@@ -244,7 +246,9 @@ class UnitViewScreen(TableScreen):
     def show_unit(self, data: UnitData) -> None:
         self.seen, self.lineage = data.seen, data.lineage
         self.may_reorganise, self.may_import = data.may_reorganise, data.may_import
-        self.query_one(UnitHeader).show(data.crumbs, data.level, data.figures[self.unit_id], data.today)
+        header = self.query_one(UnitHeader)
+        header.show(data.crumbs, data.level, data.figures[self.unit_id], data.today)
+        header.display = True
         self.note("history", data.history)
 
     def history_text(self, tree: State, lin: Lineage, seen: Seen) -> Text:
