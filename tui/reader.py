@@ -1,4 +1,5 @@
-"""The app's reading session: what the data screens' loads and the palette's search ask, from worker threads.
+"""The app's session of the worker threads: the data screens' loads, the palette's search and the import's plan
+and write ask the store through it, never through the event loop's service.
 
 Why a session of its own.  ``db.store.Store`` is made for one thread: its caches in memory (the catalogue and
 the read model made from it, the parts, their summaries and report counts, the index files) are replaced by a
@@ -11,10 +12,10 @@ not ``fcntl``'s record locks, which belong to the process and so would let two w
 
 So the app shares no ``Store`` between threads.  Its event loop keeps the app's own service (keys, dialogs and
 their saves, the checks before a screen opens: questions answered from the read model in memory), and worker
-threads read through this second session, opened on the same store as another process would open it, with
-caches of its own.  One thread at a time (a lock: the loads of two screens take turns), and the event loop
-never waits for that lock (the store's poll looks only when it is free), so a long read — the due list of the
-top — never freezes the screen.  A save of the app is seen here as another process's save is: at the next read.
+threads go through this second session, opened on the same store as another process would open it, with
+caches of its own.  One thread at a time (a lock: the loads of two screens, or a load and an import, take
+turns), and the event loop never takes that lock, so a long read — the due list of the top — never freezes
+the screen.  A save of either session is seen by the other as another process's save is: at its next read.
 What this costs: the read model is made twice (once per session), and a part both sessions read is held twice.
 
 Whether the store changed is asked of a third ``Store``, the watch, which reads nothing else: a store marks a
