@@ -1,7 +1,6 @@
 """The demo store (``ptdv demo``): Đà Nẵng of the 2024 article, consistent with the rules."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -29,7 +28,6 @@ HAI_CHAU_2024 = ("Thạch Thang", "Hải Châu 1", "Hải Châu 2", "Phước Ni
 class Demo:
     service: Service
     summary: dict
-    seconds: float
 
     @property
     def today(self) -> date:
@@ -40,9 +38,7 @@ class Demo:
 def demo(request, tmp_path_factory) -> Demo:
     """The demo built once per "today" (the service's today is the default)."""
     service = Service(Store(tmp_path_factory.mktemp("demo") / "ptdv.json"), today=request.param)
-    start = time.perf_counter()
-    summary = build_demo(service)
-    return Demo(service, summary, time.perf_counter() - start)
+    return Demo(service, build_demo(service))
 
 
 def reopened(demo: Demo) -> Service:
@@ -86,11 +82,11 @@ def test_store_reopens_with_no_integrity_problem(demo):
     assert demo.summary["years"] == list(range(2024, demo.today.year + 1))
 
 
-def test_size_and_speed(demo):
+def test_size(demo):
+    """How long the build takes is measured in benchmarks/, not asserted here."""
     assert 300 <= demo.summary["units"] <= 600
     if demo.today == LATE_2026:  # three years of candidates
         assert 1500 <= demo.summary["candidates"] <= 3000
-    assert demo.seconds < 3.0
 
 
 def test_one_audit_entry_for_the_build(demo):

@@ -42,6 +42,10 @@ def _become(account: str) -> None:
     os.setgid(pw.pw_gid)
     os.setuid(pw.pw_uid)
     os.umask(0o022)  # an ordinary login's umask: ptdv must not depend on a cautious one
+    # the test's config files (conftest.config_files) are in root's folder, which an account cannot enter:
+    # the account has none, as on a machine where neither file was written
+    os.environ["XDG_CONFIG_HOME"] = os.path.join(pw.pw_dir, ".config-absent")
+    os.environ["PTDV_SERVER_CONFIG"] = os.path.join(pw.pw_dir, "server-absent.toml")
 
 
 def as_account(account: str | None, fn):
