@@ -106,6 +106,15 @@ async def until(pilot, condition, what: str) -> None:
         await pilot.pause()
 
 
+async def open_held(pilot, service: HeldService, read: str, unit_id: int, key: str, screen_class: type):
+    """On the unit screen of ``unit_id``, ``key`` opens a ``screen_class`` whose ``read`` of the service is held:
+    returned while that read is in flight."""
+    service.gate.hold(read)
+    screen = await open_from_unit(pilot, unit_id, key, screen_class)
+    await service.gate.in_flight()
+    return screen
+
+
 def names(table: RecordTable) -> list[str]:
     return [str(table.get_row(row.key)[1]) for row in table.ordered_rows]
 
@@ -116,10 +125,7 @@ async def test_help_opens_while_the_report_reads_and_the_rows_come_when_the_read
     service, ids = held
     app = make_app(service, lang="vi", year=2024, unit_id=ids["city"])
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        service.gate.hold("report")
-        screen = await open_from_unit(pilot, ids["city"], "r", ReportScreen)
-        await service.gate.in_flight()
+        screen = await open_held(pilot, service, "report", ids["city"], "r", ReportScreen)
         table = screen.query_one(ReportTable)
         await until(pilot, lambda: table.loading, "the table shows that it is loading")
         assert table.row_count == 0
@@ -143,9 +149,7 @@ async def test_a_quarter_key_pressed_while_the_report_reads_is_what_it_shows(hel
     service, ids = held
     app = make_app(service, lang="en", year=2024, unit_id=ids["city"])
     async with app.run_test(size=SIZE) as pilot:
-        service.gate.hold("report")
-        screen = await open_from_unit(pilot, ids["city"], "r", ReportScreen)
-        await service.gate.in_flight()
+        screen = await open_held(pilot, service, "report", ids["city"], "r", ReportScreen)
         await pilot.press("2")
         assert screen.quarter == 2  # at once, not after the read
         service.gate.let_one_through()  # the whole year's read ends; the second quarter's is made, and held
@@ -165,9 +169,7 @@ async def test_back_while_the_due_list_reads_and_the_app_goes_on(held):
     service, ids = held
     app = make_app(service, lang="vi", year=2024, unit_id=ids["phuoc_my"])
     async with app.run_test(size=SIZE) as pilot:
-        service.gate.hold("due")
-        await open_from_unit(pilot, ids["phuoc_my"], "d", DueScreen)
-        await service.gate.in_flight()
+        await open_held(pilot, service, "due", ids["phuoc_my"], "d", DueScreen)
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, UnitScreen)
