@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.types import NoActiveAppError
 from textual.widgets import Header, Static
 
 from rich.text import Text
@@ -84,17 +85,19 @@ class DataScreen(Notes, Screen):
         self.load_serial += 1
         if self._look is None:
             self._look = self.set_timer(LOADING_LOOK_S, self._loading_look)
-        self._load(self.load_serial)
+        self._load(self.load_serial, self.app.reader)
 
     @work(thread=True, exclusive=True, group="load")
-    def _load(self, serial: int) -> None:
-        with self.app.reader.session() as service:
+    def _load(self, serial: int, reader) -> None:
+        with reader.session() as service:
             if serial != self.load_serial:
                 return  # asked for again while this one waited for the session: the later one reads
             try:
                 loaded = Loaded(serial, self.load(service))
             except PtdvError as err:
                 loaded = Loaded(serial, error=err)
+            except NoActiveAppError:
+                return  # the screen was closed while it read (it has no app any more): nobody to show it to
         self.post_message(loaded)
 
     def on_loaded(self, message: Loaded) -> None:
