@@ -11,7 +11,7 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import Iterable, Iterator, Mapping, NamedTuple
+from typing import Callable, Iterable, Iterator, Mapping, NamedTuple
 
 from .model import COUNTS_TOWARD_QUOTA, FORECAST_FROM, STAGES, Candidate, Quota, Settings, Unit, stage_index
 from .rules import first_due
@@ -242,8 +242,14 @@ class PartTotals(NamedTuple):
 
     @classmethod
     def from_json(cls, doc: dict) -> "PartTotals":
-        return cls(tuple(doc["branches"]), bool(doc["clean"]), int(doc["first"]), doc["rows"], doc["due"], doc["plans"],
-                   tuple(doc["foreign"]))
+        """As :meth:`to_json` wrote it; a TypeError or ValueError when it is not."""
+        width = 5 + len(STAGES)
+        rows = [list(map(int, row)) for row in doc["rows"]]
+        plans = {str(int(y)): list(map(int, p)) for y, p in doc["plans"].items()}
+        if any(len(row) != width for row in rows) or any(len(p) != 4 for p in plans.values()):
+            raise ValueError("rows or plans of another width")
+        return cls(tuple(map(int, doc["branches"])), bool(doc["clean"]), int(doc["first"]), rows,
+                   list(map(int, doc["due"])), plans, tuple(map(int, doc["foreign"])))
 
 
 def part_totals(pid: int, units: UnitPart, counts: dict[int, UnitCounts]) -> PartTotals:
@@ -436,8 +442,31 @@ class Rollup(Mapping):
     def __iter__(self) -> Iterator[int]:
         return iter(self._whole())
 
+    def made(self) -> list[Figures]:
+        """The figures made so far without making any branch's, children before parents as the tree's walk gives
+        them: every unit but the branches whose part's totals served (what a branch alone cannot show, such as a
+        gap between a unit's target and its children's, is all there)."""
+        summed = set(self._summed)
+        order = _walk_sorted(self._tree, self._top, lambda uid: uid not in summed)
+        return [self._figures[uid] for uid in reversed(order) if uid in self._figures]
+
     def __len__(self) -> int:
         return len(self._whole())
+
+
+def _walk_sorted(tree: State, top: int, into: Callable[[int], bool]) -> list[int]:
+    """``top`` and the units below it, parents before children (sorted as ``tree.children`` gives them), each
+    once; the children of a unit only when ``into`` says so."""
+    order, stack, seen = [], [top], set()
+    while stack:
+        uid = stack.pop()
+        if uid in seen:
+            continue
+        seen.add(uid)
+        order.append(uid)
+        if into(uid):
+            stack.extend(reversed(tree.children.get(uid, [])))
+    return order
 
 
 def _sum(values: Iterable[int | None]) -> int | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Iterable
 
 from . import papers as papers_mod
 from .errors import PtdvError
@@ -456,6 +457,29 @@ def breaches(candidate: Candidate, settings: Settings | None = None) -> list[tup
     return out
 
 
+def candidate_checks(candidates: Iterable[Candidate], settings: Settings) -> dict:
+    """What ``ptdv check`` finds of these candidates from their records alone (and the settings), as JSON to keep
+    until their part changes: each one's id, branch and last stage date (judged against the tree and today when
+    asked), the problems of its history (stages or dates out of order), and the rules its steps did not keep
+    (``check.exception`` for a hard rule an exception allowed, ``check.breach`` for a soft one)."""
+    cands, problems, outside = [], [], []
+    for cand in candidates:
+        days = [e.date for e in cand.history]
+        cands.append([cand.id, cand.unit, days[-1].isoformat() if days else None])
+        stages = [e.stage for e in cand.history]
+        if not history_in_order(stages):
+            problems.append(("check.candidate_order", {"id": cand.id, "stages": ", ".join(stages)}))
+        if days != sorted(days):
+            problems.append(("check.candidate_dates", {"id": cand.id}))
+        for entry, breach in breaches(cand, settings):
+            excused = rule(breach.rule).kind == "hard"
+            outside.append(("check.exception" if excused else "check.breach",
+                            {"id": cand.id, "name": cand.name, "stage": entry.stage, "date": fmt_date(entry.date),
+                             "rule": breach.rule, "params": dict(breach.params),
+                             "exception": entry.exception if excused else ""}))
+    return {"cands": cands, "problems": problems, "outside": outside}
+
+
 def outside_rules(candidate: Candidate, upto: str = "decided", settings: Settings | None = None) -> bool:
     """Whether the steps up to ``upto`` hold an exception or a breach that counts (``Rule.counted``):
     an admission "outside the rules" in the reports."""
@@ -547,8 +571,15 @@ def first_due(candidate: Candidate, settings: Settings) -> date | None:
     """The earliest deadline of a live candidate: it is overdue on every day after it.
 
     Which deadlines apply depends only on the candidate's record, not on the day asked."""
-    dues = [f.due for f in findings(candidate, settings, date.min) if f.due is not None]
-    return min(dues) if dues else None
+    dues = deadlines(candidate, settings)
+    return dues[0] if dues else None
+
+
+def deadlines(candidate: Candidate, settings: Settings) -> list[date]:
+    """Every due date of a live candidate's steps, earliest first: the due list's dated items on any day are
+    these (overdue after the date, due within ``due_soon_days`` before it).  Which apply depends only on the
+    record, not on the day asked."""
+    return sorted(f.due for f in findings(candidate, settings, date.min) if f.due is not None)
 
 
 def needs_attention(candidate: Candidate, settings: Settings, today: date) -> list[Finding]:

@@ -5,10 +5,11 @@ may fix.  Reads return records and figures; writes return the new record.
 """
 from __future__ import annotations
 
+import heapq
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Iterable
 
 from . import access
@@ -720,17 +721,48 @@ class Service:
     def findings(self, cand: Candidate) -> list[rules.Finding]:
         return rules.findings(cand, self.state().settings, self.today())
 
-    def due(self, unit_ref: str | int | None = None) -> list[DueItem]:
-        """Overdue and due-soon items under a unit, most urgent first."""
+    def due(self, unit_ref: str | int | None = None, limit: int | None = None) -> list[DueItem]:
+        """Overdue and due-soon items under a unit, most urgent first; with ``limit``, the first ``limit`` of them
+        only: under a unit of many parts that the user covers, found from the due dates the store keeps of each
+        part (:meth:`Store.due_dates`), reading only the candidates shown."""
         state = self.state()
-        items = [DueItem(c, f) for c in self.candidates(unit_ref)
-                 for f in rules.needs_attention(c, state.settings, self.today())]
+        unit = state.resolve_unit(unit_ref) if unit_ref not in (None, "") else self.root()
+        cands = self._most_urgent(state, unit.id, limit) if limit is not None else None
+        if cands is None:
+            cands = self.candidates(unit.id)
+        items = [DueItem(c, f) for c in cands for f in rules.needs_attention(c, state.settings, self.today())]
         moved = calendar_store.moved_dues([(i.candidate, i.finding) for i in items], state.settings, self.today())
         if moved:
             items = [replace(i, moved=moved.get((i.candidate.id, i.finding.code))) for i in items]
         items.sort(key=lambda i: (rules.SEVERITIES.index(i.finding.severity), i.finding.due or date.max,
                                   i.candidate.id))
-        return items
+        return items if limit is None else items[:limit]
+
+    def _most_urgent(self, state: State, unit_id: int, limit: int) -> list[Candidate] | None:
+        """The candidates of the first ``limit`` items of the due list under ``unit_id``, from the parts' due
+        dates (the list's dated items, overdue ones before those due soon, each in date order, come before its
+        standing warnings); None when that cannot tell (fewer dated items than ``limit``: warnings may follow;
+        a unit of few parts, or one the user does not cover whole: the candidates are read)."""
+        if not access.covers(state, self.whoami().units, unit_id) or state.is_leaf(unit_id):
+            return None
+        units, stack = {unit_id}, [unit_id]
+        while stack:  # the catalogue's tree under the unit: the parts of these hold every candidate under it
+            for kid in state.children.listed(stack.pop()):
+                if kid not in units:
+                    units.add(kid)
+                    stack.append(kid)
+        dates = self.store.due_dates(units)
+        if dates is None or len(dates) <= quota_math.EAGER_PARTS:
+            return None
+        horizon = (self.today() + timedelta(days=state.settings.due_soon_days)).toordinal()
+        chosen: dict[int, None] = {}
+        for count, (day, cid) in enumerate(heapq.merge(*dates.values()), start=1):
+            if day > horizon:
+                return None
+            chosen[cid] = None
+            if count == limit:
+                return [state.candidate(cid) for cid in chosen]
+        return None
 
     def days_in_stage(self, cand: Candidate) -> int:
         return (self.today() - cand.history[-1].date).days if cand.history else 0
@@ -779,7 +811,8 @@ class Service:
         problems += self.store.index_problems()
         if state.root is None or state.root not in state.units:
             problems.append(("check.no_root", {}))
-        for unit in state.units.values():
+        checks = self.store.part_checks()  # what each part holds, judged once until it changes
+        for unit in state.own_units.values():
             if unit.level not in state.levels:
                 problems.append(("check.unit_level", {"unit": unit.id, "level": unit.level}))
             if unit.parent is not None and unit.parent not in state.units:
@@ -788,41 +821,61 @@ class Service:
                 problems.append(("check.unit_orphan", {"unit": unit.id}))
             if unit.parent is not None and unit.id == state.root:
                 problems.append(("check.root_parent", {"unit": unit.id, "parent": unit.parent}))
-        for uid, (parent, _) in state.placed.items():
-            if uid not in state.part_units(parent).units:
+        placed = dict(state.placed.items())
+        for uid, (parent, _) in placed.items():  # a branch: its record is in its parent's part
+            level = (checks.get(parent) or {}).get("units", {}).get(str(uid), state.last_level or "")
+            if level not in state.levels:
+                problems.append(("check.unit_level", {"unit": uid, "level": level}))
+            if parent not in state.units:
+                problems.append(("check.unit_parent", {"unit": uid, "parent": parent}))
+        for uid, (parent, _) in placed.items():
+            if str(uid) not in (checks.get(parent) or {}).get("units", {}):
                 problems.append(("check.unit_record", {"unit": uid, "part": parent}))
-        reachable = set(state.subtree(state.root)) if state.root in state.units else set()
-        if reachable:  # a unit that ended is in the tree of its last day
-            for day in sorted({u.last_day for u in state.units.values() if u.ended is not None}):
-                reachable.update(state.on(day).subtree(state.root))
-        for uid in state.units:
-            if uid not in reachable and state.units[uid].parent in state.units:
+        known = {*state.own_units, *placed}
+        reachable = self._reachable(state, placed)
+        for uid in sorted(known - reachable):
+            if (placed[uid][0] if uid in placed else state.parent_of(uid)) in known:
                 problems.append(("check.unit_cycle", {"unit": uid}))
-        for cand in state.candidates.values():
-            if cand.unit not in state.units:
-                problems.append(("check.candidate_unit", {"id": cand.id, "unit": cand.unit}))
-            elif not state.is_leaf(cand.unit):
-                problems.append(("check.candidate_not_branch", {"id": cand.id, "unit": state.units[cand.unit].name}))
-            stages = [e.stage for e in cand.history]
-            if not rules.history_in_order(stages):
-                problems.append(("check.candidate_order", {"id": cand.id, "stages": ", ".join(stages)}))
-            days = [e.date for e in cand.history]
-            if days != sorted(days):
-                problems.append(("check.candidate_dates", {"id": cand.id}))
-            if days and days[-1] > self.today():
-                problems.append(("check.candidate_future", {"id": cand.id, "date": fmt_date(days[-1])}))
-            for entry, breach in rules.breaches(cand, state.settings):
-                excused = rules.rule(breach.rule).kind == "hard"
-                outside.append(("check.exception" if excused else "check.breach",
-                               {"id": cand.id, "name": cand.name, "stage": entry.stage, "date": fmt_date(entry.date),
-                                "rule": breach.rule, "params": dict(breach.params),
-                                "exception": entry.exception if excused else ""}))
-        for (uid, year), q in state.quotas.items():
+        above = {pid for pid, entry in checks.items() if entry["units"]} | {u for u in known if state.children.listed(u)}
+        today = self.today().isoformat()
+        for entry in checks.values():
+            for cid, uid, last in entry["cands"]:
+                if uid not in known:
+                    problems.append(("check.candidate_unit", {"id": cid, "unit": uid}))
+                elif uid in above:  # units are under it: its part holds their records, or the catalogue says so
+                    problems.append(("check.candidate_not_branch", {"id": cid, "unit": state.units[uid].name}))
+                if last is not None and last > today:
+                    problems.append(("check.candidate_future", {"id": cid, "date": fmt_date(date.fromisoformat(last))}))
+            problems += [(key, params) for key, params in entry["problems"]]
+            outside += [(key, params) for key, params in entry["outside"]]
+        quotas = [(uid, year, (q.target is None) == (q.rate is None) or (q.target is not None and q.target < 0))
+                  for (uid, year), q in state.own_quotas.items()]
+        quotas += [(uid, year, bad) for entry in checks.values() for uid, year, bad in entry["quotas"]]
+        for uid, year, bad in quotas:
             if uid not in state.units:
                 problems.append(("check.quota_unit", {"unit": uid, "year": year}))
-            if (q.target is None) == (q.rate is None) or (q.target is not None and q.target < 0):
+            if bad:
                 problems.append(("check.quota_value", {"unit": uid, "year": year}))
         return problems, sorted(outside, key=lambda w: w[0] != "check.exception")  # exceptions, then breaches
+
+    @staticmethod
+    def _reachable(state: State, placed: dict[int, tuple[int, str]]) -> set[int]:
+        """The units the top unit reaches, in today's tree and in the tree of the last day of each unit that
+        ended: the catalogue's tree, then the branches under a unit reached."""
+        if state.root not in state.units:
+            return set()
+        reached: set[int] = set()
+        for view in [state, *(state.on(day) for day in sorted({u.last_day for u in state.ended_units()}))]:
+            stack, seen = [state.root], set()
+            while stack:
+                uid = stack.pop()
+                if uid not in seen:
+                    seen.add(uid)
+                    stack.extend(view.children.listed(uid))
+            reached |= seen
+        dated = set(state.placed_periods)
+        reached.update(uid for uid, (parent, _) in placed.items() if parent in reached and uid not in dated)
+        return reached
 
     def warnings(self, year: int | None = None) -> list[tuple[str, dict]]:
         """Things staff should look at that do not make the store inconsistent: member figures
@@ -830,7 +883,8 @@ class Service:
         year = year or self.today().year
         state = self.state()
         out: list[tuple[str, dict]] = []
-        for fig in quota_math.rollup(state, year, self.today()).values():
+        figures = quota_math.rollup(state, year, self.today())
+        for fig in figures.made() if isinstance(figures, quota_math.Rollup) else figures.values():
             if fig.members_mismatch:
                 out.append(("check.members_mismatch", {"unit": state.path(fig.unit), "own": fig.members_own,
                                                        "children": fig.members_children, "year": year}))

@@ -123,7 +123,7 @@ class UnitParts(Protocol):
 
     def part_units(self, pid: int) -> UnitPart: ...
     def branch(self, uid: int) -> tuple[int, str] | None: ...  # (parent, name)
-    def branches(self) -> Iterator[int]: ...
+    def branches(self) -> Iterator[tuple[int, tuple[int, str]]]: ...  # (id, (parent, name)) of every branch
 
 
 NO_UNITS = UnitPart({}, {})
@@ -272,7 +272,7 @@ class State:
         self.visits: dict[int, tuple[int, ...]] = dict(visits or {})  # branch -> other parts holding its past
         self._unit_parts = unit_parts
         self._views: dict[date | None, State] = {None: self}
-        self._links: dict[str, Links] = {}  # shared by the views (:meth:`links`)
+        self._links: dict[str, Any] = {}  # shared by the views (:meth:`links`, :meth:`ended_units`)
         if candidates is None or isinstance(candidates, Mapping):
             candidates = MemoryCandidates(candidates or {}, settings)
         self.source: CandidateSource = candidates
@@ -329,9 +329,13 @@ class State:
         return self.own_units.get(uid) or self.placed_periods.get(uid)
 
     def ended_units(self) -> list[Unit]:
-        """Every unit that ended (whatever the view's day), from the catalogue."""
-        return [unit for records in (self.own_units, self.placed_periods)
-                for unit in (records[uid] for uid in records.having("ended")) if unit.ended is not None]
+        """Every unit that ended (whatever the view's day), from the catalogue (found once for every view)."""
+        found = self._links.get("ended")
+        if found is None:
+            found = self._links["ended"] = [unit for records in (self.own_units, self.placed_periods)
+                                            for unit in (records[uid] for uid in records.having("ended"))
+                                            if unit.ended is not None]
+        return found
 
     def predecessors(self, uid: int) -> list[int]:
         """The units that ended into unit ``uid`` (merged into it, or split with it as one of their successors)."""
@@ -610,12 +614,18 @@ class Placed(Mapping):
         return self.get(uid) is not None
 
     def __iter__(self) -> Iterator[int]:
-        yield from self._listed
+        return (uid for uid, _ in self.items())
+
+    def items(self) -> Iterator[tuple[int, tuple[int, str]]]:  # type: ignore[override]
+        yield from self._listed.items()
         if self._parts is not None:
-            yield from (uid for uid in self._parts.branches() if uid not in self._listed)
+            yield from ((uid, place) for uid, place in self._parts.branches() if uid not in self._listed)
+
+    def values(self) -> Iterator[tuple[int, str]]:  # type: ignore[override]
+        return (place for _, place in self.items())
 
     def __len__(self) -> int:
-        return sum(1 for _ in self)
+        return sum(1 for _ in self.items())
 
 
 class _Dated(Mapping):

@@ -50,6 +50,7 @@ from tinydb import TinyDB, where
 from tinydb.storages import Storage
 from tinydb.table import Document
 
+from . import rules
 from .access import check_account
 from .errors import PtdvError
 from .identity import current_user
@@ -264,6 +265,17 @@ class _File:
     def _invalid(self, exc: Exception) -> PtdvError:
         return self.damaged(PtdvError("store.invalid", path=str(self.path), detail=f"{type(exc).__name__}: {exc}"))
 
+    def candidate(self, cid: int) -> Candidate | None:
+        """One candidate of the part, made alone unless they all were (a due list's few candidates of many
+        parts)."""
+        if self._candidates is not None:
+            return self._candidates.get(cid)
+        doc = self.data["candidates"].get(str(cid))
+        try:
+            return None if doc is None else Candidate.from_doc(cid, doc)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise self._invalid(exc) from exc
+
     def candidates(self) -> dict[int, Candidate]:
         if self._candidates is None:
             try:
@@ -311,6 +323,13 @@ def _parse(path: Path, raw: bytes, tables: tuple[str, ...]) -> dict:
 def _kind_of(name: str) -> _Kind | None:
     """The index a file of the parts folder belongs to, by its name."""
     return next((kind for kind in (CANDIDATES, UNITS) if kind.block_of(name) is not None), None)
+
+
+def _canonical(doc: object, parsed: bool = False) -> str:
+    """A hash of a JSON document as it reads (the order of its keys aside); ``parsed``: read from a file already
+    (else written and read back first, as a file would hold it)."""
+    doc = doc if parsed else orjson.loads(orjson.dumps(doc))
+    return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def _is_part_name(name: str) -> bool:
@@ -433,8 +452,9 @@ class _Parts:
         self._units_checked: tuple[tuple | None, dict[int, UnitPart]] = (None, {})
         self.reports: dict[int, tuple[tuple, dict]] = {}  # part id -> (its signature, its report counts)
         self.index = _Blocks(self, CANDIDATES)
-        self._totals: tuple[str, dict[int, tuple[tuple, PartTotals]]] | None = None  # (settings key, part -> entry)
-        self._totals_checked: tuple[tuple | None, dict[int, PartTotals | None]] = (None, {})
+        self.caches = {"totals": _PartCache(self, "totals.json", self._made_totals),
+                       "checks": _PartCache(self, "checks.json", self._made_check),
+                       "due": _PartCache(self, "due.json", self._made_due)}
         self.units = _Blocks(self, UNITS)
 
     # -- files ---------------------------------------------------------------------------
@@ -485,9 +505,10 @@ class _Parts:
     def branch(self, uid: int) -> tuple[int, str] | None:
         return self.units.get(uid)
 
-    def branches(self) -> Iterator[int]:
+    def branches(self) -> Iterator[tuple[int, tuple[int, str]]]:
+        """Every entry of the unit index: (branch id, (parent, name))."""
         for block in self.units.blocks():
-            yield from self.units.block(block)
+            yield from self.units.block(block).items()
 
     def held(self, skip: Collection[int] = ()) -> dict[int, int]:
         """Every candidate id -> the part that holds it (but parts ``skip``), from the parts' summaries (each made
@@ -500,7 +521,7 @@ class _Parts:
 
     def _held(self, pid: int, cid: int) -> Candidate | None:
         part = self.file(pid)
-        return part.candidates().get(cid) if part is not None else None
+        return part.candidate(cid) if part is not None else None
 
     # -- summaries -----------------------------------------------------------------------
     def _settings(self) -> tuple[Settings, str]:
@@ -566,49 +587,19 @@ class _Parts:
 
     # -- the parts' totals, for the roll-up above their owners: one cache file for every part ------------
     def _totals_path(self) -> Path:
-        return self.store.parts_dir / "totals.json"
+        return self.caches["totals"].path
 
     def totals(self, pids: Collection[int]) -> dict[int, PartTotals]:
-        """:class:`~db.quota.PartTotals` of the parts among ``pids`` (one stat each): from the cache file
-        ``totals.json``, where each entry carries the signature of the part it was made from; one that does not
-        match its part is made again from the part's summary, and the file written again (a new file renamed
-        into place: another session reads it whole or not at all)."""
-        settings, key = self._settings()
-        if self._totals is None or self._totals[0] != key:
-            self._totals = (key, self._read_totals(key))
-        if self._totals_checked[0] != (self.store._audit_seen, key):  # each part looked at once per change seen
-            self._totals_checked = ((self.store._audit_seen, key), {})
-        cache, checked, changed = self._totals[1], self._totals_checked[1], False
-        folder = str(self.store.parts_dir)
-        for pid in pids:
-            if pid in checked:
-                continue
-            checked[pid] = None  # no part, or none that can be summed
-            signature = _signature(os.path.join(folder, f"p{pid}.json"))
-            entry = cache.get(pid)
-            if signature is not None and (entry is None or entry[0] != signature):
-                found = self.summary(pid, (settings, key))
-                entry = None if found is None else (signature, part_totals(pid, found.units(), found.counts))
-                if entry is not None:
-                    cache[pid], changed = entry, True
-            if signature is not None and entry is not None:
-                checked[pid] = entry[1]
-        if changed:
-            doc = {"settings": key, "parts": {str(pid): {"part": list(sig), **found.to_json()}
-                                              for pid, (sig, found) in sorted(cache.items())}}
-            with suppress(OSError):  # a cache: made again by the next reader when it could not be written
-                os.replace(_write_tmp(self._totals_path(), orjson.dumps(doc), self.store.mode(), durable=False),
-                           self._totals_path())
-        return {pid: found for pid in pids if (found := checked.get(pid)) is not None}
+        """:class:`~db.quota.PartTotals` of the parts among ``pids``, from ``totals.json`` (:class:`_PartCache`)."""
+        out = {}
+        for pid, entry in self.caches["totals"].entries(pids).items():
+            with suppress(KeyError, TypeError, ValueError, AttributeError):  # edited by hand: the part is read
+                out[pid] = PartTotals.from_json(entry)
+        return out
 
-    def _read_totals(self, key: str) -> dict[int, tuple[tuple, PartTotals]]:
-        try:
-            doc = orjson.loads(self._totals_path().read_bytes())
-            if doc["settings"] != key:
-                return {}
-            return {int(pid): (tuple(entry["part"]), PartTotals.from_json(entry)) for pid, entry in doc["parts"].items()}
-        except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            return {}  # a cache: when it cannot be used, each entry is made again from its part
+    def _made_totals(self, pid: int) -> dict | None:
+        found = self.summary(pid)
+        return None if found is None else part_totals(pid, found.units(), found.counts).to_json()
 
     # -- what reports count, per part: made when a report first asks after the part changed ---------
     def _report_path(self, pid: int) -> Path:
@@ -635,33 +626,94 @@ class _Parts:
         self.reports[pid] = (signature, found)
         return found
 
-    def forged(self, pid: int, totals: dict | None = None) -> list[Path]:
-        """Part ``pid``'s caches (summary, report counts, its entry in ``totals``: the totals file as read) that
-        claim to match the part as it is (its signature, the settings) but hold other figures: edited by hand,
-        since ptdv itself only writes what it counted."""
+    # -- the due dates of each part's live candidates, for the most urgent of a large due list ----------
+    def _made_due(self, pid: int) -> dict | None:
+        kept = pid in self.files
         part = self.file(pid)
         if part is None:
-            return []
+            return None
+        settings, _ = self._settings()
+        found = sorted((day.toordinal(), cand.id) for cand in part.candidates().values() if cand.live
+                       for day in rules.deadlines(cand, settings))
+        if not kept and not part.dirty:
+            self.forget([pid])
+        return {"due": found}
+
+    def due_dates(self, pids: Collection[int]) -> dict[int, list[tuple[int, int]]] | None:
+        """For the parts among ``pids``: (day ordinal, candidate id) of every due date of a live candidate there,
+        in order (:func:`~db.rules.deadlines`), from ``due.json`` (made again for a part that changed); None when
+        an entry cannot be read (edited by hand: the due list is then made from every candidate)."""
+        try:
+            return {pid: sorted((int(day), int(cid)) for day, cid in entry["due"])
+                    for pid, entry in self.caches["due"].entries(pids).items()}
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    # -- what check needs of each part: kept until the part changes -----------------------------------
+    def _made_check(self, pid: int) -> dict | None:
+        """Part ``pid`` as ``check`` judges it from the part alone (:func:`~db.rules.candidate_checks`; its unit
+        records' levels and its quotas), with a hash of each cache ptdv would make of it (:meth:`forged`)."""
+        kept = pid in self.files
+        part = self.file(pid)
+        if part is None:
+            return None
         settings, key = self._settings()
-        out = []
-        entry = totals["parts"].get(str(pid)) if isinstance(totals, dict) and totals.get("settings") == key \
-            and isinstance(totals.get("parts"), dict) else None
-        if isinstance(entry, dict) and entry.get("part") == list(part.signature):
-            summary = _Summary.of(part, settings)
-            made = {"part": list(part.signature), **part_totals(pid, summary.units(), summary.counts).to_json()}
-            if orjson.loads(orjson.dumps(made)) != entry:
+        candidates = part.candidates().values()
+        found = rules.candidate_checks(candidates, settings)
+        if not kept and not part.dirty:
+            self.forget([pid])  # a check of the whole store keeps no more than one part in memory
+        units = part.unit_part()
+        found["units"] = {str(uid): unit.level for uid, unit in units.units.items()}
+        found["quotas"] = [[uid, year, (q.target is None) == (q.rate is None) or (q.target is not None and q.target < 0)]
+                           for (uid, year), q in units.quotas.items()]
+        summary = _Summary.of(part, settings)
+        try:  # what drift compares with the audit trail's hash, while the part stays as it is
+            found["sha256"] = hashlib.sha256(part.path.read_bytes()).hexdigest()
+        except OSError:
+            found["sha256"] = None
+        found["expect"] = {
+            "summary": _canonical(summary.to_doc(part.signature, key)),
+            "report": _canonical(_report_doc(part.signature, report_counts(candidates))),
+            "totals": _canonical({"part": list(part.signature),
+                                  **part_totals(pid, summary.units(), summary.counts).to_json()})}
+        return found
+
+    def checks(self) -> dict[int, dict]:
+        """Every part's :meth:`_made_check` entry, from ``checks.json`` (made again for a part that changed)."""
+        return self.caches["checks"].entries(self.existing())
+
+    def forged(self, checks: dict[int, dict]) -> list[Path]:
+        """The caches (summaries, report counts, totals entries) that claim to match their part as it is (its
+        signature, the settings) but hold other figures than ptdv makes of it (``checks``: :meth:`checks`):
+        edited by hand, since ptdv itself only writes what it counted."""
+        _, key = self._settings()
+        totals = self.caches["totals"].read_as_is()
+        totals = totals.get("parts") if isinstance(totals, dict) and totals.get("settings") == key else None
+        out: list[Path] = []
+        verified = False
+        for pid, entry in checks.items():
+            signature = entry["part"]
+            claimed = [(self._summary_path(pid), "summary"), (self._report_path(pid), "report")]
+            for path, kind in claimed:
+                seen = _signature(path)
+                if seen is None or entry.setdefault("verified", {}).get(kind) == list(seen):
+                    continue  # not there, or found right as it is now by an earlier check
+                try:
+                    doc = orjson.loads(path.read_bytes())
+                    claims = doc["part"] == signature and doc.get("settings", key) == key \
+                        and doc.get("v", REPORT_CACHE_VERSION) == REPORT_CACHE_VERSION
+                except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                    continue  # not used as it is: made again from the part when asked
+                if claims and _canonical(doc, parsed=True) != entry["expect"][kind]:
+                    out.append(path)
+                elif claims:
+                    entry["verified"][kind], verified = list(seen), True
+            mine = totals.get(str(pid)) if isinstance(totals, dict) else None
+            if isinstance(mine, dict) and mine.get("part") == signature \
+                    and _canonical(mine, parsed=True) != entry["expect"]["totals"] and self._totals_path() not in out:
                 out.append(self._totals_path())
-        for path, made in ((self._summary_path(pid), lambda: _Summary.of(part, settings).to_doc(part.signature, key)),
-                           (self._report_path(pid), lambda: _report_doc(part.signature,
-                                                                        report_counts(part.candidates().values())))):
-            try:
-                doc = orjson.loads(path.read_bytes())
-                claims = tuple(doc["part"]) == part.signature and doc.get("settings", key) == key \
-                    and doc.get("v", REPORT_CACHE_VERSION) == REPORT_CACHE_VERSION
-            except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-                continue  # not used as it is: made again from the part when asked
-            if claims and orjson.loads(orjson.dumps(made())) != doc:
-                out.append(path)
+        if verified:
+            self.caches["checks"].save()
         return out
 
     def part_units(self, pid: int) -> UnitPart:
@@ -749,6 +801,73 @@ class _Parts:
         if self._names[0] != key:
             self._names = (key, [hit for found in summaries for hit in found.names])
         return self._names[1]
+
+
+class _PartCache:
+    """A cache file of the parts folder holding an entry for each part, made from the part (or its summary) by
+    ``make`` and carrying the (inode, size, mtime) of the part it was made from, and the settings key: read
+    whole, each part looked at (one stat) once after each change the store sees, an entry that does not match
+    its part made again, and the file written again when one was (a new file renamed into place: another session
+    reads it whole or not at all).  A cache: one that cannot be read is made again, entry by entry."""
+
+    def __init__(self, parts: "_Parts", name: str, make: Callable[[int], dict | None]) -> None:
+        self.parts = parts
+        self.path = parts.store.parts_dir / name
+        self.make = make
+        self._loaded: tuple[str, dict[int, dict]] | None = None  # (settings key, part -> entry as the file has it)
+        self._checked: tuple[tuple | None, dict[int, dict | None]] = (None, {})
+
+    def entries(self, pids: Collection[int]) -> dict[int, dict]:
+        """The entries of the parts among ``pids`` (those there are)."""
+        _, key = self.parts._settings()
+        if self._loaded is None or self._loaded[0] != key:
+            self._loaded = (key, self._read(key))
+        if self._checked[0] != (self.parts.store._audit_seen, key):
+            self._checked = ((self.parts.store._audit_seen, key), {})
+        cache, checked, changed = self._loaded[1], self._checked[1], False
+        folder = str(self.parts.store.parts_dir)
+        for pid in pids:
+            if pid in checked:
+                continue
+            checked[pid] = None  # no part, or none this cache has an entry for
+            signature = _signature(os.path.join(folder, f"p{pid}.json"))
+            if signature is None:
+                continue
+            entry = cache.get(pid)
+            if entry is None or entry.get("part") != list(signature):
+                made = self.make(pid)
+                entry = None if made is None else {"part": list(signature), **made}
+                if entry is not None:
+                    cache[pid], changed = entry, True
+            checked[pid] = entry
+        if changed:
+            self.save()
+        return {pid: entry for pid in pids if (entry := checked.get(pid)) is not None}
+
+    def save(self) -> None:
+        """Write the file again with the entries in memory (an entry's caller may have added to it)."""
+        if self._loaded is None:
+            return
+        key, cache = self._loaded
+        payload = orjson.dumps({"settings": key, "parts": {str(pid): cache[pid] for pid in sorted(cache)}})
+        with suppress(OSError):  # made again by the next reader when it could not be written
+            os.replace(_write_tmp(self.path, payload, self.parts.store.mode(), durable=False), self.path)
+
+    def _read(self, key: str) -> dict[int, dict]:
+        try:
+            doc = orjson.loads(self.path.read_bytes())
+            if doc["settings"] != key:
+                return {}
+            return {int(pid): entry for pid, entry in doc["parts"].items() if isinstance(entry, dict)}
+        except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+            return {}
+
+    def read_as_is(self) -> dict | None:
+        """The file's contents as they are (``check``), None when it cannot be read."""
+        try:
+            return orjson.loads(self.path.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return None
 
 
 class _Blocks:
@@ -1840,8 +1959,14 @@ class Store:
                 removed = name.endswith(DELETE)
                 recorded[name.removesuffix(DELETE)] = (None if removed else digest, int(entry.get("seq") or 0))
         found: list[tuple[str, dict]] = []
+        checks = self._parts.checks()
         for name, (digest, seq) in sorted(recorded.items()):
             path = self._target(name)
+            entry = checks.get(int(name[1:-5])) if _is_part_name(name) else None
+            if entry is not None and entry.get("sha256") and entry["part"] == list(_signature(path) or ()):
+                if entry["sha256"] != digest:  # the part as its check entry read it (its signature unchanged)
+                    found.append(("check.file_changed", {"path": str(path), "seq": seq}))
+                continue
             try:
                 raw = _read_or_none(path)
             except OSError:
@@ -1850,16 +1975,20 @@ class Store:
                 found.append(("check.file_missing", {"path": str(path), "seq": seq}))
             elif raw is not None and (digest is None or hashlib.sha256(raw).hexdigest() != digest):
                 found.append(("check.file_changed", {"path": str(path), "seq": seq}))
-        try:
-            totals = orjson.loads(self._parts._totals_path().read_bytes())
-        except (OSError, orjson.JSONDecodeError):
-            totals = None  # not used as it is: made again when asked
         for pid in self._parts.existing():
             if self._parts.path(pid).name not in recorded:  # a part no save of ptdv ever wrote
                 found.append(("check.file_unknown", {"path": str(self._parts.path(pid))}))
-            with suppress(PtdvError):  # a damaged part is said by check's reads
-                found.extend(("check.cache_forged", {"path": str(path)}) for path in self._parts.forged(pid, totals))
+        found.extend(("check.cache_forged", {"path": str(path)}) for path in self._parts.forged(checks))
         return found
+
+    def due_dates(self, pids: Collection[int]) -> dict[int, list[tuple[int, int]]] | None:
+        """:meth:`_Parts.due_dates`: the due dates of the live candidates of the parts among ``pids``."""
+        return self._parts.due_dates(pids)
+
+    def part_checks(self) -> dict[int, dict]:
+        """What ``check`` finds of each part from the part alone (:meth:`_Parts._made_check`), by part: kept in
+        ``checks.json`` and made again only for a part that changed, so a check after a save reads one part."""
+        return self._parts.checks()
 
     def index_problems(self) -> list[tuple[str, dict]]:
         """Where the indexes disagree with the parts, as (message key, params): a candidate the candidate index
@@ -1869,20 +1998,22 @@ class Store:
         if not self.indexed():
             return []
         parts = self._parts
-        held, indexed = parts.held(), {}
+        checks = parts.checks()
+        held = {cid: pid for pid, entry in checks.items() for cid, _, _ in entry["cands"]}
+        indexed: dict[int, int] = {}
         for block in parts.index.blocks():
             indexed.update(parts.index.block(block))
-        found = [("check.index_wrong", {"id": cid, "part": pid, "indexed": indexed.get(cid, "—")})
-                 for cid, pid in sorted(held.items()) if indexed.get(cid) != pid]
-        found += [("check.index_stale", {"id": cid, "part": pid}) for cid, pid in sorted(indexed.items())
-                  if cid not in held]
+        wrong = sorted((cid, pid) for cid, pid in held.items() if indexed.get(cid) != pid)
+        found = [("check.index_wrong", {"id": cid, "part": pid, "indexed": indexed.get(cid, "—")}) for cid, pid in wrong]
+        found += [("check.index_stale", {"id": cid, "part": indexed[cid]})
+                  for cid in sorted(cid for cid in indexed if cid not in held)]
         counter = int(self._read_counters().get("next_candidate", 0))
         if held and counter < max(held):
             found.append(("check.counter_behind", {"counter": counter, "id": max(held)}))
-        state = self.current_state()
-        for pid in parts.existing():   # the reverse of check.unit_record: a record no entry places in its part
-            found += [("check.unit_unplaced", {"unit": uid, "part": pid}) for uid in sorted(parts.part_units(pid).units)
-                      if (state.placed.get(uid) or (None,))[0] != pid]
+        placed = {uid: parent for uid, (parent, _) in self.current_state().placed.items()}
+        for pid, entry in checks.items():   # the reverse of check.unit_record: a record no entry places in its part
+            found += [("check.unit_unplaced", {"unit": uid, "part": pid}) for uid in sorted(map(int, entry["units"]))
+                      if placed.get(uid) != pid]
         return found
 
     def repair(self) -> list["Damage"]:

@@ -150,3 +150,28 @@ def test_a_subtree_to_a_depth_reads_no_part(city, monkeypatch):
     assert read == []
     assert len(state.subtree(ids["root"], 2)) == 1 + 2 + WARDS + 1
     assert read == [ids["districts"][0]]   # the district's own branch is in its part; no ward's part is read
+
+
+# -- the due list's most urgent items, from the parts' due dates (ptdv.parts/due.json) ----------------------
+def test_the_first_items_of_a_due_list_are_those_of_the_whole_list(city, monkeypatch):
+    service, ids = city
+    whole = reopen(service).due(ids["root"])
+    overdue = sum(1 for item in whole if item.finding.severity in ("overdue", "due"))
+    assert overdue > 3
+    for limit in (1, 3, overdue):
+        fresh = reopen(service)
+        monkeypatch.setattr(fresh, "candidates", lambda *a, **k: pytest.fail("every candidate was read"))
+        assert [(i.candidate.id, i.finding.code) for i in fresh.due(ids["root"], limit=limit)] == \
+            [(i.candidate.id, i.finding.code) for i in whole[:limit]]
+    # past the dated items the standing warnings follow: the whole list is made, then cut
+    assert reopen(service).due(ids["root"], limit=overdue + 2) == whole[:overdue + 2]
+
+
+def test_a_due_list_after_a_save_reads_that_part_again(city):
+    service, ids = city
+    first = reopen(service).due(ids["root"], limit=2)
+    late = first[0].candidate
+    service.exit(late.id, "Chuyển đi nơi khác")
+    after = reopen(service).due(ids["root"], limit=2)
+    assert late.id not in {i.candidate.id for i in after}
+    assert after == reopen(service).due(ids["root"])[:2]

@@ -13,7 +13,6 @@ from db import rules
 from db.errors import PtdvError
 from db.i18n import t
 from db.model import Candidate, Settings
-from db.store import _Parts
 from tui.cli import main
 
 from conftest import TODAY
@@ -69,12 +68,18 @@ def test_ptdv_check_prints_them_as_warnings_with_their_sources(small):
 def test_check_reads_the_candidates_once_for_problems_and_breaches(small, monkeypatch):
     service, ids = small
     outside(service)
-    calls = []
-    every = _Parts.all
-    monkeypatch.setattr(_Parts, "all", lambda self: calls.append(1) or every(self))
+    made = []
+    original = Candidate.from_doc.__func__
+    monkeypatch.setattr(Candidate, "from_doc", classmethod(lambda cls, cid, doc: made.append(cid)
+                                                           or original(cls, cid, doc)))
     fresh = type(service)(type(service.store)(service.store.path), today=TODAY)
-    fresh.check_all(2024)
-    assert len(calls) == 1
+    problems, warnings = fresh.check_all(2024)
+    assert made and len(made) == len(set(made))   # every candidate made once, for problems and breaches alike
+    assert any(key == "check.breach" for key, _ in warnings)
+    made.clear()
+    again = type(service)(type(service.store)(service.store.path), today=TODAY)
+    assert again.check_all(2024) == (problems, warnings)
+    assert made == []   # no part changed since: what check found of each is kept (ptdv.parts/checks.json)
 
 
 # -- recognition: the branch votes, then the committee decides -----------------------------------------
