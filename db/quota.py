@@ -252,10 +252,15 @@ class PartTotals(NamedTuple):
                    list(map(int, doc["due"])), plans, tuple(map(int, doc["foreign"])))
 
 
+def part_branches(pid: int, units: UnitPart) -> tuple[int, ...]:
+    """The branches of part ``pid`` that are under its owner on every day: the records without a period."""
+    return tuple(sorted(uid for uid, unit in units.units.items()
+                        if unit.parent == pid and not (unit.began or unit.ended or unit.earlier)))
+
+
 def part_totals(pid: int, units: UnitPart, counts: dict[int, UnitCounts]) -> PartTotals:
     """:class:`PartTotals` of part ``pid`` from its unit records, quotas and counts (a summary's)."""
-    branches = tuple(sorted(uid for uid, unit in units.units.items()
-                            if unit.parent == pid and not (unit.began or unit.ended or unit.earlier)))
+    branches = part_branches(pid, units)
     foreign = tuple(sorted(set(counts) - set(branches)))
     clean = len(branches) == len(units.units) and not foreign
     total = UnitCounts()
@@ -319,8 +324,10 @@ class Rollup(Mapping):
         self._last_quarter = quarter_of(day) if day < cutoff_for(year, today) else 4  # later quarters are not its
         self._figures: dict[int, Figures] = {}
         self._summed: dict[int, PartTotals] = {}  # a unit -> the totals of its branches, not yet made one by one
+        self.summed: dict[int, PartTotals] = {}   # every unit whose figures its part's totals gave (see _walk)
         self._order: list[int] | None = None
         order = self._walk()
+        self.summed = dict(self._summed)
         carried = tree.carried(order)
         plain = [u for u in order if u not in self._summed]
         direct = state.unit_counts(plain + [e for group in carried.values() for e in group])
@@ -343,6 +350,7 @@ class Rollup(Mapping):
         totals = state.source.totals(seen) if len(seen) > 1 else {}
         blocked = set(state.visits) | {tree.carrier(e.id) for e in state.ended_units()}
         blocked.update(u for found in totals.values() for u in found.foreign)
+        owning = state.source.part_ids() if totals else set()  # a branch with a part has units under it
         order, stack, seen = [], [top], set()
         while stack:
             uid = stack.pop()
@@ -352,7 +360,8 @@ class Rollup(Mapping):
             order.append(uid)
             found = totals.get(uid)
             if (found is not None and found.clean and found.branches and uid not in blocked and uid != top
-                    and blocked.isdisjoint(found.branches) and not tree.children.listed(uid)):
+                    and blocked.isdisjoint(found.branches) and owning.isdisjoint(found.branches)
+                    and not tree.children.listed(uid)):
                 self._summed[uid] = found
             else:
                 stack.extend(tree.children.of(uid))
@@ -447,14 +456,14 @@ class Rollup(Mapping):
         them: every unit but the branches whose part's totals served (what a branch alone cannot show, such as a
         gap between a unit's target and its children's, is all there)."""
         summed = set(self._summed)
-        order = _walk_sorted(self._tree, self._top, lambda uid: uid not in summed)
+        order = walk(self._tree, self._top, lambda uid: uid not in summed)
         return [self._figures[uid] for uid in reversed(order) if uid in self._figures]
 
     def __len__(self) -> int:
         return len(self._whole())
 
 
-def _walk_sorted(tree: State, top: int, into: Callable[[int], bool]) -> list[int]:
+def walk(tree: State, top: int, into: Callable[[int], bool]) -> list[int]:
     """``top`` and the units below it, parents before children (sorted as ``tree.children`` gives them), each
     once; the children of a unit only when ``into`` says so."""
     order, stack, seen = [], [top], set()

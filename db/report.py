@@ -245,6 +245,16 @@ def report_plus(first: dict[int, ReportYear], second: dict[int, ReportYear]) -> 
     return out
 
 
+def report_sum(found: Iterable[ReportYear]) -> ReportYear:
+    """Several units' report counts of one year, added up."""
+    out = ReportYear()
+    for row in found:
+        for mine, theirs in ((out.stages, row.stages), (out.marks, row.marks), (out.exits, row.exits)):
+            for quarter, counts in zip(mine, theirs):
+                quarter[:] = [a + b for a, b in zip(quarter, counts)]
+    return out
+
+
 def report_year(years: dict[int, ReportYear], year: int) -> ReportYear:
     if year in years:
         return years[year]
@@ -263,7 +273,11 @@ def build_report(state: State, unit_id: int, period: Period, today: date) -> Rep
     day = min(period.end, quota_math.view_day(period.year, today))
     ended = state.units[unit_id].ended
     tree = state.on(ended - timedelta(days=1) if ended is not None and ended <= day else day)
-    counts = state.source.report_counts(tree.subtree(unit_id))
+    # a unit whose figures its part's totals gave (quota.Rollup) counts its branches taken together too
+    summed = figures.summed if isinstance(figures, quota_math.Rollup) else {}
+    under = quota_math.walk(tree, unit_id, lambda uid: uid not in summed)
+    counts = state.source.report_counts([uid for uid in under if uid not in summed])
+    sums = state.source.report_sums(list(summed), period.year) if summed else {}
     first, last = (period.months[0] - 1) // 3, period.months[1] // 3  # the period's quarters: [first, last)
     before = _last_year(state, unit_id, period, today, tree)
     rows: list[Row] = []
@@ -275,13 +289,13 @@ def build_report(state: State, unit_id: int, period: Period, today: date) -> Rep
         row.last_year, sources = before(uid)
         if sources:
             compared[row.name] = [state.units[u].name for u in sources]
-        for sub in tree.subtree(uid):
-            if _is_grassroots(tree, sub):
+        for sub in quota_math.walk(tree, uid, lambda unit: unit not in summed):
+            if sub in summed or _is_grassroots(tree, sub):  # (a unit summed: its children are its branches)
                 row.grassroots += 1
                 row.grassroots_admitting += sum(figures[sub].by_quarter[first:last]) > 0
-            if sub not in counts:
+            if sub not in counts and sub not in sums:
                 continue
-            year = report_year(counts[sub], period.year)
+            year = sums[sub] if sub in sums else report_year(counts[sub], period.year)
             for stage, n in zip(STAGES, year.stages[last - 1]):
                 row.stages[stage] += n
             for quarter in year.marks[first:last]:

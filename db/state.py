@@ -48,6 +48,8 @@ class CandidateSource(Protocol):
     def report_counts(self, units: Collection[int]) -> dict[int, dict[int, "ReportYear"]]: ...
     def names(self) -> list["CandidateHit"]: ...  # every candidate, as the name index has it
     def totals(self, pids: Collection[int]) -> dict[int, "PartTotals"]: ...  # of the parts there are among pids
+    def part_ids(self) -> set[int]: ...  # the units that have a part
+    def report_sums(self, pids: Collection[int], year: int) -> dict[int, "ReportYear"]: ...  # branches together
 
 
 class MemoryCandidates:
@@ -86,6 +88,12 @@ class MemoryCandidates:
 
     def totals(self, pids: Collection[int]) -> dict[int, "PartTotals"]:
         return {}  # no parts: the roll-up makes every unit's figures
+
+    def part_ids(self) -> set[int]:
+        return set()
+
+    def report_sums(self, pids: Collection[int], year: int) -> dict[int, "ReportYear"]:
+        return {}
 
 
 class CandidateMap(Mapping):

@@ -55,8 +55,8 @@ from .access import check_account
 from .errors import PtdvError
 from .identity import current_user
 from .model import DEFAULT_LEVELS, PERIOD_KEYS, Candidate, Level, Quota, Settings, Unit
-from .quota import PartTotals, UnitCounts, count_candidates, part_totals
-from .report import ReportYear, report_counts, report_plus
+from .quota import PartTotals, UnitCounts, count_candidates, part_branches, part_totals
+from .report import ReportYear, report_counts, report_plus, report_sum, report_year
 from .state import NO_UNITS, CandidateHit, State, UnitPart
 from .workdays import shipped_fingerprint
 
@@ -452,6 +452,8 @@ class _Parts:
         self._units_checked: tuple[tuple | None, dict[int, UnitPart]] = (None, {})
         self.reports: dict[int, tuple[tuple, dict]] = {}  # part id -> (its signature, its report counts)
         self.index = _Blocks(self, CANDIDATES)
+        self._listed: tuple[tuple | None, set[int]] = (None, set())
+        self._decoded: dict[int, tuple[dict, PartTotals]] = {}  # part -> (its totals entry, as decoded)
         self.caches = {"totals": _PartCache(self, "totals.json", self._made_totals),
                        "checks": _PartCache(self, "checks.json", self._made_check),
                        "due": _PartCache(self, "due.json", self._made_due)}
@@ -589,12 +591,23 @@ class _Parts:
     def _totals_path(self) -> Path:
         return self.caches["totals"].path
 
+    def part_ids(self) -> set[int]:
+        """The units that have a part (a listing of the parts folder, once after each change the store sees)."""
+        if self._listed[0] != self.store._audit_seen:
+            self._listed = (self.store._audit_seen, set(self.existing()))
+        return self._listed[1]
+
     def totals(self, pids: Collection[int]) -> dict[int, PartTotals]:
         """:class:`~db.quota.PartTotals` of the parts among ``pids``, from ``totals.json`` (:class:`_PartCache`)."""
         out = {}
         for pid, entry in self.caches["totals"].entries(pids).items():
+            made = self._decoded.get(pid)
+            if made is not None and made[0] is entry:
+                out[pid] = made[1]
+                continue
             with suppress(KeyError, TypeError, ValueError, AttributeError):  # edited by hand: the part is read
                 out[pid] = PartTotals.from_json(entry)
+                self._decoded[pid] = (entry, out[pid])
         return out
 
     def _made_totals(self, pid: int) -> dict | None:
@@ -625,6 +638,29 @@ class _Parts:
             self._write_cache(self._report_path(pid), _report_doc(signature, found))
         self.reports[pid] = (signature, found)
         return found
+
+    # -- what reports count of each part's branches taken together, per year --------------------------
+    def report_sums(self, pids: Collection[int], year: int) -> dict[int, ReportYear]:
+        """For the parts among ``pids``: the report counts of ``year`` of their branches without a period, added
+        up (:func:`~db.report.report_sum`), from ``reports<year>.json`` (made again for a part that changed)."""
+        name = f"reports{year}"
+        if name not in self.caches:
+            self.caches[name] = _PartCache(self, f"{name}.json", lambda pid: self._made_report_sum(pid, year))
+        out = {}
+        for pid, entry in self.caches[name].entries(pids).items():
+            try:
+                out[pid] = ReportYear.from_json(entry["year"])
+            except (KeyError, TypeError, ValueError):  # edited by hand: counted again, from the part
+                out[pid] = ReportYear.from_json(self._made_report_sum(pid, year)["year"])
+        return out
+
+    def _made_report_sum(self, pid: int, year: int) -> dict | None:
+        found = self.summary(pid)
+        if found is None:
+            return None
+        counts = self.report_of(pid)
+        total = report_sum(report_year(counts[uid], year) for uid in part_branches(pid, found.units()) if uid in counts)
+        return {"year": total.to_json()}
 
     # -- the due dates of each part's live candidates, for the most urgent of a large due list ----------
     def _made_due(self, pid: int) -> dict | None:

@@ -175,3 +175,16 @@ def test_a_due_list_after_a_save_reads_that_part_again(city):
     after = reopen(service).due(ids["root"], limit=2)
     assert late.id not in {i.candidate.id for i in after}
     assert after == reopen(service).due(ids["root"])[:2]
+
+
+# -- a report above the grassroots units, from each part's report counts taken together -------------------
+@pytest.mark.parametrize("quarter", [None, 2, 4])
+def test_a_report_from_the_parts_sums_is_the_report_of_every_branch(city, monkeypatch, quarter):
+    service, ids = city
+    fresh = reopen(service)
+    found = fresh.report(ids["root"], 2024, quarter).to_json()
+    assert (service.store.parts_dir / "reports2024.json").exists()
+    reference = reopen(service)
+    without_totals(reference, monkeypatch)
+    assert found == reference.report(ids["root"], 2024, quarter).to_json()
+    assert found["total"]["grassroots"] == WARDS
