@@ -67,6 +67,7 @@ INDEXED_SCHEMA = 4        # from this schema on, the ``ids<K>.json`` files say w
 SPLIT_SCHEMA = 5          # from this schema on, the ``units<K>.json`` files name the branches (the catalogue: dated ones)
 IDS_PER_INDEX = 1000      # candidate ids per index file: an add rewrites one file of at most this many entries
 UNITS_PER_INDEX = 1000    # unit ids per file of the unit index
+PART_LIMIT = 10_000       # candidates one part may hold: a save rewrites the part whole (~0.1 ms a candidate: ~1 s)
 CATALOGUE_TABLES = ("meta", "levels", "units", "quotas", "placed", "visits", "calendar")
 PART_TABLES = ("meta", "candidates", "units", "quotas")
 LOCK_TIMEOUT_S = 10.0
@@ -330,6 +331,12 @@ def _canonical(doc: object, parsed: bool = False) -> str:
     (else written and read back first, as a file would hold it)."""
     doc = doc if parsed else orjson.loads(orjson.dumps(doc))
     return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def part_full(state: State, pid: int, count: int) -> PtdvError:
+    """``store.part_full``: part ``pid`` would hold ``count`` candidates, past :data:`PART_LIMIT`."""
+    name = state.units[pid].name if pid in state.units else str(pid)
+    return PtdvError("store.part_full", unit=name, count=count, limit=PART_LIMIT)
 
 
 def _is_part_name(name: str) -> bool:
@@ -1025,6 +1032,7 @@ class Transaction:
         self.parts: dict[int, _File] = {}
         self.counters: dict | None = None
         self.counters_changed = False
+        self.sizes: dict[int, int] = {}  # part -> its candidates when this write first read it
         self.index = _Edits(store._parts.index)  # the candidate index: id -> part
         self.branches = _Edits(store._parts.units)  # the unit index: a branch's id -> (parent, name)
         self.entries: list[dict] = []
@@ -1070,7 +1078,16 @@ class Transaction:
             if part is not None:
                 part.candidates()  # a part holding a record ptdv cannot read is refused, never written over
             self.parts[pid] = part or self.store._parts.new_file(pid)
+            self.sizes[pid] = len(self.parts[pid].data["candidates"])
         return self.parts[pid]
+
+    def check_sizes(self) -> None:
+        """Refuse a write that leaves a part with more candidates than :data:`PART_LIMIT` when it added some
+        (one already past it may still be changed): ``store.part_full`` naming its unit and the limit."""
+        for pid, part in self.parts.items():
+            count = len(part.data["candidates"])
+            if count > PART_LIMIT and count > self.sizes[pid]:
+                raise part_full(self.state, pid, count)
 
     def put(self, table: str, doc_id: int, doc: dict) -> None:
         if table == "candidates":
@@ -1565,6 +1582,7 @@ class Store:
         changed is read whole first (each record made): a record that cannot be read refuses the write, and the
         read model made is the one kept after it."""
         mode = self.mode()
+        tx.check_sizes()
         after = _catalogue_state(self.path, self._catalogue.data, self._parts, whole=True) \
             if self._catalogue.dirty else None
         dirty_parts = [p for p in tx.parts.values() if p.dirty]
@@ -2020,6 +2038,20 @@ class Store:
     def due_dates(self, pids: Collection[int]) -> dict[int, list[tuple[int, int]]] | None:
         """:meth:`_Parts.due_dates`: the due dates of the live candidates of the parts among ``pids``."""
         return self._parts.due_dates(pids)
+
+    def part_room(self, adding: dict[int, int]) -> None:
+        """Refuse, before any write, to add ``adding[branch]`` candidates to each branch when their part would
+        then hold more than :data:`PART_LIMIT` (``store.part_full``, naming the unit and the limit): what an
+        import plans, dry run or not (counts from the parts' summaries)."""
+        state = self.current_state()
+        growth: dict[int, int] = {}
+        for uid, count in adding.items():
+            growth[state.part_of(uid)] = growth.get(state.part_of(uid), 0) + count
+        for pid, count in sorted(growth.items()):
+            found = self._parts.summary(pid)
+            total = (len(found.names) if found is not None else 0) + count
+            if count and total > PART_LIMIT:
+                raise part_full(state, pid, total)
 
     def part_checks(self) -> dict[int, dict]:
         """What ``check`` finds of each part from the part alone (:meth:`_Parts._made_check`), by part: kept in

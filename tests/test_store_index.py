@@ -269,3 +269,27 @@ def test_a_store_of_schema_4_reads_the_same_and_its_first_write_moves_the_branch
     assert fresh.state().path(ids["tt2"]).endswith("Thạch Thang/Chi bộ Trạm y tế")
     assert fresh.figures(2024)[ids["city"]].admitted == before[ids["city"]].admitted
     assert fresh.check() == []
+
+
+# -- a grassroots unit grown huge: the store refuses what would make one part too large to save quickly ------
+def test_a_part_past_its_limit_is_refused_by_name_and_nothing_is_saved(small_store, monkeypatch):
+    service, ids = small_store
+    monkeypatch.setattr(db.store, "PART_LIMIT", 4)   # Phước Mỹ's part holds 3 candidates
+    before = {p.name: p.read_bytes() for p in service.store.parts_dir.glob("p*.json")}
+    service.add_candidate(ids["pm1"], "Đinh Văn Khang")   # the fourth: at the limit
+    with pytest.raises(PtdvError) as err:
+        service.add_candidate(ids["pm2"], "Mai Thị Lan")
+    assert err.value.key == "store.part_full"
+    for lang in ("vi", "en"):
+        assert "Đảng ủy phường Phước Mỹ" in err.value.message(lang) and "4" in err.value.message(lang)
+    assert "Mai Thị Lan" not in {c.name for c in reopen(service).candidates(ids["phuoc_my"])}
+    with pytest.raises(PtdvError) as err:   # what an import plans (a dry run too) is refused before it writes
+        reopen(service).store.part_room({ids["pm1"]: 1, ids["tt1"]: 1})
+    assert err.value.key == "store.part_full" and err.value.params["count"] == 5
+    reopen(service).store.part_room({ids["tt1"]: 2})   # Thạch Thang has room
+    monkeypatch.setattr(db.store, "PART_LIMIT", 2)     # a part already past the limit may still be changed
+    assert reopen(service).edit(ids["cand1"], {"residence": "Tổ 5"}).residence == "Tổ 5"
+    with pytest.raises(PtdvError) as err:   # and a branch moved into it takes its candidates along: refused
+        reopen(service).move_unit(ids["tt2"], ids["phuoc_my"])
+    assert err.value.key == "store.part_full"
+    assert {p.name for p in service.store.parts_dir.glob("p*.json")} == set(before)

@@ -247,6 +247,7 @@ MESSAGES: dict[str, str] = {
     "store.damaged": "The store {path} is damaged and was not changed: {detail}",
     "store.invalid": "The store {path} holds a record ptdv cannot read (edited by hand?): {detail}. The file was not changed.",
     "store.version": "The store {path} has schema version {version}; this ptdv reads version {expected}. The file was not changed.",
+    "store.part_full": "{unit} would hold {count} candidates, more than the {limit} the store keeps in one file of a grassroots unit (every save there would rewrite them all and take too long). Nothing was saved: put some of them under another grassroots unit.",
     "store.unreadable": "Cannot read the store {path}: {detail}",
     "store.unwritable": "Cannot write the store {path}: {detail}. Nothing was saved.",
     "store.disk_full": "The disk is full: the store {path} was not changed and nothing was saved.",

@@ -247,6 +247,7 @@ MESSAGES: dict[str, str] = {
     "store.damaged": "Kho dữ liệu {path} bị hỏng và không bị thay đổi: {detail}",
     "store.invalid": "Kho dữ liệu {path} có bản ghi không đọc được (bị sửa tay?): {detail}. Tệp không bị thay đổi.",
     "store.version": "Kho dữ liệu {path} có phiên bản cấu trúc {version}; ptdv này đọc phiên bản {expected}. Tệp không bị thay đổi.",
+    "store.part_full": "{unit} sẽ có {count} quần chúng, vượt quá {limit} mà kho dữ liệu giữ trong một tệp của một tổ chức cơ sở đảng (mỗi lần lưu sẽ phải ghi lại tất cả và quá lâu). Chưa lưu gì: hãy xếp một phần vào tổ chức cơ sở đảng khác.",
     "store.unreadable": "Không đọc được kho dữ liệu {path}: {detail}",
     "store.unwritable": "Không ghi được kho dữ liệu {path}: {detail}. Chưa lưu gì.",
     "store.disk_full": "Ổ đĩa đã đầy: kho dữ liệu {path} không bị thay đổi và chưa lưu gì.",
