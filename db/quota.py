@@ -11,11 +11,11 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import Callable, Iterable, Iterator, Mapping, NamedTuple
+from typing import Iterable, Iterator, Mapping, NamedTuple
 
 from .model import COUNTS_TOWARD_QUOTA, FORECAST_FROM, STAGES, Candidate, Quota, Settings, Unit, stage_index
 from .rules import first_due
-from .state import State, UnitPart
+from .state import State, UnitPart, walk
 
 
 def rate_target(rate: float, members: int) -> int:
@@ -341,31 +341,21 @@ class Rollup(Mapping):
         totals serve (their children are their part's branches only, none of which counts what happened
         elsewhere: no transfer to or from another part, no unit that ended carried into it)."""
         state, tree, top = self._state, self._tree, self._top
-        stack, seen = [top], {top}
-        while stack:  # the catalogue's tree first: the units whose parts' totals may serve
-            for kid in tree.children.listed(stack.pop()):
-                if kid not in seen:
-                    seen.add(kid)
-                    stack.append(kid)
-        totals = state.source.totals(seen) if len(seen) > 1 else {}
+        listed = walk(top, tree.children.listed)  # the catalogue's tree first: the units whose totals may serve
+        totals = state.source.totals(listed) if len(listed) > 1 else {}
         blocked = set(state.visits) | {tree.carrier(e.id) for e in state.ended_units()}
         blocked.update(u for found in totals.values() for u in found.foreign)
         owning = state.source.part_ids() if totals else set()  # a branch with a part has units under it
-        order, stack, seen = [], [top], set()
-        while stack:
-            uid = stack.pop()
-            if uid in seen:
-                continue
-            seen.add(uid)
-            order.append(uid)
+
+        def children(uid: int) -> list[int]:
             found = totals.get(uid)
             if (found is not None and found.clean and found.branches and uid not in blocked and uid != top
                     and blocked.isdisjoint(found.branches) and owning.isdisjoint(found.branches)
                     and not tree.children.listed(uid)):
                 self._summed[uid] = found
-            else:
-                stack.extend(tree.children.of(uid))
-        return order
+                return []
+            return tree.children.of(uid)
+        return walk(top, children)
 
     def _unit(self, uid: int, direct: dict[int, UnitCounts], carried: dict[int, list[int]]) -> Figures:
         state, year, today, day = self._state, self._year, self._today, self._day
@@ -456,26 +446,11 @@ class Rollup(Mapping):
         them: every unit but the branches whose part's totals served (what a branch alone cannot show, such as a
         gap between a unit's target and its children's, is all there)."""
         summed = set(self._summed)
-        order = walk(self._tree, self._top, lambda uid: uid not in summed)
+        order = walk(self._top, lambda uid: self._tree.children.get(uid, []) if uid not in summed else [])
         return [self._figures[uid] for uid in reversed(order) if uid in self._figures]
 
     def __len__(self) -> int:
         return len(self._whole())
-
-
-def walk(tree: State, top: int, into: Callable[[int], bool]) -> list[int]:
-    """``top`` and the units below it, parents before children (sorted as ``tree.children`` gives them), each
-    once; the children of a unit only when ``into`` says so."""
-    order, stack, seen = [], [top], set()
-    while stack:
-        uid = stack.pop()
-        if uid in seen:
-            continue
-        seen.add(uid)
-        order.append(uid)
-        if into(uid):
-            stack.extend(reversed(tree.children.get(uid, [])))
-    return order
 
 
 def _sum(values: Iterable[int | None]) -> int | None:

@@ -27,7 +27,7 @@ from .letterhead import Letterhead, letterhead
 from .model import (COUNTS_TOWARD_QUOTA, EXIT_KINDS, HIGHER_EDUCATION, MAJORITY_ETHNICITY, OCCUPATIONS, STAGES,
                     Candidate, stage_index)
 from .rules import age_on, outside_rules
-from .state import State
+from .state import State, walk
 
 ATTRIBUTES: tuple[str, ...] = ("women", "ethnic_minority", "religious", "youth_union", "age_18_30", "higher_education")
 OUTSIDE_RULES = "outside_rules"  # admitted with an exception or a soft rule broken up to the decision (db.rules)
@@ -275,7 +275,9 @@ def build_report(state: State, unit_id: int, period: Period, today: date) -> Rep
     tree = state.on(ended - timedelta(days=1) if ended is not None and ended <= day else day)
     # a unit whose figures its part's totals gave (quota.Rollup) counts its branches taken together too
     summed = figures.summed if isinstance(figures, quota_math.Rollup) else {}
-    under = quota_math.walk(tree, unit_id, lambda uid: uid not in summed)
+    def below(uid: int) -> list[int]:  # the tree under a unit, not into the branches of a unit summed
+        return tree.children.get(uid, []) if uid not in summed else []
+    under = walk(unit_id, below)
     counts = state.source.report_counts([uid for uid in under if uid not in summed])
     sums = state.source.report_sums(list(summed), period.year) if summed else {}
     first, last = (period.months[0] - 1) // 3, period.months[1] // 3  # the period's quarters: [first, last)
@@ -289,7 +291,7 @@ def build_report(state: State, unit_id: int, period: Period, today: date) -> Rep
         row.last_year, sources = before(uid)
         if sources:
             compared[row.name] = [state.units[u].name for u in sources]
-        for sub in quota_math.walk(tree, uid, lambda unit: unit not in summed):
+        for sub in walk(uid, below):
             if sub in summed or _is_grassroots(tree, sub):  # (a unit summed: its children are its branches)
                 row.grassroots += 1
                 row.grassroots_admitting += sum(figures[sub].by_quarter[first:last]) > 0

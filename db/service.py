@@ -24,7 +24,7 @@ from .errors import PtdvError
 from .report import Period, Report, build_report
 from .model import (DEFAULT_LEVELS, EDITABLE_FIELDS, EDUCATION, GENDERS, LEFT_REASONS, MULTILINE_FIELDS, OCCUPATIONS,
                     PERSON_FIELDS, STAGES, TAGS, Candidate, Exit, Paper, Quota, Readmission, StageEntry, Unit)
-from .state import State
+from .state import State, walk
 from .store import Store
 from .text import (NAME_LIMIT, NOTES_LIMIT, clean_name, clean_person_name, clean_text, clean_unit_name, fmt_date,
                    parse_date, safe)
@@ -745,12 +745,7 @@ class Service:
         a unit of few parts, or one the user does not cover whole: the candidates are read)."""
         if not access.covers(state, self.whoami().units, unit_id) or state.is_leaf(unit_id):
             return None
-        units, stack = {unit_id}, [unit_id]
-        while stack:  # the catalogue's tree under the unit: the parts of these hold every candidate under it
-            for kid in state.children.listed(stack.pop()):
-                if kid not in units:
-                    units.add(kid)
-                    stack.append(kid)
+        units = walk(unit_id, state.children.listed)  # the parts of these hold every candidate under the unit
         dates = self.store.due_dates(units)
         if dates is None or len(dates) <= quota_math.EAGER_PARTS:
             return None
@@ -866,13 +861,7 @@ class Service:
             return set()
         reached: set[int] = set()
         for view in [state, *(state.on(day) for day in sorted({u.last_day for u in state.ended_units()}))]:
-            stack, seen = [state.root], set()
-            while stack:
-                uid = stack.pop()
-                if uid not in seen:
-                    seen.add(uid)
-                    stack.extend(view.children.listed(uid))
-            reached |= seen
+            reached.update(walk(state.root, view.children.listed))
         dated = set(state.placed_periods)
         reached.update(uid for uid, (parent, _) in placed.items() if parent in reached and uid not in dated)
         return reached

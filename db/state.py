@@ -449,7 +449,7 @@ class State:
         children; each once, even in a hand-made cycle.  The levels not asked for are not read (the branches of
         a grassroots unit are in its part)."""
         if depth is None:
-            return _walk(uid, lambda current: self.children.get(current, []))
+            return walk(uid, lambda current: self.children.get(current, []))
         depths = {uid: 0}
 
         def kids(current: int) -> list[int]:
@@ -459,7 +459,7 @@ class State:
             for kid in found:
                 depths.setdefault(kid, depths[current] + 1)
             return found
-        return _walk(uid, kids)
+        return walk(uid, kids)
 
     def every_under(self, uid: int) -> list[int]:
         """``uid`` and every unit below it by the parent each has now, those that ended too (:meth:`subtree`
@@ -469,7 +469,7 @@ class State:
             parent = self._current_parent(unit)
             if parent is not None:
                 kids.setdefault(parent, []).append(unit)
-        return _walk(uid, lambda current: sorted(kids.get(current, []), key=lambda k: (self.folded[k], k)))
+        return walk(uid, lambda current: sorted(kids.get(current, []), key=lambda k: (self.folded[k], k)))
 
     def is_leaf(self, uid: int) -> bool:
         return not self.children.of(uid)
@@ -655,7 +655,7 @@ class _Dated(Mapping):
         return sum(1 for _ in self)
 
 
-def _walk(uid: int, children) -> list[int]:
+def walk(uid: int, children: Callable[[int], Collection[int]]) -> list[int]:
     """``uid`` and what ``children`` gives below it, depth first, parents before children, each once."""
     order, stack, seen = [], [uid], set()
     while stack:
