@@ -388,6 +388,17 @@ def test_due_lists_the_most_urgent_first(run, ids):
     ]
 
 
+def test_due_shows_the_most_urgent_up_to_its_limit_and_says_how_to_see_all(run, ids):
+    everything = json.loads(run("due", "--json", "--limit", "0").stdout)
+    first_two = json.loads(run("due", "--json", "--limit", "2").stdout)
+    assert first_two == everything[:2] and len(everything) == 3
+    shown = run("due", "--limit", "2")
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.splitlines()[-1] == t("cli.due.limited", limit=2)
+    assert t("cli.due.limited", limit=4) not in run("due", "--limit", "4").stdout  # three items: all shown
+    assert run("due", "--limit", "-1").exit_code == 2
+
+
 # -- check and log -----------------------------------------------------------------------------
 def test_check_a_consistent_store_shows_warnings_and_exits_0(run, store_path):
     run("init", "--root", "Đảng bộ")

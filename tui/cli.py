@@ -1288,13 +1288,16 @@ def rules_command(ses: Session, as_json: bool) -> None:
 
 
 # -- due list, check, log ---------------------------------------------------------------------
+DUE_SHOWN = 300  # as the app's due list: the most urgent items; more with --limit
 @main.command()
 @click.argument("unit_ref", metavar="[UNIT]", shell_complete=complete_unit, required=False)
+@click.option("--limit", type=click.IntRange(min=0), default=DUE_SHOWN, show_default=True,
+              help="Show the most urgent LIMIT items only (0: all; under a city, all takes a while).")
 @json_option
 @pass_session
-def due(ses: Session, unit_ref: str | None, as_json: bool) -> None:
+def due(ses: Session, unit_ref: str | None, limit: int, as_json: bool) -> None:
     """Overdue and soon-due steps and standing warnings under UNIT, most urgent first."""
-    items = ses.service.due(unit_ref)
+    items = ses.service.due(unit_ref, limit=limit or None)
     if as_json:
         ses.json([{"candidate": i.candidate.id, "name": i.candidate.name, "unit": i.candidate.unit,
                    "stage": i.candidate.stage, **_finding_json(ses, i.finding),
@@ -1304,7 +1307,8 @@ def due(ses: Session, unit_ref: str | None, as_json: bool) -> None:
         ses.echo(ses.t("cli.due.none"))
         return
     notes = [calendar_text.moved_text(i.moved, ses.lang) if i.moved else "" for i in items]
-    ses.lines(_findings_table(ses, [(i.candidate, i.finding) for i in items], with_candidate=True, notes=notes))
+    more = [ses.t("cli.due.limited", limit=limit)] if limit and len(items) >= limit else []
+    ses.lines(_findings_table(ses, [(i.candidate, i.finding) for i in items], with_candidate=True, notes=notes) + more)
 
 
 @main.command()

@@ -441,6 +441,7 @@ MESSAGES: dict[str, str] = {
     "cli.candidate.exit_line": "{kind} on {date}: {reason} (recorded by {by})",
     "cli.candidate.no_findings": "No warnings or due dates.",
     "cli.due.none": "Nothing due or overdue.",
+    "cli.due.limited": "These are the {limit} most urgent items; all of them: --limit 0.",
     "cli.log.none": "No changes recorded.",
     "cli.field.count": "Count",
     "cli.field.severity": "Status",

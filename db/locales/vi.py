@@ -441,6 +441,7 @@ MESSAGES: dict[str, str] = {
     "cli.candidate.exit_line": "{kind} ngày {date}: {reason} (ghi bởi {by})",
     "cli.candidate.no_findings": "Không có cảnh báo hay hạn nào.",
     "cli.due.none": "Không có việc nào đến hạn hay quá hạn.",
+    "cli.due.limited": "Đây là {limit} việc gấp nhất; xem tất cả: --limit 0.",
     "cli.log.none": "Chưa có thay đổi nào được ghi.",
     "cli.field.count": "Số lượng",
     "cli.field.severity": "Mức",
