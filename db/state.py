@@ -46,7 +46,8 @@ class CandidateSource(Protocol):
     def all(self) -> list[Candidate]: ...
     def counts(self, units: Collection[int]) -> dict[int, "UnitCounts"]: ...
     def report_counts(self, units: Collection[int]) -> dict[int, dict[int, "ReportYear"]]: ...
-    def names(self) -> list["CandidateHit"]: ...  # every candidate, as the name index has it
+    def names(self, words: Collection[str] = ()) -> list["CandidateHit"]: ...  # every candidate whose folded
+    # name holds every one of ``words``, as the name index has it
     def totals(self, pids: Collection[int]) -> dict[int, "PartTotals"]: ...  # of the parts there are among pids
     def part_ids(self) -> set[int]: ...  # the units that have a part
     def report_sums(self, pids: Collection[int], year: int) -> dict[int, "ReportYear"]: ...  # branches together
@@ -83,8 +84,9 @@ class MemoryCandidates:
         found = report_counts(self._candidates.values())
         return {u: found[u] for u in units if u in found}
 
-    def names(self) -> list["CandidateHit"]:
-        return [CandidateHit.of(c) for c in self._candidates.values()]
+    def names(self, words: Collection[str] = ()) -> list["CandidateHit"]:
+        hits = [CandidateHit.of(c) for c in self._candidates.values()]
+        return [hit for hit in hits if all(word in hit.folded for word in words)]
 
     def totals(self, pids: Collection[int]) -> dict[int, "PartTotals"]:
         return {}  # no parts: the roll-up makes every unit's figures
@@ -568,12 +570,10 @@ class State:
                           units: Collection[int] | None = None) -> list[CandidateHit]:
         """Candidates (of ``units`` only, when given) whose name contains every word of ``query``,
         diacritics ignored; from the name index, so no part is read."""
-        found = self.source.names()
+        found = self.source.names(sorted(fold(query).split(), key=len, reverse=True))  # the longest narrows most
         if units is not None:
             wanted = set(units)
             found = [hit for hit in found if hit.unit in wanted]
-        for word in sorted(fold(query).split(), key=len, reverse=True):  # the longest narrows the most
-            found = [hit for hit in found if word in hit.folded]
         return nsmallest(limit, found, key=lambda hit: (hit.folded, hit.id))
 
 

@@ -453,7 +453,6 @@ class _Parts:
         self.files: dict[int, _File] = {}
         self.summaries: dict[int, tuple[tuple, str, _Summary]] = {}
         self.located: dict[int, int] = {}  # candidate id -> part id, from the summaries
-        self._names: tuple[tuple, list] = ((), [])
         self._settings_cache: tuple[Settings | None, str] = (None, "")
         self._checked_news: tuple | None = None
         self._units_checked: tuple[tuple | None, dict[int, UnitPart]] = (None, {})
@@ -463,7 +462,8 @@ class _Parts:
         self._decoded: dict[int, tuple[dict, PartTotals]] = {}  # part -> (its totals entry, as decoded)
         self.caches = {"totals": _PartCache(self, "totals.json", self._made_totals),
                        "checks": _PartCache(self, "checks.json", self._made_check),
-                       "due": _PartCache(self, "due.json", self._made_due)}
+                       "due": _PartCache(self, "due.json", self._made_due),
+                       "names": _PartCache(self, "names.json", self._made_names)}
         self.units = _Blocks(self, UNITS)
 
     # -- files ---------------------------------------------------------------------------
@@ -780,8 +780,7 @@ class _Parts:
         if found is not None:
             return found
         if not self.store.indexed():  # a store of schema 3 has no index: look through every summary
-            self.names()
-            pid = self.located.get(cid)
+            pid = self.held().get(cid)
             return self._held(pid, cid) if pid is not None else None
         tried: set[int] = set()
         # a save elsewhere may have moved it between the reads of the index and of the part: the index again
@@ -837,13 +836,22 @@ class _Parts:
                     out[uid] = years if uid not in out else report_plus(out[uid], years)
         return out
 
-    def names(self) -> list[CandidateHit]:
-        """Every candidate in the name index, rebuilt only when a part changed."""
-        summaries = self.summaries_of(self.existing())
-        key = tuple(map(id, summaries))
-        if self._names[0] != key:
-            self._names = (key, [hit for found in summaries for hit in found.names])
-        return self._names[1]
+    def names(self, words: Collection[str] = ()) -> list[CandidateHit]:
+        """The candidates in the name index whose folded name holds each of ``words`` (all without): the parts'
+        entries in ``names.json`` (made from each part's summary, again when the part changed), so a search of
+        the whole store reads one file instead of every summary, and makes only the hits it finds."""
+        entries = self.caches["names"].entries(self.existing())
+        try:
+            found = [CandidateHit(*hit) for entry in entries.values() for hit in entry["names"]
+                     if all(word in hit[3] for word in words)]
+        except (KeyError, TypeError, ValueError, IndexError):  # edited by hand: from the summaries
+            found = [hit for summary in self.summaries_of(self.existing()) for hit in summary.names
+                     if all(word in hit.folded for word in words)]
+        return found
+
+    def _made_names(self, pid: int) -> dict | None:
+        found = self.summary(pid)
+        return None if found is None else {"names": [list(hit) for hit in found.names]}
 
 
 class _PartCache:
