@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from rich.text import Text
+from textual.command import CommandPalette
 from textual.widgets import Static
 
 from db.errors import PtdvError
@@ -299,6 +300,10 @@ async def palette_pick(pilot, query: str) -> None:
     await pilot.press(*query)
     await settle(pilot, 0.4)
     await pilot.press("enter")
+    for _ in range(50):  # the palette closes, then the jump: keys pressed before that went to the palette
+        await settle(pilot, 0.1)
+        if not isinstance(pilot.app.screen, CommandPalette):
+            break
     await settle(pilot, 0.3)
 
 
