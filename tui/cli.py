@@ -557,11 +557,10 @@ def unit_list(ses: Session, unit_ref: str | None, depth: int | None, as_json: bo
     figures = svc.figures(seen.year, top.id)
     depths = {top.id: 0}
     shown = []
-    for uid in tree.subtree(top.id):
+    for uid in tree.subtree(top.id, depth):  # the levels below --depth are not read
         if uid != top.id:
             depths[uid] = depths[tree.parent_of(uid)] + 1
-        if depth is None or depths[uid] <= depth:
-            shown.append(uid)
+        shown.append(uid)
     lineages = svc.lineages(shown)
     if as_json:
         ses.json([{**figures[uid].to_json(tree), "level": tree.units[uid].level, "parent": tree.parent_of(uid),
