@@ -1438,6 +1438,11 @@ class Store:
                 raise self._damaged(err) from err
         return self._state
 
+    def catalogue_data(self) -> dict:
+        """The catalogue's tables as read (a service sends them to its clients, who make their read model)."""
+        self.state()
+        return self._catalogue.data
+
     def indexed(self) -> bool:
         """Whether the store has the candidate index (schema 4 on; an older one gets it at its next write)."""
         self.current_state()

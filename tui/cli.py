@@ -19,6 +19,7 @@ from typing import Callable, NoReturn
 import click
 
 from db.access import ROLES, User
+from db.connect import open_service
 from db.errors import PtdvError
 from db.i18n import DEFAULT_LANG, LANGS, t
 from db import papers as papers_mod
@@ -29,13 +30,13 @@ from db.quota import cutoff_for
 from db.rules import SEVERITIES, Finding
 from db.service import Service, parse_count
 from db.state import State
-from db.store import Store
 from db.text import fmt_date, iso, parse_date, safe
 
 from . import audit_text, calendar_text, history_text, output, report_output
 from .completion import LATER_DB, complete_candidate, complete_candidate_or_unit, complete_unit
 from .config import Config, file_lang, known_themes, of_command_line, theme_error
 from .files import write_file
+from .serve_cli import serve
 from .output import field_label, number, percent, shorten, shorten_name, table, value_text
 
 EXIT_REFUSED = 1   # the request was understood and refused, the store is damaged, or `check` found problems
@@ -88,7 +89,7 @@ class Session:
 
     def use_store(self, path: Path) -> None:
         """``--db`` after the command: the store at ``path`` instead of the one the group opened."""
-        self.service = Service(Store(path), today=self.today)
+        self.service = open_service(path, today=self.today)
         self.config = self.config.given("db", path, "option", "--db")
 
     def use_lang(self, lang: str) -> None:
@@ -455,7 +456,7 @@ def main(ctx: click.Context, db_path: Path | None, lang: str, year: int | None) 
     """
     today = ctx.obj.get("today") if isinstance(ctx.obj, dict) else None  # tests: main(obj={"today": ...})
     settings = of_command_line(ctx)  # the options and the environment over the config files
-    ctx.obj = Session(Service(Store(settings.value("db")), today=today), str(settings.value("lang")), settings,
+    ctx.obj = Session(open_service(settings.value("db"), today=today), str(settings.value("lang")), settings,
                       year, today)
     if ctx.invoked_subcommand is None:
         ctx.invoke(open_command)
@@ -1866,6 +1867,8 @@ def export_command(ses: Session, unit_ref: str | None, kind: str, out: Path | No
     write_file(out, data, ses.service.store.path.parent)
     ses.echo(ses.t("cli.export.written", path=out))
 
+
+main.add_command(serve)
 
 if __name__ == "__main__":
     main()

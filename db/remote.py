@@ -1,0 +1,263 @@
+"""A :class:`Service` whose store is a ``ptdv serve`` service: the same methods, asked over its Unix socket.
+
+Every method of :data:`db.protocol.METHODS` is sent to the service, which answers it as the caller the kernel
+names.  What a screen reads of the tree (``state()``, ``tree()``) comes from a read model kept here, made from
+the service's answer to :data:`db.protocol.SNAPSHOT`: the catalogue's units and figures, and candidates asked
+for when needed, the service giving only those the caller may read.  It is made again after a write of this
+client and when the service says the store changed (:meth:`RemoteStore.changed`).
+"""
+from __future__ import annotations
+
+import http.client
+import inspect
+import itertools
+import socket
+import threading
+from datetime import date
+from pathlib import Path
+from typing import Any, Collection, Iterator
+
+import orjson
+
+from . import protocol, wire
+from .errors import PtdvError
+from .service import Service
+from .state import State
+
+CALL_TIMEOUT_S = 900.0  # the longest question (the first check of a metro store) takes well under this
+EVENTS_RETRY_S = 1.0
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: str, timeout: float | None) -> None:
+        super().__init__("ptdv", timeout=timeout)
+        self.unix_path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self.unix_path)
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+class Client:
+    """Requests to the service at ``path``, each on a connection of its own (so a service restarted between
+    two of them is simply there again, and a request is never sent twice)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._ids = itertools.count(1)
+
+    def _unavailable(self, key: str, exc: BaseException) -> PtdvError:
+        """Not reached (nothing was sent), or cut off after the request went (whether it was done is not known)."""
+        detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        return PtdvError(key, path=self.path, detail=detail)
+
+    def request(self, verb: str, target: str, body: bytes | None = None) -> bytes:
+        conn = _UnixConnection(self.path, CALL_TIMEOUT_S)
+        try:
+            conn.connect()
+        except OSError as exc:
+            raise self._unavailable("remote.unavailable", exc) from None
+        try:
+            conn.request(verb, target, body=body, headers={"Content-Type": "application/json"})
+            response = conn.getresponse()
+            raw = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            raise self._unavailable("remote.interrupted", exc) from None
+        finally:
+            conn.close()
+        if response.status != 200:
+            raise PtdvError("remote.bad_answer", path=self.path, detail=f"HTTP {response.status}")
+        return raw
+
+    def call(self, method: str, args: dict, today: date | None = None) -> Any:
+        body = orjson.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method,
+                             "params": {"args": wire.encode(args), "today": today.isoformat() if today else None}})
+        try:
+            answer = orjson.loads(self.request("POST", protocol.RPC_PATH, body))
+        except orjson.JSONDecodeError:
+            raise PtdvError("remote.bad_answer", path=self.path, detail="JSON") from None
+        if "error" in answer:
+            error = answer["error"]
+            data = error.get("data")
+            if isinstance(data, dict) and "$error" in data:
+                raise wire.error_from(data["$error"])
+            raise PtdvError("remote.refused", path=self.path, detail=str(error.get("message")))
+        return wire.decode(answer.get("result"))
+
+    def hello(self) -> dict:
+        return orjson.loads(self.request("GET", protocol.HELLO_PATH))
+
+    def events(self) -> Iterator[str]:
+        """The names of the events the service sends, as they come, until the connection ends."""
+        conn = _UnixConnection(self.path, None)
+        try:
+            conn.request("GET", protocol.EVENTS_PATH)
+            response = conn.getresponse()
+            if response.status != 200:
+                return
+            while line := response.readline():
+                if line.startswith(b"event:"):
+                    yield line[6:].strip().decode()
+        except (OSError, http.client.HTTPException):
+            return
+        finally:
+            conn.close()
+
+
+class RemoteParts:
+    """The read model's candidates and branches, asked of the service (a CandidateSource and UnitParts)."""
+
+    def __init__(self, store: "RemoteStore") -> None:
+        self._store = store
+
+    def _ask(self, name: str, **args: Any) -> Any:
+        return self._store.ask(f"parts.{name}", args)
+
+    def get(self, cid: int):
+        return self._ask("get", cid=cid)
+
+    def of_units(self, units: Collection[int]):
+        return self._ask("of_units", units=list(units))
+
+    def all(self):
+        return self._ask("all")
+
+    def counts(self, units: Collection[int]):
+        return self._ask("counts", units=list(units))
+
+    def report_counts(self, units: Collection[int]):
+        return self._ask("report_counts", units=list(units))
+
+    def names(self, words: Collection[str] = ()):
+        return self._ask("names", words=list(words))
+
+    def totals(self, pids: Collection[int]):
+        return self._ask("totals", pids=list(pids))
+
+    def part_ids(self) -> set[int]:
+        return set(self._ask("part_ids"))
+
+    def report_sums(self, pids: Collection[int], year: int):
+        return self._ask("report_sums", pids=list(pids), year=year)
+
+    def part_units(self, pid: int):
+        return self._ask("part_units", pid=pid)
+
+    def branch(self, uid: int):
+        return self._ask("branch", uid=uid)
+
+    def branches(self):
+        return iter(self._ask("branches"))
+
+
+class RemoteStore:
+    """What a front end asks of a store, for a served one: where it is, who the caller is, whether it changed."""
+
+    lock_timeout = 0.0  # the service waits for the store's lock, not the client
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.client = Client(self.path)
+        self._user: str | None = None
+        self._state: State | None = None
+        self._version: str | None = None  # the store's version (of the service) the read model was made at
+        self._news = threading.Event()
+        self._listening = False
+
+    @property
+    def user(self) -> str:
+        """The account the service sees this process as (asked at the first use)."""
+        if self._user is None:
+            try:
+                self._user = str(self.client.hello()["account"])
+            except (KeyError, TypeError, ValueError):
+                raise PtdvError("remote.bad_answer", path=str(self.path), detail="hello") from None
+        return self._user
+
+    def exists(self) -> bool:
+        return True
+
+    def state(self) -> State:
+        if self._state is None:
+            answer = self.ask(protocol.SNAPSHOT, {})
+            parts = RemoteParts(self)
+            self._state = State.from_data(answer["data"], parts, parts,
+                                          indexed_branches=bool(answer["indexed_branches"]))
+        return self._state
+
+    def ask(self, method: str, args: dict, today: date | None = None) -> Any:
+        """The service's answer; the read model is made again when the store changed since it was made (this
+        client's write, or another's the answer says happened)."""
+        answer = self.client.call(method, args, today)
+        if answer["version"] != self._version:
+            self._version = answer["version"]
+            self._state = None if method != protocol.SNAPSHOT else self._state
+        return answer["value"]
+
+    def forget(self) -> None:
+        """The read model is made again at the next question (after a write, or news of another's)."""
+        self._state = None
+
+    def changed(self) -> bool:
+        """Whether the service said the store changed since the last call that said so (a thread listens to
+        its events from the first call on; a lost connection counts as news, so the screen shows it)."""
+        if not self._listening:
+            self._listening = True
+            threading.Thread(target=self._listen, name="ptdv-events", daemon=True).start()
+        if not self._news.is_set():
+            return False
+        self._news.clear()
+        self.forget()
+        return True
+
+    def refresh(self) -> bool:
+        return self.changed()
+
+    def _listen(self) -> None:
+        while True:
+            for _event in self.client.events():
+                self._news.set()
+            self._news.set()
+            threading.Event().wait(EVENTS_RETRY_S)
+
+
+def _forward(name: str, signature: inspect.Signature):
+    var_keyword = next((p.name for p in signature.parameters.values() if p.kind is p.VAR_KEYWORD), None)
+
+    def call(self: "RemoteService", *args: Any, **kwargs: Any) -> Any:
+        named = dict(signature.bind(self, *args, **kwargs).arguments)
+        named.pop("self")
+        if var_keyword is not None:
+            named.update(named.pop(var_keyword, {}))
+        return self.ask(name, named)
+
+    call.__name__ = name
+    call.__doc__ = getattr(Service, name).__doc__
+    return call
+
+
+class RemoteService(Service):
+    """:class:`Service` for a store served at ``path`` (see the module's docstring)."""
+
+    store: RemoteStore  # type: ignore[assignment]
+
+    def __init__(self, path: str | Path, *, today: date | None = None) -> None:
+        super().__init__(RemoteStore(path), today=today)  # type: ignore[arg-type]
+
+    def ask(self, name: str, args: dict) -> Any:
+        return self.store.ask(name, args, self._today)
+
+    for _name, _signature in protocol.METHODS.items():
+        locals()[_name] = _forward(_name, _signature)
+    del _name, _signature
+
+    def init(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise PtdvError("remote.admin_only", path=str(self.store.path))
+
+    move_store_aside = init
