@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 from conftest import TODAY, build_small
+
+from textual import events
 
 from db.service import Service
 from db.store import Store
@@ -22,12 +23,11 @@ from tui.screens.report import ReportScreen
 from tui.screens.unit import UnitScreen
 from tui.widgets.record_table import RecordTable
 from tui.widgets.report_table import ReportTable
-from tui_pilot import open_from_unit, pilot_test, settle
+from tui_pilot import WAIT_S, open_from_unit, pilot_test, settle, until
 
 import pytest
 
 SIZE = (120, 40)
-WAIT_S = 30  # a bound on every wait, so that a broken app fails the test instead of hanging it
 
 
 class Gate:
@@ -96,14 +96,6 @@ class HeldService(Service):
 def held(store_path) -> tuple[HeldService, dict[str, int]]:
     service = HeldService(Store(store_path), today=TODAY)
     return service, build_small(service)
-
-
-async def until(pilot, condition, what: str) -> None:
-    """Pause until ``condition()`` holds (the app's loop runs meanwhile); fail after WAIT_S."""
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        assert time.monotonic() < deadline, f"never: {what}"
-        await pilot.pause()
 
 
 async def open_held(pilot, service: HeldService, read: str, unit_id: int, key: str, screen_class: type):
@@ -178,6 +170,57 @@ async def test_back_while_the_due_list_reads_and_the_app_goes_on(held):
         assert app.is_running and isinstance(app.screen, UnitScreen)
         due = await open_from_unit(pilot, ids["phuoc_my"], "d", DueScreen)
         await until(pilot, lambda: due.table.row_count, "the due list's rows are shown")
+
+
+def footer_keys(screen) -> list[str]:
+    return [key.key for key in screen.query("FooterKey")]
+
+
+async def first_due_read_held(pilot, service: HeldService, unit_id: int) -> DueScreen:
+    """The due list of ``unit_id`` opened, its first read held until its table shows that it is loading."""
+    due = await open_held(pilot, service, "due", unit_id, "d", DueScreen)
+    await until(pilot, lambda: due.table.loading, "the table shows that it is loading")
+    return due
+
+
+async def rows_come_to_the_focused_table(pilot, service: HeldService, due: DueScreen) -> None:
+    """The held read ends: the rows are shown, the table has the focus, the footer offers its keys and its
+    sort key sorts at once."""
+    table = due.table
+    service.gate.release()
+    await until(pilot, lambda: table.row_count, "the due list's rows are shown")
+    assert pilot.app.focused is table
+    await until(pilot, lambda: "s" in footer_keys(due), "the footer offers the table's keys")
+    assert {"enter", "slash"} <= set(footer_keys(due))
+    await pilot.press("s")
+    assert table.sort_column == 0 and str(table.ordered_columns[0].label).startswith("▲")
+
+
+@pilot_test
+async def test_the_table_has_the_focus_and_its_keys_when_the_first_rows_come(held):
+    service, ids = held
+    app = make_app(service, lang="vi", year=2024, unit_id=ids["phuoc_my"])
+    async with app.run_test(size=SIZE) as pilot:
+        due = await first_due_read_held(pilot, service, ids["phuoc_my"])
+        await until(pilot, lambda: "s" not in footer_keys(due), "the footer no longer offers the table's keys")
+        assert "question_mark" in footer_keys(due)  # the screen's keys stay
+        await rows_come_to_the_focused_table(pilot, service, due)
+
+
+@pilot_test
+async def test_the_table_gets_the_focus_back_after_the_terminal_lost_it_while_it_loaded(held):
+    service, ids = held
+    app = make_app(service, lang="en", year=2024, unit_id=ids["phuoc_my"])
+    async with app.run_test(size=SIZE) as pilot:
+        due = await first_due_read_held(pilot, service, ids["phuoc_my"])
+        # the user goes to another window and back: Textual gives the focus back to the table, which refuses
+        # it while it loads
+        app.post_message(events.AppBlur())
+        await until(pilot, lambda: not app.app_focus, "the app knows it lost the focus")
+        app.post_message(events.AppFocus())
+        await until(pilot, lambda: app.app_focus, "the app knows it has the focus again")
+        assert due.focused is None
+        await rows_come_to_the_focused_table(pilot, service, due)
 
 
 # -- a read again, with data on screen ------------------------------------------------------------

@@ -13,6 +13,8 @@ from db.service import Service
 from db.store import Store
 from textual.widgets import Input
 from tui.app import make_app
+from tui.screens.due import DueScreen
+from tui_pilot import until
 
 RECORDED_AT = datetime(2024, 11, 14, 9, 30, tzinfo=timezone.utc)
 
@@ -63,7 +65,10 @@ def test_due_list_80x24_english(recorded, snap_compare):
     service, ids = recorded
     app = make_app(service, lang="en", year=2024)
 
+    def rows_shown() -> bool:
+        return isinstance(app.screen, DueScreen) and app.screen.shown and app.screen.table.row_count > 0
+
     async def open_due(pilot) -> None:
         app.open_due(ids["city"])
-        await pilot.pause(0.1)
+        await until(pilot, rows_shown, "the due list's rows are shown")
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_due)

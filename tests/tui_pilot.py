@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 
 from textual.geometry import Region
 from textual.widget import Widget
+
+WAIT_S = 30  # a bound on every wait, so that a broken app fails the test instead of hanging it
 
 
 def pilot_test(scenario):
@@ -32,6 +35,14 @@ async def settle(pilot) -> None:
     busy machine (CI running two workers) has the time too."""
     for _ in range(2):
         await pilot.pause(0.1)
+        await pilot.pause()
+
+
+async def until(pilot, condition, what: str) -> None:
+    """Pause until ``condition()`` holds (the app's loop runs meanwhile); fail after WAIT_S."""
+    deadline = time.monotonic() + WAIT_S
+    while not condition():
+        assert time.monotonic() < deadline, f"never: {what}"
         await pilot.pause()
 
 

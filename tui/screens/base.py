@@ -107,7 +107,7 @@ class DataScreen(Notes, Screen):
             self._look.stop()
             self._look = None
             self.sub_title = None
-            self.query_one(self.LOADING).loading = False
+            self._cover(False)
         self.app.loaded(message.error)
         if message.error is None:
             self.show(message.data)
@@ -118,7 +118,22 @@ class DataScreen(Notes, Screen):
         if self.shown:
             self.sub_title = self.t("ui.app.loading", subtitle=self.app.sub_title)
         else:
-            self.query_one(self.LOADING).loading = True
+            self._cover(True)
+
+    def _cover(self, loading: bool) -> None:
+        """Put Textual's loading indicator over the ``LOADING`` widget (the one the screen focuses), or take it away.
+
+        While it covers the widget, Textual keeps it as the screen's focus but counts it as not focused: its keys
+        are neither offered nor handled, and a focus given to it meanwhile is refused (the one given back when the
+        terminal regains focus too).  When the indicator goes Textual tells nobody: so the footer is told both
+        ways, and the widget gets the focus again if nothing has it (a field the user went to keeps it)."""
+        widget = self.query_one(self.LOADING)
+        if widget.loading == loading:
+            return
+        widget.loading = loading
+        if not loading and self.focused is None:
+            widget.focus()
+        self.refresh_bindings()
 
     def t(self, key: str, **params: object) -> str:
         return self.app.t(key, **params)
