@@ -378,6 +378,9 @@ MESSAGES: dict[str, str] = {
     "config.bad_db": "The config file {path}: db \"{value}\" must be a full path to the store file (starting with / or ~).",
     "config.bad_theme": "The config file {path}: theme \"{value}\" is not a theme of the app; it takes one of {themes}.",
     "config.cannot_update": "Cannot set {name} in the config file {path} without changing its other lines: set it there by hand.",
+    # -- the service under systemd: ptdv install-service (issue 15 item 4; keys "install.*")
+    "install.bad_path": "{path} cannot go into a systemd unit as it is: give a full path (starting with /) of letters, digits and . _ - / only.",
+    "install.bad_name": "\"{name}\" is not a name an account or a group can have here: letters, digits, _ . and -, starting with a letter or _, at most 32.",
     "cli.config.col.key": "Key",
     "cli.config.col.value": "Value",
     "cli.config.col.source": "From",

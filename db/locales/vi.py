@@ -378,6 +378,9 @@ MESSAGES: dict[str, str] = {
     "config.bad_db": "Tệp cấu hình {path}: db «{value}» phải là đường dẫn đầy đủ tới tệp dữ liệu (bắt đầu bằng / hoặc ~).",
     "config.bad_theme": "Tệp cấu hình {path}: theme «{value}» không phải giao diện có trong ứng dụng; chọn một trong {themes}.",
     "config.cannot_update": "Không ghi được {name} vào tệp cấu hình {path} mà không đổi các dòng khác: hãy sửa tay trong tệp.",
+    # -- dịch vụ chạy dưới systemd: ptdv install-service (issue 15 mục 4; khóa "install.*")
+    "install.bad_path": "Không ghi được {path} vào một unit của systemd: hãy ghi đường dẫn đầy đủ (bắt đầu bằng /) chỉ gồm chữ cái không dấu, chữ số và . _ - /.",
+    "install.bad_name": "«{name}» không phải tên hợp lệ cho một tài khoản hay một nhóm ở đây: chữ cái không dấu, chữ số, _ . và -, bắt đầu bằng chữ cái hoặc _, tối đa 32 ký tự.",
     "cli.config.col.key": "Khóa",
     "cli.config.col.value": "Giá trị",
     "cli.config.col.source": "Lấy từ",
