@@ -511,7 +511,7 @@ def bulk_import(service: Service, rows: list[tuple[int, dict]], day: date) -> No
     store today.  One ``Store.transaction``: an id per candidate from the store's counter, ``tx.put_many``
     of the candidates, and a ``candidate.add`` audit entry per candidate as ``Service.add_candidate`` writes.
     The one function that uses the store's transaction API; when ``Service`` gains an import, call it here."""
-    with service.store.transaction() as tx:
+    with service.store.transaction(by=service.user) as tx:
         docs = {}
         for unit, values in rows:
             cand = Candidate(id=tx.next_id("next_candidate"), unit=unit, **values)

@@ -956,7 +956,7 @@ def build_demo(service: Service, *, today: date | None = None, seed: int = 2024)
     today = today or service.today()
     years = list(range(FIRST_YEAR, max(FIRST_YEAR, today.year) + 1))
     root = service.init(CITY)
-    with service.store.transaction() as tx:
+    with service.store.transaction(by=service.user) as tx:
         demo = _Demo(seed, today, {year: CITY_RATES.get(year, LATER_RATE) for year in years})
         city = demo.tree()
         units = demo.number(city, root.id, lambda: tx.next_id("next_unit"))

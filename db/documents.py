@@ -331,7 +331,7 @@ def set_template(service: "Service", form: str, data: bytes) -> TemplateInfo:
     digest = hashlib.sha256(data).hexdigest()
     tmp: Path | None = None
     try:
-        with store.transaction() as tx:
+        with store.transaction(by=service.user) as tx:
             access.require(tx.state, service.user, access.SETTINGS, tx.state.root)
             mode = store.mode()
             _make_folder(target.parent, mode)
@@ -359,7 +359,7 @@ def reset_template(service: "Service", form: str) -> bool:
     access.require(state, service.user, access.SETTINGS, state.root)
     target = _stored_path(service, form)
     try:
-        with service.store.transaction() as tx:
+        with service.store.transaction(by=service.user) as tx:
             access.require(tx.state, service.user, access.SETTINGS, tx.state.root)
             before = _read(target)
             if before is None:

@@ -302,7 +302,7 @@ def generate(service: Service, scale: str, *, seed: int = 1, today: date | None 
     gen = _Generator(scale, seed, today or service.today(), fraction)
     top = gen.tree()
     root = service.init(top.name)
-    with service.store.transaction() as tx:
+    with service.store.transaction(by=service.user) as tx:
         if top.level != root.level:  # a ward's store: its top unit is a grassroots committee
             tx.put("units", root.id, Unit(root.id, root.name, top.level, None, rev=root.rev + 1).to_doc())
         units = gen.number(top, root.id, lambda: tx.next_id("next_unit"))

@@ -21,6 +21,7 @@ from . import reorg
 from . import rules
 from . import transfer
 from .errors import PtdvError
+from .identity import Caller
 from .report import Period, Report, build_report
 from .model import (DEFAULT_LEVELS, EDITABLE_FIELDS, EDUCATION, GENDERS, LEFT_REASONS, MULTILINE_FIELDS, OCCUPATIONS,
                     PERSON_FIELDS, STAGES, TAGS, Candidate, Exit, Paper, Quota, Readmission, StageEntry, Unit)
@@ -94,13 +95,17 @@ def _choice(value: str | None, options: Iterable[str], key: str) -> str | None:
 
 
 class Service:
-    def __init__(self, store: Store, *, today: date | None = None) -> None:
+    """The domain's operations, for one account: ``caller`` when a service acts for another process (the
+    kernel named it), else the process's own account (the store's)."""
+
+    def __init__(self, store: Store, *, caller: Caller | None = None, today: date | None = None) -> None:
         self.store = store
+        self.caller = caller
         self._today = today
 
     @property
     def user(self) -> str:
-        return self.store.user
+        return self.caller.account if self.caller else self.store.user
 
     def today(self) -> date:
         return self._today or date.today()
@@ -165,7 +170,7 @@ class Service:
     def add_user(self, account: str, unit_ref: str | int, role: str) -> access.User:
         """Give ``account`` the role ``role`` and add ``unit_ref`` to the units it covers (admin only)."""
         account, role = access.check_account(account), access.check_role(role)
-        with self.store.transaction() as tx:
+        with self.store.transaction(by=self.user) as tx:
             unit = tx.state.resolve_unit(unit_ref)
             self._require(access.USERS, unit.id, tx.state)
             before = tx.state.users.get(account)
@@ -177,7 +182,7 @@ class Service:
 
     def remove_user(self, account: str, unit_ref: str | int | None = None) -> access.User | None:
         """Take ``unit_ref`` (or every unit) from ``account``; returns what it keeps, None when nothing."""
-        with self.store.transaction() as tx:
+        with self.store.transaction(by=self.user) as tx:
             state = tx.state
             before = state.users.get(str(account).strip())
             if before is None:
@@ -219,11 +224,11 @@ class Service:
         if level is not None and level not in levels:
             raise PtdvError("unit.unknown_level", level=safe(str(level)), levels=", ".join(levels))
         self.store.create()
-        with self.store.transaction() as tx:
+        with self.store.transaction(by=self.user) as tx:
             unit = Unit(id=tx.next_id("next_unit"), name=name, level=level or levels[0], parent=None,
                         members={} if members is None else {year or self.today().year: members})
             tx.put("units", unit.id, unit.to_doc())
-            tx.db.table("meta").update({"root": unit.id}, doc_ids=[1])
+            tx.db.table("meta").update({"root": unit.id, "created_by": self.user}, doc_ids=[1])  # a service's caller
             tx.db.table("users").insert(access.User(self.user, "admin", (unit.id,)).to_doc())
             tx.audit("store.init", f"unit:{unit.id}", unit.id, None, unit.to_doc())
         return unit
@@ -243,7 +248,7 @@ class Service:
     def add_unit(self, name: str, parent_ref: str | int, level: str | None = None,
                  members: int | None = None, year: int | None = None) -> Unit:
         name = clean_unit_name(name)
-        with self.store.transaction() as tx:
+        with self.store.transaction(by=self.user) as tx:
             state = tx.state
             parent = state.resolve_unit(parent_ref)
             self._require(access.UNITS, parent.id, state)
@@ -271,7 +276,7 @@ class Service:
         return ids[min(index + 1, len(ids) - 1)]
 
     def _update_unit(self, ref: str | int, action: str, change, permission: str = access.UNITS) -> Unit:
-        with self.store.transaction() as tx:
+        with self.store.transaction(by=self.user) as tx:
             unit = tx.state.resolve_unit(ref)
             self._require(permission, unit.id, tx.state)
             new = replace(change(tx.state, unit), rev=unit.rev + 1)  # replace: the unit's period is kept
@@ -323,7 +328,7 @@ class Service:
         on) or into a new unit of that name beginning that day under their common parent (or ``parent_ref``).
         Their children and their live candidates go to it; one audited write.  Returns the successor."""
         day = parse_date(on, field="date")
-        with self.store.transaction() as tx:
+        with self.store.transaction(by=self.user) as tx:
             state = tx.state
             units = [state.resolve_unit(ref) for ref in refs]
             parent = state.resolve_unit(parent_ref) if parent_ref not in (None, "") else None
@@ -338,7 +343,7 @@ class Service:
         its children (a branch: each live candidate, by id) the name of the unit it goes to.  One audited
         write; returns the new units."""
         day = parse_date(on, field="date")
-        with self.store.transaction() as tx:
+        with self.store.transaction(by=self.user) as tx:
             unit = tx.state.resolve_unit(ref)
             new, plan = reorg.split(tx.state, unit, list(into), dict(assign), day,
                                     new_id=lambda: tx.next_id("next_unit"), today=self.today(),
@@ -350,7 +355,7 @@ class Service:
         """``ref`` ends on ``on`` (dissolved); its children go up to its parent (or ``children_to``) that day.
         One audited write; returns the unit that took the children."""
         day = parse_date(on, field="date")
-        with self.store.transaction() as tx:
+        with self.store.transaction(by=self.user) as tx:
             unit = tx.state.resolve_unit(ref)
             target = tx.state.resolve_unit(children_to) if children_to not in (None, "") else None
             taker, plan = reorg.close(tx.state, unit, day, target, today=self.today())
@@ -387,7 +392,7 @@ class Service:
             raise PtdvError("quota.target_or_rate")
         new_target = None if target is None else parse_count(target, field="target")
         new_rate = None if rate is None else parse_rate(rate)
-        with self.store.transaction() as tx:
+        with self.store.transaction(by=self.user) as tx:
             unit = tx.state.resolve_unit(ref)
             self._require(access.QUOTA, unit.id, tx.state)
             before = tx.state.quotas.get((unit.id, year))
@@ -401,7 +406,7 @@ class Service:
         """Set the children's targets in one write (a quota editor's "allocate")."""
         year = year or self.today().year
         clean = {int(uid): parse_count(n, field="target") for uid, n in targets.items()}
-        with self.store.transaction() as tx:
+        with self.store.transaction(by=self.user) as tx:
             parent = tx.state.resolve_unit(ref)
             self._require(access.QUOTA, parent.id, tx.state)
             kids = set(tx.state.children.get(parent.id, []))
@@ -506,7 +511,7 @@ class Service:
         if left not in (None, ""):
             reason = _choice(left_reason or "other", LEFT_REASONS, "readmission.bad_reason")
             readmission = Readmission(parse_date(left, field="left"), reason)
-        with self.store.transaction() as tx:
+        with self.store.transaction(by=self.user) as tx:
             unit = tx.state.resolve_unit(unit_ref)
             self._require(access.WRITE, unit.id, tx.state)
             reorg.check_branch_on(tx.state, unit, day)  # a branch, that exists on that day and now
@@ -546,7 +551,7 @@ class Service:
 
     def _update_candidate(self, cid: int | str, action: str, change, expected_rev: int | None) -> Candidate:
         ident = self._candidate_id(cid)
-        with self.store.transaction() as tx:
+        with self.store.transaction(by=self.user) as tx:
             cand = tx.state.candidate(ident)
             self._require(access.WRITE, cand.unit, tx.state)
             if expected_rev is not None and cand.rev != expected_rev:
@@ -1021,7 +1026,7 @@ class Service:
         """Record a day the government announced after the shipped data (admin of the top unit; audited):
         a day off, or a weekend day that is a working day. Due dates count it from then on."""
         when = parse_date(day, field="date")
-        with self.store.transaction() as tx:
+        with self.store.transaction(by=self.user) as tx:
             state = tx.state
             self._require(access.SETTINGS, state.root, state)
             entry = calendar_store.new_entry(state.settings.calendar, when, kind, source, label, tx.user, tx.at)
@@ -1032,7 +1037,7 @@ class Service:
     def remove_calendar_day(self, day: date | str):
         """Take back a day an admin added (admin of the top unit; audited); shipped days stay."""
         when = parse_date(day, field="date")
-        with self.store.transaction() as tx:
+        with self.store.transaction(by=self.user) as tx:
             state = tx.state
             self._require(access.SETTINGS, state.root, state)
             entry = calendar_store.removable(state.settings.calendar, when)

@@ -1031,10 +1031,10 @@ class Transaction:
     """What one write sees under the lock: the catalogue's TinyDB (``db``), the read model
     (``state``), and calls that put records where they belong."""
 
-    def __init__(self, store: "Store") -> None:
+    def __init__(self, store: "Store", by: str) -> None:
         self.store = store
         self.db: TinyDB = store._catalogue.db
-        self.user = store.user
+        self.user = by
         self.at = datetime.now().astimezone().isoformat(timespec="seconds")
         self.state: State = store.state()
         self.parts: dict[int, _File] = {}
@@ -1290,7 +1290,7 @@ class Transaction:
 
 
 class Store:
-    def __init__(self, path: str | os.PathLike, *, user: str | None = None, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
+    def __init__(self, path: str | os.PathLike, *, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
         self.path = Path(path).expanduser().absolute()
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.parts_dir = self.path.with_name(self.path.stem + ".parts")
@@ -1298,7 +1298,7 @@ class Store:
         self.counters_path = self.parts_dir / "counters.json"
         self.pending_dir = self.parts_dir / ".pending"
         self.backups_dir = self.path.with_name(self.path.stem + ".backups")
-        self.user = user or current_user()
+        self.user = current_user()  # the process's own account; a service names its caller per write
         self.lock_timeout = lock_timeout
         self._catalogue: _File | None = None
         self._state: State | None = None
@@ -1503,9 +1503,10 @@ class Store:
 
     # -- writing -------------------------------------------------------------------------
     @contextmanager
-    def _locked(self, mode: int | None = None) -> Iterator[None]:
+    def _locked(self, mode: int | None = None, by: str | None = None) -> Iterator[None]:
         """Hold the store's lock (``flock`` on the lock file, never through a link); the holder writes its process
-        id and account into the file, so that whoever waits in vain can say who is saving."""
+        id and account (``by``, default the store's) into the file, so that whoever waits in vain can say who is
+        saving."""
         self._check_place()
         try:
             mode = self.mode() if mode is None else mode
@@ -1528,7 +1529,7 @@ class Store:
                     if time.monotonic() >= deadline:
                         raise self._busy(fd) from None
                     time.sleep(0.005)
-            info = orjson.dumps({"pid": os.getpid(), "account": self.user}).ljust(LOCK_INFO, b" ")
+            info = orjson.dumps({"pid": os.getpid(), "account": by or self.user}).ljust(LOCK_INFO, b" ")
             held = writable and len(info) == LOCK_INFO
             if held:
                 with suppress(OSError):  # who holds it is for the message of whoever waits, no more
@@ -1557,15 +1558,17 @@ class Store:
         return PtdvError("store.locked_by", path=str(self.path), seconds=seconds, account=account, pid=pid)
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """Lock, reload what changed, let the caller change records, write each changed file once."""
+    def transaction(self, by: str | None = None) -> Iterator[Transaction]:
+        """Lock, reload what changed, let the caller change records, write each changed file once.  The audit
+        entries and the lock name ``by``, the account the write is made for (default: the store's own)."""
         if not self.path.exists():  # before locking: no lock file left next to a store that is not there
             raise PtdvError("store.missing", path=str(self.path))
-        with self._locked():
+        by = by or self.user
+        with self._locked(by=by):
             self._recover()
             self.refresh()
             self._catalogue.dirty = False
-            tx = Transaction(self)
+            tx = Transaction(self, by)
             try:
                 tx.upgrade()
                 yield tx

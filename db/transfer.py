@@ -1321,7 +1321,7 @@ def apply(service, sheets: Sheets, *, default_unit: str | None = None, moved_rea
           progress: Progress | None = None) -> Plan:
     """Plan again under the store's lock and write it all in one transaction; one audit entry per unit,
     quota and candidate added or changed."""
-    with service.store.transaction() as tx:
+    with service.store.transaction(by=service.user) as tx:
         found = plan(service, tx.state, sheets, default_unit=default_unit, at=tx.at,
                      new_unit_id=lambda: tx.next_id("next_unit"), moved_reason=moved_reason, progress=progress)
         if found.units.adds:

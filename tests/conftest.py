@@ -8,10 +8,17 @@ from pathlib import Path
 import orjson
 import pytest
 
+from db.identity import Caller
 from db.service import Service
 from db.store import Store
 
 TODAY = date(2024, 11, 15)
+
+
+def caller(account: str) -> Caller:
+    """The caller a ptdv service would name ``account``, as if the kernel had said so: the accounts of the tests
+    are made up (no uid: -1), and a service acts on the account's name."""
+    return Caller(-1, account)
 
 
 def build_small(service: Service) -> dict[str, int]:
@@ -199,14 +206,14 @@ def logged(store_path, monkeypatch):
     Phước Mỹ and sets Thạch Thang's quota, and on 15/11 Phước Mỹ's officer records a stage."""
     monkeypatch.setattr("db.store.datetime", Clock)
     Clock.current = at(10)
-    admin = Service(Store(store_path, user="canbo.tochuc"), today=TODAY)
+    admin = Service(Store(store_path), caller=caller("canbo.tochuc"), today=TODAY)
     ids = build_small(admin)
     admin.add_user(OFFICER, ids["phuoc_my"], "editor")
     Clock.current = at(14)
     admin.edit(ids["cand2"], {"education": "university"})
     admin.set_quota(ids["thach_thang"], 2024, target=5)
     Clock.current = at(15)
-    Service(Store(store_path, user=OFFICER), today=TODAY).advance(ids["cand2"])
+    Service(Store(store_path), caller=caller(OFFICER), today=TODAY).advance(ids["cand2"])
     return admin, ids
 
 

@@ -23,7 +23,7 @@ from tui.screens.candidate_form import CandidateForm
 from tui.screens.unit import UnitScreen
 from tui_pilot import notified, pilot_test, settle
 
-from conftest import TODAY, build_small
+from conftest import TODAY, build_small, caller
 
 ME = current_user()
 CLEAN_ENV = {"PTDV_DB": None, "PTDV_LANG": None, "PTDV_DEBUG": None}
@@ -32,7 +32,7 @@ AN_HAI_BAC = "Đảng ủy phường An Hải Bắc"
 
 
 def as_user(path: Path, account: str) -> Service:
-    return Service(Store(path, user=account), today=TODAY)
+    return Service(Store(path), caller=caller(account), today=TODAY)
 
 
 @pytest.fixture
@@ -377,5 +377,5 @@ def test_check_is_for_those_who_may_read_the_whole_tree(tmp_path):
     admin.add_user("ward_editor", ids["phuoc_my"], "editor")
     assert admin.check() == []
     with pytest.raises(PtdvError) as err:
-        Service(Store(path, user="ward_editor"), today=TODAY).check()
+        Service(Store(path), caller=caller("ward_editor"), today=TODAY).check()
     assert err.value.key == "access.no_role"   # no role at the top unit, only at Phước Mỹ

@@ -15,7 +15,7 @@ from db.service import Service
 from db.store import PRUNE_EVERY, Store
 from tui.cli import main
 
-from conftest import TODAY, build_small, part_holding
+from conftest import TODAY, build_small, caller, part_holding
 
 CLEAN_ENV = {"PTDV_DB": None, "PTDV_LANG": None, "PTDV_DEBUG": None}
 
@@ -113,7 +113,7 @@ def test_an_unknown_version_and_a_non_admin_are_refused_and_nothing_changes(hist
         assert version in result.stderr
     service.add_user("colleague", ids["phuoc_my"], "editor")
     with pytest.raises(PtdvError) as err:
-        Service(Store(store_path, user="colleague"), today=TODAY).restore(min(seen))
+        Service(Store(store_path), caller=caller("colleague"), today=TODAY).restore(min(seen))
     assert err.value.key.startswith("access.")
     assert records(store_path) == before
 

@@ -20,7 +20,7 @@ from tui.app import make_app
 from tui.cli import main
 from tui.screens.due import DueScreen
 
-from conftest import TODAY
+from conftest import TODAY, caller
 from tui_pilot import pilot_test, settle
 
 CLEAN_ENV = {"PTDV_DB": None, "PTDV_LANG": None, "PTDV_DEBUG": None}
@@ -111,7 +111,7 @@ def test_a_user_who_is_not_admin_of_the_top_unit_is_refused_and_nothing_is_writt
     service.add_user("ward_admin", ids["phuoc_my"], "admin")
     service.add_calendar_day("2027-05-04", "day_off", "Thông báo 1/TB-BNV")
     before = records(store_path)
-    ward_admin = Service(Store(store_path, user="ward_admin"), today=TODAY)
+    ward_admin = Service(Store(store_path), caller=caller("ward_admin"), today=TODAY)
     for attempt in (lambda: ward_admin.add_calendar_day("2027-05-05", "day_off", "x"),
                     lambda: ward_admin.remove_calendar_day("2027-05-04")):
         with pytest.raises(PtdvError) as err:

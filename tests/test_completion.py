@@ -14,7 +14,7 @@ from db.service import Service
 from db.store import Store
 from tui.cli import main
 
-from conftest import TODAY, build_small
+from conftest import TODAY, build_small, caller
 
 CLEAN_ENV = {"PTDV_DB": None, "PTDV_LANG": None, "PTDV_DEBUG": None}
 
@@ -118,6 +118,6 @@ def test_a_damaged_store_offers_nothing(store_path):
 
 
 def test_someone_who_is_not_a_user_of_the_store_is_offered_no_names(store_path):
-    build_small(Service(Store(store_path, user="canbo.tochuc"), today=TODAY))  # not the account running ptdv
+    build_small(Service(Store(store_path), caller=caller("canbo.tochuc"), today=TODAY))  # not the account running ptdv
     assert complete(f"ptdv --db {store_path} unit list phuoc") == []
     assert complete(f"ptdv --db {store_path} candidate show nguyen") == []

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from docx import Document
 from textual.widgets import Input
 
-from conftest import TODAY
+from conftest import TODAY, caller
 from db import documents
 from db.errors import PtdvError
 from db.i18n import t
@@ -175,7 +175,7 @@ def test_only_an_admin_of_the_top_unit_replaces_a_template(small, store_path, tm
     service, ids = small
     service.add_user("canbo.pm", ids["phuoc_my"], "admin")
     mine = edited_template(service, "9-KNĐ", "{{ name }}")
-    ward_admin = Service(Store(store_path, user="canbo.pm"), today=TODAY)
+    ward_admin = Service(Store(store_path), caller=caller("canbo.pm"), today=TODAY)
     with pytest.raises(PtdvError):
         documents.set_template(ward_admin, "9-KNĐ", mine)
     assert documents.template_bytes(ward_admin, "9-KNĐ")[1] == "default"

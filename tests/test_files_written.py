@@ -29,7 +29,7 @@ from tui.cli import main
 from tui.files import csv_cell, csv_text
 from tui.transfer_io import read_tables, write
 
-from conftest import TODAY, build_small
+from conftest import TODAY, build_small, caller
 
 CLEAN_ENV = {"PTDV_DB": None, "PTDV_LANG": None, "PTDV_DEBUG": None, "PTDV_IMPORT_MAX_BYTES": None,
              "PTDV_IMPORT_MAX_UNPACKED": None, "PTDV_IMPORT_MAX_ROWS": None}
@@ -338,10 +338,10 @@ def test_a_file_that_is_not_a_zip_named_xlsx_is_unreadable_not_a_crash(small, st
 
 # -- a row about someone else's candidate ------------------------------------------------------------
 def test_an_id_of_a_candidate_outside_ones_units_says_only_that(store_path):
-    boss = Service(Store(store_path, user="boss"), today=TODAY)
+    boss = Service(Store(store_path), caller=caller("boss"), today=TODAY)
     ids = build_small(boss)
     boss.add_user("bob", ids["an_hai_bac"], "editor")
-    bob = Service(Store(store_path, user="bob"), today=TODAY)
+    bob = Service(Store(store_path), caller=caller("bob"), today=TODAY)
     cand = boss.candidate(ids["cand1"])  # of Phước Mỹ, which bob does not cover
     branch = "An Hải Bắc/Chi bộ khu dân cư số 1"  # bob's own
     for name, born in (("Người Khác", "09/09/1999"), (cand.name, cand.born.strftime("%d/%m/%Y"))):

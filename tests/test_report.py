@@ -24,7 +24,7 @@ from db.store import Store
 from tui.cli import main
 from tui.report_output import columns
 
-from conftest import TODAY, build_small, edit_candidate_file
+from conftest import TODAY, build_small, caller, edit_candidate_file
 
 CLEAN_ENV = {"PTDV_DB": None, "PTDV_LANG": None, "PTDV_DEBUG": None}
 SUMMED = ("target", "admitted", "cumulative", "overdue", "grassroots", "grassroots_admitting")
@@ -148,10 +148,10 @@ def test_totals_are_the_sum_of_the_rows_on_the_demo(store_path):
 
 
 def test_an_editor_of_one_ward_cannot_report_on_another(store_path):
-    ids = build_small(Service(Store(store_path, user="boss"), today=TODAY))
-    boss = Service(Store(store_path, user="boss"), today=TODAY)
+    ids = build_small(Service(Store(store_path), caller=caller("boss"), today=TODAY))
+    boss = Service(Store(store_path), caller=caller("boss"), today=TODAY)
     boss.add_user("bob", ids["phuoc_my"], "editor")
-    bob = Service(Store(store_path, user="bob"), today=TODAY)
+    bob = Service(Store(store_path), caller=caller("bob"), today=TODAY)
     assert bob.report(ids["phuoc_my"], 2024).total.cumulative == 1
     with pytest.raises(access.AccessError) as err:
         bob.report(ids["an_hai_bac"], 2024)

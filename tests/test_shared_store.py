@@ -30,7 +30,7 @@ from db.service import Service
 from db.store import Store
 from tui.cli import main
 
-from conftest import TODAY
+from conftest import TODAY, caller
 
 CLEAN_ENV = {"PTDV_DB": None, "PTDV_LANG": None, "PTDV_DEBUG": None}
 
@@ -211,10 +211,11 @@ def test_a_file_that_lost_the_group_is_refused_naming_its_owner_and_the_command(
     # what an earlier ptdv left after the ward account's save: its own account and primary group
     os.chown(part, pwd.getpwnam(accounts.ward).pw_uid, grp.getgrnam(accounts.ward).gr_gid)
 
-    def read(user=None):
-        return [c.name for c in Service(Store(path, user=user), today=TODAY).candidates(ids["branch"])]
-    for reader, user in ((accounts.view, None), (accounts.ward, None), (None, accounts.admin)):  # ... and root
-        out = as_account(reader, lambda: read(user))
+    def read(account=None):
+        return [c.name for c in Service(Store(path), caller=caller(account) if account else None,
+                                        today=TODAY).candidates(ids["branch"])]
+    for reader, account in ((accounts.view, None), (accounts.ward, None), (None, accounts.admin)):  # ... and root
+        out = as_account(reader, lambda: read(account))
         assert out[:2] == ("refused", "store.not_shared"), out
         message = out[2]
         assert str(part) in message and accounts.ward in message
@@ -377,7 +378,7 @@ def run(path: Path, *args: str):
 
 def test_demo_force_is_for_the_stores_admin_and_moves_the_old_store_aside(tmp_path):
     path = tmp_path / "ptdv.json"
-    boss = Service(Store(path, user="boss"), today=TODAY)
+    boss = Service(Store(path), caller=caller("boss"), today=TODAY)
     root = boss.init("Đảng bộ phường Phước Mỹ", level="grassroots")
     boss.add_unit("Chi bộ khu dân cư số 1", root.id, "branch")
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
@@ -401,7 +402,7 @@ def test_demo_force_is_for_the_stores_admin_and_moves_the_old_store_aside(tmp_pa
     kept = aside[0]
     assert (kept / "ptdv.json").read_bytes() == old_catalogue
     assert {p.name for p in kept.iterdir()} >= {"ptdv.json", "ptdv.audit.jsonl", "ptdv.parts", "ptdv.backups"}
-    old = Service(Store(kept / "ptdv.json", user="boss"), today=TODAY)   # still a store, with its history
+    old = Service(Store(kept / "ptdv.json"), caller=caller("boss"), today=TODAY)   # still a store, with its history
     assert [u.name for u in old.state().units.values()] == ["Đảng bộ phường Phước Mỹ", "Chi bộ khu dân cư số 1"]
     assert [e["seq"] for e in old.log()] == [e["seq"] for e in old_log]
     assert len(Store(path).state().units) > 2   # the demo took the old store's place

@@ -18,7 +18,7 @@ from db.transfer import ImportRefused, match_headings
 from tui.cli import main
 from tui.transfer_io import read_tables, write
 
-from conftest import TODAY, build_small
+from conftest import TODAY, build_small, caller
 from test_store import store_files
 
 CLEAN_ENV = {"PTDV_DB": None, "PTDV_LANG": None, "PTDV_DEBUG": None}
@@ -32,7 +32,7 @@ def run(path: Path, *args: str):
 
 
 def as_user(path: Path, account: str) -> Service:
-    return Service(Store(path, user=account), today=TODAY)
+    return Service(Store(path), caller=caller(account), today=TODAY)
 
 
 def audit_count(service: Service) -> int:

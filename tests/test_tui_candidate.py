@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
-from conftest import TODAY
+from conftest import TODAY, caller
 from tui_pilot import flat, open_with, pilot_test, settle, shown
 
 from db.i18n import t
@@ -110,7 +110,7 @@ async def test_candidate_screen_follows_a_change_saved_elsewhere(small, store_pa
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         service.add_user("colleague", ids["city"], "editor")  # a user with a role, since issue 5
-        other = Service(Store(store_path, user="colleague"), today=TODAY)
+        other = Service(Store(store_path), caller=caller("colleague"), today=TODAY)
         other.advance(ids["cand6"], None, "14/11/2024")
         for _ in range(30):  # the app looks at the file twice a second
             await asyncio.sleep(0.1)

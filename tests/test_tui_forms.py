@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from conftest import TODAY
+from conftest import TODAY, caller
 from tui_pilot import clear_and_type, flat, open_with, pilot_test, settle, shown
 
 from db.errors import PtdvError
@@ -200,7 +200,7 @@ async def test_stale_edit_shows_the_newer_values_and_writes_nothing(small, store
         await clear_and_type(pilot, "Trần Thị Bình An")
         # meanwhile a colleague saves the same candidate from another process
         service.add_user("colleague", ids["city"], "editor")  # a user with a role, since issue 5
-        other = Service(Store(store_path, user="colleague"), today=TODAY)
+        other = Service(Store(store_path), caller=caller("colleague"), today=TODAY)
         other.edit(ids["cand2"], {"religion": "Phật giáo"})
         await pilot.press("enter")
         await pilot.pause()

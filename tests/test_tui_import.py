@@ -11,7 +11,7 @@ import orjson
 import pytest
 from textual.widgets import Input, Select, Static
 
-from conftest import TODAY
+from conftest import TODAY, caller
 
 from db.i18n import t
 from db.service import Service
@@ -418,7 +418,7 @@ async def test_a_fault_while_reading_is_said_and_the_app_goes_on(small, listed, 
 async def test_a_viewer_is_not_offered_the_import_key_but_may_export(small, home):
     service, ids = small
     service.add_user("xem.pm", ids["phuoc_my"], "viewer")
-    viewer = Service(Store(service.store.path, user="xem.pm"), today=TODAY)
+    viewer = Service(Store(service.store.path), caller=caller("xem.pm"), today=TODAY)
     async with opened(viewer, ids["pm1"]) as pilot:
         app = pilot.app
         await pilot.press("i")

@@ -9,7 +9,7 @@ import os
 import stat
 
 import pytest
-from conftest import TODAY
+from conftest import TODAY, caller
 from openpyxl import load_workbook
 from textual.widgets import Input, Static
 
@@ -184,7 +184,7 @@ async def test_the_palette_and_help_offer_the_report(small):
 async def test_a_unit_outside_ones_scope_is_refused_with_the_services_words(small, store_path):
     service, ids = small
     service.add_user("bob", ids["phuoc_my"], "editor")
-    bob = Service(Store(store_path, user="bob"), today=TODAY)
+    bob = Service(Store(store_path), caller=caller("bob"), today=TODAY)
     with pytest.raises(PtdvError) as refusal:
         bob.report(ids["son_tra"], 2024)
     app = make_app(bob, lang="en", year=2024, unit_id=ids["son_tra"])   # he sees Sơn Trà's totals

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from conftest import TODAY, build_small
+from conftest import TODAY, build_small, caller
 
 from db.service import Service
 from db.store import Store
@@ -28,7 +28,7 @@ class FixedClock(datetime):
 @pytest.fixture
 def recorded(store_path, monkeypatch):
     monkeypatch.setattr("db.store.datetime", FixedClock)
-    service = Service(Store(store_path, user="canbo.tochuc"), today=TODAY)
+    service = Service(Store(store_path), caller=caller("canbo.tochuc"), today=TODAY)
     return service, build_small(service)
 
 

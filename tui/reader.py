@@ -41,10 +41,10 @@ class Reader:
 
     def __init__(self, service: Service) -> None:
         store = service.store
-        self._service = copy.copy(service)  # the same kind of service, on a store of its own (same file, same user)
-        self._service.store = Store(store.path, user=store.user, lock_timeout=store.lock_timeout)
+        self._service = copy.copy(service)  # the same kind of service and caller, on a store of its own (same file)
+        self._service.store = Store(store.path, lock_timeout=store.lock_timeout)
         self._lock = threading.Lock()
-        self._watch = Store(store.path, user=store.user)
+        self._watch = Store(store.path)
         self._watch.refresh()  # before any screen reads: a save after this is news
 
     @contextmanager
