@@ -36,6 +36,7 @@ from . import audit_text, calendar_text, history_text, output, report_output
 from .completion import LATER_DB, complete_candidate, complete_candidate_or_unit, complete_unit
 from .config import Config, file_lang, known_themes, of_command_line, theme_error
 from .files import write_file
+from .install_service import install_service
 from .serve_cli import serve
 from .output import field_label, number, percent, shorten, shorten_name, table, value_text
 
@@ -1869,6 +1870,9 @@ def export_command(ses: Session, unit_ref: str | None, kind: str, out: Path | No
 
 
 main.add_command(serve)
+
+main.add_command(install_service)  # ptdv install-service: the service under systemd
+
 
 if __name__ == "__main__":
     main()
