@@ -13,6 +13,7 @@ import inspect
 import itertools
 import socket
 import threading
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any, Collection, Iterator
@@ -44,6 +45,10 @@ class _UnixConnection(http.client.HTTPConnection):
         self.sock = sock
 
 
+def _detail(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
 class Client:
     """Requests to the service at ``path``, each on a connection of its own (so a service restarted between
     two of them is simply there again, and a request is never sent twice)."""
@@ -52,23 +57,19 @@ class Client:
         self.path = str(path)
         self._ids = itertools.count(1)
 
-    def _unavailable(self, key: str, exc: BaseException) -> PtdvError:
-        """Not reached (nothing was sent), or cut off after the request went (whether it was done is not known)."""
-        detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        return PtdvError(key, path=self.path, detail=detail)
 
     def request(self, verb: str, target: str, body: bytes | None = None) -> bytes:
         conn = _UnixConnection(self.path, CALL_TIMEOUT_S)
         try:
             conn.connect()
         except OSError as exc:
-            raise self._unavailable("remote.unavailable", exc) from None
+            raise PtdvError("remote.unavailable", path=self.path, detail=_detail(exc)) from None  # nothing was sent
         try:
             conn.request(verb, target, body=body, headers={"Content-Type": "application/json"})
             response = conn.getresponse()
             raw = response.read()
         except (OSError, http.client.HTTPException) as exc:
-            raise self._unavailable("remote.interrupted", exc) from None
+            raise PtdvError("remote.interrupted", path=self.path, detail=_detail(exc)) from None  # done or not?
         finally:
             conn.close()
         if response.status != 200:
@@ -87,6 +88,8 @@ class Client:
             data = error.get("data")
             if isinstance(data, dict) and "$error" in data:
                 raise wire.error_from(data["$error"])
+            if error.get("code") == protocol.INTERNAL_ERROR:
+                raise PtdvError("remote.failed", path=self.path)
             raise PtdvError("remote.refused", path=self.path, detail=str(error.get("message")))
         return wire.decode(answer.get("result"))
 
@@ -94,13 +97,15 @@ class Client:
         return orjson.loads(self.request("GET", protocol.HELLO_PATH))
 
     def events(self) -> Iterator[str]:
-        """The names of the events the service sends, as they come, until the connection ends."""
+        """The names of the events the service sends, as they come, until the connection ends: ``open`` first,
+        then ``changed`` after each write."""
         conn = _UnixConnection(self.path, None)
         try:
             conn.request("GET", protocol.EVENTS_PATH)
             response = conn.getresponse()
             if response.status != 200:
                 return
+            yield "open"
             while line := response.readline():
                 if line.startswith(b"event:"):
                     yield line[6:].strip().decode()
@@ -183,6 +188,13 @@ class RemoteStore:
     def exists(self) -> bool:
         return True
 
+    def session(self) -> "RemoteStore":
+        """Another session with the service (a client and a read model of its own), for another thread."""
+        return RemoteStore(self.path)
+
+    def own_paths(self) -> tuple[Path, ...]:
+        return ()  # the service's files are nowhere this process may look
+
     def state(self) -> State:
         if self._state is None:
             answer = self.ask(protocol.SNAPSHOT, {})
@@ -220,11 +232,17 @@ class RemoteStore:
         return self.changed()
 
     def _listen(self) -> None:
+        """News when the service says the store changed, when it stops answering and when it is back."""
+        lost = False
         while True:
-            for _event in self.client.events():
+            for event in self.client.events():
+                if event != "open" or lost:
+                    self._news.set()
+                lost = False
+            if not lost:
                 self._news.set()
-            self._news.set()
-            threading.Event().wait(EVENTS_RETRY_S)
+                lost = True
+            time.sleep(EVENTS_RETRY_S)
 
 
 def _forward(name: str, signature: inspect.Signature):

@@ -33,6 +33,7 @@ from .identity import Caller
 from .service import Service
 from .store import SPLIT_SCHEMA, Store
 
+WATCH_S = 0.5  # how often the service looks whether its store was changed other than through it
 KEEPALIVE_S = 15.0  # an event stream says something at least this often (a comment), so a dead client is found
 _UCRED = struct.Struct("3i")
 
@@ -103,9 +104,7 @@ class Hub:
             if wrote:
                 self.sink.write(_last_write(self.store.audit_since(0)), peer)
         if wrote:
-            with self.changed:
-                self.writes += 1
-                self.changed.notify_all()
+            self.news()
         return result
 
     def _audit_mark(self) -> tuple[int, int] | None:
@@ -114,6 +113,26 @@ class Hub:
         except FileNotFoundError:
             return None
         return info.st_ino, info.st_size
+
+    def watch(self) -> None:
+        """Say so when the store's files changed other than through this service (its administrator, as the
+        service account, ran ptdv on them): asked of a session of its own, every WATCH_S (two stats)."""
+        watch = self.store.session()
+        watch.refresh()
+        while not self.stopping:
+            time.sleep(WATCH_S)
+            try:
+                if not watch.changed():
+                    continue
+                watch.refresh()
+            except PtdvError:
+                pass  # damaged: the clients read again and are told
+            self.news()
+
+    def news(self) -> None:
+        with self.changed:
+            self.writes += 1
+            self.changed.notify_all()
 
     def version(self) -> str:
         """The store's version as clients see it: this service's start and its writes since."""
@@ -160,7 +179,7 @@ def parts_answer(service: Service, name: str, args: dict) -> Any:
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # connections stay open between requests
-    server: "_Listener"
+    server: "Listener"
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the journal gets errors only
         pass
@@ -168,7 +187,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _peer(self) -> tuple[tuple[int, int], Caller]:
         pid, uid, _gid = _UCRED.unpack(self.connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
                                                                   _UCRED.size))
-        return (pid, uid), Caller.of_peer(self.connection)
+        return (pid, uid), self.server.who(self.connection)
 
     def _send(self, status: int, body: bytes, kind: str = "application/json") -> None:
         self.send_response(status)
@@ -264,12 +283,6 @@ def _rpc_error(request_id: Any, code: int, message: str) -> dict:
     return {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
 
 
-class _Listener(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-    daemon_threads = True
-    hub: Hub
-    report: Callable[[BaseException], None]
-
-
 def systemd_socket() -> socket.socket | None:
     """The listening socket systemd passed (socket activation: LISTEN_PID is this process, fd 3), if any."""
     if os.environ.get("LISTEN_PID") != str(os.getpid()) or os.environ.get("LISTEN_FDS") != "1":
@@ -338,33 +351,55 @@ def bind(path: Path, group: str | None) -> socket.socket:
     return sock
 
 
-def serve(store_path: Path, socket_path: Path | None, group: str | None, sink_path: Path | None,
-          report: Callable[[BaseException], None], ready: Callable[[str], None]) -> None:
-    """Serve ``store_path`` until SIGTERM or SIGINT."""
+class Listener(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    """The service's listening socket: a thread for each connection, every request answered by the hub."""
+
+    daemon_threads = True
+
+    def __init__(self, sock: socket.socket, hub: Hub, report: Callable[[BaseException], None],
+                 who: Callable[[socket.socket], Caller] = Caller.of_peer) -> None:
+        super().__init__("", _Handler, bind_and_activate=False)
+        self.socket.close()
+        self.socket = sock
+        self.server_address = sock.getsockname()
+        sock.listen(64)
+        self.hub = hub
+        self.report = report
+        self.who = who  # the caller of a connection: the kernel's peer; a test's harness may name its own
+        threading.Thread(target=hub.watch, name="ptdv-watch", daemon=True).start()
+
+    def stop(self) -> None:
+        """End the event streams and the loop of :meth:`serve_forever` (from any thread but the loop's)."""
+        self.hub.stopping = True
+        with self.hub.changed:
+            self.hub.changed.notify_all()
+        self.shutdown()
+
+
+def open_store(store_path: Path) -> Store:
+    """The store to serve: it must be there, in a folder of the service account's alone, readable."""
     store = Store(store_path)
     check_store_folder(store.path)
     if not store.exists():
         raise ServeError("serve.no_store", path=str(store.path), account=_account(os.geteuid()))
     store.state()  # a damaged catalogue is said now, not at the first caller
+    return store
+
+
+def serve(store_path: Path, socket_path: Path | None, group: str | None, sink_path: Path | None,
+          report: Callable[[BaseException], None], ready: Callable[[str], None]) -> None:
+    """Serve ``store_path`` until SIGTERM or SIGINT."""
+    store = open_store(store_path)
     sock = systemd_socket()
     ours = sock is None  # a socket this process made (and removes), not one systemd passed
     if sock is None:
         if socket_path is None:
             raise ServeError("serve.no_socket")
         sock = bind(socket_path, group)
-    listener = _Listener(str(socket_path or ""), _Handler, bind_and_activate=False)
-    listener.socket.close()
-    listener.socket = sock
-    listener.server_address = sock.getsockname()
-    sock.listen(64)
-    listener.hub = Hub(store, Sink(sink_path))
-    listener.report = report
+    listener = Listener(sock, Hub(store, Sink(sink_path)), report)
 
     def stop(_signum: int, _frame: object) -> None:
-        listener.hub.stopping = True
-        with listener.hub.changed:
-            listener.hub.changed.notify_all()
-        threading.Thread(target=listener.shutdown, daemon=True).start()
+        threading.Thread(target=listener.stop, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

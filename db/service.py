@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from . import access
 from . import calendar_store
@@ -419,8 +419,12 @@ class Service:
                 tx.audit("quota.set", f"quota:{uid}:{year}", uid, before.to_doc() if before else None,
                          quota.to_doc())
 
-    def figures(self, year: int | None = None, root: int | None = None) -> dict[int, quota_math.Figures]:
-        return quota_math.rollup(self.state(), year or self.today().year, self.today(), root)
+    def figures(self, year: int | None = None, root: int | None = None,
+                units: Iterable[int] | None = None) -> Mapping[int, quota_math.Figures]:
+        """The year's figures of every unit under ``root`` (made as they are asked for), or of ``units`` only:
+        those a screen shows (a served store sends no more than that)."""
+        rollup = quota_math.rollup(self.state(), year or self.today().year, self.today(), root)
+        return rollup if units is None else {uid: rollup[uid] for uid in units}
 
     def unit_figures(self, ref: str | int, year: int | None = None) -> quota_math.Figures:
         unit = self.resolve_unit(ref)

@@ -1305,6 +1305,14 @@ class Store:
         self._parts = _Parts(self)
         self._audit_seen: tuple | None = None
 
+    def session(self) -> "Store":
+        """Another session on this store (caches of its own), for another thread: see tui/reader.py."""
+        return Store(self.path, lock_timeout=self.lock_timeout)
+
+    def own_paths(self) -> tuple[Path, ...]:
+        """The files and folders of the store (a file picker hides them)."""
+        return self.path, self.parts_dir, self.backups_dir
+
     def mode(self) -> int:
         """The permission bits every file of the store gets: those of the catalogue."""
         return stat.S_IMODE(self.path.stat().st_mode) & 0o660

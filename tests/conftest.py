@@ -12,6 +12,8 @@ from db.identity import Caller
 from db.service import Service
 from db.store import Store
 
+from served import served  # noqa: F401 - the suite in served mode (PTDV_SERVED=1)
+
 TODAY = date(2024, 11, 15)
 
 

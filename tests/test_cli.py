@@ -68,6 +68,7 @@ def test_init_makes_a_store_for_one_ward_with_level(run, store_path, tmp_path):
     assert not other.exists()
 
 
+@pytest.mark.embedded
 def test_init_refuses_an_existing_store(run, store_path, small):
     before = store_path.read_bytes()
     err = refused(run("init", "--root", "Khác"))
@@ -109,6 +110,7 @@ def test_demo_at_a_scale_generates_that_size(run, store_path):
     assert "Traceback" not in refused(run("demo", "--scale", "province"), status=2)
 
 
+@pytest.mark.embedded
 def test_demo_builds_a_store_and_refuses_to_overwrite_one_without_force(run, store_path, small):
     before = store_path.read_bytes()
     err = refused(run("demo"))
@@ -405,6 +407,7 @@ def test_check_a_consistent_store_shows_warnings_and_exits_0(run, store_path):
     assert run("check").exit_code == 0
 
 
+@pytest.mark.embedded
 def test_check_lists_warnings_then_problems_exit_1(run, store_path, ids):
     result = run("check")
     assert result.exit_code == 0, result.output
@@ -475,6 +478,7 @@ def test_english_output_and_errors(run, ids):
     assert t("cli.error", "en", message=t("unit.not_found", "en", ref="nowhere")) in err
 
 
+@pytest.mark.embedded
 def test_an_unexpected_failure_is_one_line_unless_debugging(run, ids, monkeypatch):
     def broken(*args, **kwargs):
         raise ZeroDivisionError("boom")
@@ -506,6 +510,7 @@ def test_open_with_a_bad_unit_exits_2_before_any_screen(run, ids, fake_app):
     assert fake_app == []
 
 
+@pytest.mark.embedded
 def test_open_resolves_the_unit_and_candidate_first(run, store_path, ids, fake_app):
     assert run("--lang", "en", "open", "phuong phuoc my", "--candidate", str(ids["cand3"])).exit_code == 0
     assert fake_app == [{"store": store_path, "lang": "en", "year": 2024, "unit_id": ids["phuoc_my"],

@@ -556,13 +556,13 @@ def unit_list(ses: Session, unit_ref: str | None, depth: int | None, as_json: bo
     top = svc.resolve_unit(unit_ref, ses.year) if unit_ref else svc.root()
     seen = svc.seen(top.id, ses.year)           # a unit that ended before --year: its last year
     tree = svc.tree(ses.year, top.id)           # the tree of the day it is seen on
-    figures = svc.figures(seen.year, top.id)
     depths = {top.id: 0}
     shown = []
     for uid in tree.subtree(top.id, depth):  # the levels below --depth are not read
         if uid != top.id:
             depths[uid] = depths[tree.parent_of(uid)] + 1
         shown.append(uid)
+    figures = svc.figures(seen.year, top.id, shown)
     lineages = svc.lineages(shown)
     if as_json:
         ses.json([{**figures[uid].to_json(tree), "level": tree.units[uid].level, "parent": tree.parent_of(uid),
@@ -808,8 +808,9 @@ def quota_show(ses: Session, unit_ref: str, as_json: bool) -> None:
     shown = svc.resolve_unit(unit_ref, ses.year)
     seen = svc.seen(shown.id, ses.year)
     state = svc.tree(ses.year, shown.id)
-    figures = svc.figures(seen.year, shown.id)
-    fig, kids = figures[shown.id], [figures[k] for k in state.children.get(shown.id, [])]
+    kid_ids = state.children.get(shown.id, [])
+    figures = svc.figures(seen.year, shown.id, [shown.id, *kid_ids])
+    fig, kids = figures[shown.id], [figures[k] for k in kid_ids]
     lineages = svc.lineages([shown.id, *(k.unit for k in kids)])
     if as_json:
         ses.json({**fig.to_json(state), "asked_year": ses.year, **lineages[shown.id].to_json(),

@@ -19,6 +19,8 @@ import click
 
 from db.errors import PtdvError
 from db.i18n import DEFAULT_LANG, LANGS
+from db.connect import is_served
+from db.protocol import PREFIX
 from db.store import default_path
 from db.text import safe
 
@@ -137,8 +139,8 @@ def _checked(path: Path, key: str, value: object) -> object:
     if key == "lang" and value not in LANGS:
         raise PtdvError("config.bad_lang", path=where, value=safe(value), langs=", ".join(LANGS))
     if key == "db":
-        store = Path(value).expanduser()
-        if not store.is_absolute():
+        store = Path(value) if is_served(value) else Path(value).expanduser()  # unix:/run/ptdv/ptdv.sock: a service
+        if not Path(str(store).removeprefix(PREFIX)).is_absolute():
             raise PtdvError("config.bad_db", path=where, value=safe(value))
         return store
     return value

@@ -22,6 +22,9 @@ Whether the store changed is asked of a third ``Store``, the watch, which reads 
 change as seen whenever it reads (every question of the service does), so a load of several questions can mark
 a save made between two of them as seen without showing it — asked of the reading session, the poll would then
 miss it.  The watch marks a change as seen only when the poll has acted on it (the screen reads again after).
+
+A store served by ``ptdv serve`` (db/remote.py) works the same way: each session is a client of its own, and
+the watch's ``changed`` says what the service's event stream said, without looking at any file.
 """
 from __future__ import annotations
 
@@ -31,7 +34,6 @@ from contextlib import contextmanager
 from typing import Callable, Iterator, TypeVar
 
 from db.service import Service
-from db.store import Store
 
 T = TypeVar("T")
 
@@ -42,9 +44,9 @@ class Reader:
     def __init__(self, service: Service) -> None:
         store = service.store
         self._service = copy.copy(service)  # the same kind of service and caller, on a store of its own (same file)
-        self._service.store = Store(store.path, lock_timeout=store.lock_timeout)
+        self._service.store = store.session()
         self._lock = threading.Lock()
-        self._watch = Store(store.path)
+        self._watch = store.session()
         self._watch.refresh()  # before any screen reads: a save after this is news
 
     @contextmanager

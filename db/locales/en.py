@@ -375,7 +375,7 @@ MESSAGES: dict[str, str] = {
     "config.unknown_key": "The config file {path} has the key \"{name}\", which ptdv does not know; the keys are {keys}.",
     "config.not_text": "The config file {path}: the key {name} takes a text in quotes, e.g. {name} = \"{example}\".",
     "config.bad_lang": "The config file {path}: lang is \"{value}\"; it takes {langs}.",
-    "config.bad_db": "The config file {path}: db \"{value}\" must be a full path to the store file (starting with / or ~).",
+    "config.bad_db": "The config file {path}: db \"{value}\" must be a full path to the store file (starting with / or ~), or unix: and the full path of a ptdv service's socket (unix:/run/ptdv/ptdv.sock).",
     "config.bad_theme": "The config file {path}: theme \"{value}\" is not a theme of the app; it takes one of {themes}.",
     "config.cannot_update": "Cannot set {name} in the config file {path} without changing its other lines: set it there by hand.",
     # -- the service under systemd: ptdv install-service (issue 15 item 4; keys "install.*")
@@ -922,6 +922,9 @@ MESSAGES: dict[str, str] = {
     "ui.export.sensitive_note": "Sensitive fields (ethnicity, religion, family background notes) are written only when set to Yes.",
     "ui.export.file_prefix": "export",
     "ui.export.keys": "Enter: write · Tab/Shift+Tab: next/previous field · Space: choose · Esc: cancel",
+    "ui.export.writing": "Writing {file}…",
+    "ui.export.wait": "Writing the file: wait until it is written before closing.",
+    "ui.export.failed": "The export failed, the file was not written: {detail}",
     # -- the organisation over time: a unit's history, the reorganise and transfer forms (keys "history.*",
     #    "ui.history.*", "ui.reorg.*", "ui.transfer.*")
     "field.into": "Into",
@@ -1133,6 +1136,7 @@ MESSAGES: dict[str, str] = {
     "service.bad_request": "Invalid request: {detail}.",
     "remote.unavailable": "The ptdv service at {path} does not answer ({detail}). Nothing was written; try again when it is back (administrator: systemctl status ptdv).",
     "remote.interrupted": "The connection to the ptdv service at {path} broke after the request was sent ({detail}): whether it was done is not known; look (e.g. ptdv log) before doing it again.",
+    "remote.failed": "The ptdv service at {path} met an unexpected error answering; the request was not done. The administrator finds the details in the service's journal (journalctl -u ptdv).",
     "remote.bad_answer": "The ptdv service at {path} gave an answer outside its protocol ({detail}).",
     "remote.refused": "The ptdv service at {path} refused the request: {detail}.",
     "remote.admin_only": "A store served at {path} is created or replaced only by the server's administrator, as the service account (README: The shared service).",

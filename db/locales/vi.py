@@ -375,7 +375,7 @@ MESSAGES: dict[str, str] = {
     "config.unknown_key": "Tệp cấu hình {path} có khóa «{name}» mà ptdv không biết; các khóa là {keys}.",
     "config.not_text": "Tệp cấu hình {path}: khóa {name} nhận một chuỗi trong ngoặc kép, ví dụ {name} = \"{example}\".",
     "config.bad_lang": "Tệp cấu hình {path}: lang là «{value}»; chỉ nhận {langs}.",
-    "config.bad_db": "Tệp cấu hình {path}: db «{value}» phải là đường dẫn đầy đủ tới tệp dữ liệu (bắt đầu bằng / hoặc ~).",
+    "config.bad_db": "Tệp cấu hình {path}: db «{value}» phải là đường dẫn đầy đủ tới tệp dữ liệu (bắt đầu bằng / hoặc ~), hoặc unix: và đường dẫn đầy đủ tới socket của dịch vụ ptdv (unix:/run/ptdv/ptdv.sock).",
     "config.bad_theme": "Tệp cấu hình {path}: theme «{value}» không phải giao diện có trong ứng dụng; chọn một trong {themes}.",
     "config.cannot_update": "Không ghi được {name} vào tệp cấu hình {path} mà không đổi các dòng khác: hãy sửa tay trong tệp.",
     # -- dịch vụ chạy dưới systemd: ptdv install-service (issue 15 mục 4; khóa "install.*")
@@ -922,6 +922,9 @@ MESSAGES: dict[str, str] = {
     "ui.export.sensitive_note": "Thông tin nhạy cảm (dân tộc, tôn giáo, ghi chú về gia đình) chỉ được ghi khi chọn Có.",
     "ui.export.file_prefix": "xuat",
     "ui.export.keys": "Enter ghi tệp · Tab/Shift+Tab chuyển ô · Space chọn · Esc hủy",
+    "ui.export.writing": "Đang ghi {file}…",
+    "ui.export.wait": "Đang ghi tệp: chờ ghi xong rồi hãy đóng.",
+    "ui.export.failed": "Lỗi khi xuất, tệp không được ghi: {detail}",
     # -- the organisation over time: a unit's history, the reorganise and transfer forms (keys "history.*",
     #    "ui.history.*", "ui.reorg.*", "ui.transfer.*")
     "field.into": "Thành đơn vị",
@@ -1133,6 +1136,7 @@ MESSAGES: dict[str, str] = {
     "service.bad_request": "Yêu cầu không hợp lệ: {detail}.",
     "remote.unavailable": "Dịch vụ ptdv tại {path} không trả lời ({detail}). Không có gì được ghi; thử lại khi dịch vụ chạy lại (quản trị viên: systemctl status ptdv).",
     "remote.interrupted": "Kết nối tới dịch vụ ptdv tại {path} bị ngắt sau khi đã gửi yêu cầu ({detail}): chưa biết yêu cầu đã được thực hiện hay chưa; hãy xem lại (ví dụ ptdv log) trước khi làm lại.",
+    "remote.failed": "Dịch vụ ptdv tại {path} gặp lỗi ngoài dự kiến khi trả lời; yêu cầu không được thực hiện. Quản trị viên xem chi tiết trong nhật ký của dịch vụ (journalctl -u ptdv).",
     "remote.bad_answer": "Dịch vụ ptdv tại {path} trả lời không đúng giao thức ({detail}).",
     "remote.refused": "Dịch vụ ptdv tại {path} từ chối yêu cầu: {detail}.",
     "remote.admin_only": "Kho do dịch vụ tại {path} giữ chỉ được tạo hoặc thay bởi quản trị viên máy chủ, bằng tài khoản dịch vụ (README: Dịch vụ dùng chung).",

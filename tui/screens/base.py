@@ -255,7 +255,7 @@ class UnitViewScreen(TableScreen):
         seen = service.seen(unit.id, self.app.year)
         tree = service.tree(self.app.year, unit.id)
         lineage = service.lineage(unit.id)
-        figures = service.figures(seen.year, unit.id)
+        figures = service.figures(seen.year, unit.id, [unit.id, *tree.children.get(unit.id, [])])
         may_reorganise = lineage.ended is None and unit.parent is not None and service.allows(UNITS, unit.id)
         return UnitData(figures, [(u.id, u.name) for u in tree.ancestors(unit.id)],
                         tree.level_label(unit.level, lang), service.today(), self.history_text(tree, lineage, seen),

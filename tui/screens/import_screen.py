@@ -128,9 +128,8 @@ class ImportScreen(Notes, Screen[None]):
         yield Header()
         yield Static(self.t("ui.import.title", unit=safe(unit.name)), id="title", markup=False)
         with Horizontal(id="panes"):
-            store = service.store
-            tree = FileTree(self._places(), [f".{kind}" for kind in FORMATS],
-                            hidden=[store.path, store.parts_dir, store.backups_dir], id="files")
+            tree = FileTree(self._places(), [f".{kind}" for kind in FORMATS], hidden=list(service.store.own_paths()),
+                            id="files")
             tree.border_title = self.t("ui.import.folders")
             yield tree
             with Vertical(id="run"):
@@ -152,9 +151,10 @@ class ImportScreen(Notes, Screen[None]):
         yield Footer()
 
     def _places(self) -> list[tuple[str, Path]]:
-        """The store's folder when it is not the home folder, then the home folder (opened)."""
-        home, store = Path.home(), self.service.store.path.parent
+        """The store's folder (a store file's) when it is not the home folder, then the home folder (opened)."""
+        home, own = Path.home(), self.service.store.own_paths()
         places = [(self.t("ui.import.home", path="~"), home)]
+        store = own[0].parent if own else home
         if store.resolve() != home.resolve():
             places.insert(0, (self.t("ui.import.store_folder", path=home_relative(store)), store))
         return places

@@ -46,8 +46,8 @@ class QuotaEditor(FormDialog):
 
     # -- building -----------------------------------------------------------------------
     def load(self) -> None:
-        self.figures = self.service.figures(self.year, self.unit_id)
         self.child_ids = self.service.state().children.get(self.unit_id, [])
+        self.figures = self.service.figures(self.year, self.unit_id, [self.unit_id, *self.child_ids])
         self.started = {"input-target": quota_text(self.figures[self.unit_id], self.lang)}
         self.started.update({f"input-child-{kid}": "" if self.figures[kid].target is None
                              else str(self.figures[kid].target) for kid in self.child_ids})
