@@ -22,7 +22,7 @@ from tui.screens.export_dialog import ExportDialog
 from tui.screens.import_screen import ImportScreen, PlanText
 from tui.screens.unit import UnitScreen
 from tui.widgets.file_tree import FileTree
-from tui_pilot import clear_and_type, notified, open_with, pilot_test, settle, shown
+from tui_pilot import clear_and_type, notified, open_with, pilot_test, settle, shown, until
 
 SIZE = (80, 24)
 LIST = ("Họ và tên,Ngày sinh,Giới tính,Ngày Quần chúng ưu tú\n"
@@ -429,6 +429,20 @@ async def test_a_viewer_is_not_offered_the_import_key_but_may_export(small, home
 
 
 # -- export ----------------------------------------------------------------------------------------------
+async def exported(pilot) -> None:
+    """Enter in the export dialog, then wait until its thread has written the file (the dialog closes) or
+    the refusal is shown (the dialog stays, not writing)."""
+    dialog = pilot.app.screen
+    await pilot.press("enter")
+    await until(pilot, lambda: pilot.app.screen is not dialog or dialog.writing is None, "the export ends")
+    await pilot.pause()
+
+
+def refusal(dialog: ExportDialog) -> tuple[str, str]:
+    """What the dialog says of a refused export: under the file's name, and at the bottom."""
+    return dialog.query_one("#field-path").error, str(dialog.query_one("#message", Static).content)
+
+
 @pilot_test
 async def test_export_writes_a_csv_the_import_screen_reads_back_unchanged(small, home):
     service, ids = small
@@ -443,8 +457,7 @@ async def test_export_writes_a_csv_the_import_screen_reads_back_unchanged(small,
         await pilot.pause()
         assert app.screen.query_one("#input-format", Select).value == "csv"
         assert path.value == str(home / "xuat-chi-bo-khu-dan-cu-so-1-2024-11-15.csv")  # the name follows
-        await pilot.press("enter")
-        await settle(pilot)
+        await exported(pilot)
         written = home / "xuat-chi-bo-khu-dan-cu-so-1-2024-11-15.csv"
         assert isinstance(app.screen, BranchScreen)
         assert t("cli.export.written", path=str(written)) in notified(app)
@@ -468,8 +481,8 @@ async def test_export_with_the_sensitive_fields_when_chosen_as_json(small, home)
         await pilot.pause()
         app.screen.query_one("#input-sensitive").focus()
         await pilot.press("space")
-        await pilot.press("enter")
-        await settle(pilot)
+        await exported(pilot)
+        assert isinstance(app.screen, UnitScreen)
     data = orjson.loads((home / "export-dang-uy-phuong-phuoc-my-2024-11-15.json").read_bytes())
     assert set(data) == {"units", "quotas", "candidates"}
     assert len(data["candidates"]) == len(service.candidates(ids["phuoc_my"]))
@@ -483,11 +496,42 @@ async def test_export_to_a_missing_folder_is_refused_under_the_file_and_keeps_th
         app = pilot.app
         app.screen.query_one("#input-path", Input).focus()
         await clear_and_type(pilot, str(home / "khong-co" / "a.xlsx"))
-        await pilot.press("enter")
-        await settle(pilot)
+        await exported(pilot)
         assert isinstance(app.screen, ExportDialog)
-        field = app.screen.query_one("#field-path")
-        assert field.error == "✗ " + t("ui.report.no_folder", folder=str(home / "khong-co"))
+        assert refusal(app.screen) == ("✗ " + t("ui.report.no_folder", folder=str(home / "khong-co")),
+                                       "✗ " + t("ui.form.not_saved"))
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, BranchScreen)
+    assert list(home.iterdir()) == []
+
+
+@pilot_test
+async def test_export_through_a_link_is_refused_in_english_and_the_link_stays(small, home):
+    service, ids = small
+    aside = home / "aside.xlsx"
+    aside.write_bytes(b"kept")
+    link = home / "export-chi-bo-khu-dan-cu-so-1-2024-11-15.xlsx"
+    link.symlink_to(aside)
+    async with opened(service, ids["pm1"], "w", lang="en") as pilot:
+        await exported(pilot)
+        assert isinstance(pilot.app.screen, ExportDialog)
+        assert refusal(pilot.app.screen)[0] == "✗ " + t("ui.report.link", "en", path=str(link))
+    assert link.is_symlink() and aside.read_bytes() == b"kept"
+
+
+@pilot_test
+async def test_a_fault_while_exporting_is_said_in_the_dialog_and_the_app_goes_on(small, home, monkeypatch):
+    service, ids = small
+
+    def broken(tables, kind, lang):
+        raise RuntimeError("bad cell")
+    monkeypatch.setattr("tui.screens.export_dialog.write", broken)
+    async with opened(service, ids["pm1"], "w") as pilot:
+        app = pilot.app
+        await exported(pilot)
+        assert isinstance(app.screen, ExportDialog)
+        assert refusal(app.screen)[1] == "✗ " + t("ui.export.failed", detail="bad cell")
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, BranchScreen)

@@ -12,18 +12,21 @@ import threading
 from conftest import TODAY, build_small
 
 from textual import events
+from textual.widgets import Input, Static
 
+from db.i18n import t
 from db.service import Service
 from db.store import Store
 from tui.app import make_app
 from tui.screens.branch import BranchScreen
 from tui.screens.due import DueScreen
+from tui.screens.export_dialog import ExportDialog
 from tui.screens.help import HelpScreen
 from tui.screens.report import ReportScreen
 from tui.screens.unit import UnitScreen
 from tui.widgets.record_table import RecordTable
 from tui.widgets.report_table import ReportTable
-from tui_pilot import WAIT_S, open_from_unit, pilot_test, settle, until
+from tui_pilot import WAIT_S, notified, open_from_unit, open_with, pilot_test, settle, until
 
 import pytest
 
@@ -89,6 +92,11 @@ class HeldService(Service):
     def due(self, *args, **kwargs):
         found = super().due(*args, **kwargs)
         self.gate.passing("due")
+        return found
+
+    def export(self, *args, **kwargs):
+        found = super().export(*args, **kwargs)
+        self.gate.passing("export")
         return found
 
 
@@ -221,6 +229,35 @@ async def test_the_table_gets_the_focus_back_after_the_terminal_lost_it_while_it
         await until(pilot, lambda: app.app_focus, "the app knows it has the focus again")
         assert due.focused is None
         await rows_come_to_the_focused_table(pilot, service, due)
+
+
+# -- an export --------------------------------------------------------------------------------------
+@pilot_test
+async def test_keys_are_handled_while_the_export_reads_and_the_dialog_closes_once_written(held, tmp_path,
+                                                                                        monkeypatch):
+    service, ids = held
+    monkeypatch.setenv("HOME", str(tmp_path))
+    app = make_app(service, lang="vi", year=2024, unit_id=ids["pm1"])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_with(pilot, "w", ExportDialog)
+        dialog = app.screen
+        target = tmp_path / "xuat-chi-bo-khu-dan-cu-so-1-2024-11-15.xlsx"
+        service.gate.hold("export")
+        await pilot.press("enter")
+        await service.gate.in_flight()
+        message = dialog.query_one("#message", Static)
+        assert str(message.content) == t("ui.export.writing", file=target.name)
+        await pilot.press("escape")  # handled at once: the dialog stays, and says to wait
+        assert app.screen is dialog and str(message.content) == "✗ " + t("ui.export.wait")
+        await pilot.press("tab")
+        assert app.focused is dialog.query_one("#input-path", Input)
+        assert not target.exists()
+
+        service.gate.release()
+        await until(pilot, lambda: app.screen is not dialog, "the dialog closes once the file is written")
+        assert isinstance(app.screen, BranchScreen) and target.is_file()
+        assert t("cli.export.written", path=str(target)) in notified(app)
 
 
 # -- a read again, with data on screen ------------------------------------------------------------
