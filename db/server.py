@@ -102,10 +102,20 @@ class Hub:
             result = getattr(service, method)(**args)
             wrote = self._audit_mark() != before
             if wrote:
-                self.sink.write(_last_write(self.store.audit_since(0)), peer)
+                self.sink.write(self._written(before), peer)
         if wrote:
             self.news()
         return result
+
+    def _written(self, before: tuple[int, int] | None) -> list[dict]:
+        """The audit entries of the write just made: the lines after ``before`` when the log only grew (read from
+        there, not from its start), else (a restore put another log in its place) its last write's."""
+        if before is not None and (mark := self._audit_mark()) is not None and mark[0] == before[0] \
+                and mark[1] > before[1]:
+            with open(self.store.audit_path, "rb") as log:
+                log.seek(before[1])
+                return [orjson.loads(line) for line in log.read().split(b"\n") if line.strip()]
+        return _last_write(self.store.audit_since(0))
 
     def _audit_mark(self) -> tuple[int, int] | None:
         try:

@@ -987,7 +987,7 @@ class Service:
         Logged, and undone by restoring the version it came from."""
         number = parse_count(version, field="version")
         self._require_admin()
-        return self.store.restore(number)
+        return self.store.restore(number, by=self.user)
 
     def damage(self) -> list:
         """The store's files that cannot be read, each with the backup that would replace it."""
@@ -996,7 +996,7 @@ class Service:
     def repair(self) -> list:
         """Replace each damaged file by its newest good backup (admin only), keeping the damaged one aside."""
         self._require_admin()
-        return self.store.repair()
+        return self.store.repair(by=self.user)
 
     def move_store_aside(self):
         """Before a new store takes this one's place (``ptdv demo --force``): the admin of its top unit only;

@@ -1925,8 +1925,8 @@ class Store:
     def _last_seq(self) -> int:
         return int((self._last_audit_entry() or {}).get("seq", 0))
 
-    def _store_entry(self, action: str, before: dict, after: dict) -> dict:
-        return {"at": datetime.now().astimezone().isoformat(timespec="seconds"), "by": self.user,
+    def _store_entry(self, action: str, before: dict, after: dict, by: str | None) -> dict:
+        return {"at": datetime.now().astimezone().isoformat(timespec="seconds"), "by": by or self.user,
                 "action": action, "target": "store", "unit": None, "before": before, "after": after}
 
     def _forget_all(self, names: Collection[str]) -> None:
@@ -1939,7 +1939,7 @@ class Store:
         self._parts = _Parts(self)
         self._audit_seen = None
 
-    def restore(self, seq: int) -> tuple[int, int]:
+    def restore(self, seq: int, by: str | None = None) -> tuple[int, int]:
         """Put every file back as it was right after version ``seq``: a write like any other (logged as
         ``store.restore``, backed up, undone by restoring the version before it).  Returns (from, to)."""
         if not self.path.exists():
@@ -1957,7 +1957,7 @@ class Store:
                          if _read_or_none(self._target(name)) != payload}
             except OSError as exc:
                 raise PtdvError("store.unreadable", path=str(self.backups_dir), detail=exc.strerror or str(exc)) from exc
-            self._write(files, [self._store_entry("store.restore", {"version": current}, {"version": seq})],
+            self._write(files, [self._store_entry("store.restore", {"version": current}, {"version": seq}, by)],
                         self.mode())
             self._forget_all(files)
             self._prune()
@@ -2108,7 +2108,7 @@ class Store:
                       if placed.get(uid) != pid]
         return found
 
-    def repair(self) -> list["Damage"]:
+    def repair(self, by: str | None = None) -> list["Damage"]:
         """Under the lock, replace each damaged file by its newest good backup, as one logged write; the
         damaged file is kept beside it as ``<name>.damaged-<time>`` (a link to it, or for the audit log a
         copy: the repair's own audit line cuts the log's unfinished last line).  Returns what was found."""
@@ -2135,7 +2135,8 @@ class Store:
             except OSError as exc:
                 raise _os_error(self.path, exc) from exc
             entry = self._store_entry("store.repair", {"files": {d.path.name: "damaged" for d in fixable}},
-                                      {"files": {d.path.name: d.backup.seq if d.backup else "cut" for d in fixable}})
+                                      {"files": {d.path.name: d.backup.seq if d.backup else "cut" for d in fixable}},
+                                      by)
             self._write(files, [entry], self.mode())
             self._forget_all(files)
         return found
