@@ -246,7 +246,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             hub = self.server.hub
             result = hub.call(caller, peer, method, args, today)
             return {"jsonrpc": "2.0", "id": request_id,
-                    "result": {"value": wire.encode(result), "version": hub.version()}}
+                    "result": {"value": result if method == protocol.SNAPSHOT else wire.encode(result),
+                               "version": hub.version()}}
         except orjson.JSONDecodeError:
             return _rpc_error(None, protocol.PARSE_ERROR, "parse error")
         except (wire.WireError, ValueError, KeyError) as exc:
