@@ -2063,19 +2063,18 @@ class Store:
         """:meth:`_Parts.due_dates`: the due dates of the live candidates of the parts among ``pids``."""
         return self._parts.due_dates(pids)
 
-    def part_room(self, adding: dict[int, int]) -> None:
-        """Refuse, before any write, to add ``adding[branch]`` candidates to each branch when their part would
-        then hold more than :data:`PART_LIMIT` (``store.part_full``, naming the unit and the limit): what an
-        import plans, dry run or not (counts from the parts' summaries)."""
-        state = self.current_state()
-        growth: dict[int, int] = {}
-        for uid, count in adding.items():
-            growth[state.part_of(uid)] = growth.get(state.part_of(uid), 0) + count
+    def part_room(self, growth: dict[int, int]) -> dict[int, int]:
+        """What an import plans (dry run or not), before any write: the parts that ``growth[pid]`` more candidates
+        would leave with more than :data:`PART_LIMIT`, with the count each would then hold (counts from the parts'
+        summaries).  A part that does not grow is left out: one already past the limit may still be changed."""
+        over: dict[int, int] = {}
         for pid, count in sorted(growth.items()):
-            found = self._parts.summary(pid)
-            total = (len(found.names) if found is not None else 0) + count
-            if count and total > PART_LIMIT:
-                raise part_full(state, pid, total)
+            if count > 0:
+                found = self._parts.summary(pid)
+                total = (len(found.names) if found is not None else 0) + count
+                if total > PART_LIMIT:
+                    over[pid] = total
+        return over
 
     def part_checks(self) -> dict[int, dict]:
         """What ``check`` finds of each part from the part alone (:meth:`_Parts._made_check`), by part: kept in

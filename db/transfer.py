@@ -41,7 +41,7 @@ from functools import cache, cached_property, lru_cache
 from itertools import count
 from typing import Callable, Mapping
 
-from . import access, headings, rules
+from . import access, headings, rules, store
 from .errors import PtdvError
 from .i18n import CATALOGUES, LANGS, t
 from .model import (EDITABLE_FIELDS, EDUCATION, END_KINDS, EXIT_KINDS, GENDERS, OCCUPATIONS, STAGES, TAGS, Candidate,
@@ -761,6 +761,14 @@ class _Tree:
             self.by_path[self.paths[unit.id].casefold()] = unit.id
             self.with_new_children.add(unit.parent)
 
+    def part_of(self, uid: int) -> int:
+        """The part that holds branch ``uid``'s candidates (``State.part_of``; for a unit the file adds: its
+        parent's)."""
+        if uid in self.state.units:
+            return self.state.part_of(uid)
+        parent = self.unit(uid).parent
+        return uid if parent is None else parent
+
     def is_leaf(self, uid: int) -> bool:
         return uid not in self.with_new_children and (uid not in self.state.units or self.state.is_leaf(uid))
 
@@ -1311,10 +1319,36 @@ def plan(service, state: State, sheets: Sheets, *, default_unit: str | None = No
         found[sheet] = Changes(adds, changes, unchanged)
     candidates = _plan_candidates(service, tree, sheets.get("candidates", []), default_unit, at, bad,
                                   moved_reason or t("import.moved_unnamed"), progress)
+    bad += _parts_past_their_limit(service, tree, candidates)
     if bad:
         raise ImportRefused(sorted(bad, key=lambda b: (SHEETS.index(b[0]), b[1])))
     return Plan(tuple(s for s in SHEETS if s in sheets), found["units"], found["quotas"], candidates, tree.paths,
                 sheets.skipped, sheets.unused, sheets.assumed)
+
+
+def _parts_past_their_limit(service, tree: _Tree, planned: Changes) -> list[tuple[str, int, PtdvError]]:
+    """The grassroots units whose part the planned candidates (added, or moved in from another part) would grow
+    past what the store keeps in one (``Store.part_room``): one ``store.part_full`` each, naming the unit, the
+    count the file would leave there and the limit, at the row that takes it past the limit."""
+    arriving: dict[int, list[int]] = {}  # part -> the rows of the candidates it would get, in the file's order
+    leaving: dict[int, int] = {}
+    for item in planned.adds + planned.changes:
+        part = tree.part_of(item.after.unit)
+        if item.before is not None:
+            source = tree.part_of(item.before.unit)
+            if source == part:
+                continue
+            leaving[source] = leaving.get(source, 0) + 1
+        arriving.setdefault(part, []).append(item.row)
+    growth = {pid: len(rows) - leaving.get(pid, 0) for pid, rows in arriving.items()}
+    found = []
+    for pid, total in service.store.part_room(growth).items():
+        rows, limit = sorted(arriving[pid]), store.PART_LIMIT
+        held = total - growth[pid]  # the candidates the part holds now
+        past = rows[max(0, min(len(rows) - 1, limit - held + leaving.get(pid, 0)))]
+        found.append(("candidates", past, PtdvError("store.part_full", unit=tree.unit(pid).name, count=total,
+                                                    limit=limit)))
+    return found
 
 
 def apply(service, sheets: Sheets, *, default_unit: str | None = None, moved_reason: str = "",

@@ -192,6 +192,37 @@ def test_a_file_with_bad_rows_is_refused_whole_listing_each_row(small, store_pat
     assert store_files(store_path) == before
 
 
+def test_a_file_putting_grassroots_units_past_the_part_limit_is_refused_per_unit_at_the_dry_run(small, store_path,
+                                                                                               tmp_path, monkeypatch):
+    service, ids = small
+    monkeypatch.setattr("db.store.PART_LIMIT", 4)  # Phước Mỹ holds 3 candidates, Thạch Thang 2, An Hải Bắc 1
+    pm2, ahb1 = "Phước Mỹ/Chi bộ Trường THCS Phước Mỹ", "An Hải Bắc/Chi bộ khu dân cư số 1"
+    tt1, tt2 = "Thạch Thang/Chi bộ khu dân cư số 3", "Thạch Thang/Chi bộ Trạm y tế"
+    rows = [["Mã", "Họ tên", "Chi bộ"],
+            ["", "Đặng Văn Một", PM1],                      # Phước Mỹ: 4
+            ["", "Đặng Văn Hai", tt1],                      # Thạch Thang: 3
+            ["", "Đặng Văn Ba", pm2],                       # Phước Mỹ: 5, past the limit
+            ["", "Đặng Văn Bốn", tt2],                      # Thạch Thang: 4
+            [str(ids["cand4"]), "Phạm Thị Dung", tt1],      # moved from An Hải Bắc: Thạch Thang 5
+            ["", "Đặng Văn Năm", ahb1],                     # An Hải Bắc: 1, one having left
+            [str(ids["cand2"]), "Trần Thị Bình", pm2]]      # moved within Phước Mỹ's part: no count
+    before = store_files(store_path)
+    for dry_run in (True, False):
+        with pytest.raises(ImportRefused) as err:
+            service.import_candidates(rows, dry_run=dry_run)
+        assert [(row, e.key, e.params["unit"], e.params["count"]) for _, row, e in err.value.bad] == [
+            (4, "store.part_full", "Đảng ủy phường Phước Mỹ", 5),
+            (6, "store.part_full", "Đảng ủy phường Thạch Thang", 5)]
+    assert store_files(store_path) == before
+    result = run(store_path, "--lang", "en", "import", str(write_csv(tmp_path / "many.csv", rows)), "--dry-run")
+    assert result.exit_code == 1
+    full = PtdvError("store.part_full", unit="Đảng ủy phường Phước Mỹ", count=5, limit=4).message("en")
+    assert f"Candidates, row 4: {full}" in result.output and "Candidates, row 6: " in result.output
+    assert store_files(store_path) == before
+    monkeypatch.setattr("db.store.PART_LIMIT", 5)  # room for all of them: the same file goes in
+    assert len(service.import_candidates(rows).candidates.adds) == 5
+
+
 def test_an_editor_of_one_ward_cannot_import_into_another(store_path):
     ids = build_small(as_user(store_path, "boss"))
     as_user(store_path, "boss").add_user("bob", ids["an_hai_bac"], "editor")
