@@ -50,15 +50,15 @@ from tinydb import TinyDB, where
 from tinydb.storages import Storage
 from tinydb.table import Document
 
-from . import rules
-from .access import check_account
-from .errors import PtdvError
-from .identity import current_user
-from .model import DEFAULT_LEVELS, PERIOD_KEYS, Candidate, Level, Quota, Settings, Unit
-from .quota import PartTotals, UnitCounts, count_candidates, part_branches, part_totals
-from .report import ReportYear, report_counts, report_plus, report_sum, report_year
-from .state import NO_UNITS, CandidateHit, State, UnitPart
-from .workdays import shipped_fingerprint
+from .. import rules
+from ..access import check_account
+from ..errors import PtdvError
+from ..identity import current_user
+from ..model import DEFAULT_LEVELS, PERIOD_KEYS, Candidate, Level, Quota, Settings, Unit
+from ..quota import PartTotals, UnitCounts, count_candidates, part_branches, part_totals
+from ..report import ReportYear, report_counts, report_plus, report_sum, report_year
+from ..state import NO_UNITS, CandidateHit, State, UnitPart
+from ..workdays import shipped_fingerprint
 
 SCHEMA_VERSION = 5
 SCHEMAS_READ = (2, 3, 4, 5)  # a write upgrades an older store (Transaction.upgrade): 2: every unit in the catalogue;
@@ -2299,8 +2299,8 @@ class DamagedFile(PtdvError):
         self.store = store
 
     def message(self, lang: str = "vi") -> str:
-        from .i18n import t
-        from .text import fmt_date
+        from ..i18n import t
+        from ..text import fmt_date
 
         if self.backup is None:
             return f"{super().message(lang)} {t('backup.none_good', lang)}"
