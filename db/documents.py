@@ -34,7 +34,7 @@ from .model import Candidate
 from .quota import percent_of
 from .report import ATTRIBUTES, Report, Row
 from .state import State
-from .store import _fsync_dir, _make_folder, _write_tmp
+from .store.files import fsync_dir, make_folder, write_tmp
 from .text import fmt_date, fold, safe, slug
 
 if TYPE_CHECKING:
@@ -334,15 +334,15 @@ def set_template(service: "Service", form: str, data: bytes) -> TemplateInfo:
         with store.transaction(by=service.user) as tx:
             access.require(tx.state, service.user, access.SETTINGS, tx.state.root)
             mode = store.mode()
-            _make_folder(target.parent, mode)
+            make_folder(target.parent, mode)
             before = _read(target)
-            tmp = _write_tmp(target, data, mode, durable=True)
+            tmp = write_tmp(target, data, mode, durable=True)
             tx.audit("template.set", f"template:{form}", None,
                      {"sha256": hashlib.sha256(before).hexdigest()} if before is not None else None,
                      {"sha256": digest, "size": len(data)})
         os.replace(tmp, target)
         tmp = None
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     except OSError as exc:
         raise PtdvError("store.unwritable", path=str(target), detail=exc.strerror or str(exc)) from exc
     finally:
@@ -367,7 +367,7 @@ def reset_template(service: "Service", form: str) -> bool:
             tx.audit("template.reset", f"template:{form}", None, {"sha256": hashlib.sha256(before).hexdigest()},
                      None)
         target.unlink(missing_ok=True)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     except OSError as exc:
         raise PtdvError("store.unwritable", path=str(target), detail=exc.strerror or str(exc)) from exc
     return True

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 from db.errors import PtdvError
-from db.store import _new_file_mode as store_file_mode
+from db.store.files import new_file_mode as store_file_mode
 from db.text import safe
 
 PRIVATE = 0o600

@@ -28,16 +28,9 @@ are loaded part by part as asked), ``transaction()`` (apply a change), ``changed
 """
 from __future__ import annotations
 
-import errno
-import fcntl
-import grp
 import hashlib
 import os
-import pwd
-import secrets
 import shlex
-import stat
-import time
 from bisect import bisect_left
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
@@ -47,11 +40,9 @@ from typing import Callable, Collection, Iterator, NamedTuple
 
 import orjson
 from tinydb import TinyDB, where
-from tinydb.storages import Storage
 from tinydb.table import Document
 
 from .. import rules
-from ..access import check_account
 from ..errors import PtdvError
 from ..identity import current_user
 from ..model import DEFAULT_LEVELS, PERIOD_KEYS, Candidate, Level, Quota, Settings, Unit
@@ -59,21 +50,15 @@ from ..quota import PartTotals, UnitCounts, count_candidates, part_branches, par
 from ..report import ReportYear, report_counts, report_plus, report_sum, report_year
 from ..state import NO_UNITS, CandidateHit, State, UnitPart
 from ..workdays import shipped_fingerprint
+from .files import (CATALOGUE, CATALOGUE_TABLES, INDEXED_SCHEMA, NEW_FILE, PART_TABLES, SCHEMA_VERSION,
+                    SPLIT_SCHEMA, Layout, TinyFile, discard, file_signature, fsync_dir, gid_of, make_folder,
+                    new_file_mode, os_error, own, parse, read_or_none, write_tmp)
+from .lock import LOCK_TIMEOUT_S, locked
 
-SCHEMA_VERSION = 5
-SCHEMAS_READ = (2, 3, 4, 5)  # a write upgrades an older store (Transaction.upgrade): 2: every unit in the catalogue;
-# 3: no candidate index (a candidate is found through every part's summary); 4: every branch named in the catalogue
-INDEXED_SCHEMA = 4        # from this schema on, the ``ids<K>.json`` files say which part holds each candidate
-SPLIT_SCHEMA = 5          # from this schema on, the ``units<K>.json`` files name the branches (the catalogue: dated ones)
 IDS_PER_INDEX = 1000      # candidate ids per index file: an add rewrites one file of at most this many entries
 UNITS_PER_INDEX = 1000    # unit ids per file of the unit index
 PART_LIMIT = 10_000       # candidates one part may hold: a save rewrites the part whole (~0.1 ms a candidate: ~1 s)
-CATALOGUE_TABLES = ("meta", "levels", "units", "quotas", "placed", "visits", "calendar")
-PART_TABLES = ("meta", "candidates", "units", "quotas")
-LOCK_TIMEOUT_S = 10.0
-LOCK_INFO = 128  # bytes of the lock file's record of its holder (process id, account)
 BULK_PARTS = 8  # more parts than this in one write: one sync() for all instead of an fsync each
-CATALOGUE = "@catalogue"  # the catalogue's name in the pending and backup folders
 DELETE = ".delete"        # a pending file of this name removes the file instead of replacing it (a restore)
 ABSENT = ".absent"        # a backup folder's mark for a file that did not exist before the write
 REPORT_CACHE_VERSION = 2  # of the p<N>.rep.json files: another number makes them all again (2: exits, outside rules)
@@ -89,153 +74,20 @@ def default_path() -> Path:
     return Path(user_data_dir("ptdv", appauthor=False)) / "ptdv.json"
 
 
-class _MemoryStorage(Storage):
-    """TinyDB storage over a dict the store parsed; the store decides when to write the file."""
-
-    def __init__(self, data: dict, on_write) -> None:
-        self._data = data
-        self._on_write = on_write
-
-    def read(self) -> dict:
-        return self._data
-
-    def write(self, data: dict) -> None:
-        self._data = data
-        self._on_write()
-
-
-def _shared_gid(st: os.stat_result) -> int | None:
-    """The group a folder is shared with (its own), or None for a private folder.  Shared: the setgid bit (the
-    README's set-up), or a group other than the user's that may enter it.  Every file and folder of a store in
-    a shared folder must belong to that group and be readable and writable by it."""
-    if st.st_mode & stat.S_ISGID:
-        return st.st_gid
-    if st.st_gid != os.getegid() and st.st_mode & 0o070 and (st.st_gid in os.getgroups() or os.geteuid() == 0):
-        return st.st_gid  # (a group the account is not in is not one it shares with: it could not give files to it)
-    return None
-
-
-def _gid_of(folder: Path) -> int | None:
-    try:
-        return _shared_gid(os.stat(folder))
-    except OSError:
-        return None
-
-
-def _new_file_mode(folder: Path) -> int:
-    """Owner only; owner and group when the folder is shared with a group (see :func:`_shared_gid`)."""
-    return 0o660 if _shared_gid(folder.stat()) is not None else 0o600
-
-
-def _make_folder(folder: Path, mode: int) -> None:
-    """A folder of the store (``mode``: that of its files).  In a shared folder it gets the group and the setgid
-    bit, so that every file made in it, by whoever, gets the group (a chmod to 0770 would clear the bit, and the
-    files of an account whose primary group is another would then carry that group)."""
-    folder.mkdir(exist_ok=True)
-    gid = _gid_of(folder.parent)
-    if gid is None:
-        os.chmod(folder, _folder_mode(mode))
-        return
-    if folder.stat().st_gid != gid:
-        os.chown(folder, -1, gid)
-    os.chmod(folder, 0o2770)
-
-
-def _own(fd: int, mode: int, gid: int | None) -> None:
-    """Give a file this process owns the store's group (when shared) and mode (not narrowed by the umask)."""
-    if gid is not None and os.fstat(fd).st_gid != gid:
-        os.fchown(fd, -1, gid)
-    os.fchmod(fd, mode)
-
-
-def _signature(path: Path | str) -> tuple[int, int, int] | None:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise PtdvError("store.unreadable", path=str(path), detail=exc.strerror or str(exc)) from exc
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _os_error(path: Path, exc: OSError) -> PtdvError:
-    key = "store.disk_full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "store.unwritable"
-    return PtdvError(key, path=str(path), detail=exc.strerror or str(exc))
-
-
-_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-
-
-def _tmp_path(path: Path) -> Path:
-    """A new name beside ``path`` no one can guess (and so plant a link at beforehand)."""
-    return path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-
-
-def _write_tmp(path: Path, payload: bytes, mode: int, *, durable: bool, fixed_name: bool = False) -> Path:
-    """Write ``payload`` into a new file of an unpredictable name beside ``path`` and return that name, for the
-    caller to rename into place; with ``fixed_name``, at ``path`` itself (caches, written in place).  Never
-    through a symbolic link, never into a file someone else made under the temporary name (``O_EXCL``); the file
-    gets the store's mode and, in a shared folder, its group."""
-    gid = _gid_of(path.parent)
-    if fixed_name:
-        tmp = path
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
-    else:
-        for attempt in range(3):
-            tmp = _tmp_path(path)
-            try:
-                fd = os.open(tmp, _NEW_FILE, mode)
-                break
-            except FileExistsError:
-                if attempt == 2:
-                    raise
-    try:
-        if not fixed_name or os.fstat(fd).st_uid == os.geteuid():  # only its owner may set a file's mode
-            _own(fd, mode, gid)
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(fd, view):]
-        if durable:
-            os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        if not fixed_name:
-            _discard(tmp)
-        raise
-    os.close(fd)
-    return tmp
-
-
-def _discard(path: Path) -> None:
-    with suppress(OSError):
-        path.unlink()
-
-
-class _File:
-    """One TinyDB JSON file held in memory, with the signature it had when read or written."""
+class PartFile(TinyFile):
+    """A part (``p<N>.json``) held in memory: its candidates and unit records made as asked, and kept while only
+    :meth:`put_candidate` and :meth:`remove_candidates` change it."""
 
     def __init__(self, path: Path, data: dict, signature: tuple[int, int, int] | None,
                  damaged: Callable[[PtdvError], PtdvError] = lambda err: err) -> None:
-        self.path = path
-        self.data = data
-        self.signature = signature
         self.damaged = damaged
-        self.dirty = False
         self._candidates: dict[int, Candidate] | None = None
         self._units: UnitPart | None = None
         self.changed_units: set[int] | None = set()  # whose candidates changed since the last write (None: unknown)
-        self.db = TinyDB(storage=_MemoryStorage, data=data, on_write=self._touched)
+        super().__init__(path, data, signature)
 
-    def _touched(self) -> None:
-        self.dirty = True
+    def touched(self) -> None:
+        super().touched()
         self._candidates = self._units = None
         self.changed_units = None
 
@@ -246,7 +98,7 @@ class _File:
         if table.contains(doc_id=cid):  # replaced whole: upsert would keep a key the new record no longer has
             table.update(lambda record: (record.clear(), record.update(doc)), doc_ids=[cid])  # forgets them
         else:
-            table.insert(Document(doc, doc_id=cid))  # forgets them (_touched)
+            table.insert(Document(doc, doc_id=cid))  # forgets them (touched)
         self._units = units
         if kept is not None and changed is not None:
             before = kept.get(cid)
@@ -302,23 +154,6 @@ def _unit_part(units: dict, quotas) -> UnitPart:
         quota = Quota.from_doc(doc)
         found[(quota.unit, quota.year)] = quota
     return UnitPart({int(i): Unit.from_doc(int(i), doc) for i, doc in units.items()}, found)
-
-
-def _parse(path: Path, raw: bytes, tables: tuple[str, ...]) -> dict:
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise PtdvError("store.damaged", path=str(path), detail=str(exc)) from exc
-    if not isinstance(data, dict) or not all(isinstance(data.get(t, {}), dict) for t in tables):
-        raise PtdvError("store.damaged", path=str(path), detail="not a ptdv store")
-    meta = data.get("meta", {}).get("1")
-    if not isinstance(meta, dict) or "schema" not in meta:
-        raise PtdvError("store.damaged", path=str(path), detail="no schema version")
-    if meta["schema"] not in SCHEMAS_READ:
-        raise PtdvError("store.version", path=str(path), version=meta["schema"], expected=SCHEMA_VERSION)
-    for name in tables:
-        data.setdefault(name, {})
-    return data
 
 
 def _kind_of(name: str) -> _Kind | None:
@@ -410,7 +245,7 @@ class _Summary:
         self._units: UnitPart | None = None
 
     @classmethod
-    def of(cls, part: _File, settings: Settings, before: "_Summary | None" = None) -> "_Summary":
+    def of(cls, part: PartFile, settings: Settings, before: "_Summary | None" = None) -> "_Summary":
         """Part ``part``'s summary; ``before``, the summary of the part as it was read, lets only the units
         whose candidates changed since then be counted again (a save changes one or two)."""
         candidates = list(part.candidates().values())
@@ -450,7 +285,7 @@ class _Parts:
 
     def __init__(self, store: "Store") -> None:
         self.store = store
-        self.files: dict[int, _File] = {}
+        self.files: dict[int, PartFile] = {}
         self.summaries: dict[int, tuple[tuple, str, _Summary]] = {}
         self.located: dict[int, int] = {}  # candidate id -> part id, from the summaries
         self._settings_cache: tuple[Settings | None, str] = (None, "")
@@ -477,32 +312,32 @@ class _Parts:
             return []
         return sorted(int(n[1:-5]) for n in names if _is_part_name(n))
 
-    def file(self, pid: int) -> _File | None:
+    def file(self, pid: int) -> PartFile | None:
         """Part ``pid`` as it is on disk now (one stat when it has not changed)."""
         path = self.path(pid)
-        signature = _signature(path)
+        signature = file_signature(path)
         cached = self.files.get(pid)
         if cached is not None and (cached.signature == signature or cached.dirty):
             return cached
         if signature is None:
             self.files.pop(pid, None)
             return None
-        self.store._refuse_public([path])  # first: a file of the wrong group is said as such, not as unreadable
+        self.store.layout.refuse_public([path])  # first: a file of the wrong group is said as such, not as unreadable
         try:
             raw = path.read_bytes()
         except OSError as exc:
             raise PtdvError("store.unreadable", path=str(path), detail=exc.strerror or str(exc)) from exc
         try:
-            loaded = _File(path, _parse(path, raw, PART_TABLES), signature, self.store._damaged)
+            loaded = PartFile(path, parse(path, raw, PART_TABLES), signature, self.store._damaged)
             loaded.unit_part()  # a part whose unit records cannot be read is damaged, whatever is asked of it
         except PtdvError as err:
             raise self.store._damaged(err) from err
         self.files[pid] = loaded
         return loaded
 
-    def new_file(self, pid: int) -> _File:
+    def new_file(self, pid: int) -> PartFile:
         data = {"meta": {"1": {"schema": SCHEMA_VERSION, "part": pid}}, **{t: {} for t in PART_TABLES[1:]}}
-        created = _File(self.path(pid), data, None)
+        created = PartFile(self.path(pid), data, None)
         self.files[pid] = created
         return created
 
@@ -554,7 +389,7 @@ class _Parts:
         """Part ``pid``'s summary: from memory or its cache file while they match the part (one stat),
         else computed from the part and cached again."""
         part_path = self.path(pid)
-        signature = _signature(part_path)
+        signature = file_signature(part_path)
         if signature is None:
             self.summaries.pop(pid, None)
             return None
@@ -592,7 +427,7 @@ class _Parts:
         a cache cut short by a crash, or mixed with another session's, is not JSON and is made again from
         its part, and a whole one names the part it was made from."""
         with suppress(OSError):
-            _write_tmp(path, orjson.dumps(doc), self.store.mode(), durable=False, fixed_name=True)
+            write_tmp(path, orjson.dumps(doc), self.store.mode(), durable=False, fixed_name=True)
 
     # -- the parts' totals, for the roll-up above their owners: one cache file for every part ------------
     def _totals_path(self) -> Path:
@@ -628,7 +463,7 @@ class _Parts:
     def report_of(self, pid: int) -> dict[int, dict[int, ReportYear]]:
         """Part ``pid``'s :func:`~db.report.report_counts`: from memory or its cache file while they match the
         part (one stat), else counted from the part and cached again."""
-        signature = _signature(self.path(pid))
+        signature = file_signature(self.path(pid))
         if signature is None:
             return {}
         cached = self.reports.get(pid)
@@ -738,7 +573,7 @@ class _Parts:
             signature = entry["part"]
             claimed = [(self._summary_path(pid), "summary"), (self._report_path(pid), "report")]
             for path, kind in claimed:
-                seen = _signature(path)
+                seen = file_signature(path)
                 if seen is None or entry.setdefault("verified", {}).get(kind) == list(seen):
                     continue  # not there, or found right as it is now by an earlier check
                 try:
@@ -881,7 +716,7 @@ class _PartCache:
             if pid in checked:
                 continue
             checked[pid] = None  # no part, or none this cache has an entry for
-            signature = _signature(os.path.join(folder, f"p{pid}.json"))
+            signature = file_signature(os.path.join(folder, f"p{pid}.json"))
             if signature is None:
                 continue
             entry = cache.get(pid)
@@ -902,7 +737,7 @@ class _PartCache:
         key, cache = self._loaded
         payload = orjson.dumps({"settings": key, "parts": {str(pid): cache[pid] for pid in sorted(cache)}})
         with suppress(OSError):  # made again by the next reader when it could not be written
-            os.replace(_write_tmp(self.path, payload, self.parts.store.mode(), durable=False), self.path)
+            os.replace(write_tmp(self.path, payload, self.parts.store.mode(), durable=False), self.path)
 
     def _read(self, key: str) -> dict[int, dict]:
         try:
@@ -940,13 +775,13 @@ class _Blocks:
         if cached is not None and cached[0] == seen and not fresh:
             return cached[2]
         path = self.path(block)
-        signature = _signature(path)
+        signature = file_signature(path)
         if cached is not None and cached[1] == signature:
             self.cache[block] = (seen, signature, cached[2])
             return cached[2]
         found: dict = {}
         if signature is not None:
-            self.parts.store._refuse_public([path])
+            self.parts.store.layout.refuse_public([path])
             try:
                 found = self.kind.entries(path, path.read_bytes())
             except OSError as exc:
@@ -961,7 +796,7 @@ class _Blocks:
 
     def put(self, block: int, entries: dict) -> None:
         """After a write of file ``block``: its entries as written."""
-        self.cache[block] = (self.parts.store._audit_seen, _signature(self.path(block)), entries)
+        self.cache[block] = (self.parts.store._audit_seen, file_signature(self.path(block)), entries)
 
     def blocks(self) -> list[int]:
         """The files there are (a listing of the parts folder)."""
@@ -1037,7 +872,7 @@ class Transaction:
         self.user = by
         self.at = datetime.now().astimezone().isoformat(timespec="seconds")
         self.state: State = store.state()
-        self.parts: dict[int, _File] = {}
+        self.parts: dict[int, PartFile] = {}
         self.counters: dict | None = None
         self.counters_changed = False
         self.sizes: dict[int, int] = {}  # part -> its candidates when this write first read it
@@ -1080,7 +915,7 @@ class Transaction:
         return value + 1
 
     # -- records -------------------------------------------------------------------------
-    def _part(self, pid: int) -> _File:
+    def _part(self, pid: int) -> PartFile:
         if pid not in self.parts:
             part = self.store._parts.file(pid)
             if part is not None:
@@ -1291,16 +1126,13 @@ class Transaction:
 
 class Store:
     def __init__(self, path: str | os.PathLike, *, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
-        self.path = Path(path).expanduser().absolute()
-        self.lock_path = self.path.with_name(self.path.name + ".lock")
-        self.parts_dir = self.path.with_name(self.path.stem + ".parts")
-        self.audit_path = self.path.with_name(self.path.stem + ".audit.jsonl")
-        self.counters_path = self.parts_dir / "counters.json"
-        self.pending_dir = self.parts_dir / ".pending"
-        self.backups_dir = self.path.with_name(self.path.stem + ".backups")
+        self.layout = layout = Layout(Path(path).expanduser().absolute())
+        self.path, self.lock_path, self.audit_path = layout.path, layout.lock_path, layout.audit_path
+        self.parts_dir, self.counters_path, self.pending_dir = layout.parts_dir, layout.counters_path, layout.pending_dir
+        self.backups_dir = layout.backups_dir
         self.user = current_user()  # the process's own account; a service names its caller per write
         self.lock_timeout = lock_timeout
-        self._catalogue: _File | None = None
+        self._catalogue: TinyFile | None = None
         self._state: State | None = None
         self._parts = _Parts(self)
         self._audit_seen: tuple | None = None
@@ -1315,7 +1147,7 @@ class Store:
 
     def mode(self) -> int:
         """The permission bits every file of the store gets: those of the catalogue."""
-        return stat.S_IMODE(self.path.stat().st_mode) & 0o660
+        return self.layout.mode()
 
     # -- creating and removing -----------------------------------------------------------
     def exists(self) -> bool:
@@ -1327,7 +1159,7 @@ class Store:
         try:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
-            raise _os_error(self.path, exc) from exc
+            raise os_error(self.path, exc) from exc
         if self.path.exists():
             raise PtdvError("store.exists", path=str(self.path))
         data: dict = {name: {} for name in CATALOGUE_TABLES}
@@ -1336,25 +1168,25 @@ class Store:
                              "settings": Settings().to_doc(), "root": None}
         for order, level in enumerate(levels, start=1):
             data["levels"][str(order)] = {"id": level.id, "vi": level.vi, "en": level.en, "order": level.order}
-        self._check_place()
-        mode = _new_file_mode(folder)
+        self.layout.check_place()
+        mode = new_file_mode(folder)
         with self._locked(mode):
             if self.path.exists():
                 raise PtdvError("store.exists", path=str(self.path))
             try:
                 for folder_ in (self.parts_dir, self.pending_dir, self.backups_dir):
-                    _make_folder(folder_, mode)
+                    make_folder(folder_, mode)
                 fd = os.open(self.audit_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, mode)
                 try:
-                    _own(fd, mode, _gid_of(folder))
+                    own(fd, mode, gid_of(folder))
                 finally:
                     os.close(fd)
-                tmp = _write_tmp(self.path, orjson.dumps(data), mode, durable=True)
+                tmp = write_tmp(self.path, orjson.dumps(data), mode, durable=True)
                 os.replace(tmp, self.path)
-                _fsync_dir(folder)
-                _fsync_dir(self.parts_dir)
+                fsync_dir(folder)
+                fsync_dir(self.parts_dir)
             except OSError as exc:
-                raise _os_error(self.path, exc) from exc
+                raise os_error(self.path, exc) from exc
         self._catalogue = None
 
     def move_aside(self) -> Path:
@@ -1375,16 +1207,16 @@ class Store:
                 except FileExistsError:
                     continue
             try:
-                _make_folder(aside, self.mode())
+                make_folder(aside, self.mode())
                 kept = [p for p in folder.iterdir() if p.name.startswith((f"{self.path.name}.damaged-",
                         f"{self.audit_path.name}.damaged-", f"{self.audit_path.name}.uncommitted-"))]
                 for path in (self.parts_dir, self.backups_dir, self.audit_path, *kept, self.path):  # the catalogue last
                     if os.path.lexists(path):
                         os.rename(path, aside / path.name)
-                _fsync_dir(aside)
-                _fsync_dir(folder)
+                fsync_dir(aside)
+                fsync_dir(folder)
             except OSError as exc:
-                raise _os_error(self.path, exc) from exc
+                raise os_error(self.path, exc) from exc
         self._catalogue = self._state = None
         self._parts = _Parts(self)
         self._audit_seen = None
@@ -1401,17 +1233,17 @@ class Store:
             busy = bool(os.listdir(self.pending_dir))
         except FileNotFoundError:
             busy = False
-        return (_signature(self.audit_path), busy)
+        return (file_signature(self.audit_path), busy)
 
     def changed(self) -> bool:
         """True when another process changed the store since this one last looked: two stats and a listing of
         the (usually empty) pending folder."""
         catalogue = self._catalogue.signature if self._catalogue else None
-        return _signature(self.path) != catalogue or self._news() != self._audit_seen
+        return file_signature(self.path) != catalogue or self._news() != self._audit_seen
 
     def refresh(self) -> bool:
         """Reload the catalogue when it changed; parts are checked as they are used."""
-        signature = _signature(self.path)
+        signature = file_signature(self.path)
         if signature is None:
             raise PtdvError("store.missing", path=str(self.path))
         seen = self._news()
@@ -1421,15 +1253,15 @@ class Store:
             self._state = None  # made from the catalogue in memory when it did not change (its records as asked)
         if self._catalogue is not None and signature == self._catalogue.signature:
             return news
-        self._check_place()
-        self._refuse_public([self.path, self.audit_path, self.lock_path, self.counters_path, self.parts_dir,
+        self.layout.check_place()
+        self.layout.refuse_public([self.path, self.audit_path, self.lock_path, self.counters_path, self.parts_dir,
                              self.pending_dir, self.backups_dir])  # first: a wrong group is said, not "unreadable"
         try:
             raw = self.path.read_bytes()
         except OSError as exc:
             raise PtdvError("store.unreadable", path=str(self.path), detail=exc.strerror or str(exc)) from exc
         try:
-            catalogue = _File(self.path, _parse(self.path, raw, CATALOGUE_TABLES), signature, self._damaged)
+            catalogue = TinyFile(self.path, parse(self.path, raw, CATALOGUE_TABLES), signature)
         except PtdvError as err:
             raise self._damaged(err) from err
         self._catalogue = catalogue
@@ -1510,60 +1342,11 @@ class Store:
         return broken, uncommitted
 
     # -- writing -------------------------------------------------------------------------
-    @contextmanager
-    def _locked(self, mode: int | None = None, by: str | None = None) -> Iterator[None]:
-        """Hold the store's lock (``flock`` on the lock file, never through a link); the holder writes its process
-        id and account (``by``, default the store's) into the file, so that whoever waits in vain can say who is
-        saving."""
-        self._check_place()
-        try:
-            mode = self.mode() if mode is None else mode
-            fd, writable = _open_lock(self.lock_path, mode)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise PtdvError("store.symlink", path=str(self.lock_path), target=_link_target(self.lock_path)) from exc
-            raise PtdvError("store.unwritable", path=str(self.lock_path), detail=exc.strerror or str(exc)) from exc
-        held = False
-        try:
-            with suppress(OSError):  # so that the umask does not narrow it; only its owner may
-                if os.fstat(fd).st_uid == os.geteuid():
-                    _own(fd, mode, _gid_of(self.lock_path.parent))
-            deadline = time.monotonic() + self.lock_timeout
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise self._busy(fd) from None
-                    time.sleep(0.005)
-            info = orjson.dumps({"pid": os.getpid(), "account": by or self.user}).ljust(LOCK_INFO, b" ")
-            held = writable and len(info) == LOCK_INFO
-            if held:
-                with suppress(OSError):  # who holds it is for the message of whoever waits, no more
-                    os.pwrite(fd, info, 0)  # a record of one size, overwritten in place: no change of size
-            yield
-        finally:
-            if held:
-                with suppress(OSError):
-                    os.pwrite(fd, b" " * LOCK_INFO, 0)
-            os.close(fd)  # closing releases the lock
+    def _locked(self, mode: int | None = None, by: str | None = None):
+        """The store's lock (:func:`~db.store.lock.locked`), its holder named ``by`` (default: the store's account)."""
+        return locked(self.layout, self.lock_timeout, by or self.user, mode)
 
-    def _busy(self, fd: int) -> PtdvError:
-        """``store.locked``, naming the account and process holding the lock when the lock file says so (and
-        that process is still there)."""
-        seconds = int(self.lock_timeout)
-        try:
-            info = orjson.loads(os.pread(fd, 512, 0))
-            pid, account = int(info["pid"]), check_account(str(info["account"]))
-            if pid <= 0:
-                raise ValueError(pid)
-            os.kill(pid, 0)  # gone (ProcessLookupError): what the file says is from an earlier holder
-        except PermissionError:
-            pass  # the process is there, run by another account
-        except (OSError, PtdvError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            return PtdvError("store.locked", path=str(self.path), seconds=seconds)
-        return PtdvError("store.locked_by", path=str(self.path), seconds=seconds, account=account, pid=pid)
+
 
     @contextmanager
     def transaction(self, by: str | None = None) -> Iterator[Transaction]:
@@ -1595,11 +1378,6 @@ class Store:
         except (OSError, orjson.JSONDecodeError, TypeError, ValueError) as exc:
             raise self._damaged(PtdvError("store.damaged", path=str(self.counters_path), detail=str(exc))) from exc
 
-    def _pending_name(self, path: Path) -> str:
-        return CATALOGUE if path == self.path else path.name
-
-    def _target(self, name: str) -> Path:
-        return self.path if name == CATALOGUE else self.parts_dir / name
 
     def _commit(self, tx: Transaction) -> None:
         """Write every changed file (:meth:`_write`), then the summaries of the changed parts.  A catalogue that
@@ -1621,16 +1399,16 @@ class Store:
             files[part.path] = orjson.dumps(part.data)
         if self._catalogue.dirty:
             files[self.path] = orjson.dumps(self._catalogue.data)
-        self._write({self._pending_name(p): b for p, b in files.items()}, tx.entries, mode)
+        self._write({self.layout.pending_name(p): b for p, b in files.items()}, tx.entries, mode)
         read_as = {id(part): part.signature for part in dirty_parts}
         for part in dirty_parts:
             part.dirty = False
-            part.signature = _signature(part.path)
+            part.signature = file_signature(part.path)
         tx.index.written()
         tx.branches.written()
         if after is not None:
             self._catalogue.dirty = False
-            self._catalogue.signature = _signature(self.path)
+            self._catalogue.signature = file_signature(self.path)
             self._state = after
         elif tx.branches.changed:  # a branch added, renamed or moved without a period: the tree changed
             self._state = None
@@ -1662,16 +1440,16 @@ class Store:
         moved: list[str] = []
         try:
             for name, payload in pending.items():  # a new file of a name no one can guess, renamed to the name
-                tmp = _write_tmp(self.pending_dir / name, payload, mode, durable=not bulk)  # recovery knows
+                tmp = write_tmp(self.pending_dir / name, payload, mode, durable=not bulk)  # recovery knows
                 try:
                     os.rename(tmp, self.pending_dir / name)  # over whatever was left there, never through it
                 except OSError:
-                    _discard(tmp)
+                    discard(tmp)
                     raise
             if bulk:
                 os.sync()
             else:  # the pending names must be on disk before the commit line names them
-                _fsync_dir(self.pending_dir)
+                fsync_dir(self.pending_dir)
             if entries:
                 entries[-1]["files"] = {n: hashlib.sha256(b).hexdigest() for n, b in pending.items()}
                 audit_size, seq = self._append_audit(entries, mode)
@@ -1682,12 +1460,12 @@ class Store:
                 if audit_size is not None:
                     self._truncate_audit(audit_size)
                 for name in pending:
-                    _discard(self.pending_dir / name)
+                    discard(self.pending_dir / name)
                 for final in (name.removesuffix(DELETE) for name in pending if version is not None):
-                    _discard(self.backups_dir / version.copy(final))
-                    _discard(self.backups_dir / version.copy(final + ABSENT))
+                    discard(self.backups_dir / version.copy(final))
+                    discard(self.backups_dir / version.copy(final + ABSENT))
             # else the audit lines and the pending files stay: the next writer finishes the write
-            raise _os_error(self.path, exc) from exc
+            raise os_error(self.path, exc) from exc
 
     def _move_pending(self, names: list[str], version: "Version | None", moved: list[str] | None = None) -> None:
         """Put pending files in place, each after a hard link to the file it replaces (or a mark that there
@@ -1696,7 +1474,7 @@ class Store:
         for name in names:
             removing = name.endswith(DELETE)
             final = name[:-len(DELETE)] if removing else name
-            target = self._target(final)
+            target = self.layout.target(final)
             if version is not None:
                 self._back_up(version, final, target)
             if removing:
@@ -1711,7 +1489,7 @@ class Store:
         # a rename is one operation: the fsync of the folder a file moved into makes it durable, including
         # its leaving the pending folder
         for folder_ in {t.parent for t in targets}:
-            _fsync_dir(folder_)
+            fsync_dir(folder_)
 
     def _truncate_audit(self, size: int) -> None:
         with suppress(OSError):
@@ -1733,12 +1511,12 @@ class Store:
         complete = [n for n in names if n in listed
                     and hashlib.sha256((self.pending_dir / n).read_bytes()).hexdigest() == listed[n]]
         for name in set(names) - set(complete):
-            _discard(self.pending_dir / name)
+            discard(self.pending_dir / name)
         version = Version(int(last["seq"]), str(last.get("at", ""))[:10]) if complete else None
         try:
             self._move_pending(complete, version)
         except OSError as exc:
-            raise _os_error(self.path, exc) from exc
+            raise os_error(self.path, exc) from exc
         self._catalogue = None
         self._state = None
         self._parts = _Parts(self)
@@ -1768,7 +1546,7 @@ class Store:
         except FileNotFoundError:
             return
         except OSError as exc:
-            raise _os_error(self.audit_path, exc) from exc
+            raise os_error(self.audit_path, exc) from exc
         try:
             size = os.fstat(fd).st_size
             _, end = _last_commit(fd, size)
@@ -1777,11 +1555,11 @@ class Store:
                 return
             aside = self.audit_path.with_name(f"{self.audit_path.name}.uncommitted-"
                                               f"{datetime.now().strftime('%Y%m%dT%H%M%S')}")
-            _write_tmp(aside, os.pread(fd, size - end, end), self.mode(), durable=True, fixed_name=True)
+            write_tmp(aside, os.pread(fd, size - end, end), self.mode(), durable=True, fixed_name=True)
             os.ftruncate(fd, end)
             os.fsync(fd)
         except OSError as exc:
-            raise _os_error(self.audit_path, exc) from exc
+            raise os_error(self.audit_path, exc) from exc
         finally:
             os.close(fd)
 
@@ -1828,16 +1606,16 @@ class Store:
         if copy.exists() or absent.exists():
             return
         if not self.backups_dir.is_dir():
-            _make_folder(self.backups_dir, self.mode())
+            make_folder(self.backups_dir, self.mode())
         try:
             os.link(target, copy)
         except FileNotFoundError:
             try:
-                fd = os.open(absent, _NEW_FILE, self.mode())
+                fd = os.open(absent, NEW_FILE, self.mode())
             except FileExistsError:
                 return
             try:
-                _own(fd, self.mode(), _gid_of(self.backups_dir))
+                own(fd, self.mode(), gid_of(self.backups_dir))
             finally:
                 os.close(fd)
 
@@ -1903,7 +1681,7 @@ class Store:
                     name = entry.removesuffix(ABSENT)
                     needed = bisect_left(kept, last_write.get(name, 0)) < bisect_left(kept, version.seq)
                     if version.seq not in kept and not needed:
-                        _discard(path)
+                        discard(path)
                     last_write[name] = version.seq
                 if version.seq not in kept:
                     for folder in {path.parent for path in backups[version].values()} - {self.backups_dir}:
@@ -1934,7 +1712,7 @@ class Store:
         for name in names:
             if name.startswith("p") and name.endswith(".json"):
                 for cache in (".sum.json", ".rep.json"):
-                    _discard(self.parts_dir / name.replace(".json", cache))
+                    discard(self.parts_dir / name.replace(".json", cache))
         self._catalogue = self._state = None
         self._parts = _Parts(self)
         self._audit_seen = None
@@ -1954,7 +1732,7 @@ class Store:
                 raise PtdvError("backup.unknown", version=seq, versions=", ".join(map(str, known[-10:])) or "—")
             try:
                 files = {name: payload for name, payload in self._contents_at(seq).items()
-                         if _read_or_none(self._target(name)) != payload}
+                         if read_or_none(self.layout.target(name)) != payload}
             except OSError as exc:
                 raise PtdvError("store.unreadable", path=str(self.backups_dir), detail=exc.strerror or str(exc)) from exc
             self._write(files, [self._store_entry("store.restore", {"version": current}, {"version": seq}, by)],
@@ -1965,9 +1743,9 @@ class Store:
 
     def _check_readable(self, name: str, raw: bytes) -> None:
         """Raise the error a read of file ``name`` holding ``raw`` would give, if any."""
-        path = self._target(name)
+        path = self.layout.target(name)
         if name == CATALOGUE:
-            _catalogue_state(path, _parse(path, raw, CATALOGUE_TABLES), None, whole=True)
+            _catalogue_state(path, parse(path, raw, CATALOGUE_TABLES), None, whole=True)
         elif path == self.counters_path:
             try:
                 dict(orjson.loads(raw))
@@ -1976,7 +1754,7 @@ class Store:
         elif (kind := _kind_of(name)) is not None:
             kind.entries(path, raw)
         else:
-            part = _File(path, _parse(path, raw, PART_TABLES), None)
+            part = PartFile(path, parse(path, raw, PART_TABLES), None)
             part.candidates()
             part.unit_part()
 
@@ -1995,7 +1773,7 @@ class Store:
         path = Path(str(err.params.get("path", "")))
         if isinstance(err, DamagedFile) or (path != self.path and path.parent != self.parts_dir):
             return err
-        return DamagedFile(err, self._newest_good(self._pending_name(path)), self.path)
+        return DamagedFile(err, self._newest_good(self.layout.pending_name(path)), self.path)
 
     def damage(self) -> list["Damage"]:
         """Every file of the store that cannot be read, with what would replace it: reads the whole store."""
@@ -2003,7 +1781,7 @@ class Store:
         names = [CATALOGUE, self.counters_path.name, *(self._parts.path(p).name for p in self._parts.existing()),
                  *(blocks.path(b).name for blocks in (self._parts.index, self._parts.units) for b in blocks.blocks())]
         for name in names:
-            path = self._target(name)
+            path = self.layout.target(name)
             try:
                 self._check_readable(name, path.read_bytes())
             except FileNotFoundError:
@@ -2015,7 +1793,7 @@ class Store:
                 found.append(Damage(path, err, self._newest_good(name), name))
         try:
             every, committed = len(self._audit_entries()), len(self.audit_since(0))
-            raw = _read_or_none(self.audit_path) or b""
+            raw = read_or_none(self.audit_path) or b""
         except PtdvError as err:
             found.append(Damage(self.audit_path, err, None, None))
         else:
@@ -2039,14 +1817,14 @@ class Store:
         found: list[tuple[str, dict]] = []
         checks = self._parts.checks()
         for name, (digest, seq) in sorted(recorded.items()):
-            path = self._target(name)
+            path = self.layout.target(name)
             entry = checks.get(int(name[1:-5])) if _is_part_name(name) else None
-            if entry is not None and entry.get("sha256") and entry["part"] == list(_signature(path) or ()):
+            if entry is not None and entry.get("sha256") and entry["part"] == list(file_signature(path) or ()):
                 if entry["sha256"] != digest:  # the part as its check entry read it (its signature unchanged)
                     found.append(("check.file_changed", {"path": str(path), "seq": seq}))
                 continue
             try:
-                raw = _read_or_none(path)
+                raw = read_or_none(path)
             except OSError:
                 continue  # unreadable: said by the read that needs it
             if raw is None and digest is not None:
@@ -2125,14 +1903,14 @@ class Store:
                 for d in fixable:
                     aside = d.path.with_name(f"{d.path.name}.damaged-{stamp}")
                     if d.cut:
-                        tmp = _write_tmp(aside, d.path.read_bytes(), self.mode(), durable=True)
+                        tmp = write_tmp(aside, d.path.read_bytes(), self.mode(), durable=True)
                         os.replace(tmp, aside)
                         continue
                     os.link(d.path, aside)
                     files[d.name] = self.backup_copy(d.backup, d.name).read_bytes()
                 files.update(self._index_after(files))
             except OSError as exc:
-                raise _os_error(self.path, exc) from exc
+                raise os_error(self.path, exc) from exc
             entry = self._store_entry("store.repair", {"files": {d.path.name: "damaged" for d in fixable}},
                                       {"files": {d.path.name: d.backup.seq if d.backup else "cut" for d in fixable}},
                                       by)
@@ -2187,57 +1965,7 @@ class Store:
             if err.params.get("path") != str(self.path) or err.backup is None:
                 raise
             raw = self.backup_copy(err.backup, CATALOGUE).read_bytes()
-            return _catalogue_state(self.path, _parse(self.path, raw, CATALOGUE_TABLES), None)
-
-    def _check_place(self) -> None:
-        """Refuse a store named through a symbolic link (``--db`` a link: a save would write wherever it points),
-        and one in a folder every account may write to (like /tmp: anyone could plant a file or a link under a
-        name the store uses)."""
-        try:
-            st = os.lstat(self.path)
-        except OSError:
-            st = None
-        if st is not None and stat.S_ISLNK(st.st_mode):
-            raise PtdvError("store.symlink", path=str(self.path), target=_link_target(self.path))
-        try:
-            folder = os.stat(self.path.parent)
-        except OSError:
-            return
-        if folder.st_mode & stat.S_IWOTH:
-            raise PtdvError("store.open_folder", path=str(self.path), folder=str(self.path.parent),
-                            mode=f"{stat.S_IMODE(folder.st_mode):04o}")
-
-    def _refuse_public(self, paths: list[Path]) -> None:
-        """Refuse a store others may read (a file of it readable by everyone, or a folder they may enter), a file
-        of it that is a symbolic link, and in a folder shared with a group, a file or folder of it the group's
-        other accounts cannot use: of another group, or not readable and writable by the group.  The message
-        names the file, its owner and group, and the command its owner (or root) must run."""
-        gid = _gid_of(self.path.parent)
-        for path in paths:
-            try:
-                st = os.lstat(path)
-            except OSError:
-                continue
-            mode = st.st_mode
-            if stat.S_ISLNK(mode):
-                raise PtdvError("store.symlink", path=str(path), target=_link_target(path))
-            folder = stat.S_ISDIR(mode)
-            if mode & (0o005 if folder else 0o004):
-                own = [self.path, self.audit_path, self.lock_path, self.parts_dir, self.backups_dir]
-                raise PtdvError("store.world_readable", path=str(path),
-                                command="chmod -R o-rwx " + " ".join(shlex.quote(str(p)) for p in own if p.exists()))
-            if gid is None:
-                continue
-            needed = 0o070 if folder else 0o060
-            if st.st_gid != gid or mode & needed != needed:
-                group = _group_name(gid)
-                raise PtdvError("store.not_shared", path=str(path), owner=_account_name(st.st_uid),
-                                group=_group_name(st.st_gid), mode=f"{stat.S_IMODE(mode):04o}", expected=group,
-                                command=f"chgrp {shlex.quote(group)} {shlex.quote(str(path))} && "
-                                        f"chmod {'2770' if folder else '660'} {shlex.quote(str(path))}")
-            if folder and not mode & stat.S_ISGID and st.st_uid == os.geteuid():
-                with suppress(OSError):  # a folder an earlier ptdv made without it: new files take the group
-                    os.chmod(path, stat.S_IMODE(mode) | stat.S_ISGID)
+            return _catalogue_state(self.path, parse(self.path, raw, CATALOGUE_TABLES), None)
 
 
 @dataclass(frozen=True, order=True)
@@ -2307,50 +2035,6 @@ class DamagedFile(PtdvError):
         return f"{super().message(lang)} " + t(
             "backup.newest_good", lang, version=self.backup.seq, date=fmt_date(date.fromisoformat(self.backup.day)),
             command=f"ptdv --db {shlex.quote(str(self.store))} check --repair")
-
-
-def _folder_mode(mode: int) -> int:
-    return 0o770 if mode & 0o060 else 0o700
-
-
-def _open_lock(path: Path, mode: int) -> tuple[int, bool]:
-    """The lock file, never through a link: for reading and writing (its holder writes who it is), or for reading
-    only when that is all the account may (flock needs no more).  Returns (fd, writable)."""
-    flags = os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-    try:
-        return os.open(path, os.O_RDWR | flags, mode), True
-    except OSError as exc:
-        if exc.errno not in (errno.EACCES, errno.EROFS, errno.EPERM):
-            raise
-    return os.open(path, os.O_RDONLY | flags, mode), False
-
-
-def _link_target(path: Path) -> str:
-    try:
-        return os.readlink(path)
-    except OSError:
-        return "?"
-
-
-def _account_name(uid: int) -> str:
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return str(uid)
-
-
-def _group_name(gid: int) -> str:
-    try:
-        return grp.getgrgid(gid).gr_name
-    except KeyError:
-        return str(gid)
-
-
-def _read_or_none(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
 
 
 def _catalogue_state(path: Path, data: dict, parts: "_Parts | None", *, whole: bool = False) -> State:
