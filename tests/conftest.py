@@ -161,7 +161,8 @@ def record_as_written(path: Path) -> None:
     """Make the audit trail name the store's files as they are now, as the ptdv that wrote them would have
     (each file's hash in the last entry that names it, the hash chain made again): a store that an earlier
     version, not a hand edit, left this way."""
-    from db.store import CATALOGUE, _entry_hash
+    from db.store import CATALOGUE
+    from db.store.audit import entry_hash
 
     audit = path.with_name(path.stem + ".audit.jsonl")
     entries = [orjson.loads(line) for line in audit.read_bytes().splitlines()]
@@ -176,7 +177,7 @@ def record_as_written(path: Path) -> None:
     previous = ""
     for entry in entries:
         entry["prev"] = previous
-        entry["hash"] = previous = _entry_hash(entry)
+        entry["hash"] = previous = entry_hash(entry)
     audit.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in entries))
 
 

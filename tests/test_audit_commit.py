@@ -15,7 +15,8 @@ from pathlib import Path
 import orjson
 
 from db.service import Service
-from db.store import Store, _entry_hash
+from db.store import Store
+from db.store.audit import entry_hash
 
 from conftest import TODAY, build_small, edit_candidate_file, part_holding
 
@@ -106,7 +107,7 @@ def test_check_reports_the_lines_of_a_write_that_never_committed_kept_by_an_earl
     previous = chain[len(entries) - 2]["hash"] if len(entries) > 1 else ""
     for n, entry in enumerate(chain[len(entries) - 1:], start=len(entries)):
         entry["seq"], entry["prev"] = n, previous
-        entry["hash"] = previous = _entry_hash(entry)
+        entry["hash"] = previous = entry_hash(entry)
     audit.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in chain))
 
     problems = Service(Store(service.store.path), today=TODAY).check()

@@ -265,7 +265,7 @@ def test_a_store_readable_by_everyone_is_refused_with_the_command_that_fixes_it(
 def test_retention_keeps_the_last_versions_and_the_last_of_each_recent_day():
     from datetime import date, timedelta
 
-    from db.store import Version, _kept_versions
+    from db.store.backups import Version, kept_versions
 
     today = date(2026, 11, 29)
     versions, seq = [], 0
@@ -273,7 +273,7 @@ def test_retention_keeps_the_last_versions_and_the_last_of_each_recent_day():
         for _ in range(3):
             seq += 1
             versions.append(Version(seq, (today - timedelta(days=back)).isoformat()))
-    newest, daily = _kept_versions(versions, kept=5, days=30, today=today)
+    newest, daily = kept_versions(versions, kept=5, days=30, today=today)
     assert newest == {119, 120, 121, 122, 123}
     assert len(daily) == 30                                   # one a day, for the last 30 days
     assert all(s % 3 == 0 for s in daily)                     # the last write of its day

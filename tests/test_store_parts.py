@@ -9,6 +9,7 @@ import pytest
 
 from db.service import Service
 from db.store import SCHEMA_VERSION, Store
+from db.store.audit import AuditLog
 
 from conftest import TODAY, build_small, older_layout, part_files, part_holding
 
@@ -111,7 +112,7 @@ def test_a_writer_killed_before_its_audit_line_leaves_nothing(small_store, monke
 
     def killed(*args, **kwargs):
         raise Killed
-    monkeypatch.setattr(Store, "_append_audit", killed)
+    monkeypatch.setattr(AuditLog, "append", killed)
     with pytest.raises(Killed):
         service.add_candidate(ids["pm1"], "Đinh Văn Khang")
     monkeypatch.undo()

@@ -30,11 +30,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shlex
-from bisect import bisect_left
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, Collection, Iterator, NamedTuple
 
@@ -50,9 +47,11 @@ from ..quota import PartTotals, UnitCounts, count_candidates, part_branches, par
 from ..report import ReportYear, report_counts, report_plus, report_sum, report_year
 from ..state import NO_UNITS, CandidateHit, State, UnitPart
 from ..workdays import shipped_fingerprint
-from .files import (CATALOGUE, CATALOGUE_TABLES, INDEXED_SCHEMA, NEW_FILE, PART_TABLES, SCHEMA_VERSION,
+from .files import (CATALOGUE, CATALOGUE_TABLES, INDEXED_SCHEMA, PART_TABLES, SCHEMA_VERSION,
                     SPLIT_SCHEMA, Layout, TinyFile, discard, file_signature, fsync_dir, gid_of, make_folder,
                     new_file_mode, os_error, own, parse, read_or_none, write_tmp)
+from .audit import AuditLog
+from .backups import ABSENT, PRUNE_EVERY, Backups, Damage, DamagedFile, Version
 from .lock import LOCK_TIMEOUT_S, locked
 
 IDS_PER_INDEX = 1000      # candidate ids per index file: an add rewrites one file of at most this many entries
@@ -60,9 +59,7 @@ UNITS_PER_INDEX = 1000    # unit ids per file of the unit index
 PART_LIMIT = 10_000       # candidates one part may hold: a save rewrites the part whole (~0.1 ms a candidate: ~1 s)
 BULK_PARTS = 8  # more parts than this in one write: one sync() for all instead of an fsync each
 DELETE = ".delete"        # a pending file of this name removes the file instead of replacing it (a restore)
-ABSENT = ".absent"        # a backup folder's mark for a file that did not exist before the write
 REPORT_CACHE_VERSION = 2  # of the p<N>.rep.json files: another number makes them all again (2: exits, outside rules)
-PRUNE_EVERY = 10          # saves drop old backups every tenth version: a look at every backup folder each time
 
 
 def default_path() -> Path:
@@ -1136,6 +1133,8 @@ class Store:
         self._state: State | None = None
         self._parts = _Parts(self)
         self._audit_seen: tuple | None = None
+        self._log = AuditLog(self.layout)
+        self._backups = Backups(self.layout)
 
     def session(self) -> "Store":
         """Another session on this store (caches of its own), for another thread: see tui/reader.py."""
@@ -1295,28 +1294,11 @@ class Store:
         it until the next write)."""
         return self._state if self._state is not None else self.state()
 
-    def _audit_entries(self) -> list[dict]:
-        """Every complete line of the audit log, parsed, oldest first (an unfinished last line is skipped)."""
-        try:
-            raw = self.audit_path.read_bytes()
-        except FileNotFoundError:
-            return []
-        except OSError as exc:
-            raise PtdvError("store.unreadable", path=str(self.audit_path), detail=exc.strerror or str(exc)) from exc
-        out = []
-        for number, line in enumerate(raw.split(b"\n")[:-1], start=1):
-            try:
-                out.append(orjson.loads(line))
-            except orjson.JSONDecodeError:
-                raise PtdvError("store.damaged", path=str(self.audit_path), detail=f"line {number}") from None
-        return out
 
     def audit_since(self, seq: int = 0) -> list[dict]:
         """Committed audit entries numbered above ``seq``, oldest first: the lines of a write still being
         appended, or of one killed before its last line, are not part of the trail."""
-        entries = self._audit_entries()
-        end = next((i + 1 for i in range(len(entries) - 1, -1, -1) if _commits(entries[i])), 0)
-        return [entry for entry in entries[:end] if entry.get("seq", 0) > seq]
+        return self._log.since(seq)
 
     def verify_audit(self) -> list[int]:
         """Sequence numbers of audit entries whose hash chain is broken (edited, removed or inserted)."""
@@ -1325,27 +1307,12 @@ class Store:
     def audit_integrity(self) -> tuple[list[int], list[tuple[int, int]]]:
         """(entries whose hash chain is broken, runs ``(first, last)`` of entries no commit line covers: the lines
         of a write that never committed, which an earlier ptdv kept when the next write appended after them)."""
-        broken, previous, expected_seq = [], "", 1
-        uncommitted: list[tuple[int, int]] = []
-        run: list[int] = []
-        for entry in self.audit_since(0):
-            seq = int(entry.get("seq") or 0)
-            if entry.get("seq") != expected_seq or entry.get("prev") != previous or entry.get("hash") != _entry_hash(entry):
-                broken.append(seq)
-            previous, expected_seq = entry.get("hash", ""), seq + 1
-            run.append(seq)
-            if _commits(entry):
-                size = entry.get("commit", len(run))  # an earlier ptdv marked no count: its write is the whole run
-                if isinstance(size, int) and 0 < size < len(run):
-                    uncommitted.append((run[0], run[-size - 1]))
-                run = []
-        return broken, uncommitted
+        return self._log.integrity()
 
     # -- writing -------------------------------------------------------------------------
     def _locked(self, mode: int | None = None, by: str | None = None):
         """The store's lock (:func:`~db.store.lock.locked`), its holder named ``by`` (default: the store's account)."""
         return locked(self.layout, self.lock_timeout, by or self.user, mode)
-
 
 
     @contextmanager
@@ -1425,7 +1392,7 @@ class Store:
             for cid, *_ in summary.names:
                 self._parts.located[cid] = pid
         self._audit_seen = self._news()
-        if self._last_seq() % PRUNE_EVERY == 0:
+        if self._log.last_seq() % PRUNE_EVERY == 0:
             self._prune()
 
     def _write(self, files: dict[str, bytes | None], entries: list[dict], mode: int) -> None:
@@ -1452,13 +1419,13 @@ class Store:
                 fsync_dir(self.pending_dir)
             if entries:
                 entries[-1]["files"] = {n: hashlib.sha256(b).hexdigest() for n, b in pending.items()}
-                audit_size, seq = self._append_audit(entries, mode)
+                audit_size, seq = self._log.append(entries, mode)
                 version = Version(seq, str(entries[-1]["at"])[:10])
             self._move_pending(list(pending), version, moved)
         except OSError as exc:
             if not moved:  # nothing is in place yet: take the write back whole
                 if audit_size is not None:
-                    self._truncate_audit(audit_size)
+                    self._log.truncate(audit_size)
                 for name in pending:
                     discard(self.pending_dir / name)
                 for final in (name.removesuffix(DELETE) for name in pending if version is not None):
@@ -1467,7 +1434,7 @@ class Store:
             # else the audit lines and the pending files stay: the next writer finishes the write
             raise os_error(self.path, exc) from exc
 
-    def _move_pending(self, names: list[str], version: "Version | None", moved: list[str] | None = None) -> None:
+    def _move_pending(self, names: list[str], version: Version | None, moved: list[str] | None = None) -> None:
         """Put pending files in place, each after a hard link to the file it replaces (or a mark that there
         was none) went into the backups of ``version``; every step can be done again after a kill."""
         targets = []
@@ -1476,7 +1443,7 @@ class Store:
             final = name[:-len(DELETE)] if removing else name
             target = self.layout.target(final)
             if version is not None:
-                self._back_up(version, final, target)
+                self._backups.back_up(version, final, target)
             if removing:
                 with suppress(FileNotFoundError):
                     target.unlink()
@@ -1491,22 +1458,19 @@ class Store:
         for folder_ in {t.parent for t in targets}:
             fsync_dir(folder_)
 
-    def _truncate_audit(self, size: int) -> None:
-        with suppress(OSError):
-            os.truncate(self.audit_path, size)
 
     def _recover(self) -> None:
         """Under the lock: drop the audit lines of a write killed before its commit line, then finish a write
         whose audit lines were all appended (their hashes match the files left pending), or drop the files of
         a write killed before that point."""
-        self._cut_uncommitted()
+        self._log.cut_uncommitted()
         try:
             names = os.listdir(self.pending_dir)
         except FileNotFoundError:
             return
         if not names:
             return
-        last = self._last_audit_entry()
+        last = self._log.last_commit()
         listed = (last or {}).get("files") or {}
         complete = [n for n in names if n in listed
                     and hashlib.sha256((self.pending_dir / n).read_bytes()).hexdigest() == listed[n]]
@@ -1521,132 +1485,13 @@ class Store:
         self._state = None
         self._parts = _Parts(self)
 
-    def _last_audit_entry(self) -> dict | None:
-        """The last commit line of the audit log: the last line of the last write that committed."""
-        try:
-            fd = os.open(self.audit_path, os.O_RDONLY)
-        except FileNotFoundError:
-            return None
-        try:
-            line, _ = _last_commit(fd, os.fstat(fd).st_size)
-        finally:
-            os.close(fd)
-        try:
-            return orjson.loads(line) if line else None
-        except orjson.JSONDecodeError:
-            return None
-
-    def _cut_uncommitted(self) -> None:
-        """Under the lock: take out the complete lines after the last commit line (a writer killed while
-        appending its lines: they describe changes that never happened; its files are dropped from the
-        pending folder by :meth:`_recover`).  They are kept beside the log as ``<log>.uncommitted-<time>``.
-        An unfinished last line alone is left to the next append (or ``check --repair``) to cut."""
-        try:
-            fd = os.open(self.audit_path, os.O_RDWR | os.O_NOFOLLOW)
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            raise os_error(self.audit_path, exc) from exc
-        try:
-            size = os.fstat(fd).st_size
-            _, end = _last_commit(fd, size)
-            complete = next((line_end for _, line_end in _lines_back(fd, size)), 0)
-            if complete <= end:
-                return
-            aside = self.audit_path.with_name(f"{self.audit_path.name}.uncommitted-"
-                                              f"{datetime.now().strftime('%Y%m%dT%H%M%S')}")
-            write_tmp(aside, os.pread(fd, size - end, end), self.mode(), durable=True, fixed_name=True)
-            os.ftruncate(fd, end)
-            os.fsync(fd)
-        except OSError as exc:
-            raise os_error(self.audit_path, exc) from exc
-        finally:
-            os.close(fd)
-
-    def _append_audit(self, entries: list[dict], mode: int) -> tuple[int, int]:
-        """Append hash-chained lines, the last one marked as the write's commit (``"commit"``: how many lines
-        the write appended); what follows the last commit line (a writer killed mid-append) is cut first.
-        Returns the log's size before the append and the number of the last line appended."""
-        fd = os.open(self.audit_path, os.O_RDWR | os.O_CREAT, mode)
-        try:
-            size = os.fstat(fd).st_size
-            line, end = _last_commit(fd, size)
-            if end != size:
-                os.ftruncate(fd, end)
-                size = end
-            last = orjson.loads(line) if line else {"seq": 0, "hash": ""}
-            seq, previous = int(last.get("seq", 0)), str(last.get("hash", ""))
-            payload = bytearray()
-            for number, entry in enumerate(entries, start=1):
-                seq += 1
-                record = {"seq": seq, **entry, "prev": previous}
-                if number == len(entries):
-                    record["commit"] = len(entries)
-                record["hash"] = previous = _entry_hash(record)
-                payload += orjson.dumps(record) + b"\n"
-            try:
-                os.pwrite(fd, bytes(payload), size)
-                os.fsync(fd)
-            except OSError:
-                with suppress(OSError):
-                    os.ftruncate(fd, size)
-                raise
-            return size, seq
-        except orjson.JSONDecodeError as exc:
-            raise PtdvError("store.damaged", path=str(self.audit_path), detail=str(exc)) from exc
-        finally:
-            os.close(fd)
-
 
     # -- backups, restore, repair (see docs/STORE.md) -------------------------------------------
-    def _back_up(self, version: "Version", name: str, target: Path) -> None:
-        """A hard link to the file a write replaces (no copy), or a mark that it did not exist; once.  Both
-        lie flat in the backups folder (a folder per version would cost each save a new directory)."""
-        copy, absent = self.backups_dir / version.copy(name), self.backups_dir / version.copy(name + ABSENT)
-        if copy.exists() or absent.exists():
-            return
-        if not self.backups_dir.is_dir():
-            make_folder(self.backups_dir, self.mode())
-        try:
-            os.link(target, copy)
-        except FileNotFoundError:
-            try:
-                fd = os.open(absent, NEW_FILE, self.mode())
-            except FileExistsError:
-                return
-            try:
-                own(fd, self.mode(), gid_of(self.backups_dir))
-            finally:
-                os.close(fd)
 
-    def _backups(self) -> dict["Version", dict[str, Path]]:
-        """Every backup by version (oldest first), then by file name (``<name>`` or ``<name>.absent``): the flat
-        files ``<seq>-<yyyymmdd>~<name>``, and the folders ``<seq>-<yyyymmdd>/`` stores kept before them."""
-        try:
-            entries = os.listdir(self.backups_dir)
-        except FileNotFoundError:
-            return {}
-        found: dict[Version, dict[str, Path]] = {}
-        for entry in entries:
-            head, flat, name = entry.partition("~")
-            version = Version.from_folder(head)
-            if version is None:
-                continue
-            if flat:
-                found.setdefault(version, {})[name] = self.backups_dir / entry
-                continue
-            with suppress(OSError):
-                for name in os.listdir(self.backups_dir / entry):
-                    found.setdefault(version, {})[name] = self.backups_dir / entry / name
-        return dict(sorted(found.items()))
 
-    def _all_versions(self) -> list["Version"]:
-        """Every write that has a backup, oldest first."""
-        return list(self._backups())
-
-    def backup_copy(self, version: "Version", name: str) -> Path:
+    def backup_copy(self, version: Version, name: str) -> Path:
         """Where the backup of file ``name`` kept by ``version`` is."""
-        return self._backups().get(version, {}).get(name, self.backups_dir / version.copy(name))
+        return self._backups.copy(version, name)
 
     def _settings(self) -> Settings:
         """The store's settings; the defaults while the catalogue cannot be read (a restore may fix it)."""
@@ -1655,53 +1500,14 @@ class Store:
         except PtdvError:
             return Settings()
 
-    def versions(self) -> list["Version"]:
+    def versions(self) -> list[Version]:
         """The versions a restore can go back to, oldest first: the last ``backups_kept`` writes and the last
         write of each of the last ``backup_days`` days (``daily``)."""
-        every = self._all_versions()
-        settings = self._settings()
-        newest, daily = _kept_versions(every, settings.backups_kept, settings.backup_days, date.today())
-        return [replace(v, daily=v.seq in daily) for v in every if v.seq in newest | daily]
+        return self._backups.versions(self._settings())
 
     def _prune(self) -> None:
-        """Drop backups no kept version needs.  The copy of a file in folder W holds the file as it was from the
-        previous write of that file up to W: it stays while a kept version lies in that span, so every kept
-        version can still be rebuilt.  Costs a listing of the backups folder while nothing is to be dropped."""
-        with suppress(OSError):  # a backup left over is dropped by a later write
-            backups = self._backups()
-            every = list(backups)
-            settings = self._settings()
-            newest, daily = _kept_versions(every, settings.backups_kept, settings.backup_days, date.today())
-            kept = sorted(newest | daily)
-            if len(kept) == len(every):
-                return
-            last_write: dict[str, int] = {}  # file -> the last version seen so far that replaced it
-            for version in every:
-                for entry, path in backups[version].items():
-                    name = entry.removesuffix(ABSENT)
-                    needed = bisect_left(kept, last_write.get(name, 0)) < bisect_left(kept, version.seq)
-                    if version.seq not in kept and not needed:
-                        discard(path)
-                    last_write[name] = version.seq
-                if version.seq not in kept:
-                    for folder in {path.parent for path in backups[version].values()} - {self.backups_dir}:
-                        with suppress(OSError):  # a folder of the former layout, once empty
-                            folder.rmdir()
-
-    def _contents_at(self, seq: int) -> dict[str, bytes | None]:
-        """Each file a write after version ``seq`` replaced, as it was right after ``seq`` (None: not there)."""
-        out: dict[str, bytes | None] = {}
-        for version, copies in self._backups().items():
-            if version.seq <= seq:
-                continue
-            for entry, path in copies.items():
-                name = entry.removesuffix(ABSENT)
-                if name not in out:
-                    out[name] = None if entry.endswith(ABSENT) else path.read_bytes()
-        return out
-
-    def _last_seq(self) -> int:
-        return int((self._last_audit_entry() or {}).get("seq", 0))
+        """Drop backups no kept version needs (:meth:`Backups.prune`)."""
+        self._backups.prune(self._settings())
 
     def _store_entry(self, action: str, before: dict, after: dict, by: str | None) -> dict:
         return {"at": datetime.now().astimezone().isoformat(timespec="seconds"), "by": by or self.user,
@@ -1724,14 +1530,14 @@ class Store:
             raise PtdvError("store.missing", path=str(self.path))
         with self._locked():
             self._recover()
-            current = self._last_seq()
+            current = self._log.last_seq()
             known = [v.seq for v in self.versions()]
             if seq == current:
                 raise PtdvError("backup.current", version=seq)
             if seq not in known:
                 raise PtdvError("backup.unknown", version=seq, versions=", ".join(map(str, known[-10:])) or "—")
             try:
-                files = {name: payload for name, payload in self._contents_at(seq).items()
+                files = {name: payload for name, payload in self._backups.contents_at(seq).items()
                          if read_or_none(self.layout.target(name)) != payload}
             except OSError as exc:
                 raise PtdvError("store.unreadable", path=str(self.backups_dir), detail=exc.strerror or str(exc)) from exc
@@ -1758,9 +1564,9 @@ class Store:
             part.candidates()
             part.unit_part()
 
-    def _newest_good(self, name: str) -> "Version | None":
+    def _newest_good(self, name: str) -> Version | None:
         """The newest backup of file ``name`` that can be read."""
-        for version, copies in reversed(self._backups().items()):
+        for version, copies in reversed(self._backups.listing().items()):
             try:
                 self._check_readable(name, copies[name].read_bytes())
             except (KeyError, OSError, PtdvError):
@@ -1775,7 +1581,7 @@ class Store:
             return err
         return DamagedFile(err, self._newest_good(self.layout.pending_name(path)), self.path)
 
-    def damage(self) -> list["Damage"]:
+    def damage(self) -> list[Damage]:
         """Every file of the store that cannot be read, with what would replace it: reads the whole store."""
         found: list[Damage] = []
         names = [CATALOGUE, self.counters_path.name, *(self._parts.path(p).name for p in self._parts.existing()),
@@ -1792,7 +1598,7 @@ class Store:
             except PtdvError as err:
                 found.append(Damage(path, err, self._newest_good(name), name))
         try:
-            every, committed = len(self._audit_entries()), len(self.audit_since(0))
+            every, committed = len(self._log.entries()), len(self.audit_since(0))
             raw = read_or_none(self.audit_path) or b""
         except PtdvError as err:
             found.append(Damage(self.audit_path, err, None, None))
@@ -1885,7 +1691,7 @@ class Store:
                       if placed.get(uid) != pid]
         return found
 
-    def repair(self, by: str | None = None) -> list["Damage"]:
+    def repair(self, by: str | None = None) -> list[Damage]:
         """Under the lock, replace each damaged file by its newest good backup, as one logged write; the
         damaged file is kept beside it as ``<name>.damaged-<time>`` (a link to it, or for the audit log a
         copy: the repair's own audit line cuts the log's unfinished last line).  Returns what was found."""
@@ -1968,75 +1774,6 @@ class Store:
             return _catalogue_state(self.path, parse(self.path, raw, CATALOGUE_TABLES), None)
 
 
-@dataclass(frozen=True, order=True)
-class Version:
-    """A write a restore can go back to: the number of its (last) audit line and the day it was made."""
-
-    seq: int
-    day: str  # yyyy-mm-dd
-    daily: bool = False  # kept as the last write of its day
-
-    @property
-    def folder(self) -> str:
-        return f"{self.seq}-{self.day.replace('-', '')}"
-
-    def copy(self, name: str) -> str:
-        """The name of the backup this version keeps of file ``name``."""
-        return f"{self.folder}~{name}"
-
-    @classmethod
-    def from_folder(cls, name: str) -> "Version | None":
-        seq, _, day = name.partition("-")
-        if not (seq.isdigit() and len(day) == 8 and day.isdigit()):
-            return None
-        return cls(int(seq), f"{day[:4]}-{day[4:6]}-{day[6:]}")
-
-
-def _kept_versions(versions: list[Version], kept: int, days: int, today: date) -> tuple[set[int], set[int]]:
-    """(the last ``kept`` versions, the last version of each of the last ``days`` days up to ``today``)."""
-    newest = {v.seq for v in versions[max(0, len(versions) - kept):]} if kept > 0 else set()
-    first_day = (today - timedelta(days=days - 1)).isoformat()
-    last_of_day: dict[str, int] = {}
-    for version in versions:
-        if version.day >= first_day:
-            last_of_day[version.day] = max(last_of_day.get(version.day, 0), version.seq)
-    return newest, set(last_of_day.values())
-
-
-@dataclass(frozen=True)
-class Damage:
-    """A file of the store that cannot be read: the error, and the backup that would replace it."""
-
-    path: Path
-    error: PtdvError
-    backup: Version | None
-    name: str | None  # its name in the backup folders (None: the audit log, never backed up)
-    cut: bool = False  # the audit log's unfinished last line: the fix is to cut it
-
-    @property
-    def fixable(self) -> bool:
-        return self.backup is not None or self.cut
-
-
-class DamagedFile(PtdvError):
-    """A store file that cannot be read, whose message also names the newest backup of it that can."""
-
-    def __init__(self, err: PtdvError, backup: Version | None, store: Path) -> None:
-        super().__init__(err.key, **err.params)
-        self.backup = backup
-        self.store = store
-
-    def message(self, lang: str = "vi") -> str:
-        from ..i18n import t
-        from ..text import fmt_date
-
-        if self.backup is None:
-            return f"{super().message(lang)} {t('backup.none_good', lang)}"
-        return f"{super().message(lang)} " + t(
-            "backup.newest_good", lang, version=self.backup.seq, date=fmt_date(date.fromisoformat(self.backup.day)),
-            command=f"ptdv --db {shlex.quote(str(self.store))} check --repair")
-
-
 def _catalogue_state(path: Path, data: dict, parts: "_Parts | None", *, whole: bool = False) -> State:
     """The read model of a catalogue; its records are made as they are asked for (``whole``: all of them now,
     to know that each can be read).  A record that cannot be read is ``store.invalid`` naming the file, with the
@@ -2067,44 +1804,3 @@ def _report_doc(signature: tuple, found: dict[int, dict[int, ReportYear]]) -> di
             "units": {str(u): {str(y): row.to_json() for y, row in years.items()} for u, years in found.items()}}
 
 
-def _commits(entry: dict) -> bool:
-    """Whether an audit line is the last of its write: marked ``commit`` (or, by an earlier ptdv, carrying the
-    hashes of the files the write put in place)."""
-    return "commit" in entry or "files" in entry
-
-
-def _lines_back(fd: int, size: int, chunk: int = 1 << 16) -> Iterator[tuple[bytes, int]]:
-    """The complete lines of a file, last first (without their newlines), each with the offset just after
-    it; reads backwards only as far as asked.  An unfinished last line is not one of them."""
-    buf, pos, end = b"", size, None  # buf holds the file from pos on, up to the line not yet given
-    while True:
-        if end is None and (nl := buf.rfind(b"\n")) >= 0:
-            end, buf = pos + nl + 1, buf[:nl]
-        if end is not None:
-            while (nl := buf.rfind(b"\n")) >= 0:
-                yield buf[nl + 1:], end
-                end, buf = pos + nl + 1, buf[:nl]
-        if pos == 0:
-            if end is not None:
-                yield buf, end
-            return
-        start = max(0, pos - chunk)
-        buf, pos = os.pread(fd, pos - start, start) + buf, start
-
-
-def _last_commit(fd: int, size: int) -> tuple[bytes, int]:
-    """The last commit line of the audit log (see :func:`_commits`) and the offset just after it; a line
-    that is not JSON ends the search there (the log is damaged: ``check`` says so, nothing is cut)."""
-    for line, end in _lines_back(fd, size):
-        try:
-            entry = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            return line, end
-        if not isinstance(entry, dict) or _commits(entry):
-            return line, end
-    return b"", 0
-
-
-def _entry_hash(entry: dict) -> str:
-    body = {k: v for k, v in entry.items() if k != "hash"}
-    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
