@@ -125,6 +125,8 @@ class RemoteParts:
 
     def __init__(self, store: "RemoteStore") -> None:
         self._store = store
+        self._units: dict[int, Any] = {}  # part -> its units (kept as long as the read model: units change
+        self._branches: dict[int, tuple[int, str]] | None = None  # only with a write, which makes a new one)
 
     def _ask(self, name: str, **args: Any) -> Any:
         return self._store.ask(f"parts.{name}", args)
@@ -157,13 +159,20 @@ class RemoteParts:
         return self._ask("report_sums", pids=list(pids), year=year)
 
     def part_units(self, pid: int):
-        return self._ask("part_units", pid=pid)
+        if pid not in self._units:
+            self._units[pid] = self._ask("part_units", pid=pid)
+        return self._units[pid]
 
     def branch(self, uid: int):
-        return self._ask("branch", uid=uid)
+        return self._all_branches().get(uid)
 
     def branches(self):
-        return iter(self._ask("branches"))
+        return iter(self._all_branches().items())
+
+    def _all_branches(self) -> dict[int, tuple[int, str]]:
+        if self._branches is None:
+            self._branches = dict(self._ask("branches"))
+        return self._branches
 
 
 class RemoteStore:
@@ -256,6 +265,7 @@ def _forward(name: str, signature: inspect.Signature):
     def call(self: "RemoteService", *args: Any, **kwargs: Any) -> Any:
         named = dict(signature.bind(self, *args, **kwargs).arguments)
         named.pop("self")
+        named.pop("progress", None)  # told in this process only: the service's progress is not sent
         if var_keyword is not None:
             named.update(named.pop(var_keyword, {}))
         return self.ask(name, named)

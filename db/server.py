@@ -160,6 +160,7 @@ def read_model(service: Service) -> dict:
     data = dict(service.store.catalogue_data())
     me = service.whoami()
     data["users"] = {"1": me.to_doc()}
+    data["visits"] = {}  # which parts hold a transferred candidate's past: for the figures, made in the service
     return {"data": data, "indexed_branches": int(data["meta"]["1"]["schema"]) >= SPLIT_SCHEMA}
 
 
@@ -182,13 +183,18 @@ def parts_answer(service: Service, name: str, args: dict) -> Any:
         return [c for c in parts.all() if readable(c.unit)]
     if name == "names":
         return [hit for hit in parts.names(args.get("words", ())) if readable(hit.unit)]
+    if name == "report_counts":  # the admitted by sex, ethnicity, religion…: a report's detail, in scope only
+        return parts.report_counts([u for u in args["units"] if readable(u)])
+    if name == "report_sums":
+        return parts.report_sums([p for p in args["pids"] if readable(p)], args["year"])
     if name == "branches":
         return list(parts.branches())
     return getattr(parts, name)(*args.values())
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # connections stay open between requests
+    protocol_version = "HTTP/1.1"
+    timeout = 120  # seconds a connection may take to send its request (a stalled client frees its thread)
     server: "Listener"
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the journal gets errors only

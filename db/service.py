@@ -121,6 +121,15 @@ class Service:
         what is missing."""
         return access.require(state or self.store.state(), self.user, action, unit_id)
 
+    def _require_candidate(self, action: str, cand: Candidate, state: State) -> access.User:
+        """As :meth:`_require` at the candidate's unit; but a candidate in no unit the user covers is refused
+        naming only its id: where it is would tell someone outside where a person stands in the pipeline
+        (an editor trying ids one by one would map the city)."""
+        user = access.require(state, self.user, None, None)
+        if not access.covers(state, user.units, cand.unit):
+            raise access.AccessError("access.candidate_outside", id=cand.id)
+        return self._require(action, cand.unit, state)
+
     # -- access: users, roles, scopes ---------------------------------------------------------
     def whoami(self) -> access.User:
         return access.require(self.store.state(), self.user, None, None)
@@ -373,7 +382,7 @@ class Service:
             if after.parent is not None and after.parent in state.units:
                 self._require(access.UNITS, after.parent, state)
         for before, after in plan.candidates:
-            self._require(access.WRITE, before.unit, state)
+            self._require_candidate(access.WRITE, before, state)
         for unit in plan.added:  # first: the units that move under it find its part
             tx.put("units", unit.id, unit.to_doc())
             tx.audit(action, f"unit:{unit.id}", unit.id, None, unit.to_doc())
@@ -557,7 +566,7 @@ class Service:
         ident = self._candidate_id(cid)
         with self.store.transaction(by=self.user) as tx:
             cand = tx.state.candidate(ident)
-            self._require(access.WRITE, cand.unit, tx.state)
+            self._require_candidate(access.WRITE, cand, tx.state)
             if expected_rev is not None and cand.rev != expected_rev:
                 raise PtdvError("candidate.stale", id=cand.id, rev=cand.rev, expected=expected_rev,
                                 name=cand.name, stage=cand.stage)
@@ -576,7 +585,7 @@ class Service:
     def candidate(self, cid: int | str) -> Candidate:
         state = self.state()
         cand = state.candidate(self._candidate_id(cid))
-        self._require(access.READ, cand.unit, state)
+        self._require_candidate(access.READ, cand, state)
         return cand
 
     def advance(self, cid: int | str, stage: str | None = None, day: date | str | None = None,

@@ -120,7 +120,8 @@ def decode(value: Any) -> Any:
 def error_data(err: PtdvError) -> dict:
     """A domain error as data: its message key and parameters, and its text in every language (an error may
     word itself, as an import refused row by row does)."""
-    return {"$error": {"access": isinstance(err, access.AccessError), "key": err.key,
+    kind = next((name for name, cls in _KINDS.items() if isinstance(err, cls)), None)
+    return {"$error": {"kind": kind, "key": err.key,
                        "params": {k: v if isinstance(v, (int, float, str)) or v is None else str(v)
                                   for k, v in err.params.items()},
                        "text": {lang: err.message(lang) for lang in LANGS}}}
@@ -130,19 +131,22 @@ class ServiceError(PtdvError):
     """An error the service raised, as it worded it."""
 
     def __init__(self, key: str, text: dict[str, str], **params: object) -> None:
-        super().__init__(key, **params)
+        PtdvError.__init__(self, key, **params)
         self.text = text
 
     def message(self, lang: str = "vi") -> str:
         return self.text.get(lang) or self.text.get("en") or self.key
 
 
-class ServiceAccessError(ServiceError, access.AccessError):
-    """A refusal for lack of a role, as the service worded it."""
+# the kinds of error a front end tells apart (``isinstance``), each made again in the client as that kind
+_KINDS: dict[str, type[PtdvError]] = {"access": access.AccessError, "import_refused": transfer.ImportRefused,
+                                      "rule": rules.RuleRefused}
+_AS_KIND: dict[str | None, type[ServiceError]] = {
+    None: ServiceError, **{name: type(f"Service{cls.__name__}", (ServiceError, cls), {}) for name, cls in _KINDS.items()}}
 
 
 def error_from(data: dict) -> PtdvError:
-    cls = ServiceAccessError if data.get("access") else ServiceError
+    cls = _AS_KIND.get(data.get("kind"), ServiceError)
     return cls(str(data["key"]), {str(k): str(v) for k, v in (data.get("text") or {}).items()},
                **dict(data.get("params") or {}))
 

@@ -634,6 +634,7 @@ MESSAGES: dict[str, str] = {
     # -- access: users, roles, scopes (keys "access.*", "cli.user.*", "ui.access.*")
     "access.unknown_user": "The account {account} is not a user of this store. Ask its admin ({admins}) to add it: ptdv user add {account} --unit UNIT --role viewer",
     "identity.no_account": "The connection comes from uid {uid}, which has no account on this system; ptdv serves only named accounts.",
+    "access.candidate_outside": "Candidate #{id} is in a unit you do not cover.",
     "access.no_role": "You ({account}) have no role at {unit}, so you may not {action}; you cover: {units}.",
     "access.denied": "You ({account}) are {role} of {unit}: you may not {action}.",
     "access.bad_account": "'{account}' is not an account name (letters, digits, _ . - @; at most 64 characters).",

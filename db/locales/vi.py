@@ -634,6 +634,7 @@ MESSAGES: dict[str, str] = {
     # -- access: users, roles, scopes (keys "access.*", "cli.user.*", "ui.access.*")
     "access.unknown_user": "Tài khoản {account} chưa có quyền trong kho dữ liệu này. Hãy đề nghị quản trị ({admins}) cấp quyền: ptdv user add {account} --unit ĐƠN_VỊ --role viewer",
     "identity.no_account": "Kết nối đến từ uid {uid}, không ứng với tài khoản nào trên máy này; ptdv chỉ phục vụ các tài khoản có tên.",
+    "access.candidate_outside": "Quần chúng #{id} ở đơn vị ngoài phạm vi bạn phụ trách.",
     "access.no_role": "Bạn ({account}) không có quyền ở {unit} nên không được {action}; bạn phụ trách: {units}.",
     "access.denied": "Bạn ({account}) là {role} của {unit}: không được {action}.",
     "access.bad_account": "'{account}' không phải tên tài khoản hợp lệ (chữ, số, _ . - @; tối đa 64 ký tự).",
