@@ -62,6 +62,8 @@ class Client:
         conn = _UnixConnection(self.path, CALL_TIMEOUT_S)
         try:
             conn.connect()
+        except PermissionError as exc:  # the socket is the staff group's: this account is not in it
+            raise PtdvError("remote.not_allowed", path=self.path, detail=_detail(exc)) from None
         except OSError as exc:
             raise PtdvError("remote.unavailable", path=self.path, detail=_detail(exc)) from None  # nothing was sent
         try:

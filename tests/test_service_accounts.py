@@ -429,7 +429,7 @@ def test_an_account_outside_the_staff_group_cannot_even_connect(site):
     ran = site.ptdv(site.ngoai, "candidate", "add", "--unit", str(site.ids["branches_b"][0]),
                     "--name", "Ngô Văn Ngoài")
     refused_only(ran)
-    assert vi("remote.unavailable", path=site.socket, detail=os.strerror(errno.EACCES)) in ran.err, str(ran)
+    assert vi("remote.not_allowed", path=site.socket, detail=os.strerror(errno.EACCES)) in ran.err, str(ran)
     for command in (("unit", "list", "--depth", "1"), ("whoami",)):
         ran = site.ptdv(site.ngoai, *command)
         refused_only(ran)

@@ -233,7 +233,8 @@ def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 YEAR_TYPE = click.IntRange(1900, 9999)
 DB_TYPE = click.Path(dir_okay=False, readable=False, path_type=Path)  # the store says why it cannot read a file
-DB_HELP = "Store file (env PTDV_DB; default: db in the config files, else the user data folder, ptdv/ptdv.json)."
+DB_HELP = ("Store file, or unix:PATH of a ptdv service's socket (env PTDV_DB; default: db in the config files, "
+           "else the user data folder, ptdv/ptdv.json).")
 LANG_HELP = "Language of labels and messages (env PTDV_LANG; default: lang in the config files, else vi)."
 YEAR_HELP = "Year of quotas and figures (default: this year)."
 

@@ -112,6 +112,7 @@ def install(rep: Report, *, store: Path, socket_path: Path, staff: str, account:
                         PurePosixPath(socket_path.absolute()), staff, account, PurePosixPath(_real(sink)))
     _check(inst, given=program is not None)
     owner = _account(rep, inst)
+    _in_staff(rep, inst, owner)
     catalogue_there = Path(inst.store).exists()
     _store(rep, inst, owner)
     _sink(rep, inst, owner)
@@ -129,8 +130,9 @@ def install(rep: Report, *, store: Path, socket_path: Path, staff: str, account:
         rep.note("install.start_by_hand", commands=_indented(start))
     members = grp.getgrnam(staff).gr_mem
     rep.note("install.members" if members else "install.no_members", group=staff, members=", ".join(members))
-    rep.note("install.dry_run" if rep.dry_run else "install.done" if rep.changed else "install.nothing_changed",
-             group=staff)
+    ready = catalogue_there and systemd  # else the steps said above come first
+    rep.note("install.dry_run" if rep.dry_run else "install.nothing_changed" if not rep.changed
+             else "install.done" if ready else "install.done_then", group=staff)
 
 
 def this_ptdv() -> Path:
@@ -211,6 +213,16 @@ def _account(rep: Report, inst: Installation) -> pwd.struct_passwd | None:
         found = pwd.getpwnam(inst.account)
     rep.step(missing, "install.step.account", account=inst.account, home=home)
     return found
+
+
+def _in_staff(rep: Report, inst: Installation, owner: pwd.struct_passwd | None) -> None:
+    """The service account in the staff group: started by hand (no systemd to make the socket), the service
+    gives its socket to that group, which only a member may do."""
+    group = grp.getgrnam(inst.staff)
+    member = owner is not None and (inst.account in group.gr_mem or owner.pw_gid == group.gr_gid)
+    if not member and not rep.dry_run:
+        _run(["usermod", "--append", "--groups", inst.staff, inst.account])
+    rep.step(not member, "install.step.in_staff", account=inst.account, group=inst.staff)
 
 
 # -- the folders: the account's alone -------------------------------------------------------------------------
