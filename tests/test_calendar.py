@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from db.errors import PtdvError
 from db.model import Settings
 from db.service import Service
-from db.store import Store, _settings_key
+from db.store import Store
+from db.store.summaries import settings_key
 from db.workdays import CalendarEntry, official_calendar
 from tui.app import make_app
 from tui.cli import main
@@ -135,7 +136,7 @@ def test_an_added_day_off_moves_a_due_date_and_every_session_and_summary_follows
     assert decision_due(reopen(store_path), cid) == later                      # and one opened after
     summary = orjson.loads((store_path.with_name("ptdv.parts") / f"p{ids['phuoc_my']}.sum.json").read_bytes())
     assert summary["counts"][str(branch)]["due"] == [later.isoformat()]
-    assert summary["settings"] == _settings_key(reopen(store_path).state().settings)
+    assert summary["settings"] == settings_key(reopen(store_path).state().settings)
 
 
 def test_the_due_list_says_which_date_moved_and_why(run, small):
@@ -245,7 +246,7 @@ def test_the_settings_carry_the_calendar_without_writing_it_and_the_summary_key_
     assert added.to_doc() == plain.to_doc()
     assert added.calendar.add_workdays(BRANCH_VOTE, 60) == date(2024, 11, 27)
     assert plain.calendar.add_workdays(BRANCH_VOTE, 60) == DECISION_DUE
-    assert _settings_key(added) != _settings_key(plain)
+    assert settings_key(added) != settings_key(plain)
     assert Settings.from_doc(plain.to_doc()) == plain
 
 

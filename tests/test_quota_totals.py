@@ -71,7 +71,7 @@ def every_figure(service: Service, year: int, unit: int | None = None, day: date
 
 
 def without_totals(service: Service, monkeypatch) -> None:
-    monkeypatch.setattr(service.store._parts, "totals", lambda pids: {})
+    monkeypatch.setattr(service.store.source, "totals", lambda pids: {})
 
 
 @pytest.mark.parametrize("year", [2023, 2024, 2025])
@@ -90,10 +90,10 @@ def test_the_figures_from_the_totals_are_those_of_every_branch(city, monkeypatch
 
 
 def summaries_read(service: Service, monkeypatch) -> list[int]:
-    parts = service.store._parts
+    summaries, parts = service.store.summaries, service.store.parts
     read: list[int] = []
-    original = parts.summary
-    monkeypatch.setattr(parts, "summary", lambda pid, *a: (parts.path(pid).exists() and read.append(pid))
+    original = summaries.summary
+    monkeypatch.setattr(summaries, "summary", lambda pid, *a: (parts.path(pid).exists() and read.append(pid))
                         or original(pid, *a))
     return read
 

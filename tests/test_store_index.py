@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 import db.store
+import db.store.index
 from db.errors import PtdvError
 from db.service import Service
 from db.store import SCHEMA_VERSION, Store
@@ -18,7 +19,7 @@ from conftest import TODAY, build_small, older_layout, part_holding, record_as_w
 
 @pytest.fixture
 def small_store(service, monkeypatch):
-    monkeypatch.setattr(db.store, "IDS_PER_INDEX", 4)  # several index files for the six candidates
+    monkeypatch.setattr(db.store.index, "IDS_PER_INDEX", 4)  # several index files for the six candidates
     return service, build_small(service)
 
 

@@ -174,7 +174,7 @@ def _catalogue(service: Service) -> dict:
 
 
 def _part(service: Service, pid: int) -> dict:
-    return orjson.loads(service.store._parts.path(pid).read_bytes())
+    return orjson.loads(service.store.parts.path(pid).read_bytes())
 
 
 def test_a_branch_record_and_its_quotas_are_in_its_parents_part_and_the_unit_index_names_it(small_store):
@@ -196,9 +196,9 @@ def test_a_ward_opens_from_the_catalogue_and_its_own_parts_only(small_store, mon
     service, ids = small_store
     fresh = reopen(service)
     read = []
-    original = fresh.store._parts.summary
-    monkeypatch.setattr(fresh.store._parts, "summary",   # the summaries read (not a look for a part that is not there)
-                        lambda pid, *a: (fresh.store._parts.path(pid).exists() and read.append(pid)) or original(pid, *a))
+    original = fresh.store.summaries.summary
+    monkeypatch.setattr(fresh.store.summaries, "summary",   # the summaries read (not a look for a part that is not there)
+                        lambda pid, *a: (fresh.store.parts.path(pid).exists() and read.append(pid)) or original(pid, *a))
     figures = fresh.figures(2024, ids["phuoc_my"])
     assert figures[ids["pm1"]].members == 45
     assert set(read) == {ids["phuoc_my"]}
@@ -262,11 +262,11 @@ def test_a_summary_a_save_updates_is_the_one_the_part_itself_gives(small_store):
     added = service.add_candidate(ids["tt1"], "Trần Thị Mới")
     service.exit(added.id, "chuyển nơi ở")
     fresh = reopen(service)
-    fresh.store._parts.summaries.clear()
+    fresh.store.summaries.kept.clear()
     for summary in service.store.parts_dir.glob("*.sum.json"):
         summary.unlink()
     for pid in (ids["phuoc_my"], ids["an_hai_bac"], ids["thach_thang"]):
-        kept, made = service.store._parts.summary(pid), fresh.store._parts.summary(pid)
+        kept, made = service.store.summaries.summary(pid), fresh.store.summaries.summary(pid)
         assert kept.counts == made.counts and sorted(kept.names) == sorted(made.names)
 
 
@@ -281,13 +281,13 @@ def test_a_save_landing_while_another_session_reads_is_still_news_to_it(small_st
     service.set_members(ids["pm1"], 46, 2024)   # news: the reader checks the branches' records again ...
     before = reader.unit_figures(ids["phuoc_my"], 2024).by_stage["verified"]
     service.set_members(ids["pm1"], 47, 2024)
-    original, saved = reader.store._parts.part_units, []
+    original, saved = reader.store.source.part_units, []
 
     def save_midway(pid):                       # ... and a save lands after it counted the candidates
         if not saved:
             saved.append(service.advance(ids["cand2"], None, "01/11/2024"))   # dossier -> verified
         return original(pid)
-    monkeypatch.setattr(reader.store._parts, "part_units", save_midway)
+    monkeypatch.setattr(reader.store.source, "part_units", save_midway)
     assert reader.figures(2024, ids["phuoc_my"])[ids["pm1"]].members == 47
     assert saved and reader.store.changed()
     assert reader.unit_figures(ids["phuoc_my"], 2024).by_stage["verified"] == before + 1

@@ -33,33 +33,30 @@ import os
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Collection, Iterator, NamedTuple
+from typing import Collection, Iterator
 
 import orjson
 from tinydb import TinyDB, where
 from tinydb.table import Document
 
-from .. import rules
 from ..errors import PtdvError
 from ..identity import current_user
-from ..model import DEFAULT_LEVELS, PERIOD_KEYS, Candidate, Level, Quota, Settings, Unit
-from ..quota import PartTotals, UnitCounts, count_candidates, part_branches, part_totals
-from ..report import ReportYear, report_counts, report_plus, report_sum, report_year
-from ..state import NO_UNITS, CandidateHit, State, UnitPart
-from ..workdays import shipped_fingerprint
-from .files import (CATALOGUE, CATALOGUE_TABLES, INDEXED_SCHEMA, PART_TABLES, SCHEMA_VERSION,
-                    SPLIT_SCHEMA, Layout, TinyFile, discard, file_signature, fsync_dir, gid_of, make_folder,
-                    new_file_mode, os_error, own, parse, read_or_none, write_tmp)
+from ..model import DEFAULT_LEVELS, PERIOD_KEYS, Level, Settings
+from ..state import State
 from .audit import AuditLog
 from .backups import ABSENT, PRUNE_EVERY, Backups, Damage, DamagedFile, Version
+from .files import (CATALOGUE, CATALOGUE_TABLES, INDEXED_SCHEMA, PART_TABLES, SCHEMA_VERSION, SPLIT_SCHEMA, Layout,
+                    TinyFile, discard, file_signature, fsync_dir, gid_of, make_folder, new_file_mode, os_error, own,
+                    parse, read_or_none, write_tmp)
+from .index import CANDIDATES, Edits, kind_of
 from .lock import LOCK_TIMEOUT_S, locked
+from .parts import PartFile, Parts, is_part_name
+from .source import PartsSource, read_model
+from .summaries import Summaries
 
-IDS_PER_INDEX = 1000      # candidate ids per index file: an add rewrites one file of at most this many entries
-UNITS_PER_INDEX = 1000    # unit ids per file of the unit index
 PART_LIMIT = 10_000       # candidates one part may hold: a save rewrites the part whole (~0.1 ms a candidate: ~1 s)
 BULK_PARTS = 8  # more parts than this in one write: one sync() for all instead of an fsync each
 DELETE = ".delete"        # a pending file of this name removes the file instead of replacing it (a restore)
-REPORT_CACHE_VERSION = 2  # of the p<N>.rep.json files: another number makes them all again (2: exits, outside rules)
 
 
 def default_path() -> Path:
@@ -71,792 +68,10 @@ def default_path() -> Path:
     return Path(user_data_dir("ptdv", appauthor=False)) / "ptdv.json"
 
 
-class PartFile(TinyFile):
-    """A part (``p<N>.json``) held in memory: its candidates and unit records made as asked, and kept while only
-    :meth:`put_candidate` and :meth:`remove_candidates` change it."""
-
-    def __init__(self, path: Path, data: dict, signature: tuple[int, int, int] | None,
-                 damaged: Callable[[PtdvError], PtdvError] = lambda err: err) -> None:
-        self.damaged = damaged
-        self._candidates: dict[int, Candidate] | None = None
-        self._units: UnitPart | None = None
-        self.changed_units: set[int] | None = set()  # whose candidates changed since the last write (None: unknown)
-        super().__init__(path, data, signature)
-
-    def touched(self) -> None:
-        super().touched()
-        self._candidates = self._units = None
-        self.changed_units = None
-
-    def put_candidate(self, cid: int, doc: dict) -> None:
-        """Insert or replace one candidate, keeping the candidates parsed so far and noting whose counts change."""
-        kept, changed, units = self._candidates, self.changed_units, self._units
-        table = self.db.table("candidates")
-        if table.contains(doc_id=cid):  # replaced whole: upsert would keep a key the new record no longer has
-            table.update(lambda record: (record.clear(), record.update(doc)), doc_ids=[cid])  # forgets them
-        else:
-            table.insert(Document(doc, doc_id=cid))  # forgets them (touched)
-        self._units = units
-        if kept is not None and changed is not None:
-            before = kept.get(cid)
-            kept[cid] = Candidate.from_doc(cid, doc)
-            self._candidates = kept
-            self.changed_units = changed | {kept[cid].unit} | ({before.unit} if before else set())
-
-    def remove_candidates(self, ids: list[int]) -> None:
-        kept, changed, units, gone = self._candidates, self.changed_units, self._units, set(ids)
-        self.db.table("candidates").remove(doc_ids=ids)
-        self._units = units
-        if kept is not None and changed is not None:
-            self.changed_units = changed | {kept[i].unit for i in gone if i in kept}
-            self._candidates = {i: c for i, c in kept.items() if i not in gone}
-
-
-    def _invalid(self, exc: Exception) -> PtdvError:
-        return self.damaged(PtdvError("store.invalid", path=str(self.path), detail=f"{type(exc).__name__}: {exc}"))
-
-    def candidate(self, cid: int) -> Candidate | None:
-        """One candidate of the part, made alone unless they all were (a due list's few candidates of many
-        parts)."""
-        if self._candidates is not None:
-            return self._candidates.get(cid)
-        doc = self.data["candidates"].get(str(cid))
-        try:
-            return None if doc is None else Candidate.from_doc(cid, doc)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise self._invalid(exc) from exc
-
-    def candidates(self) -> dict[int, Candidate]:
-        if self._candidates is None:
-            try:
-                self._candidates = {int(i): Candidate.from_doc(int(i), doc)
-                                    for i, doc in self.data["candidates"].items()}
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise self._invalid(exc) from exc
-        return self._candidates
-
-    def unit_part(self) -> UnitPart:
-        """A part's units of the last level and their quotas."""
-        if self._units is None:
-            try:
-                self._units = _unit_part(self.data["units"], self.data["quotas"].values())
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise self._invalid(exc) from exc
-        return self._units
-
-
-def _unit_part(units: dict, quotas) -> UnitPart:
-    found = {}
-    for doc in quotas:
-        quota = Quota.from_doc(doc)
-        found[(quota.unit, quota.year)] = quota
-    return UnitPart({int(i): Unit.from_doc(int(i), doc) for i, doc in units.items()}, found)
-
-
-def _kind_of(name: str) -> _Kind | None:
-    """The index a file of the parts folder belongs to, by its name."""
-    return next((kind for kind in (CANDIDATES, UNITS) if kind.block_of(name) is not None), None)
-
-
-def _canonical(doc: object, parsed: bool = False) -> str:
-    """A hash of a JSON document as it reads (the order of its keys aside); ``parsed``: read from a file already
-    (else written and read back first, as a file would hold it)."""
-    doc = doc if parsed else orjson.loads(orjson.dumps(doc))
-    return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
 def part_full(state: State, pid: int, count: int) -> PtdvError:
     """``store.part_full``: part ``pid`` would hold ``count`` candidates, past :data:`PART_LIMIT`."""
     name = state.units[pid].name if pid in state.units else str(pid)
     return PtdvError("store.part_full", unit=name, count=count, limit=PART_LIMIT)
-
-
-def _is_part_name(name: str) -> bool:
-    """Whether a file of the parts folder is a part (``p<N>.json``)."""
-    return name.startswith("p") and name.endswith(".json") and name[1:-5].isdigit()
-
-
-class _Kind(NamedTuple):
-    """One index kept in files of the parts folder, ``<prefix><K>.json`` for the ids K*size to K*size+size-1:
-    the candidate index (id -> the part holding it) and the unit index (a branch's id -> (its parent, its
-    name))."""
-
-    prefix: str
-    table: str
-    size: Callable[[], int]
-    read: Callable[[object], object]   # an entry as the file keeps it -> as it is used (raises when it cannot)
-    write: Callable[[object], object]
-
-    def name(self, block: int) -> str:
-        return f"{self.prefix}{block}.json"
-
-    def block_of(self, name: str) -> int | None:
-        """The block of a file of this index, by its name; None for another file."""
-        digits = name[len(self.prefix):-5]
-        return int(digits) if name.startswith(self.prefix) and name.endswith(".json") and digits.isdigit() else None
-
-    def entries(self, path: Path, raw: bytes) -> dict:
-        """A file's entries; ``store.damaged`` when it is not one of this index."""
-        try:
-            doc = orjson.loads(raw)
-            found = {int(key): self.read(value) for key, value in doc[self.table].items()}
-            block = int(doc["block"])
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise PtdvError("store.damaged", path=str(path), detail=f"{type(exc).__name__}: {exc}") from exc
-        if any(key // self.size() != block for key in found):
-            raise PtdvError("store.damaged", path=str(path), detail="an id outside the file's range")
-        return found
-
-    def doc(self, block: int, entries: dict) -> bytes:
-        return orjson.dumps({"block": block, self.table: {str(k): self.write(entries[k]) for k in sorted(entries)}})
-
-
-def _branch_entry(value: object) -> tuple[int, str]:
-    parent, name = value  # type: ignore[misc]
-    if not isinstance(name, str):
-        raise TypeError(f"name {name!r}")
-    return int(parent), name
-
-
-CANDIDATES = _Kind("ids", "parts", lambda: IDS_PER_INDEX, int, lambda pid: pid)
-UNITS = _Kind("units", "units", lambda: UNITS_PER_INDEX, _branch_entry, list)
-
-
-def _settings_key(settings: Settings) -> str:
-    """What a summary's figures depend on besides its part: the settings, and the calendar due dates count
-    (the shipped data and the days added to the store): a change of any remakes the summaries."""
-    calendar = settings.store_calendar
-    doc = {**settings.to_doc(), "calendar": [shipped_fingerprint(), calendar.key() if calendar else []]}
-    return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
-
-
-class _Summary:
-    """What the roll-up and the search need of one part, without reading the part: counts, the name
-    index, and the records of the units the part keeps (with their quotas)."""
-
-    def __init__(self, counts: dict[int, UnitCounts], names: list[CandidateHit], units: dict, quotas: list) -> None:
-        self.counts = counts
-        self.names = names
-        self.unit_docs = units
-        self.quota_docs = quotas
-        self._units: UnitPart | None = None
-
-    @classmethod
-    def of(cls, part: PartFile, settings: Settings, before: "_Summary | None" = None) -> "_Summary":
-        """Part ``part``'s summary; ``before``, the summary of the part as it was read, lets only the units
-        whose candidates changed since then be counted again (a save changes one or two)."""
-        candidates = list(part.candidates().values())
-        units = part.unit_part()  # refuses a part whose unit records cannot be read
-        changed = part.changed_units if before is not None else None
-        if changed is None:
-            counts, names = count_candidates(candidates, settings), [CandidateHit.of(c) for c in candidates]
-        else:
-            counts = {u: c for u, c in before.counts.items() if u not in changed}
-            counts.update(count_candidates([c for c in candidates if c.unit in changed], settings))
-            kept = {hit.id: hit for hit in before.names if hit.unit not in changed}
-            names = [kept.get(c.id) or CandidateHit.of(c) for c in candidates]
-        made = cls(counts, names,
-                   {i: dict(doc) for i, doc in part.data["units"].items()},  # copies: TinyDB updates records in place
-                   [dict(doc) for doc in part.data["quotas"].values()])
-        made._units = units
-        return made
-
-    def units(self) -> UnitPart:
-        if self._units is None:
-            self._units = _unit_part(self.unit_docs, self.quota_docs)
-        return self._units
-
-    def to_doc(self, part_signature, settings_key: str) -> dict:
-        return {"part": list(part_signature), "settings": settings_key,
-                "counts": {str(u): c.to_json() for u, c in self.counts.items()},
-                "names": [list(n) for n in self.names], "units": self.unit_docs, "quotas": self.quota_docs}
-
-    @classmethod
-    def from_doc(cls, doc: dict) -> "_Summary":
-        return cls({int(u): UnitCounts.from_json(c) for u, c in doc["counts"].items()},
-                   [CandidateHit(*hit) for hit in doc["names"]], dict(doc["units"]), list(doc["quotas"]))
-
-
-class _Parts:
-    """The candidate source of the store's read model: parts loaded, summarised and cached on demand."""
-
-    def __init__(self, store: "Store") -> None:
-        self.store = store
-        self.files: dict[int, PartFile] = {}
-        self.summaries: dict[int, tuple[tuple, str, _Summary]] = {}
-        self.located: dict[int, int] = {}  # candidate id -> part id, from the summaries
-        self._settings_cache: tuple[Settings | None, str] = (None, "")
-        self._checked_news: tuple | None = None
-        self._units_checked: tuple[tuple | None, dict[int, UnitPart]] = (None, {})
-        self.reports: dict[int, tuple[tuple, dict]] = {}  # part id -> (its signature, its report counts)
-        self.index = _Blocks(self, CANDIDATES)
-        self._listed: tuple[tuple | None, set[int]] = (None, set())
-        self._decoded: dict[int, tuple[dict, PartTotals]] = {}  # part -> (its totals entry, as decoded)
-        self.caches = {"totals": _PartCache(self, "totals.json", self._made_totals),
-                       "checks": _PartCache(self, "checks.json", self._made_check),
-                       "due": _PartCache(self, "due.json", self._made_due),
-                       "names": _PartCache(self, "names.json", self._made_names)}
-        self.units = _Blocks(self, UNITS)
-
-    # -- files ---------------------------------------------------------------------------
-    def path(self, pid: int) -> Path:
-        return self.store.parts_dir / f"p{pid}.json"
-
-    def existing(self) -> list[int]:
-        try:
-            names = os.listdir(self.store.parts_dir)
-        except FileNotFoundError:
-            return []
-        return sorted(int(n[1:-5]) for n in names if _is_part_name(n))
-
-    def file(self, pid: int) -> PartFile | None:
-        """Part ``pid`` as it is on disk now (one stat when it has not changed)."""
-        path = self.path(pid)
-        signature = file_signature(path)
-        cached = self.files.get(pid)
-        if cached is not None and (cached.signature == signature or cached.dirty):
-            return cached
-        if signature is None:
-            self.files.pop(pid, None)
-            return None
-        self.store.layout.refuse_public([path])  # first: a file of the wrong group is said as such, not as unreadable
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise PtdvError("store.unreadable", path=str(path), detail=exc.strerror or str(exc)) from exc
-        try:
-            loaded = PartFile(path, parse(path, raw, PART_TABLES), signature, self.store._damaged)
-            loaded.unit_part()  # a part whose unit records cannot be read is damaged, whatever is asked of it
-        except PtdvError as err:
-            raise self.store._damaged(err) from err
-        self.files[pid] = loaded
-        return loaded
-
-    def new_file(self, pid: int) -> PartFile:
-        data = {"meta": {"1": {"schema": SCHEMA_VERSION, "part": pid}}, **{t: {} for t in PART_TABLES[1:]}}
-        created = PartFile(self.path(pid), data, None)
-        self.files[pid] = created
-        return created
-
-    def forget(self, pids: Collection[int] | None = None) -> None:
-        for pid in list(self.files) if pids is None else pids:
-            self.files.pop(pid, None)
-
-    # -- the unit index (schema 5): a branch's parent and name, by its id -----------------------------
-    def branch(self, uid: int) -> tuple[int, str] | None:
-        return self.units.get(uid)
-
-    def branches(self) -> Iterator[tuple[int, tuple[int, str]]]:
-        """Every entry of the unit index: (branch id, (parent, name))."""
-        for block in self.units.blocks():
-            yield from self.units.block(block).items()
-
-    def held(self, skip: Collection[int] = ()) -> dict[int, int]:
-        """Every candidate id -> the part that holds it (but parts ``skip``), from the parts' summaries (each made
-        again from its part when it does not match it): a look at every part."""
-        out: dict[int, int] = {}
-        for pid in self.existing():
-            found = self.summary(pid) if pid not in skip else None
-            out.update((hit.id, pid) for hit in (found.names if found is not None else ()))
-        return out
-
-    def _held(self, pid: int, cid: int) -> Candidate | None:
-        part = self.file(pid)
-        return part.candidate(cid) if part is not None else None
-
-    # -- summaries -----------------------------------------------------------------------
-    def _settings(self) -> tuple[Settings, str]:
-        settings = self.store.current_state().settings
-        if self._settings_cache[0] is not settings:
-            self._settings_cache = (settings, _settings_key(settings))
-        return self._settings_cache
-
-    def summaries_of(self, pids: Collection[int]) -> list[_Summary]:
-        """Several parts' summaries.  While no write happened since they were last checked (the audit
-        log and the pending folder say so), the ones in memory are used without a stat each."""
-        news = self.store._news()
-        if news == self._checked_news and all(pid in self.summaries for pid in pids):
-            return [self.summaries[pid][2] for pid in pids]
-        settings = self._settings()
-        found = [s for pid in pids if (s := self.summary(pid, settings)) is not None]
-        self._checked_news = news
-        return found
-
-    def summary(self, pid: int, settings: tuple[Settings, str] | None = None) -> _Summary | None:
-        """Part ``pid``'s summary: from memory or its cache file while they match the part (one stat),
-        else computed from the part and cached again."""
-        part_path = self.path(pid)
-        signature = file_signature(part_path)
-        if signature is None:
-            self.summaries.pop(pid, None)
-            return None
-        settings, key = settings or self._settings()
-        cached = self.summaries.get(pid)
-        if cached is not None and cached[0] == signature and cached[1] == key:
-            return cached[2]
-        found = self._read_summary(pid, signature, key)
-        if found is None:
-            part = self.file(pid)
-            found = _Summary.of(part, settings)
-            self._write_summary(pid, found, part.signature, key)
-        self.summaries[pid] = (signature, key, found)
-        for cid, *_ in found.names:
-            self.located[cid] = pid
-        return found
-
-    def _summary_path(self, pid: int) -> Path:
-        return self.store.parts_dir / f"p{pid}.sum.json"
-
-    def _read_summary(self, pid: int, signature: tuple, key: str) -> _Summary | None:
-        try:
-            doc = orjson.loads(self._summary_path(pid).read_bytes())
-            if tuple(doc["part"]) != signature or doc["settings"] != key:
-                return None
-            return _Summary.from_doc(doc)
-        except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            return None  # a cache: when it cannot be used, it is rebuilt from the part
-
-    def _write_summary(self, pid: int, summary: _Summary, part_signature, key: str) -> None:
-        self._write_cache(self._summary_path(pid), summary.to_doc(part_signature, key))
-
-    def _write_cache(self, path: Path, doc: dict) -> None:
-        """Best effort, in place and not fsynced (a new file costs a save more than the rest of a summary):
-        a cache cut short by a crash, or mixed with another session's, is not JSON and is made again from
-        its part, and a whole one names the part it was made from."""
-        with suppress(OSError):
-            write_tmp(path, orjson.dumps(doc), self.store.mode(), durable=False, fixed_name=True)
-
-    # -- the parts' totals, for the roll-up above their owners: one cache file for every part ------------
-    def _totals_path(self) -> Path:
-        return self.caches["totals"].path
-
-    def part_ids(self) -> set[int]:
-        """The units that have a part (a listing of the parts folder, once after each change the store sees)."""
-        if self._listed[0] != self.store._audit_seen:
-            self._listed = (self.store._audit_seen, set(self.existing()))
-        return self._listed[1]
-
-    def totals(self, pids: Collection[int]) -> dict[int, PartTotals]:
-        """:class:`~db.quota.PartTotals` of the parts among ``pids``, from ``totals.json`` (:class:`_PartCache`)."""
-        out = {}
-        for pid, entry in self.caches["totals"].entries(pids).items():
-            made = self._decoded.get(pid)
-            if made is not None and made[0] is entry:
-                out[pid] = made[1]
-                continue
-            with suppress(KeyError, TypeError, ValueError, AttributeError):  # edited by hand: the part is read
-                out[pid] = PartTotals.from_json(entry)
-                self._decoded[pid] = (entry, out[pid])
-        return out
-
-    def _made_totals(self, pid: int) -> dict | None:
-        found = self.summary(pid)
-        return None if found is None else part_totals(pid, found.units(), found.counts).to_json()
-
-    # -- what reports count, per part: made when a report first asks after the part changed ---------
-    def _report_path(self, pid: int) -> Path:
-        return self.store.parts_dir / f"p{pid}.rep.json"
-
-    def report_of(self, pid: int) -> dict[int, dict[int, ReportYear]]:
-        """Part ``pid``'s :func:`~db.report.report_counts`: from memory or its cache file while they match the
-        part (one stat), else counted from the part and cached again."""
-        signature = file_signature(self.path(pid))
-        if signature is None:
-            return {}
-        cached = self.reports.get(pid)
-        if cached is not None and cached[0] == signature:
-            return cached[1]
-        try:
-            doc = orjson.loads(self._report_path(pid).read_bytes())
-            if tuple(doc["part"]) != signature or doc["v"] != REPORT_CACHE_VERSION:
-                raise ValueError("stale")
-            found = {int(u): {int(y): ReportYear.from_json(rows) for y, rows in years.items()}
-                     for u, years in doc["units"].items()}
-        except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            found = report_counts(self.file(pid).candidates().values())
-            self._write_cache(self._report_path(pid), _report_doc(signature, found))
-        self.reports[pid] = (signature, found)
-        return found
-
-    # -- what reports count of each part's branches taken together, per year --------------------------
-    def report_sums(self, pids: Collection[int], year: int) -> dict[int, ReportYear]:
-        """For the parts among ``pids``: the report counts of ``year`` of their branches without a period, added
-        up (:func:`~db.report.report_sum`), from ``reports<year>.json`` (made again for a part that changed)."""
-        name = f"reports{year}"
-        if name not in self.caches:
-            self.caches[name] = _PartCache(self, f"{name}.json", lambda pid: self._made_report_sum(pid, year))
-        out = {}
-        for pid, entry in self.caches[name].entries(pids).items():
-            try:
-                out[pid] = ReportYear.from_json(entry["year"])
-            except (KeyError, TypeError, ValueError):  # edited by hand: counted again, from the part
-                out[pid] = ReportYear.from_json(self._made_report_sum(pid, year)["year"])
-        return out
-
-    def _made_report_sum(self, pid: int, year: int) -> dict | None:
-        found = self.summary(pid)
-        if found is None:
-            return None
-        counts = self.report_of(pid)
-        total = report_sum(report_year(counts[uid], year) for uid in part_branches(pid, found.units()) if uid in counts)
-        return {"year": total.to_json()}
-
-    # -- the due dates of each part's live candidates, for the most urgent of a large due list ----------
-    def _made_due(self, pid: int) -> dict | None:
-        kept = pid in self.files
-        part = self.file(pid)
-        if part is None:
-            return None
-        settings, _ = self._settings()
-        found = sorted((day.toordinal(), cand.id) for cand in part.candidates().values() if cand.live
-                       for day in rules.deadlines(cand, settings))
-        if not kept and not part.dirty:
-            self.forget([pid])
-        return {"due": found}
-
-    def due_dates(self, pids: Collection[int]) -> dict[int, list[tuple[int, int]]] | None:
-        """For the parts among ``pids``: (day ordinal, candidate id) of every due date of a live candidate there,
-        in order (:func:`~db.rules.deadlines`), from ``due.json`` (made again for a part that changed); None when
-        an entry cannot be read (edited by hand: the due list is then made from every candidate)."""
-        try:
-            return {pid: sorted((int(day), int(cid)) for day, cid in entry["due"])
-                    for pid, entry in self.caches["due"].entries(pids).items()}
-        except (KeyError, TypeError, ValueError):
-            return None
-
-    # -- what check needs of each part: kept until the part changes -----------------------------------
-    def _made_check(self, pid: int) -> dict | None:
-        """Part ``pid`` as ``check`` judges it from the part alone (:func:`~db.rules.candidate_checks`; its unit
-        records' levels and its quotas), with a hash of each cache ptdv would make of it (:meth:`forged`)."""
-        kept = pid in self.files
-        part = self.file(pid)
-        if part is None:
-            return None
-        settings, key = self._settings()
-        candidates = part.candidates().values()
-        found = rules.candidate_checks(candidates, settings)
-        if not kept and not part.dirty:
-            self.forget([pid])  # a check of the whole store keeps no more than one part in memory
-        units = part.unit_part()
-        found["units"] = {str(uid): unit.level for uid, unit in units.units.items()}
-        found["quotas"] = [[uid, year, (q.target is None) == (q.rate is None) or (q.target is not None and q.target < 0)]
-                           for (uid, year), q in units.quotas.items()]
-        summary = _Summary.of(part, settings)
-        try:  # what drift compares with the audit trail's hash, while the part stays as it is
-            found["sha256"] = hashlib.sha256(part.path.read_bytes()).hexdigest()
-        except OSError:
-            found["sha256"] = None
-        found["expect"] = {
-            "summary": _canonical(summary.to_doc(part.signature, key)),
-            "report": _canonical(_report_doc(part.signature, report_counts(candidates))),
-            "totals": _canonical({"part": list(part.signature),
-                                  **part_totals(pid, summary.units(), summary.counts).to_json()})}
-        return found
-
-    def checks(self) -> dict[int, dict]:
-        """Every part's :meth:`_made_check` entry, from ``checks.json`` (made again for a part that changed)."""
-        return self.caches["checks"].entries(self.existing())
-
-    def forged(self, checks: dict[int, dict]) -> list[Path]:
-        """The caches (summaries, report counts, totals entries) that claim to match their part as it is (its
-        signature, the settings) but hold other figures than ptdv makes of it (``checks``: :meth:`checks`):
-        edited by hand, since ptdv itself only writes what it counted."""
-        _, key = self._settings()
-        totals = self.caches["totals"].read_as_is()
-        totals = totals.get("parts") if isinstance(totals, dict) and totals.get("settings") == key else None
-        out: list[Path] = []
-        verified = False
-        for pid, entry in checks.items():
-            signature = entry["part"]
-            claimed = [(self._summary_path(pid), "summary"), (self._report_path(pid), "report")]
-            for path, kind in claimed:
-                seen = file_signature(path)
-                if seen is None or entry.setdefault("verified", {}).get(kind) == list(seen):
-                    continue  # not there, or found right as it is now by an earlier check
-                try:
-                    doc = orjson.loads(path.read_bytes())
-                    claims = doc["part"] == signature and doc.get("settings", key) == key \
-                        and doc.get("v", REPORT_CACHE_VERSION) == REPORT_CACHE_VERSION
-                except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-                    continue  # not used as it is: made again from the part when asked
-                if claims and _canonical(doc, parsed=True) != entry["expect"][kind]:
-                    out.append(path)
-                elif claims:
-                    entry["verified"][kind], verified = list(seen), True
-            mine = totals.get(str(pid)) if isinstance(totals, dict) else None
-            if isinstance(mine, dict) and mine.get("part") == signature \
-                    and _canonical(mine, parsed=True) != entry["expect"]["totals"] and self._totals_path() not in out:
-                out.append(self._totals_path())
-        if verified:
-            self.caches["checks"].save()
-        return out
-
-    def part_units(self, pid: int) -> UnitPart:
-        """The units part ``pid`` keeps, from its summary.  Checked once after each change the store
-        has seen (``Store.refresh``), so a screen's many lookups cost no stat each."""
-        seen, checked = self._units_checked
-        if seen == self.store._audit_seen and pid in checked:
-            return checked[pid]
-        if seen != self.store._audit_seen:
-            checked = {}
-            self._units_checked = (self.store._audit_seen, checked)
-        found = self.summary(pid)
-        checked[pid] = found.units() if found is not None else NO_UNITS
-        return checked[pid]
-
-    # -- the CandidateSource protocol -------------------------------------------------------
-    def get(self, cid: int) -> Candidate | None:
-        """Candidate ``cid``: where it was last seen, else in the part the index names (reading that part only)."""
-        pid = self.located.get(cid)
-        found = self._held(pid, cid) if pid is not None else None
-        if found is not None:
-            return found
-        if not self.store.indexed():  # a store of schema 3 has no index: look through every summary
-            pid = self.held().get(cid)
-            return self._held(pid, cid) if pid is not None else None
-        tried: set[int] = set()
-        # a save elsewhere may have moved it between the reads of the index and of the part: the index again
-        while (pid := self.index.get(cid, fresh=bool(tried))) is not None and pid not in tried:
-            tried.add(pid)
-            found = self._held(pid, cid)
-            if found is not None:
-                self.located[cid] = pid
-                return found
-        return None
-
-    def _pids(self, units: Collection[int], visited: bool = False) -> set[int]:
-        """The parts that hold the candidates of ``units`` (and, ``visited``, those transferred from them)."""
-        state = self.store.current_state()
-        found = {state.part_of(u) for u in units if u in state.units and state.is_leaf(u)}
-        if visited and state.visits:
-            for uid in units:
-                found.update(state.visits.get(uid, ()))
-        return found
-
-    def of_units(self, units: Collection[int]) -> list[Candidate]:
-        wanted = set(units)
-        out: list[Candidate] = []
-        for pid in sorted(self._pids(wanted)):
-            part = self.file(pid)
-            if part is not None:
-                out.extend(c for c in part.candidates().values() if c.unit in wanted)
-        return out
-
-    def all(self) -> list[Candidate]:
-        out: list[Candidate] = []
-        for pid in self.existing():
-            part = self.file(pid)
-            if part is not None:
-                out.extend(part.candidates().values())
-        return out
-
-    def counts(self, units: Collection[int]) -> dict[int, UnitCounts]:
-        wanted = set(units)
-        out: dict[int, UnitCounts] = {}
-        for found in self.summaries_of(self._pids(wanted, visited=True)):
-            for uid, counts in found.counts.items():
-                if uid in wanted:
-                    out[uid] = counts if uid not in out else out[uid].plus(counts)
-        return out
-
-    def report_counts(self, units: Collection[int]) -> dict[int, dict[int, ReportYear]]:
-        wanted = set(units)
-        out: dict[int, dict[int, ReportYear]] = {}
-        for pid in self._pids(wanted, visited=True):
-            for uid, years in self.report_of(pid).items():
-                if uid in wanted:
-                    out[uid] = years if uid not in out else report_plus(out[uid], years)
-        return out
-
-    def names(self, words: Collection[str] = ()) -> list[CandidateHit]:
-        """The candidates in the name index whose folded name holds each of ``words`` (all without): the parts'
-        entries in ``names.json`` (made from each part's summary, again when the part changed), so a search of
-        the whole store reads one file instead of every summary, and makes only the hits it finds."""
-        entries = self.caches["names"].entries(self.existing())
-        try:
-            found = [CandidateHit(*hit) for entry in entries.values() for hit in entry["names"]
-                     if all(word in hit[3] for word in words)]
-        except (KeyError, TypeError, ValueError, IndexError):  # edited by hand: from the summaries
-            found = [hit for summary in self.summaries_of(self.existing()) for hit in summary.names
-                     if all(word in hit.folded for word in words)]
-        return found
-
-    def _made_names(self, pid: int) -> dict | None:
-        found = self.summary(pid)
-        return None if found is None else {"names": [list(hit) for hit in found.names]}
-
-
-class _PartCache:
-    """A cache file of the parts folder holding an entry for each part, made from the part (or its summary) by
-    ``make`` and carrying the (inode, size, mtime) of the part it was made from, and the settings key: read
-    whole, each part looked at (one stat) once after each change the store sees, an entry that does not match
-    its part made again, and the file written again when one was (a new file renamed into place: another session
-    reads it whole or not at all).  A cache: one that cannot be read is made again, entry by entry."""
-
-    def __init__(self, parts: "_Parts", name: str, make: Callable[[int], dict | None]) -> None:
-        self.parts = parts
-        self.path = parts.store.parts_dir / name
-        self.make = make
-        self._loaded: tuple[str, dict[int, dict]] | None = None  # (settings key, part -> entry as the file has it)
-        self._checked: tuple[tuple | None, dict[int, dict | None]] = (None, {})
-
-    def entries(self, pids: Collection[int]) -> dict[int, dict]:
-        """The entries of the parts among ``pids`` (those there are)."""
-        _, key = self.parts._settings()
-        if self._loaded is None or self._loaded[0] != key:
-            self._loaded = (key, self._read(key))
-        if self._checked[0] != (self.parts.store._audit_seen, key):
-            self._checked = ((self.parts.store._audit_seen, key), {})
-        cache, checked, changed = self._loaded[1], self._checked[1], False
-        folder = str(self.parts.store.parts_dir)
-        for pid in pids:
-            if pid in checked:
-                continue
-            checked[pid] = None  # no part, or none this cache has an entry for
-            signature = file_signature(os.path.join(folder, f"p{pid}.json"))
-            if signature is None:
-                continue
-            entry = cache.get(pid)
-            if entry is None or entry.get("part") != list(signature):
-                made = self.make(pid)
-                entry = None if made is None else {"part": list(signature), **made}
-                if entry is not None:
-                    cache[pid], changed = entry, True
-            checked[pid] = entry
-        if changed:
-            self.save()
-        return {pid: entry for pid in pids if (entry := checked.get(pid)) is not None}
-
-    def save(self) -> None:
-        """Write the file again with the entries in memory (an entry's caller may have added to it)."""
-        if self._loaded is None:
-            return
-        key, cache = self._loaded
-        payload = orjson.dumps({"settings": key, "parts": {str(pid): cache[pid] for pid in sorted(cache)}})
-        with suppress(OSError):  # made again by the next reader when it could not be written
-            os.replace(write_tmp(self.path, payload, self.parts.store.mode(), durable=False), self.path)
-
-    def _read(self, key: str) -> dict[int, dict]:
-        try:
-            doc = orjson.loads(self.path.read_bytes())
-            if doc["settings"] != key:
-                return {}
-            return {int(pid): entry for pid, entry in doc["parts"].items() if isinstance(entry, dict)}
-        except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
-            return {}
-
-    def read_as_is(self) -> dict | None:
-        """The file's contents as they are (``check``), None when it cannot be read."""
-        try:
-            return orjson.loads(self.path.read_bytes())
-        except (OSError, orjson.JSONDecodeError):
-            return None
-
-
-class _Blocks:
-    """The files of one index (:class:`_Kind`) as they are on disk: a file is read when first asked, and looked
-    at again (one stat) after each change the store sees."""
-
-    def __init__(self, parts: _Parts, kind: _Kind) -> None:
-        self.parts = parts
-        self.kind = kind
-        self.cache: dict[int, tuple[tuple | None, tuple | None, dict]] = {}  # block -> (news seen, signature, entries)
-
-    def path(self, block: int) -> Path:
-        return self.parts.store.parts_dir / self.kind.name(block)
-
-    def block(self, block: int, fresh: bool = False) -> dict:
-        """File ``block``'s entries (empty when there is none); ``fresh``: looked at again now."""
-        seen = self.parts.store._audit_seen
-        cached = self.cache.get(block)
-        if cached is not None and cached[0] == seen and not fresh:
-            return cached[2]
-        path = self.path(block)
-        signature = file_signature(path)
-        if cached is not None and cached[1] == signature:
-            self.cache[block] = (seen, signature, cached[2])
-            return cached[2]
-        found: dict = {}
-        if signature is not None:
-            self.parts.store.layout.refuse_public([path])
-            try:
-                found = self.kind.entries(path, path.read_bytes())
-            except OSError as exc:
-                raise PtdvError("store.unreadable", path=str(path), detail=exc.strerror or str(exc)) from exc
-            except PtdvError as err:
-                raise self.parts.store._damaged(err) from err
-        self.cache[block] = (seen, signature, found)
-        return found
-
-    def get(self, key: int, fresh: bool = False):
-        return self.block(key // self.kind.size(), fresh).get(key)
-
-    def put(self, block: int, entries: dict) -> None:
-        """After a write of file ``block``: its entries as written."""
-        self.cache[block] = (self.parts.store._audit_seen, file_signature(self.path(block)), entries)
-
-    def blocks(self) -> list[int]:
-        """The files there are (a listing of the parts folder)."""
-        try:
-            names = os.listdir(self.parts.store.parts_dir)
-        except FileNotFoundError:
-            return []
-        return sorted(block for name in names if (block := self.kind.block_of(name)) is not None)
-
-    def last(self) -> int:
-        """The highest id in the index (0: none)."""
-        for block in reversed(self.blocks()):
-            found = self.block(block)
-            if found:
-                return max(found)
-        return 0
-
-    def remade(self, entries: dict) -> dict[int, dict]:
-        """The files that hold ``entries`` (those there are now that it leaves empty too)."""
-        blocks: dict[int, dict] = {block: {} for block in self.blocks()}
-        for key, value in entries.items():
-            blocks.setdefault(key // self.kind.size(), {})[key] = value
-        return blocks
-
-
-class _Edits:
-    """The files of one index that a write reads and changes (copies of what it read)."""
-
-    def __init__(self, blocks: _Blocks) -> None:
-        self.blocks = blocks
-        self.read: dict[int, dict] = {}
-        self.changed: set[int] = set()
-
-    def block(self, block: int) -> dict:
-        if block not in self.read:
-            self.read[block] = dict(self.blocks.block(block))
-        return self.read[block]
-
-    def get(self, key: int):
-        return self.block(key // self.blocks.kind.size()).get(key)
-
-    def set(self, key: int, value) -> None:
-        """``value`` for ``key``; None takes the entry out."""
-        block = key // self.blocks.kind.size()
-        entries = self.block(block)
-        if entries.get(key) != value:
-            if value is None:
-                del entries[key]
-            else:
-                entries[key] = value
-            self.changed.add(block)
-
-    def replace(self, block: int, entries: dict) -> None:
-        if self.block(block) != entries:
-            self.read[block] = entries
-            self.changed.add(block)
-
-    def files(self) -> dict[Path, bytes]:
-        return {self.blocks.path(b): self.blocks.kind.doc(b, self.read[b]) for b in sorted(self.changed)}
-
-    def written(self) -> None:
-        for block in self.changed:
-            self.blocks.put(block, self.read[block])
 
 
 class Transaction:
@@ -873,14 +88,14 @@ class Transaction:
         self.counters: dict | None = None
         self.counters_changed = False
         self.sizes: dict[int, int] = {}  # part -> its candidates when this write first read it
-        self.index = _Edits(store._parts.index)  # the candidate index: id -> part
-        self.branches = _Edits(store._parts.units)  # the unit index: a branch's id -> (parent, name)
+        self.index = Edits(store.parts.index)  # the candidate index: id -> part
+        self.branches = Edits(store.parts.units)  # the unit index: a branch's id -> (parent, name)
         self.entries: list[dict] = []
 
     # -- ids -----------------------------------------------------------------------------
     def _counters(self) -> dict:
         if self.counters is None:
-            self.counters = self.store._read_counters()
+            self.counters = self.store.parts.counters()
         return self.counters
 
     def _index(self, cid: int, pid: int) -> None:
@@ -914,10 +129,10 @@ class Transaction:
     # -- records -------------------------------------------------------------------------
     def _part(self, pid: int) -> PartFile:
         if pid not in self.parts:
-            part = self.store._parts.file(pid)
+            part = self.store.parts.file(pid)
             if part is not None:
                 part.candidates()  # a part holding a record ptdv cannot read is refused, never written over
-            self.parts[pid] = part or self.store._parts.new_file(pid)
+            self.parts[pid] = part or self.store.parts.new_file(pid)
             self.sizes[pid] = len(self.parts[pid].data["candidates"])
         return self.parts[pid]
 
@@ -999,7 +214,7 @@ class Transaction:
             if old != pid:
                 self._part(old).remove_candidates([cid])
         self._part(pid).put_candidate(cid, doc)
-        self.store._parts.located[cid] = pid
+        self.store.parts.located[cid] = pid
         self._index(cid, pid)
         self._note_visits(pid, [doc])
 
@@ -1031,7 +246,7 @@ class Transaction:
         self._part(unit.parent).db.table("candidates").remove(doc_ids=ids)
         self._part(int(new_parent)).db.table("candidates").insert_multiple(
             Document(doc, doc_id=c.id) for c, doc in zip(moving, docs))
-        self.store._parts.located.update((c.id, int(new_parent)) for c in moving)  # found where they are now
+        self.store.parts.located.update((c.id, int(new_parent)) for c in moving)  # found where they are now
         for cand in moving:
             self._index(cand.id, int(new_parent))
         self._note_visits(int(new_parent), [doc for doc in docs if doc.get("moves")])
@@ -1101,7 +316,7 @@ class Transaction:
         """Write the whole candidate index again from the parts (through their summaries, made again from a
         part that changed since), dropping entries no part holds; the counter is raised to the highest id.
         Returns how many candidates it indexes."""
-        held = self.store._parts.held()
+        held = self.store.summaries.held()
         for block, entries in self.index.blocks.remade(held).items():
             self.index.replace(block, entries)
         self._count_up_to(max(held, default=0))
@@ -1131,10 +346,17 @@ class Store:
         self.lock_timeout = lock_timeout
         self._catalogue: TinyFile | None = None
         self._state: State | None = None
-        self._parts = _Parts(self)
+        self._fresh()
         self._audit_seen: tuple | None = None
         self._log = AuditLog(self.layout)
         self._backups = Backups(self.layout)
+
+    def _fresh(self) -> None:
+        """What this session keeps of the parts made anew (empty): at the start, and after files changed that
+        this session did not write (a recovery, a restore, a repair, the store moved aside)."""
+        self.parts = Parts(self.layout, seen=lambda: self._audit_seen, damaged=self._damaged)
+        self.summaries = Summaries(self.parts, settings=lambda: self.current_state().settings, news=self._news)
+        self.source = PartsSource(self.parts, self.summaries, state=self.current_state, indexed=self.indexed)
 
     def session(self) -> "Store":
         """Another session on this store (caches of its own), for another thread: see tui/reader.py."""
@@ -1217,7 +439,7 @@ class Store:
             except OSError as exc:
                 raise os_error(self.path, exc) from exc
         self._catalogue = self._state = None
-        self._parts = _Parts(self)
+        self._fresh()
         self._audit_seen = None
         return aside
 
@@ -1272,7 +494,7 @@ class Store:
         self.refresh()
         if self._state is None:
             try:
-                self._state = _catalogue_state(self.path, self._catalogue.data, self._parts)
+                self._state = read_model(self.path, self._catalogue.data, self.source, damaged=self._damaged)
             except PtdvError as err:
                 raise self._damaged(err) from err
         return self._state
@@ -1334,16 +556,8 @@ class Store:
             except BaseException:
                 self._catalogue = None  # drop in-memory changes: the next read reloads the files
                 self._state = None
-                self._parts.forget(tx.parts)
+                self.parts.forget(tx.parts)
                 raise
-
-    def _read_counters(self) -> dict:
-        try:
-            return dict(orjson.loads(self.counters_path.read_bytes()))
-        except FileNotFoundError:
-            return {}
-        except (OSError, orjson.JSONDecodeError, TypeError, ValueError) as exc:
-            raise self._damaged(PtdvError("store.damaged", path=str(self.counters_path), detail=str(exc))) from exc
 
 
     def _commit(self, tx: Transaction) -> None:
@@ -1352,7 +566,7 @@ class Store:
         read model made is the one kept after it."""
         mode = self.mode()
         tx.check_sizes()
-        after = _catalogue_state(self.path, self._catalogue.data, self._parts, whole=True) \
+        after = read_model(self.path, self._catalogue.data, self.source, whole=True, damaged=self._damaged) \
             if self._catalogue.dirty else None
         dirty_parts = [p for p in tx.parts.values() if p.dirty]
         files: dict[Path, bytes] = {}
@@ -1379,18 +593,7 @@ class Store:
             self._state = after
         elif tx.branches.changed:  # a branch added, renamed or moved without a period: the tree changed
             self._state = None
-        settings = self.state().settings
-        key = _settings_key(settings)
-        for part in dirty_parts:
-            pid = int(part.data["meta"]["1"]["part"])
-            cached = self._parts.summaries.get(pid)
-            before = cached[2] if cached and cached[:2] == (read_as[id(part)], key) else None
-            summary = _Summary.of(part, settings, before)
-            part.changed_units = set()
-            self._parts._write_summary(pid, summary, part.signature, key)
-            self._parts.summaries[pid] = (part.signature, key, summary)
-            for cid, *_ in summary.names:
-                self._parts.located[cid] = pid
+        self.summaries.written([(part, read_as[id(part)]) for part in dirty_parts], self.state().settings)
         self._audit_seen = self._news()
         if self._log.last_seq() % PRUNE_EVERY == 0:
             self._prune()
@@ -1483,7 +686,7 @@ class Store:
             raise os_error(self.path, exc) from exc
         self._catalogue = None
         self._state = None
-        self._parts = _Parts(self)
+        self._fresh()
 
 
     # -- backups, restore, repair (see docs/STORE.md) -------------------------------------------
@@ -1520,7 +723,7 @@ class Store:
                 for cache in (".sum.json", ".rep.json"):
                     discard(self.parts_dir / name.replace(".json", cache))
         self._catalogue = self._state = None
-        self._parts = _Parts(self)
+        self._fresh()
         self._audit_seen = None
 
     def restore(self, seq: int, by: str | None = None) -> tuple[int, int]:
@@ -1551,13 +754,13 @@ class Store:
         """Raise the error a read of file ``name`` holding ``raw`` would give, if any."""
         path = self.layout.target(name)
         if name == CATALOGUE:
-            _catalogue_state(path, parse(path, raw, CATALOGUE_TABLES), None, whole=True)
+            read_model(path, parse(path, raw, CATALOGUE_TABLES), None, whole=True)
         elif path == self.counters_path:
             try:
                 dict(orjson.loads(raw))
             except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
                 raise PtdvError("store.damaged", path=str(path), detail=str(exc)) from exc
-        elif (kind := _kind_of(name)) is not None:
+        elif (kind := kind_of(name)) is not None:
             kind.entries(path, raw)
         else:
             part = PartFile(path, parse(path, raw, PART_TABLES), None)
@@ -1584,8 +787,8 @@ class Store:
     def damage(self) -> list[Damage]:
         """Every file of the store that cannot be read, with what would replace it: reads the whole store."""
         found: list[Damage] = []
-        names = [CATALOGUE, self.counters_path.name, *(self._parts.path(p).name for p in self._parts.existing()),
-                 *(blocks.path(b).name for blocks in (self._parts.index, self._parts.units) for b in blocks.blocks())]
+        names = [CATALOGUE, self.counters_path.name, *(self.parts.path(p).name for p in self.parts.existing()),
+                 *(blocks.path(b).name for blocks in (self.parts.index, self.parts.units) for b in blocks.blocks())]
         for name in names:
             path = self.layout.target(name)
             try:
@@ -1621,10 +824,10 @@ class Store:
                 removed = name.endswith(DELETE)
                 recorded[name.removesuffix(DELETE)] = (None if removed else digest, int(entry.get("seq") or 0))
         found: list[tuple[str, dict]] = []
-        checks = self._parts.checks()
+        checks = self.summaries.checks()
         for name, (digest, seq) in sorted(recorded.items()):
             path = self.layout.target(name)
-            entry = checks.get(int(name[1:-5])) if _is_part_name(name) else None
+            entry = checks.get(int(name[1:-5])) if is_part_name(name) else None
             if entry is not None and entry.get("sha256") and entry["part"] == list(file_signature(path) or ()):
                 if entry["sha256"] != digest:  # the part as its check entry read it (its signature unchanged)
                     found.append(("check.file_changed", {"path": str(path), "seq": seq}))
@@ -1637,15 +840,15 @@ class Store:
                 found.append(("check.file_missing", {"path": str(path), "seq": seq}))
             elif raw is not None and (digest is None or hashlib.sha256(raw).hexdigest() != digest):
                 found.append(("check.file_changed", {"path": str(path), "seq": seq}))
-        for pid in self._parts.existing():
-            if self._parts.path(pid).name not in recorded:  # a part no save of ptdv ever wrote
-                found.append(("check.file_unknown", {"path": str(self._parts.path(pid))}))
-        found.extend(("check.cache_forged", {"path": str(path)}) for path in self._parts.forged(checks))
+        for pid in self.parts.existing():
+            if self.parts.path(pid).name not in recorded:  # a part no save of ptdv ever wrote
+                found.append(("check.file_unknown", {"path": str(self.parts.path(pid))}))
+        found.extend(("check.cache_forged", {"path": str(path)}) for path in self.summaries.forged(checks))
         return found
 
     def due_dates(self, pids: Collection[int]) -> dict[int, list[tuple[int, int]]] | None:
         """:meth:`_Parts.due_dates`: the due dates of the live candidates of the parts among ``pids``."""
-        return self._parts.due_dates(pids)
+        return self.summaries.due_dates(pids)
 
     def part_room(self, growth: dict[int, int]) -> dict[int, int]:
         """What an import plans (dry run or not), before any write: the parts that ``growth[pid]`` more candidates
@@ -1654,7 +857,7 @@ class Store:
         over: dict[int, int] = {}
         for pid, count in sorted(growth.items()):
             if count > 0:
-                found = self._parts.summary(pid)
+                found = self.summaries.summary(pid)
                 total = (len(found.names) if found is not None else 0) + count
                 if total > PART_LIMIT:
                     over[pid] = total
@@ -1663,7 +866,7 @@ class Store:
     def part_checks(self) -> dict[int, dict]:
         """What ``check`` finds of each part from the part alone (:meth:`_Parts._made_check`), by part: kept in
         ``checks.json`` and made again only for a part that changed, so a check after a save reads one part."""
-        return self._parts.checks()
+        return self.summaries.checks()
 
     def index_problems(self) -> list[tuple[str, dict]]:
         """Where the indexes disagree with the parts, as (message key, params): a candidate the candidate index
@@ -1672,17 +875,17 @@ class Store:
         part's summary and every index file."""
         if not self.indexed():
             return []
-        parts = self._parts
-        checks = parts.checks()
+        checks = self.summaries.checks()
         held = {cid: pid for pid, entry in checks.items() for cid, _, _ in entry["cands"]}
         indexed: dict[int, int] = {}
-        for block in parts.index.blocks():
-            indexed.update(parts.index.block(block))
+        index = self.parts.index
+        for block in index.blocks():
+            indexed.update(index.block(block))
         wrong = sorted((cid, pid) for cid, pid in held.items() if indexed.get(cid) != pid)
         found = [("check.index_wrong", {"id": cid, "part": pid, "indexed": indexed.get(cid, "—")}) for cid, pid in wrong]
         found += [("check.index_stale", {"id": cid, "part": indexed[cid]})
                   for cid in sorted(cid for cid in indexed if cid not in held)]
-        counter = int(self._read_counters().get("next_candidate", 0))
+        counter = int(self.parts.counters().get("next_candidate", 0))
         if held and counter < max(held):
             found.append(("check.counter_behind", {"counter": counter, "id": max(held)}))
         placed = {uid: parent for uid, (parent, _) in self.current_state().placed.items()}
@@ -1734,15 +937,15 @@ class Store:
                 return {}
         except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             return {}
-        parts = self._parts
-        replaced = {int(name[1:-5]): raw for name, raw in files.items() if _is_part_name(name)}
+        parts, summaries = self.parts, self.summaries
+        replaced = {int(name[1:-5]): raw for name, raw in files.items() if is_part_name(name)}
         unread, kept = set(), {}
         for pid in set(parts.existing()) - set(replaced):
             try:
-                parts.summary(pid)
+                summaries.summary(pid)
             except PtdvError:
                 unread.add(pid)
-        held = parts.held(skip=set(replaced) | unread)
+        held = summaries.held(skip=set(replaced) | unread)
         for pid, raw in replaced.items():
             held.update((int(cid), pid) for cid in orjson.loads(raw)["candidates"])
         before: dict[int, dict[int, int] | None] = {}
@@ -1755,7 +958,7 @@ class Store:
         out = {CANDIDATES.name(block): CANDIDATES.doc(block, entries)
                for block, entries in parts.index.remade({**kept, **held}).items() if entries != before.get(block, {})}
         try:
-            counters = self._read_counters()
+            counters = parts.counters()
         except PtdvError:
             counters = {}
         if held and max(held) > int(counters.get("next_candidate", 0)):
@@ -1771,36 +974,12 @@ class Store:
             if err.params.get("path") != str(self.path) or err.backup is None:
                 raise
             raw = self.backup_copy(err.backup, CATALOGUE).read_bytes()
-            return _catalogue_state(self.path, parse(self.path, raw, CATALOGUE_TABLES), None)
-
-
-def _catalogue_state(path: Path, data: dict, parts: "_Parts | None", *, whole: bool = False) -> State:
-    """The read model of a catalogue; its records are made as they are asked for (``whole``: all of them now,
-    to know that each can be read).  A record that cannot be read is ``store.invalid`` naming the file, with the
-    newest backup that can be (through the store's ``_damaged``) when ``parts`` is the store's."""
-    def invalid(exc: Exception) -> PtdvError:
-        err = PtdvError("store.invalid", path=str(path), detail=f"{type(exc).__name__}: {exc}")
-        return parts.store._damaged(err) if parts is not None else err
-    try:
-        split = int(data["meta"]["1"]["schema"]) >= SPLIT_SCHEMA
-        state = State.from_data(data, parts, parts, invalid, indexed_branches=split)
-        if whole:
-            state.validate()
-        return state
-    except PtdvError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise invalid(exc) from exc
+            return read_model(self.path, parse(self.path, raw, CATALOGUE_TABLES), None)
 
 
 def _place(parent: int, doc: dict) -> dict:
     """A branch's entry: its parent, its name and its period (see docs/HISTORY.md), so that the tree of any day
     needs no part; kept in the catalogue's ``placed`` when it has a period, else in the unit index."""
     return {"parent": parent, "name": doc["name"], **{k: doc[k] for k in PERIOD_KEYS if k in doc}}
-
-
-def _report_doc(signature: tuple, found: dict[int, dict[int, ReportYear]]) -> dict:
-    return {"part": list(signature), "v": REPORT_CACHE_VERSION,
-            "units": {str(u): {str(y): row.to_json() for y, row in years.items()} for u, years in found.items()}}
 
 
