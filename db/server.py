@@ -19,6 +19,7 @@ import socket
 import socketserver
 import stat
 import struct
+import sys
 import threading
 import time
 from datetime import date, datetime
@@ -384,6 +385,13 @@ class Listener(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         self.report = report
         self.who = who  # the caller of a connection: the kernel's peer; a test's harness may name its own
         threading.Thread(target=hub.watch, name="ptdv-watch", daemon=True).start()
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A connection that failed outside a request's answer (the client went away mid-way): to the journal,
+        as the service's own failures go, not as a bare traceback."""
+        exc = sys.exc_info()[1]
+        if exc is not None and not isinstance(exc, (BrokenPipeError, ConnectionResetError)):
+            self.report(exc)
 
     def stop(self) -> None:
         """End the event streams and the loop of :meth:`serve_forever` (from any thread but the loop's)."""

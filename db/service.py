@@ -14,6 +14,7 @@ from typing import Iterable, Mapping
 
 from . import access
 from . import calendar_store
+from . import documents
 from . import quota as quota_math
 from . import lineage as lineage_math
 from . import papers as papers_mod
@@ -974,6 +975,30 @@ class Service:
         """Children's targets as typed (empty counts 0) -> (allocated, gap to ``target`` or None)."""
         allocated = sum(parse_count(s if str(s).strip() else 0, field="target") for s in shares)
         return allocated, None if target is None else target - allocated
+
+    # -- documents and their templates (db/documents.py) ------------------------------------------------
+    def candidate_document(self, form: str, cid: int | str, *, include_sensitive: bool = False, number: str = "",
+                           where: str | None = None, issuer_ref: str | int | None = None) -> bytes:
+        """Form 9-KNĐ or 6-KNĐ of a candidate the user may read, as .docx bytes."""
+        return documents.candidate_document(self, form, cid, include_sensitive=include_sensitive, number=number,
+                                            where=where, issuer_ref=issuer_ref)
+
+    def report_document(self, report: Report, *, number: str = "", where: str | None = None) -> bytes:
+        """The report template filled with ``report`` (made by :meth:`report`), as .docx bytes."""
+        return documents.report_document(self, report, number=number, where=where)
+
+    def templates(self) -> list[documents.TemplateInfo]:
+        return documents.templates(self)
+
+    def template(self, form: str) -> tuple[bytes, str]:
+        """The template in use for ``form`` and where it comes from ("store" or "default")."""
+        return documents.template_bytes(self, form)
+
+    def set_template(self, form: str, data: bytes) -> documents.TemplateInfo:
+        return documents.set_template(self, form, data)
+
+    def reset_template(self, form: str) -> bool:
+        return documents.reset_template(self, form)
 
     # -- backups and repair -------------------------------------------------------------
     def backups(self) -> list[dict]:

@@ -7,8 +7,11 @@ message gives), so a message can make nothing else.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 from datetime import date, datetime
+from pathlib import Path, PurePath
 from typing import Any
 
 import orjson
@@ -39,12 +42,17 @@ TYPES: dict[str, type] = _records()
 _NAMES: dict[type, str] = {cls: name for name, cls in TYPES.items()}
 
 
+_INT_LIMIT = 2 ** 63
+
+
 class WireError(ValueError):
     """A message that is not what the protocol says (a type not in :data:`TYPES`, a malformed value)."""
 
 
 def encode(value: Any) -> Any:
     """``value`` as plain JSON types (see the module's docstring)."""
+    if isinstance(value, int) and not isinstance(value, bool) and not -_INT_LIMIT <= value < _INT_LIMIT:
+        return {"$int": str(value)}  # JSON numbers past 64 bits (a number typed at random) as text
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     kind = type(value)
@@ -54,6 +62,10 @@ def encode(value: Any) -> Any:
             return {"$": name, "f": {f.name: encode(getattr(value, f.name))
                                      for f in dataclasses.fields(value) if f.init}}
         return {"$": name, "v": [encode(item) for item in value]}
+    if isinstance(value, bytes):
+        return {"$bytes": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, PurePath):
+        return {"$path": str(value)}
     if isinstance(value, datetime):
         return {"$datetime": value.isoformat()}
     if isinstance(value, date):
@@ -100,6 +112,12 @@ def decode(value: Any) -> Any:
     if len(value) == 1:
         (key, inner), = value.items()
         try:
+            if key == "$int":
+                return int(inner)
+            if key == "$bytes":
+                return base64.b64decode(inner, validate=True)
+            if key == "$path":
+                return Path(inner)
             if key == "$date":
                 return date.fromisoformat(inner)
             if key == "$datetime":
@@ -112,7 +130,7 @@ def decode(value: Any) -> Any:
                 return {decode(k): decode(v) for k, v in inner}
             if key == "$error":
                 return error_from(inner)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, binascii.Error) as exc:
             raise WireError(f"{key}: {exc}") from None
     return {k: decode(v) for k, v in value.items()}
 
@@ -122,7 +140,8 @@ def error_data(err: PtdvError) -> dict:
     word itself, as an import refused row by row does)."""
     kind = next((name for name, cls in _KINDS.items() if isinstance(err, cls)), None)
     return {"$error": {"kind": kind, "key": err.key,
-                       "params": {k: v if isinstance(v, (int, float, str)) or v is None else str(v)
+                       "params": {k: v if isinstance(v, (float, str)) or v is None
+                                  or (isinstance(v, int) and -_INT_LIMIT <= v < _INT_LIMIT) else str(v)
                                   for k, v in err.params.items()},
                        "text": {lang: err.message(lang) for lang in LANGS}}}
 

@@ -41,6 +41,7 @@ def reread(store_path):
     return lambda store=store_path: Service(Store(store), today=TODAY)
 
 
+@pytest.mark.embedded  # demo --force: only the service's administrator replaces a served store
 def test_init_and_demo(written, store_path, tmp_path, reread):
     made = written("init", "--root", "Đảng bộ phường Hải Châu", "--members", "900")
     root = reread().root()

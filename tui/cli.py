@@ -1643,9 +1643,9 @@ def document_command(ses: Session, form: str, ref: str, out_path: Path, quarter:
     form = documents.form_id(form)
     if form == documents.REPORT:
         report = ses.service.report(ref, ses.year, quarter, half)
-        data = documents.report_document(ses.service, report, number=number, where=where)
+        data = ses.service.report_document(report, number=number, where=where)
     else:
-        data = documents.candidate_document(ses.service, form, ref, include_sensitive=include_sensitive,
+        data = ses.service.candidate_document(form, ref, include_sensitive=include_sensitive,
                                             number=number, where=where, issuer_ref=issuer_ref)
     write_file(out_path, data, ses.service.store.path.parent)
     ses.echo(ses.t("cli.document.written", form=form, path=out_path))
@@ -1663,7 +1663,7 @@ def template_list(ses: Session, as_json: bool) -> None:
     """Each form's template in use (ptdv's default or the committee's), its sha256 and the fields it may use."""
     from db import documents
 
-    found = documents.templates(ses.service)
+    found = ses.service.templates()
     if as_json:
         ses.json([{"form": i.form, "source": i.source, "sha256": i.sha256, "size": i.size, "fields": list(i.fields)}
                   for i in found])
@@ -1684,7 +1684,7 @@ def template_get(ses: Session, form: str, out_path: Path) -> None:
     from db import documents
 
     form = documents.form_id(form)
-    data, source = documents.template_bytes(ses.service, form)
+    data, source = ses.service.template(form)
     write_file(out_path, data, ses.service.store.path.parent)
     ses.echo(ses.t("cli.template.written", form=form, source=ses.t(f"cli.template.source.{source}"), path=out_path))
 
@@ -1707,7 +1707,7 @@ def template_set(ses: Session, form: str, file: Path, as_json: bool) -> None:
             data = handle.read(documents.MAX_BYTES + 1)
     except OSError as exc:
         raise PtdvError("template.unreadable", path=safe(str(file)), detail=exc.strerror or str(exc)) from exc
-    info = documents.set_template(ses.service, form, data)
+    info = ses.service.set_template(form, data)
     if as_json:
         ses.json({"form": form, "sha256": info.sha256, "size": info.size})
         return
@@ -1723,7 +1723,7 @@ def template_reset(ses: Session, form: str, as_json: bool) -> None:
     from db import documents
 
     form = documents.form_id(form)
-    done = documents.reset_template(ses.service, form)
+    done = ses.service.reset_template(form)
     if as_json:
         ses.json({"form": form, "reset": done})
         return

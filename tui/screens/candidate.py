@@ -234,7 +234,7 @@ class CandidateScreen(DataScreen):
         if form is None or self.candidate is None:
             return
         try:  # a refusal (no decision yet) is said now, not after a path was typed
-            documents.candidate_document(self.app.service, form, self.candidate_id)
+            self.app.service.candidate_document(form, self.candidate_id)
         except PtdvError as err:
             self.app.show_error(err)
             return
@@ -242,7 +242,7 @@ class CandidateScreen(DataScreen):
         name = documents.file_name(form, self.candidate.name)
 
         def write(path) -> None:  # filled again from the store as it is when Enter is pressed
-            data = documents.candidate_document(self.app.service, form, self.candidate_id)
+            data = self.app.service.candidate_document(form, self.candidate_id)
             files.write_file(path, data, self.app.service.store.path.parent)
 
         self.app.push_screen(WriteReportDialog(folder / name, write, self.t("ui.documents.dialog_title", form=form)),

@@ -129,9 +129,7 @@ class ReportScreen(DataScreen):
                                                self.t("ui.report.docx_dialog_title")), self._written)
 
     def write_document(self, path: Path) -> None:
-        from db import documents
-
-        data = documents.report_document(self.app.service, self.report)
+        data = self.app.service.report_document(self.report)
         files.write_file(path, data, self.app.service.store.path.parent)
 
     def _written(self, path: Path | None) -> None:
