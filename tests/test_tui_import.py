@@ -148,6 +148,7 @@ async def test_esc_after_a_dry_run_writes_nothing(small, listed):
     assert names_in(service, ids["pm1"]) == before
 
 
+@pytest.mark.embedded  # the store's folder is the tree's first place; a served store has none
 @pilot_test
 async def test_the_folders_show_the_lists_not_other_files_nor_the_stores_own(small, home):
     service, ids = small
@@ -169,6 +170,7 @@ async def test_the_folders_show_the_lists_not_other_files_nor_the_stores_own(sma
             "home", "ptdv.audit.jsonl", "ptdv.backups", "ptdv.json", "ptdv.json.lock", "ptdv.parts"]
 
 
+@pytest.mark.embedded  # the store's folder is the tree's first place; a served store has none
 @pytest.mark.parametrize("key", ["backspace", "left", "escape"])
 @pilot_test
 async def test_backspace_left_and_esc_in_the_folders_go_back(small, home, key):
@@ -548,6 +550,7 @@ async def test_export_says_when_the_file_is_there_already(small, home):
 
 
 # -- how it looks ----------------------------------------------------------------------------------------
+@pytest.mark.embedded  # the store's folder is the tree's first place; a served store has none
 def test_import_screen_with_a_dry_run_80x24(small, tmp_path, monkeypatch, snap_compare):
     """A ward's own list on the ward's screen: the folders (the home folder is the store's here: one place),
     the file, unit and sheet, the dry run with the rows skipped and the column not imported, the keys."""
