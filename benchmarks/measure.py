@@ -508,21 +508,21 @@ def import_rows(service: Service, unit: int, count: int, seed: int) -> list[tupl
 
 def bulk_import(service: Service, rows: list[tuple[int, dict]], day: date) -> None:
     """New candidates (already validated) entering the pipeline on ``day``: the fastest write path of the
-    store today.  One ``Store.transaction``: an id per candidate from the store's counter, ``tx.put_many``
-    of the candidates, and a ``candidate.add`` audit entry per candidate as ``Service.add_candidate`` writes.
+    store today.  One ``Store.transaction``: an id per candidate from the store's counter, ``tx.add_candidates``
+    of them all, and a ``candidate.add`` audit entry per candidate as ``Service.add_candidate`` writes.
     The one function that uses the store's transaction API; when ``Service`` gains an import, call it here."""
     with service.store.transaction(by=service.user) as tx:
         docs = {}
         for unit, values in rows:
-            cand = Candidate(id=tx.next_id("next_candidate"), unit=unit, **values)
+            cand = Candidate(id=tx.new_candidate_id(), unit=unit, **values)
             docs[cand.id] = cand.with_(history=(StageEntry("source", day, tx.user, tx.at),)).to_doc()
-        tx.put_many("candidates", docs)
+        tx.add_candidates(docs)
         for cid, doc in docs.items():
             tx.audit("candidate.add", f"candidate:{cid}", doc["unit"], None, doc)
 
 
-IMPORT_PATH = ("Service.validate_candidate_fields per row, then one Store.transaction: tx.next_id, "
-               "tx.put_many('candidates'), tx.audit per candidate")
+IMPORT_PATH = ("Service.validate_candidate_fields per row, then one Store.transaction: tx.new_candidate_id, "
+               "tx.add_candidates, tx.audit per candidate")
 
 
 def bulk(scale: Scale, seed: int) -> list[Figure]:

@@ -853,8 +853,8 @@ class Builder:
             rng = self.unit_rng(unit, f"people{year}")
             docs += [doc for doc in (self.candidate_doc(rng, plan, tx.user, tx.at) for plan in plans) if doc]
         docs.sort(key=lambda doc: doc["history"][0]["date"])
-        tx.put_many("units", {node.id: node.to_doc() for node in units})
-        tx.put_many("candidates", {tx.next_id("next_candidate"): doc for doc in docs})
+        tx.add_units({node.id: node.to_doc() for node in units})
+        tx.add_candidates({tx.new_candidate_id(): doc for doc in docs})
         tx.add_quotas([quota.to_doc() for quota in self.quotas])
         return len(docs)
 
@@ -959,7 +959,7 @@ def build_demo(service: Service, *, today: date | None = None, seed: int = 2024)
     with service.store.transaction(by=service.user) as tx:
         demo = _Demo(seed, today, {year: CITY_RATES.get(year, LATER_RATE) for year in years})
         city = demo.tree()
-        units = demo.number(city, root.id, lambda: tx.next_id("next_unit"))
+        units = demo.number(city, root.id, tx.new_unit_id)
         demo.plan_years(city)
         summary = {"units": len(units) + 1, "candidates": demo.write(tx, units), "quotas": len(demo.quotas),
                    "years": years}

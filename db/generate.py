@@ -304,8 +304,8 @@ def generate(service: Service, scale: str, *, seed: int = 1, today: date | None 
     root = service.init(top.name)
     with service.store.transaction(by=service.user) as tx:
         if top.level != root.level:  # a ward's store: its top unit is a grassroots committee
-            tx.put("units", root.id, Unit(root.id, root.name, top.level, None, rev=root.rev + 1).to_doc())
-        units = gen.number(top, root.id, lambda: tx.next_id("next_unit"))
+            tx.put_unit(Unit(root.id, root.name, top.level, None, rev=root.rev + 1))
+        units = gen.number(top, root.id, tx.new_unit_id)
         gen.plan_years(top)
         gen.write(tx, units)
         summary = gen.sizes(top)

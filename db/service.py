@@ -220,9 +220,7 @@ class Service:
         """Write the whole users table, refusing a change that would leave the store without an admin."""
         if not any(u.role == "admin" and tx.state.root in u.units for u in users.values()):
             raise PtdvError("access.last_admin", unit=tx.state.unit(tx.state.root).name)
-        table = tx.db.table("users")
-        table.truncate()
-        table.insert_multiple(u.to_doc() for u in sorted(users.values(), key=lambda u: u.account))
+        tx.set_users(sorted(users.values(), key=lambda u: u.account))
 
     # -- store --------------------------------------------------------------------------
     def init(self, root_name: str, *, members: int | None = None, year: int | None = None,
@@ -235,11 +233,11 @@ class Service:
             raise PtdvError("unit.unknown_level", level=safe(str(level)), levels=", ".join(levels))
         self.store.create()
         with self.store.transaction(by=self.user) as tx:
-            unit = Unit(id=tx.next_id("next_unit"), name=name, level=level or levels[0], parent=None,
+            unit = Unit(id=tx.new_unit_id(), name=name, level=level or levels[0], parent=None,
                         members={} if members is None else {year or self.today().year: members})
-            tx.put("units", unit.id, unit.to_doc())
-            tx.db.table("meta").update({"root": unit.id, "created_by": self.user}, doc_ids=[1])  # a service's caller
-            tx.db.table("users").insert(access.User(self.user, "admin", (unit.id,)).to_doc())
+            tx.put_unit(unit)
+            tx.set_root(unit.id)  # created by the write's account: a service's caller
+            tx.set_users([access.User(self.user, "admin", (unit.id,))])
             tx.audit("store.init", f"unit:{unit.id}", unit.id, None, unit.to_doc())
         return unit
 
@@ -267,8 +265,8 @@ class Service:
                 raise PtdvError("unit.unknown_level", level=safe(str(level_id)), levels=", ".join(state.levels))
             self._check_unique_name(state, parent, name)
             counts = {} if members is None else {year or self.today().year: parse_count(members, field="members")}
-            unit = Unit(id=tx.next_id("next_unit"), name=name, level=level_id, parent=parent.id, members=counts)
-            tx.put("units", unit.id, unit.to_doc())
+            unit = Unit(id=tx.new_unit_id(), name=name, level=level_id, parent=parent.id, members=counts)
+            tx.put_unit(unit)
             tx.audit("unit.add", f"unit:{unit.id}", unit.id, None, unit.to_doc())
         return unit
 
@@ -290,7 +288,7 @@ class Service:
             unit = tx.state.resolve_unit(ref)
             self._require(permission, unit.id, tx.state)
             new = replace(change(tx.state, unit), rev=unit.rev + 1)  # replace: the unit's period is kept
-            tx.put("units", unit.id, new.to_doc())
+            tx.put_unit(new)
             tx.audit(action, f"unit:{unit.id}", unit.id, unit.to_doc(), new.to_doc())
         return new
 
@@ -343,7 +341,7 @@ class Service:
             units = [state.resolve_unit(ref) for ref in refs]
             parent = state.resolve_unit(parent_ref) if parent_ref not in (None, "") else None
             successor, plan = reorg.merge(state, units, into, day, parent=parent, across_levels=across_levels,
-                                          new_id=lambda: tx.next_id("next_unit"), today=self.today(),
+                                          new_id=tx.new_unit_id, today=self.today(),
                                           by=self.user, at=tx.at)
             self._write_plan(tx, "unit.merge", plan)
         return successor
@@ -356,7 +354,7 @@ class Service:
         with self.store.transaction(by=self.user) as tx:
             unit = tx.state.resolve_unit(ref)
             new, plan = reorg.split(tx.state, unit, list(into), dict(assign), day,
-                                    new_id=lambda: tx.next_id("next_unit"), today=self.today(),
+                                    new_id=tx.new_unit_id, today=self.today(),
                                     by=self.user, at=tx.at)
             self._write_plan(tx, "unit.split", plan)
         return new
@@ -385,13 +383,13 @@ class Service:
         for before, after in plan.candidates:
             self._require_candidate(access.WRITE, before, state)
         for unit in plan.added:  # first: the units that move under it find its part
-            tx.put("units", unit.id, unit.to_doc())
+            tx.put_unit(unit)
             tx.audit(action, f"unit:{unit.id}", unit.id, None, unit.to_doc())
         for before, after in plan.units:
-            tx.put("units", after.id, after.to_doc())
+            tx.put_unit(after)
             tx.audit(action, f"unit:{after.id}", after.id, before.to_doc(), after.to_doc())
         for before, after in plan.candidates:
-            tx.put("candidates", after.id, after.to_doc())
+            tx.put_candidate(after)
             tx.audit("candidate.move", f"candidate:{after.id}", after.unit, before.to_doc(), after.to_doc())
 
     # -- quotas -------------------------------------------------------------------------
@@ -407,7 +405,7 @@ class Service:
             self._require(access.QUOTA, unit.id, tx.state)
             before = tx.state.quotas.get((unit.id, year))
             quota = Quota(unit=unit.id, year=year, target=new_target, rate=new_rate)
-            tx.put_quota(quota.to_doc())
+            tx.put_quota(quota)
             tx.audit("quota.set", f"quota:{unit.id}:{year}", unit.id,
                      before.to_doc() if before else None, quota.to_doc())
         return quota
@@ -425,7 +423,7 @@ class Service:
                     raise PtdvError("quota.not_a_child", unit=uid, parent=parent.name)
                 before = tx.state.quotas.get((uid, year))
                 quota = Quota(unit=uid, year=year, target=n)
-                tx.put_quota(quota.to_doc())
+                tx.put_quota(quota)
                 tx.audit("quota.set", f"quota:{uid}:{year}", uid, before.to_doc() if before else None,
                          quota.to_doc())
 
@@ -532,10 +530,10 @@ class Service:
             if readmission is not None:
                 rules.check_readmission(readmission.left, readmission.reason, day,
                                         self._readmitted_before(tx.state, fields_))
-            cand = Candidate(id=tx.next_id("next_candidate"), unit=unit.id, readmission=readmission, **fields_)
+            cand = Candidate(id=tx.new_candidate_id(), unit=unit.id, readmission=readmission, **fields_)
             rules.check_stage_date(cand, "source", day, self.today())
             cand = cand.with_(history=(StageEntry("source", day, self.user, tx.at, unit.id),))
-            tx.put("candidates", cand.id, cand.to_doc())
+            tx.put_candidate(cand)
             tx.audit("candidate.add", f"candidate:{cand.id}", unit.id, None, cand.to_doc())
         return cand
 
@@ -572,7 +570,7 @@ class Service:
                 raise PtdvError("candidate.stale", id=cand.id, rev=cand.rev, expected=expected_rev,
                                 name=cand.name, stage=cand.stage)
             new = change(tx, cand).with_(rev=cand.rev + 1)
-            tx.put("candidates", cand.id, new.to_doc())
+            tx.put_candidate(new)
             tx.audit(action, f"candidate:{cand.id}", new.unit, cand.to_doc(), new.to_doc())
         return new
 
@@ -1068,7 +1066,7 @@ class Service:
             state = tx.state
             self._require(access.SETTINGS, state.root, state)
             entry = calendar_store.new_entry(state.settings.calendar, when, kind, source, label, tx.user, tx.at)
-            tx.db.table("calendar").insert(entry.to_store())
+            tx.add_calendar_day(entry)
             tx.audit("calendar.add", f"calendar:{when.isoformat()}", state.root, None, _calendar_audit(entry))
         return entry
 
@@ -1079,8 +1077,7 @@ class Service:
             state = tx.state
             self._require(access.SETTINGS, state.root, state)
             entry = calendar_store.removable(state.settings.calendar, when)
-            table = tx.db.table("calendar")
-            table.remove(doc_ids=[d.doc_id for d in table if d.get("date") == when.isoformat()])
+            tx.remove_calendar_day(when)
             tx.audit("calendar.remove", f"calendar:{when.isoformat()}", state.root, _calendar_audit(entry), None)
         return entry
 

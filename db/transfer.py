@@ -1357,18 +1357,18 @@ def apply(service, sheets: Sheets, *, default_unit: str | None = None, moved_rea
     quota and candidate added or changed."""
     with service.store.transaction(by=service.user) as tx:
         found = plan(service, tx.state, sheets, default_unit=default_unit, at=tx.at,
-                     new_unit_id=lambda: tx.next_id("next_unit"), moved_reason=moved_reason, progress=progress)
+                     new_unit_id=tx.new_unit_id, moved_reason=moved_reason, progress=progress)
         if found.units.adds:
-            tx.put_many("units", {p.after.id: p.after.to_doc() for p in found.units.adds})
+            tx.add_units({p.after.id: p.after.to_doc() for p in found.units.adds})
         for item in found.units.adds:
             tx.audit("unit.add", f"unit:{item.after.id}", item.after.id, None, item.after.to_doc())
         for item in found.units.changes:
-            tx.put("units", item.after.id, item.after.to_doc())
+            tx.put_unit(item.after)
             tx.audit("unit.members", f"unit:{item.after.id}", item.after.id, item.before.to_doc(), item.after.to_doc())
         if found.quotas.adds:
             tx.add_quotas([p.after.to_doc() for p in found.quotas.adds])
         for item in found.quotas.changes:
-            tx.put_quota(item.after.to_doc())
+            tx.put_quota(item.after)
         for item in found.quotas.adds + found.quotas.changes:
             quota = item.after
             tx.audit("quota.set", f"quota:{quota.unit}:{quota.year}", quota.unit,
@@ -1384,17 +1384,17 @@ def _write_candidates(tx, planned: Changes) -> Changes:
     for item in planned.adds:
         cand = item.after
         if not cand.id:
-            new_id = tx.next_id("next_candidate")
+            new_id = tx.new_candidate_id()
             while new_id in taken:
-                new_id = tx.next_id("next_candidate")
+                new_id = tx.new_candidate_id()
             cand = cand.with_(id=new_id)
         added.append(Planned(item.row, None, cand))
         docs[cand.id] = cand.to_doc()
         tx.audit("candidate.add", f"candidate:{cand.id}", cand.unit, None, docs[cand.id])
     if docs:
-        tx.put_many("candidates", docs)
+        tx.add_candidates(docs)
     for item in planned.changes:
-        tx.put("candidates", item.after.id, item.after.to_doc())
+        tx.put_candidate(item.after)
         tx.audit("candidate.edit", f"candidate:{item.after.id}", item.after.unit,
                  item.before.to_doc(), item.after.to_doc())
     return replace(planned, adds=added)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+from dataclasses import replace
 
 import orjson
 import pytest
@@ -36,8 +37,7 @@ def run(path, *args: str):
 
 def set_settings(service: Service, **values) -> None:
     with service.store.transaction() as tx:
-        settings = dict(tx.db.table("meta").get(doc_id=1)["settings"], **values)
-        tx.db.table("meta").update({"settings": settings}, doc_ids=[1])
+        tx.set_settings(replace(tx.state.settings, **values))
         tx.audit("settings.set", "settings", None, None, values)
 
 

@@ -101,9 +101,9 @@ def test_quota_show_of_a_successor_names_its_predecessors_and_a_year_before_it_b
 def test_a_name_of_an_old_and_a_new_unit_names_the_one_of_the_year(run, ids, store_path):
     service = Service(Store(store_path), today=TODAY)
     with service.store.transaction() as tx:  # a new ward of the old one's name, from 01/09/2024
-        again = tx.next_id("next_unit")
+        again = tx.new_unit_id()
         ward = Unit(again, "Đảng ủy phường Phước Mỹ", "grassroots", ids["son_tra"], began=date(2024, 9, 1))
-        tx.put("units", again, ward.to_doc())
+        tx.put_unit(ward)
         tx.audit("unit.add", f"unit:{again}", again, None, ward.to_doc())
     now = json.loads(run("--year", "2024", "quota", "show", "Đảng ủy phường Phước Mỹ", "--json").stdout)
     before = json.loads(run("--year", "2023", "quota", "show", "Đảng ủy phường Phước Mỹ", "--json").stdout)

@@ -18,14 +18,14 @@ def merge_wards(service, ids, day=MERGED) -> int:
     """Record the merge as the records say it (the service's own operation is tested elsewhere)."""
     with service.store.transaction() as tx:
         state = tx.state
-        new_id = tx.next_id("next_unit")
-        tx.put("units", new_id, Unit(new_id, "Đảng ủy phường An Hải", "grassroots", ids["son_tra"], began=day).to_doc())
+        new_id = tx.new_unit_id()
+        tx.put_unit(Unit(new_id, "Đảng ủy phường An Hải", "grassroots", ids["son_tra"], began=day))
         for old in ("phuoc_my", "an_hai_bac"):
             unit = state.units[ids[old]]
-            tx.put("units", unit.id, replace(unit, ended=day, end="merged", successors=(new_id,)).to_doc())
+            tx.put_unit(replace(unit, ended=day, end="merged", successors=(new_id,)))
         for branch in ("pm1", "pm2", "ahb1"):
             unit = state.units[ids[branch]]
-            tx.put("units", unit.id, replace(unit, parent=new_id, earlier=((day, unit.parent),)).to_doc())
+            tx.put_unit(replace(unit, parent=new_id, earlier=((day, unit.parent),)))
         tx.audit("unit.merge", f"unit:{new_id}", new_id, None, {"on": day.isoformat()})
     return new_id
 
@@ -95,7 +95,7 @@ def test_a_transferred_candidate_counts_where_each_step_happened(small):
     with service.store.transaction() as tx:
         moved = replace(cand, unit=ids["tt1"],
                         moves=(Move(date(2024, 10, 1), ids["ahb1"], ids["tt1"], "chuyển nơi cư trú", "t", ""),))
-        tx.put("candidates", cand.id, moved.to_doc())
+        tx.put_candidate(moved)
         tx.audit("candidate.move", f"candidate:{cand.id}", ids["tt1"], cand.to_doc(), moved.to_doc())
     figures = service.figures(2024)
     assert figures[ids["an_hai_bac"]].admitted == 1   # the decision stays where it was made
@@ -110,7 +110,7 @@ def test_a_candidate_transferred_to_another_ward_still_counts_where_it_was_decid
     with service.store.transaction() as tx:
         moved = replace(cand, unit=ids["tt1"],
                         moves=(Move(date(2024, 10, 1), ids["ahb1"], ids["tt1"], "chuyển nơi cư trú", "t", ""),))
-        tx.put("candidates", cand.id, moved.to_doc())
+        tx.put_candidate(moved)
         tx.audit("candidate.move", f"candidate:{cand.id}", ids["tt1"], cand.to_doc(), moved.to_doc())
     fresh = type(service)(type(service.store)(service.store.path), today=TODAY)
     # the ward's own figures read the part the candidate now lives in, and no more than that

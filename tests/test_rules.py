@@ -260,8 +260,7 @@ def test_a_candidate_who_left_has_no_findings():
 def store_settings(service, **values) -> None:
     """Change settings in the store file, as an administrator editing them would."""
     with service.store.transaction() as tx:
-        settings = dict(tx.db.table("meta").get(doc_id=1)["settings"], **values)
-        tx.db.table("meta").update({"settings": settings}, doc_ids=[1])
+        tx.set_settings(replace(tx.state.settings, **values))
 
 
 def test_settings_in_the_store_change_the_limits(small):

@@ -1,13 +1,14 @@
 """db.service: what staff do, as every front end asks for it (today is Fri 15/11/2024)."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from db.errors import PtdvError
-from db.model import STAGES
+from db.model import STAGES, Candidate
 from db.rules import SEVERITIES
 from db.workdays import add_workdays
 
@@ -285,12 +286,12 @@ def _hand_edit(service, table: str, doc_id: int, **changes) -> None:
     """Change a record's fields as a hand edit of the files would, past every rule."""
     with service.store.transaction() as tx:
         if table == "candidates":
-            tx.put("candidates", doc_id, {**tx.state.candidate(doc_id).to_doc(), **changes})
+            tx.put_candidate(Candidate.from_doc(doc_id, {**tx.state.candidate(doc_id).to_doc(), **changes}))
         elif table == "units" and tx.placed(doc_id) is not None:  # where the unit index puts a branch in the tree
             place = {**tx.placed(doc_id), **changes}
             tx.branches.set(doc_id, (place["parent"], place["name"]))
         else:
-            tx.db.table(table).update(changes, doc_ids=[doc_id])
+            tx.put_unit(replace(tx.state.units[doc_id], **changes))
 
 
 def test_check_finds_hand_made_inconsistencies(small):

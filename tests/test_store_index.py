@@ -99,7 +99,7 @@ def test_a_branch_moved_to_another_grassroots_unit_takes_its_candidates_index_en
 def test_imported_ids_raise_the_counter_so_the_next_add_never_reuses_one(small_store):
     service, ids = small_store
     with service.store.transaction() as tx:   # as an import keeping the ids of its rows does
-        tx.put_many("candidates", {41: {**service.candidate(ids["cand1"]).to_doc(), "name": "Mai Thị Lan"}})
+        tx.add_candidates({41: {**service.candidate(ids["cand1"]).to_doc(), "name": "Mai Thị Lan"}})
         tx.audit("candidate.add", "candidate:41", ids["pm1"], None, {})
     assert orjson.loads(service.store.counters_path.read_bytes())["next_candidate"] == 41
     assert reopen(service).candidate(41).name == "Mai Thị Lan"

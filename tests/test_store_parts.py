@@ -316,9 +316,9 @@ def test_a_branch_moved_to_another_ward_and_its_candidate_edited_in_one_write(sm
     service, ids = small_store
     with service.store.transaction() as tx:
         branch = tx.state.units[ids["pm1"]]
-        tx.put("units", branch.id, replace(branch, parent=ids["thach_thang"]).to_doc())
+        tx.put_unit(replace(branch, parent=ids["thach_thang"]))
         cand = tx.state.candidate(ids["cand1"])   # found in the part it was just moved to
-        tx.put("candidates", cand.id, replace(cand, notes="Đã chuyển").to_doc())
+        tx.put_candidate(replace(cand, notes="Đã chuyển"))
         tx.audit("test.move", f"unit:{branch.id}", branch.id, None, None)
     holding = [p.name for p in part_files(service.store.path)
                if str(ids["cand1"]) in orjson.loads(p.read_bytes())["candidates"]]

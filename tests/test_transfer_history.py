@@ -51,23 +51,21 @@ def merged_store(path: Path) -> tuple[Service, dict[str, int]]:
         moved = cand.with_(unit=ids["tt1"], history=pinned + (StageEntry("verified", date(2025, 2, 20), "boss", tx.at,
                                                                          ids["tt1"]),),
                            moves=(Move(date(2025, 2, 1), ids["pm1"], ids["tt1"], "chuyển nơi cư trú", "boss", tx.at),))
-        tx.put("candidates", cand.id, moved.to_doc())
+        tx.put_candidate(moved)
     with service.store.transaction() as tx:
         state = tx.state
-        an_hai = tx.next_id("next_unit")
+        an_hai = tx.new_unit_id()
         ids["an_hai"] = an_hai
         city = state.units[ids["city"]]
-        tx.put("units", an_hai, replace(city, id=an_hai, name="Đảng ủy phường An Hải", level="grassroots",
-                                        parent=ids["city"], members={2026: 900}, began=MERGED).to_doc())
+        tx.put_unit(replace(city, id=an_hai, name="Đảng ủy phường An Hải", level="grassroots", parent=ids["city"],
+                            members={2026: 900}, began=MERGED))
         for ward in ("phuoc_my", "an_hai_bac"):
-            tx.put("units", ids[ward], replace(state.units[ids[ward]], ended=MERGED, end="merged",
-                                               successors=(an_hai,)).to_doc())
-        tx.put("units", ids["son_tra"], replace(state.units[ids["son_tra"]], ended=MERGED, end="dissolved").to_doc())
+            tx.put_unit(replace(state.units[ids[ward]], ended=MERGED, end="merged", successors=(an_hai,)))
+        tx.put_unit(replace(state.units[ids["son_tra"]], ended=MERGED, end="dissolved"))
         for branch, ward, name in (("pm1", "phuoc_my", None), ("pm2", "phuoc_my", None),
                                    ("ahb1", "an_hai_bac", "Chi bộ khu dân cư số 5")):
             unit = state.units[ids[branch]]
-            tx.put("units", ids[branch], replace(unit, name=name or unit.name, parent=an_hai,
-                                                 earlier=((MERGED, ids[ward]),)).to_doc())
+            tx.put_unit(replace(unit, name=name or unit.name, parent=an_hai, earlier=((MERGED, ids[ward]),)))
     service.set_quota(ids["an_hai"], 2026, target=12)
     return service, ids
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import math
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -561,9 +562,7 @@ async def test_a_name_with_an_escape_sequence_shows_escaped(small):
     service, ids = small
     evil = "Chi bộ \x1b[2J\x1b[31mĐỏ\x07"
     with service.store.transaction() as tx:  # as if hand-edited: the service refuses such names
-        doc = tx.state.units[ids["pm1"]].to_doc()
-        doc["name"] = evil
-        tx.put("units", ids["pm1"], doc)
+        tx.put_unit(replace(tx.state.units[ids["pm1"]], name=evil))
     app = make_app(service, lang="vi", year=2024, unit_id=ids["pm1"])
     async with app.run_test(size=(120, 24)) as pilot:
         await settle(pilot)

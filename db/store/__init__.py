@@ -36,23 +36,22 @@ from pathlib import Path
 from typing import Collection, Iterator
 
 import orjson
-from tinydb import TinyDB, where
-from tinydb.table import Document
 
 from ..errors import PtdvError
 from ..identity import current_user
-from ..model import DEFAULT_LEVELS, PERIOD_KEYS, Level, Settings
+from ..model import DEFAULT_LEVELS, Level, Settings
 from ..state import State
 from .audit import AuditLog
 from .backups import ABSENT, PRUNE_EVERY, Backups, Damage, DamagedFile, Version
 from .files import (CATALOGUE, CATALOGUE_TABLES, INDEXED_SCHEMA, PART_TABLES, SCHEMA_VERSION, SPLIT_SCHEMA, Layout,
                     TinyFile, discard, file_signature, fsync_dir, gid_of, make_folder, new_file_mode, os_error, own,
                     parse, read_or_none, write_tmp)
-from .index import CANDIDATES, Edits, kind_of
+from .index import CANDIDATES, kind_of
 from .lock import LOCK_TIMEOUT_S, locked
 from .parts import PartFile, Parts, is_part_name
 from .source import PartsSource, read_model
 from .summaries import Summaries
+from .transaction import Transaction
 
 PART_LIMIT = 10_000       # candidates one part may hold: a save rewrites the part whole (~0.1 ms a candidate: ~1 s)
 BULK_PARTS = 8  # more parts than this in one write: one sync() for all instead of an fsync each
@@ -66,274 +65,6 @@ def default_path() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("ptdv", appauthor=False)) / "ptdv.json"
-
-
-def part_full(state: State, pid: int, count: int) -> PtdvError:
-    """``store.part_full``: part ``pid`` would hold ``count`` candidates, past :data:`PART_LIMIT`."""
-    name = state.units[pid].name if pid in state.units else str(pid)
-    return PtdvError("store.part_full", unit=name, count=count, limit=PART_LIMIT)
-
-
-class Transaction:
-    """What one write sees under the lock: the catalogue's TinyDB (``db``), the read model
-    (``state``), and calls that put records where they belong."""
-
-    def __init__(self, store: "Store", by: str) -> None:
-        self.store = store
-        self.db: TinyDB = store._catalogue.db
-        self.user = by
-        self.at = datetime.now().astimezone().isoformat(timespec="seconds")
-        self.state: State = store.state()
-        self.parts: dict[int, PartFile] = {}
-        self.counters: dict | None = None
-        self.counters_changed = False
-        self.sizes: dict[int, int] = {}  # part -> its candidates when this write first read it
-        self.index = Edits(store.parts.index)  # the candidate index: id -> part
-        self.branches = Edits(store.parts.units)  # the unit index: a branch's id -> (parent, name)
-        self.entries: list[dict] = []
-
-    # -- ids -----------------------------------------------------------------------------
-    def _counters(self) -> dict:
-        if self.counters is None:
-            self.counters = self.store.parts.counters()
-        return self.counters
-
-    def _index(self, cid: int, pid: int) -> None:
-        """Candidate ``cid`` is in part ``pid`` now: its index entry, and the counter never below its id, are
-        written with the part, in the same commit."""
-        self.index.set(cid, pid)
-        self._count_up_to(cid)
-
-    def _count_up_to(self, cid: int) -> None:
-        counters = self._counters()
-        if cid > int(counters.get("next_candidate", 0)):
-            counters["next_candidate"] = cid
-            self.counters_changed = True
-
-    def next_id(self, counter: str) -> int:
-        if counter == "next_candidate":
-            value = int(self._counters().get(counter, 0)) + 1
-            if self.index.get(value) is not None:  # in use: the counter file was lost or lowered by hand
-                taken = [max(entries) for entries in self.index.read.values() if entries]
-                value = max(value, self.index.blocks.last() + 1, *(n + 1 for n in taken))
-            self.counters[counter] = value
-            self.counters_changed = True
-            return value
-        meta = self.db.table("meta")
-        value = int(meta.get(doc_id=1).get(counter, 0))
-        if counter == "next_unit" and (self._unit_doc(value + 1) is not None or value + 1 in self.state.units):
-            value = max(value, max(self.state.units, default=0))  # in use: the counter was lowered by hand
-        meta.update({counter: value + 1}, doc_ids=[1])
-        return value + 1
-
-    # -- records -------------------------------------------------------------------------
-    def _part(self, pid: int) -> PartFile:
-        if pid not in self.parts:
-            part = self.store.parts.file(pid)
-            if part is not None:
-                part.candidates()  # a part holding a record ptdv cannot read is refused, never written over
-            self.parts[pid] = part or self.store.parts.new_file(pid)
-            self.sizes[pid] = len(self.parts[pid].data["candidates"])
-        return self.parts[pid]
-
-    def check_sizes(self) -> None:
-        """Refuse a write that leaves a part with more candidates than :data:`PART_LIMIT` when it added some
-        (one already past it may still be changed): ``store.part_full`` naming its unit and the limit."""
-        for pid, part in self.parts.items():
-            count = len(part.data["candidates"])
-            if count > PART_LIMIT and count > self.sizes[pid]:
-                raise part_full(self.state, pid, count)
-
-    def put(self, table: str, doc_id: int, doc: dict) -> None:
-        if table == "candidates":
-            self._put_candidate(doc_id, doc)
-        elif table == "units":
-            self._relocate_if_moved(doc_id, doc)
-            self._put_unit(doc_id, doc)
-        else:
-            self.db.table(table).upsert(Document(doc, doc_id=doc_id))
-
-    def _unit_doc(self, uid: int) -> dict | None:
-        """Unit ``uid`` as this transaction sees it: the catalogue's record, or a branch's entry (:meth:`placed`)."""
-        return self.db.table("units").get(doc_id=uid) or self.placed(uid)
-
-    def placed(self, uid: int) -> dict | None:
-        """Branch ``uid``'s entry as this transaction sees it (parent, name, period): the catalogue's ``placed``
-        for a branch with a period, else the unit index."""
-        doc = self.db.table("placed").get(doc_id=uid)
-        if doc is not None:
-            return doc
-        entry = self.branches.get(uid)
-        return None if entry is None else {"parent": entry[0], "name": entry[1]}
-
-    def _place_at(self, uid: int, place: dict | None) -> None:
-        """Branch ``uid``'s entry is ``place`` now (None: it is no branch): in the catalogue's ``placed`` when it
-        has a period, else in the unit index; each file is written only when it changes."""
-        table = self.db.table("placed")
-        dated = place is not None and len(place) > 2
-        if dated and table.get(doc_id=uid) != place:
-            table.upsert(Document(place, doc_id=uid))
-        elif not dated and table.contains(doc_id=uid):
-            table.remove(doc_ids=[uid])
-        self.branches.set(uid, (int(place["parent"]), str(place["name"])) if place is not None and not dated else None)
-
-    def part_of(self, uid: int) -> int:
-        """Like ``State.part_of``, but seeing the units this transaction has just added or moved."""
-        doc = self._unit_doc(uid)
-        return uid if doc is None or doc.get("parent") is None else int(doc["parent"])
-
-    def placed_in(self, doc: dict) -> int | None:
-        """The part that keeps a unit's record: its parent's for a unit of the last level, else none
-        (the catalogue keeps it)."""
-        if doc.get("level") == self.state.last_level and doc.get("parent") is not None:
-            return int(doc["parent"])
-        return None
-
-    def _home(self, uid: int) -> TinyDB:
-        """The file that keeps unit ``uid``'s record and quotas."""
-        place = self.placed(uid)
-        return self.db if place is None else self._part(int(place["parent"])).db
-
-    def _put_unit(self, uid: int, doc: dict) -> None:
-        before, pid = self._home(uid), self.placed_in(doc)
-        self._place_at(uid, None if pid is None else _place(pid, doc))
-        after = self.db if pid is None else self._part(pid).db
-        if before is not after:
-            moving = before.table("quotas").search(where("unit") == uid)
-            before.table("quotas").remove(doc_ids=[q.doc_id for q in moving])
-            if before.table("units").contains(doc_id=uid):
-                before.table("units").remove(doc_ids=[uid])
-            after.table("quotas").insert_multiple(dict(q) for q in moving)
-        after.table("units").upsert(Document(doc, doc_id=uid))
-
-    def _put_candidate(self, cid: int, doc: dict) -> None:
-        pid = self.part_of(int(doc["unit"]))
-        before = self.state.source.get(cid)
-        if before is not None:
-            old = self.part_of(before.unit)
-            if old != pid:
-                self._part(old).remove_candidates([cid])
-        self._part(pid).put_candidate(cid, doc)
-        self.store.parts.located[cid] = pid
-        self._index(cid, pid)
-        self._note_visits(pid, [doc])
-
-    def _note_visits(self, pid: int, docs: Collection[dict]) -> None:
-        """Candidates transferred from a branch whose records live in another part keep counting there
-        (docs/HISTORY.md): the catalogue's ``visits`` names, for such a branch, the parts that hold them, so
-        that its figures read those parts too."""
-        for doc in docs:
-            for move in doc.get("moves") or ():
-                for branch in (int(move["from"]), int(move["to"])):
-                    if self.part_of(branch) == pid:
-                        continue
-                    table = self.db.table("visits")
-                    parts = set((table.get(doc_id=branch) or {}).get("parts", ()))
-                    if pid not in parts:
-                        table.upsert(Document({"parts": sorted(parts | {pid})}, doc_id=branch))
-
-    def _relocate_if_moved(self, uid: int, doc: dict) -> None:
-        """A branch moved under another grassroots unit takes its candidates to that unit's part."""
-        unit = self.state.units.get(uid)
-        new_parent = doc.get("parent")
-        if unit is None or unit.parent == new_parent or new_parent is None or not self.state.is_leaf(uid):
-            return
-        moving = self.state.source.of_units([uid])
-        if not moving:
-            return
-        ids = [c.id for c in moving]
-        docs = [c.to_doc() for c in moving]
-        self._part(unit.parent).db.table("candidates").remove(doc_ids=ids)
-        self._part(int(new_parent)).db.table("candidates").insert_multiple(
-            Document(doc, doc_id=c.id) for c, doc in zip(moving, docs))
-        self.store.parts.located.update((c.id, int(new_parent)) for c in moving)  # found where they are now
-        for cand in moving:
-            self._index(cand.id, int(new_parent))
-        self._note_visits(int(new_parent), [doc for doc in docs if doc.get("moves")])
-
-    def put_many(self, table: str, docs: dict[int, dict]) -> None:
-        """Insert new records in one update per file (bulk builds and imports)."""
-        if table not in ("candidates", "units"):
-            self.db.table(table).insert_multiple(Document(doc, doc_id=i) for i, doc in docs.items())
-            return
-        by_home: dict[int | None, dict[int, dict]] = {}
-        for i, doc in docs.items():
-            home = self.part_of(int(doc["unit"])) if table == "candidates" else self.placed_in(doc)
-            by_home.setdefault(home, {})[i] = doc
-        if table == "units":
-            for pid, group in by_home.items():
-                for i, doc in group.items() if pid is not None else ():
-                    self._place_at(i, _place(pid, doc))
-        for pid, group in by_home.items():
-            target = self.db if pid is None else self._part(pid).db
-            target.table(table).insert_multiple(Document(d, doc_id=i) for i, d in group.items())
-            if table == "candidates":
-                for cid in group:
-                    self._index(cid, pid)
-                self._note_visits(pid, group.values())
-
-    def put_quota(self, doc: dict) -> None:
-        """Set a unit's quota for a year (one record per unit and year), where the unit's record is kept."""
-        table = self._home(int(doc["unit"])).table("quotas")
-        existing = [d.doc_id for d in table.search((where("unit") == doc["unit"]) & (where("year") == doc["year"]))]
-        if existing:
-            table.update(doc, doc_ids=existing)
-        else:
-            table.insert(doc)
-
-    def upgrade(self) -> None:
-        """An older store is brought to this schema in its first write after the upgrade, in the same commit
-        as the change asked for, and logged (``store.upgrade``).  Schema 2 kept every unit in its catalogue:
-        those of the last level and their quotas move into their parents' parts.  Schema 3 had no candidate
-        index: it is made from the parts' summaries (once: a look at every part)."""
-        meta = self.db.table("meta")
-        schema = int(meta.get(doc_id=1)["schema"])
-        if schema >= SCHEMA_VERSION:
-            return
-        after: dict = {"schema": SCHEMA_VERSION}
-        if schema < 3:
-            units, quotas = self.db.table("units"), self.db.table("quotas")
-            moving = {doc.doc_id: doc for doc in units if self.placed_in(doc) is not None}
-            kept_quotas = [q for q in quotas if q["unit"] in moving]
-            units.remove(doc_ids=list(moving))
-            quotas.remove(doc_ids=[q.doc_id for q in kept_quotas])
-            self.put_many("units", {uid: dict(doc) for uid, doc in moving.items()})
-            self.add_quotas([dict(q) for q in kept_quotas])
-            after["units"] = len(moving)
-        if schema < INDEXED_SCHEMA:
-            after["candidates"] = self.reindex()
-        if schema < SPLIT_SCHEMA:  # the branches without a period go from the catalogue to the unit index
-            table = self.db.table("placed")
-            moving = [doc for doc in table if len(doc) <= 2]
-            table.remove(doc_ids=[doc.doc_id for doc in moving])
-            for doc in moving:
-                self._place_at(doc.doc_id, dict(doc))
-            after["branches"] = len(moving)
-        meta.update({"schema": SCHEMA_VERSION}, doc_ids=[1])
-        self.audit("store.upgrade", "store", None, {"schema": schema}, after)
-
-    def reindex(self) -> int:
-        """Write the whole candidate index again from the parts (through their summaries, made again from a
-        part that changed since), dropping entries no part holds; the counter is raised to the highest id.
-        Returns how many candidates it indexes."""
-        held = self.store.summaries.held()
-        for block, entries in self.index.blocks.remade(held).items():
-            self.index.replace(block, entries)
-        self._count_up_to(max(held, default=0))
-        return len(held)
-
-    def add_quotas(self, docs: list[dict]) -> None:
-        """Insert new quotas in one update per file (bulk builds)."""
-        by_home: dict[int, tuple[TinyDB, list[dict]]] = {}
-        for doc in docs:
-            home = self._home(int(doc["unit"]))
-            by_home.setdefault(id(home), (home, []))[1].append(doc)
-        for home, group in by_home.values():
-            home.table("quotas").insert_multiple(group)
-
-    def audit(self, action: str, target: str, unit: int | None, before: dict | None, after: dict | None) -> None:
-        self.entries.append({"at": self.at, "by": self.user, "action": action, "target": target,
-                             "unit": unit, "before": before, "after": after})
 
 
 class Store:
@@ -548,7 +279,8 @@ class Store:
             self._recover()
             self.refresh()
             self._catalogue.dirty = False
-            tx = Transaction(self, by)
+            tx = Transaction(self._catalogue, self.state(), self.parts, self.summaries, by=by,
+                             at=datetime.now().astimezone().isoformat(timespec="seconds"))
             try:
                 tx.upgrade()
                 yield tx
@@ -556,44 +288,26 @@ class Store:
             except BaseException:
                 self._catalogue = None  # drop in-memory changes: the next read reloads the files
                 self._state = None
-                self.parts.forget(tx.parts)
+                self.parts.forget(tx.part_files)
                 raise
-
 
     def _commit(self, tx: Transaction) -> None:
         """Write every changed file (:meth:`_write`), then the summaries of the changed parts.  A catalogue that
         changed is read whole first (each record made): a record that cannot be read refuses the write, and the
         read model made is the one kept after it."""
         mode = self.mode()
-        tx.check_sizes()
+        tx.check_sizes(PART_LIMIT)
         after = read_model(self.path, self._catalogue.data, self.source, whole=True, damaged=self._damaged) \
             if self._catalogue.dirty else None
-        dirty_parts = [p for p in tx.parts.values() if p.dirty]
-        files: dict[Path, bytes] = {}
-        if tx.counters_changed:
-            files[self.counters_path] = orjson.dumps(tx.counters)
-        files.update(tx.index.files())
-        files.update(tx.branches.files())
-        for part in dirty_parts:
-            meta = part.data["meta"]["1"]
-            meta["rev"], meta["schema"] = int(meta.get("rev", 0)) + 1, SCHEMA_VERSION
-            files[part.path] = orjson.dumps(part.data)
-        if self._catalogue.dirty:
-            files[self.path] = orjson.dumps(self._catalogue.data)
-        self._write({self.layout.pending_name(p): b for p, b in files.items()}, tx.entries, mode)
-        read_as = {id(part): part.signature for part in dirty_parts}
-        for part in dirty_parts:
-            part.dirty = False
-            part.signature = file_signature(part.path)
-        tx.index.written()
-        tx.branches.written()
+        self._write({self.layout.pending_name(p): b for p, b in tx.files().items()}, tx.entries, mode)
+        written = tx.written()
         if after is not None:
             self._catalogue.dirty = False
             self._catalogue.signature = file_signature(self.path)
             self._state = after
         elif tx.branches.changed:  # a branch added, renamed or moved without a period: the tree changed
             self._state = None
-        self.summaries.written([(part, read_as[id(part)]) for part in dirty_parts], self.state().settings)
+        self.summaries.written(written, self.state().settings)
         self._audit_seen = self._news()
         if self._log.last_seq() % PRUNE_EVERY == 0:
             self._prune()
@@ -975,11 +689,5 @@ class Store:
                 raise
             raw = self.backup_copy(err.backup, CATALOGUE).read_bytes()
             return read_model(self.path, parse(self.path, raw, CATALOGUE_TABLES), None)
-
-
-def _place(parent: int, doc: dict) -> dict:
-    """A branch's entry: its parent, its name and its period (see docs/HISTORY.md), so that the tree of any day
-    needs no part; kept in the catalogue's ``placed`` when it has a period, else in the unit index."""
-    return {"parent": parent, "name": doc["name"], **{k: doc[k] for k in PERIOD_KEYS if k in doc}}
 
 
