@@ -240,15 +240,16 @@ def keep_store(folder: Path, kept: Path, summary: dict) -> None:
 
 
 # -- subprocesses -----------------------------------------------------------------------------
-def worker_command(*args: str) -> list[str]:
-    return [sys.executable, str(WORKERS), *args]
+def worker_command(*args: str, script: Path = WORKERS) -> list[str]:
+    return [sys.executable, str(script), *args]
 
 
-def run_worker(*args: str) -> dict:
-    """One fresh process of ``workers.py``; its last output line, parsed."""
-    done = subprocess.run(worker_command(*args), capture_output=True, text=True, timeout=WORKER_TIMEOUT_S, cwd=REPO)
+def run_worker(*args: str, script: Path = WORKERS) -> dict:
+    """One fresh process of ``workers.py`` (or of another script's worker); its last output line, parsed."""
+    done = subprocess.run(worker_command(*args, script=script), capture_output=True, text=True,
+                          timeout=WORKER_TIMEOUT_S, cwd=REPO)
     if done.returncode:
-        raise RuntimeError(f"workers.py {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+        raise RuntimeError(f"{script.name} {' '.join(args)} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

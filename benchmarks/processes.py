@@ -253,9 +253,9 @@ def summarise(key: str, scale: str | None, label: str, runs: list[Run], rounds: 
                          "rounds": rounds, "failed": len(failed), "seconds": [round(r.seconds, 4) for r in ok]})
 
 
-def whole_processes(plan: Plan, stores: list[CliStore], launcher: Launcher,
-                    progress: Callable[[str], None]) -> list[Figure]:
-    """Every command at every scale, ``plan.reps(7, 3)`` rounds; then the interpreter alone and
+def whole_processes(plan: Plan, stores: list[CliStore], launcher: Launcher, progress: Callable[[str], None],
+                    commands: tuple[Command, ...] = COMMANDS) -> list[Figure]:
+    """Every command (of ``commands``) on every store, ``plan.reps(7, 3)`` rounds; then the interpreter alone and
     ``ptdv --version`` once a round, for the fixed cost every command pays."""
     script = str(ptdv_script())
     rounds = plan.reps(7, 3)
@@ -264,7 +264,7 @@ def whole_processes(plan: Plan, stores: list[CliStore], launcher: Launcher,
     for number_ in range(rounds):
         turn = number_ % len(stores)
         order = stores[turn:] + stores[:turn]
-        for command in COMMANDS:
+        for command in commands:
             progress(f"whole processes, round {number_ + 1} of {rounds}: {command.label} "
                      f"({', '.join(s.scale for s in order)})")
             for s in order:
@@ -283,7 +283,7 @@ def whole_processes(plan: Plan, stores: list[CliStore], launcher: Launcher,
         fixed["version"].append(launcher.run([script, "--version"]))
     figures = [summarise("cli.python", None, "the interpreter alone (python -c pass)", fixed["python"], rounds),
                summarise("cli.version", None, "ptdv --version (the CLI's imports, no store)", fixed["version"], rounds)]
-    for command in COMMANDS:
+    for command in commands:
         for s in stores:
             notes = (s.cold_note,) if command.key == "report.cold" and s.cold_note else ()
             figures.append(summarise(f"cli.{command.key}", s.scale, command.label, runs.get((command.key, s.scale), []),

@@ -2,12 +2,14 @@
 
     .venv/bin/python benchmarks/run.py [--scales ward,city,metro] [--quick] [--seed N]
                                        [--budget SECONDS] [--dir DIR] [--keep DIR] [--json FILE]
+                                       [--sessions 40,10] [--service-groups start,cli,saves,screens,sessions]
 
 Generates a store per scale in a temporary folder (deleted at the end; ``--keep DIR`` keeps each as
 generated and reuses it in later runs), runs every ``ptdv`` command as a whole process at every scale,
-measures each in-process figure against its baseline in the same run, prints one line per figure, then
-the whole-process table and its targets, the in-process target table with ✓/✗, then everything as JSON
-(or writes the JSON to FILE).  See benchmarks/README.md.
+measures each in-process figure against its baseline in the same run, then the same through a ``ptdv serve``
+service against the file (service.py), prints one line per figure, then the whole-process table and its
+targets, the in-process target table with ✓/✗, the service's table and targets, then everything as JSON (or
+writes the JSON to FILE).  ``benchmarks/service.py`` runs the service's section alone.  See benchmarks/README.md.
 """
 from __future__ import annotations
 
@@ -31,9 +33,13 @@ from db.generate import SCALES  # noqa: E402
 from measure import (Figure, Plan, Scale, app_start, bare_start, bulk, mark, number, other_session,  # noqa: E402
                      rollup, saves, search)
 import processes  # noqa: E402
+import service  # noqa: E402
 from stalls import stalls, table_stalls  # noqa: E402
 
 SAVE_GROWTH_LIMIT = 3.0  # save cost at metro over save cost at ward
+# the sections of a run: the whole processes, the in-process figures, through the service (service.py)
+PROCESSES, IN_PROCESS, SERVICE = "processes", "in-process", "service"
+SECTIONS = (PROCESSES, IN_PROCESS, SERVICE)
 
 
 # -- printing ---------------------------------------------------------------------------------
@@ -191,6 +197,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep", type=Path, help="keep each scale's store as generated in DIR and reuse it in later "
                                                   "runs of the same scale, seed, day and db/ code (a copy is "
                                                   "measured; DIR is created)")
+    parser.add_argument("--sessions", type=service.sessions_option, default=service.SESSIONS,
+                        help="CLI loops and apps at once through the service, at the largest scale (default 40,10)")
+    parser.add_argument("--service-groups", type=service.groups_option, default=service.GROUPS,
+                        help=f"the figure groups through the service (default {','.join(service.GROUPS)})")
     parser.add_argument("--json", dest="json_file", type=Path, help="write the JSON here instead of printing it")
     return parser.parse_args(argv)
 
@@ -229,7 +239,8 @@ def whole_processes(plan: Plan, scales: list[Scale], folder: Path, report: Calla
         launcher.close()
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, sections: tuple[str, ...] = SECTIONS) -> int:
+    """The run; ``sections`` of it (service.py runs the service's alone)."""
     args = parse_args(argv)
     plan = Plan(args.quick, args.budget or (20.0 if args.quick else 60.0))
     today = date.today()
@@ -242,8 +253,8 @@ def main(argv: list[str] | None = None) -> int:
             print(line(fig), flush=True)
         figures.extend(new)
 
-    print(f"ptdv benchmark · scales {','.join(args.scales)} · seed {args.seed} · today {today} · "
-          f"{'quick' if args.quick else 'full'} · budget {plan.budget_s:.0f} s per figure · "
+    print(f"ptdv benchmark · {', '.join(sections)} · scales {','.join(args.scales)} · seed {args.seed} · "
+          f"today {today} · {'quick' if args.quick else 'full'} · budget {plan.budget_s:.0f} s per figure · "
           f"Python {platform.python_version()} · Textual {textual.__version__}", flush=True)
     environment = processes.environment_note()
     print(f"environment: {environment}; commands run as {processes.ptdv_script()}", flush=True)
@@ -251,10 +262,12 @@ def main(argv: list[str] | None = None) -> int:
         args.keep.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ptdv-bench-", dir=args.dir) as tmp:
         progress(f"stores in {tmp}")
-        progress("bare Textual app")
-        bare_figures, bare_runs = bare_start(plan)
-        report(bare_figures)
-        report(table_stalls(plan))
+        bare_runs: list[dict] = []
+        if IN_PROCESS in sections:
+            progress("bare Textual app")
+            bare_figures, bare_runs = bare_start(plan)
+            report(bare_figures)
+            report(table_stalls(plan))
         scales = []
         for name in args.scales:
             progress(f"{name}: generating (or copying the kept store)")
@@ -265,29 +278,46 @@ def main(argv: list[str] | None = None) -> int:
             scale.release()
             gc.collect()
             scales.append(scale)
-        whole_processes(plan, scales, Path(tmp) / "cli", report)
-        for scale in scales:
-            measure_scale(scale, plan, bare_runs, args.seed, report)
-            scale.release()  # its open session, before the next scale's
-            gc.collect()
+        if PROCESSES in sections:
+            whole_processes(plan, scales, Path(tmp) / "cli", report)
+        if IN_PROCESS in sections:
+            for scale in scales:
+                measure_scale(scale, plan, bare_runs, args.seed, report)
+                scale.release()  # its open session, before the next scale's
+                gc.collect()
+        if SERVICE in sections:
+            service.measure(plan, scales, Path(tmp) / "service", args.sessions, args.service_groups, report,
+                            progress)
     rows, growth = targets(figures), save_growth(figures)
     process_rows = processes.targets(figures)
-    print()
-    print("Whole processes (median of the rounds; metro/ward ✓/✗ for the per-unit and per-candidate ones):")
-    print("\n".join(processes.table_lines(figures, args.scales)))
-    print()
-    print("\n".join(processes.target_lines(process_rows)))
-    print()
-    print("\n".join(table_lines(rows, growth)))
+    service_rows = service.targets(figures, args.scales)
+    if PROCESSES in sections:
+        print()
+        print("Whole processes (median of the rounds; metro/ward ✓/✗ for the per-unit and per-candidate ones):")
+        print("\n".join(processes.table_lines(figures, args.scales)))
+        print()
+        print("\n".join(processes.target_lines(process_rows)))
+    if IN_PROCESS in sections:
+        print()
+        print("\n".join(table_lines(rows, growth)))
+    if SERVICE in sections:
+        print()
+        print("Through the service (from the file → through the service (service/file); a CLI command's peak RSS "
+              "after it):")
+        print("\n".join(service.table_lines(figures, args.scales)))
+        print()
+        print("\n".join(service.target_lines(service_rows)))
     seconds = time.perf_counter() - began
     print(f"\nwhole run: {seconds:.0f} s", flush=True)
-    result = {"run": {"scales": args.scales, "seed": args.seed, "quick": args.quick, "budget_s": plan.budget_s,
+    result = {"run": {"sections": list(sections), "scales": args.scales, "seed": args.seed, "quick": args.quick,
+                      "budget_s": plan.budget_s,
                       "today": today.isoformat(), "at": datetime.now().astimezone().isoformat(timespec="seconds"),
                       "python": platform.python_version(), "textual": textual.__version__,
                       "seconds": round(seconds, 1), "environment": environment},
               "stores": stores,
               "figures": [{**asdict(f), "capped": f.capped} for f in figures],
-              "targets": rows, "process_targets": process_rows, "save_metro_over_ward": growth}
+              "targets": rows, "process_targets": process_rows, "service_targets": service_rows,
+              "save_metro_over_ward": growth}
     text = json.dumps(result, ensure_ascii=False, indent=1)
     if args.json_file:
         args.json_file.write_text(text + "\n", encoding="utf-8")

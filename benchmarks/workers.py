@@ -1,6 +1,6 @@
 """What the benchmark runs in subprocesses of its own, so that no cache of the harness helps.
 
-    python benchmarks/workers.py start --app ptdv --store PATH --today 2025-11-14 --launched T [--unit ID]
+    python benchmarks/workers.py start --app ptdv --store PATH|unix:SOCKET --today 2025-11-14 --launched T [--unit ID]
     python benchmarks/workers.py start --app bare|table --launched T
     python benchmarks/workers.py watch --store PATH --today 2025-11-14 --unit ID
     python benchmarks/workers.py stall --store PATH --today 2025-11-14 --start ID --screen NAME
@@ -8,7 +8,7 @@
     python benchmarks/workers.py stall --app table --screen Screen|TableScreen [--open push]
 
 ``start`` opens an app headless (Textual's ``run_test``) and prints one JSON line: seconds from
-constructing it (for ptdv: opening the store, ``make_app``) to its first painted screen and to it
+constructing it (for ptdv: opening the store or its service, ``make_app``) to its first painted screen and to it
 being ready, seconds from the parent launching the process to that paint (interpreter and
 imports included), and the process's peak RSS.  ``watch`` is a second session: it holds the store
 open, polls it as the app does, and prints one JSON line each time it has re-read the unit
@@ -130,15 +130,13 @@ async def start(args: argparse.Namespace) -> None:
     if args.app in ("bare", "table"):
         build = bare_app() if args.app == "bare" else table_app()
     else:
-        from db.service import Service
-        from db.store import Store
+        from db.connect import open_service
         from tui.app import make_app
 
         today = date.fromisoformat(args.today)
 
-        def build():
-            service = Service(Store(args.store), today=today)
-            return make_app(service, unit_id=args.unit)
+        def build():  # a store file, or a served one (unix:SOCKET) as --db takes it
+            return make_app(open_service(args.store, today=today), unit_id=args.unit)
     begin = time.perf_counter()
     app = build()
     painted = watch_first_paint(app)
@@ -189,15 +187,15 @@ def busy(app, screen: str) -> bool:
     return any(widget.loading for widget in app.screen.query("*"))
 
 
-async def settled(pilot, screen: str) -> float:
-    """Pause until the screen has settled; returns when (perf_counter) it was first found idle for good.
-    A pause that gives up because the screen's messages wait longer than Textual's pilot waits (30 s) is
-    a screen still busy, not an error."""
+async def settled(pilot, screen: str, pauses: int = QUIET_PAUSES) -> float:
+    """Pause until the screen has settled (idle for ``pauses`` pilot pauses in a row); returns when
+    (perf_counter) it was first found idle for good.  A pause that gives up because the screen's messages wait
+    longer than Textual's pilot waits (30 s) is a screen still busy, not an error."""
     from textual.pilot import WaitForScreenTimeout
 
     deadline = time.perf_counter() + SETTLE_TIMEOUT_S
     quiet, since = 0, 0.0
-    while quiet < QUIET_PAUSES:
+    while quiet < pauses:
         if time.perf_counter() > deadline:
             raise TimeoutError(f"{screen} did not settle within {SETTLE_TIMEOUT_S} s")
         try:
