@@ -10,6 +10,7 @@ import pytest
 from db.service import Service
 from db.store import SCHEMA_VERSION, Store
 from db.store.audit import AuditLog
+from db.store.commit import Committer
 
 from conftest import TODAY, build_small, older_layout, part_files, part_holding
 
@@ -299,13 +300,13 @@ def test_a_session_that_reads_between_a_saves_audit_line_and_its_files_reads_aga
     service, ids = small_store
     reader = reopen(service)
     before = reader.unit_figures(ids["phuoc_my"], 2024).by_stage["verified"]
-    move, seen = service.store._move_pending, []
+    move, seen = Committer.move_pending, []
 
-    def read_first(names, version, moved=None):
+    def read_first(committer, names, version, moved=None):
         if reader.store.changed():
             seen.append(reader.unit_figures(ids["phuoc_my"], 2024).by_stage["verified"])
-        move(names, version, moved)
-    monkeypatch.setattr(service.store, "_move_pending", read_first)
+        move(committer, names, version, moved)
+    monkeypatch.setattr(Committer, "move_pending", read_first)
     service.advance(ids["cand2"], None, "01/11/2024")
     assert seen == [before]                       # it read the part as it was
     assert reader.store.changed()                 # ... and knows to read again

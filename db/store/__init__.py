@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Collection, Iterator
@@ -42,7 +42,8 @@ from ..identity import current_user
 from ..model import DEFAULT_LEVELS, Level, Settings
 from ..state import State
 from .audit import AuditLog
-from .backups import ABSENT, PRUNE_EVERY, Backups, Damage, DamagedFile, Version
+from .commit import DELETE, Committer, news
+from .backups import PRUNE_EVERY, Backups, Damage, DamagedFile, Version
 from .files import (CATALOGUE, CATALOGUE_TABLES, INDEXED_SCHEMA, PART_TABLES, SCHEMA_VERSION, SPLIT_SCHEMA, Layout,
                     TinyFile, discard, file_signature, fsync_dir, gid_of, make_folder, new_file_mode, os_error, own,
                     parse, read_or_none, write_tmp)
@@ -54,8 +55,6 @@ from .summaries import Summaries
 from .transaction import Transaction
 
 PART_LIMIT = 10_000       # candidates one part may hold: a save rewrites the part whole (~0.1 ms a candidate: ~1 s)
-BULK_PARTS = 8  # more parts than this in one write: one sync() for all instead of an fsync each
-DELETE = ".delete"        # a pending file of this name removes the file instead of replacing it (a restore)
 
 
 def default_path() -> Path:
@@ -77,10 +76,11 @@ class Store:
         self.lock_timeout = lock_timeout
         self._catalogue: TinyFile | None = None
         self._state: State | None = None
+        self._audit_seen: tuple | None = None  # the news (:func:`~db.store.commit.news`) this session last saw
+        self._log = AuditLog(layout)
+        self._backups = Backups(layout)
+        self._committer = Committer(layout, self._log, self._backups)
         self._fresh()
-        self._audit_seen: tuple | None = None
-        self._log = AuditLog(self.layout)
-        self._backups = Backups(self.layout)
 
     def _fresh(self) -> None:
         """What this session keeps of the parts made anew (empty): at the start, and after files changed that
@@ -176,16 +176,8 @@ class Store:
 
     # -- reading -------------------------------------------------------------------------
     def _news(self) -> tuple:
-        """What tells another process that a write happened: the audit log (every write appends to it), and
-        whether a write is under way (its files wait in the pending folder from before its audit line until
-        they are in place).  A session that looked in between looks again once the folder is empty.  Not
-        the folder's mtime: it is as coarse as the kernel's clock tick, and a fast save can leave it
-        unchanged between its audit line and the end of its moves."""
-        try:
-            busy = bool(os.listdir(self.pending_dir))
-        except FileNotFoundError:
-            busy = False
-        return (file_signature(self.audit_path), busy)
+        return news(self.layout)
+
 
     def changed(self) -> bool:
         """True when another process changed the store since this one last looked: two stats and a listing of
@@ -268,6 +260,14 @@ class Store:
         return locked(self.layout, self.lock_timeout, by or self.user, mode)
 
 
+    def _recover(self) -> None:
+        """Under the lock: finish or drop a write a killed process left (:meth:`Committer.recover`); what this
+        session holds is then read again."""
+        if self._committer.recover():
+            self._catalogue = None
+            self._state = None
+            self._fresh()
+
     @contextmanager
     def transaction(self, by: str | None = None) -> Iterator[Transaction]:
         """Lock, reload what changed, let the caller change records, write each changed file once.  The audit
@@ -299,7 +299,7 @@ class Store:
         tx.check_sizes(PART_LIMIT)
         after = read_model(self.path, self._catalogue.data, self.source, whole=True, damaged=self._damaged) \
             if self._catalogue.dirty else None
-        self._write({self.layout.pending_name(p): b for p, b in tx.files().items()}, tx.entries, mode)
+        self._committer.write({self.layout.pending_name(p): b for p, b in tx.files().items()}, tx.entries, mode)
         written = tx.written()
         if after is not None:
             self._catalogue.dirty = False
@@ -312,100 +312,7 @@ class Store:
         if self._log.last_seq() % PRUNE_EVERY == 0:
             self._prune()
 
-    def _write(self, files: dict[str, bytes | None], entries: list[dict], mode: int) -> None:
-        """Write each file (by pending name; None removes it) into the pending folder, append the audit lines
-        naming them with their hashes (the commit point), then back up the files they replace and move them
-        into place.  A writer killed before the audit append leaves nothing; one killed after it is finished
-        by the next writer (:meth:`_recover`)."""
-        pending = {name if payload is not None else name + DELETE: payload or b"" for name, payload in files.items()}
-        bulk = len(pending) > BULK_PARTS
-        audit_size: int | None = None
-        version: Version | None = None
-        moved: list[str] = []
-        try:
-            for name, payload in pending.items():  # a new file of a name no one can guess, renamed to the name
-                tmp = write_tmp(self.pending_dir / name, payload, mode, durable=not bulk)  # recovery knows
-                try:
-                    os.rename(tmp, self.pending_dir / name)  # over whatever was left there, never through it
-                except OSError:
-                    discard(tmp)
-                    raise
-            if bulk:
-                os.sync()
-            else:  # the pending names must be on disk before the commit line names them
-                fsync_dir(self.pending_dir)
-            if entries:
-                entries[-1]["files"] = {n: hashlib.sha256(b).hexdigest() for n, b in pending.items()}
-                audit_size, seq = self._log.append(entries, mode)
-                version = Version(seq, str(entries[-1]["at"])[:10])
-            self._move_pending(list(pending), version, moved)
-        except OSError as exc:
-            if not moved:  # nothing is in place yet: take the write back whole
-                if audit_size is not None:
-                    self._log.truncate(audit_size)
-                for name in pending:
-                    discard(self.pending_dir / name)
-                for final in (name.removesuffix(DELETE) for name in pending if version is not None):
-                    discard(self.backups_dir / version.copy(final))
-                    discard(self.backups_dir / version.copy(final + ABSENT))
-            # else the audit lines and the pending files stay: the next writer finishes the write
-            raise os_error(self.path, exc) from exc
-
-    def _move_pending(self, names: list[str], version: Version | None, moved: list[str] | None = None) -> None:
-        """Put pending files in place, each after a hard link to the file it replaces (or a mark that there
-        was none) went into the backups of ``version``; every step can be done again after a kill."""
-        targets = []
-        for name in names:
-            removing = name.endswith(DELETE)
-            final = name[:-len(DELETE)] if removing else name
-            target = self.layout.target(final)
-            if version is not None:
-                self._backups.back_up(version, final, target)
-            if removing:
-                with suppress(FileNotFoundError):
-                    target.unlink()
-                (self.pending_dir / name).unlink()
-            else:
-                os.replace(self.pending_dir / name, target)
-            targets.append(target)
-            if moved is not None:
-                moved.append(name)
-        # a rename is one operation: the fsync of the folder a file moved into makes it durable, including
-        # its leaving the pending folder
-        for folder_ in {t.parent for t in targets}:
-            fsync_dir(folder_)
-
-
-    def _recover(self) -> None:
-        """Under the lock: drop the audit lines of a write killed before its commit line, then finish a write
-        whose audit lines were all appended (their hashes match the files left pending), or drop the files of
-        a write killed before that point."""
-        self._log.cut_uncommitted()
-        try:
-            names = os.listdir(self.pending_dir)
-        except FileNotFoundError:
-            return
-        if not names:
-            return
-        last = self._log.last_commit()
-        listed = (last or {}).get("files") or {}
-        complete = [n for n in names if n in listed
-                    and hashlib.sha256((self.pending_dir / n).read_bytes()).hexdigest() == listed[n]]
-        for name in set(names) - set(complete):
-            discard(self.pending_dir / name)
-        version = Version(int(last["seq"]), str(last.get("at", ""))[:10]) if complete else None
-        try:
-            self._move_pending(complete, version)
-        except OSError as exc:
-            raise os_error(self.path, exc) from exc
-        self._catalogue = None
-        self._state = None
-        self._fresh()
-
-
     # -- backups, restore, repair (see docs/STORE.md) -------------------------------------------
-
-
     def backup_copy(self, version: Version, name: str) -> Path:
         """Where the backup of file ``name`` kept by ``version`` is."""
         return self._backups.copy(version, name)
@@ -458,7 +365,7 @@ class Store:
                          if read_or_none(self.layout.target(name)) != payload}
             except OSError as exc:
                 raise PtdvError("store.unreadable", path=str(self.backups_dir), detail=exc.strerror or str(exc)) from exc
-            self._write(files, [self._store_entry("store.restore", {"version": current}, {"version": seq}, by)],
+            self._committer.write(files, [self._store_entry("store.restore", {"version": current}, {"version": seq}, by)],
                         self.mode())
             self._forget_all(files)
             self._prune()
@@ -637,7 +544,7 @@ class Store:
             entry = self._store_entry("store.repair", {"files": {d.path.name: "damaged" for d in fixable}},
                                       {"files": {d.path.name: d.backup.seq if d.backup else "cut" for d in fixable}},
                                       by)
-            self._write(files, [entry], self.mode())
+            self._committer.write(files, [entry], self.mode())
             self._forget_all(files)
         return found
 

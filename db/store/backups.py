@@ -73,6 +73,12 @@ class Backups:
             finally:
                 os.close(fd)
 
+    def drop(self, version: Version, name: str) -> None:
+        """Take back what :meth:`back_up` kept of file ``name`` for ``version`` (a write that failed before its
+        files were in place)."""
+        discard(self.folder / version.copy(name))
+        discard(self.folder / version.copy(name + ABSENT))
+
     def listing(self) -> dict[Version, dict[str, Path]]:
         """Every backup by version (oldest first), then by file name (``<name>`` or ``<name>.absent``): the flat
         files ``<seq>-<yyyymmdd>~<name>``, and the folders ``<seq>-<yyyymmdd>/`` stores kept before them."""
