@@ -28,7 +28,6 @@ are loaded part by part as asked), ``transaction()`` (apply a change), ``changed
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from contextlib import contextmanager
 from datetime import datetime
@@ -42,17 +41,20 @@ from ..identity import current_user
 from ..model import DEFAULT_LEVELS, Level, Settings
 from ..state import State
 from .audit import AuditLog
-from .commit import DELETE, Committer, news
 from .backups import PRUNE_EVERY, Backups, Damage, DamagedFile, Version
-from .files import (CATALOGUE, CATALOGUE_TABLES, INDEXED_SCHEMA, PART_TABLES, SCHEMA_VERSION, SPLIT_SCHEMA, Layout,
-                    TinyFile, discard, file_signature, fsync_dir, gid_of, make_folder, new_file_mode, os_error, own,
-                    parse, read_or_none, write_tmp)
-from .index import CANDIDATES, kind_of
+from .commit import Committer, news
+from .files import (CATALOGUE, CATALOGUE_TABLES, INDEXED_SCHEMA, SCHEMA_VERSION, SPLIT_SCHEMA, Layout, TinyFile,
+                    discard, file_signature, fsync_dir, gid_of, make_folder, new_file_mode, os_error, own, parse,
+                    write_tmp)
 from .lock import LOCK_TIMEOUT_S, locked
-from .parts import PartFile, Parts, is_part_name
+from .parts import Parts
+from .repair import Repair, damaged
 from .source import PartsSource, read_model
 from .summaries import Summaries
 from .transaction import Transaction
+
+__all__ = ["CATALOGUE", "INDEXED_SCHEMA", "LOCK_TIMEOUT_S", "PART_LIMIT", "PRUNE_EVERY", "SCHEMA_VERSION", "SPLIT_SCHEMA",
+           "Damage", "DamagedFile", "Store", "Transaction", "Version", "default_path"]
 
 PART_LIMIT = 10_000       # candidates one part may hold: a save rewrites the part whole (~0.1 ms a candidate: ~1 s)
 
@@ -67,6 +69,11 @@ def default_path() -> Path:
 
 
 class Store:
+    """One session on a store (a process's, or a thread's: :meth:`session`): its read model (:meth:`state`), its
+    writes (:meth:`transaction`), the audit trail, the versions a restore goes back to, the checks of its files and
+    their repair.  Its parts are read through ``parts``, ``summaries`` and ``source`` (the read model's sources),
+    made anew when files changed that this session did not write."""
+
     def __init__(self, path: str | os.PathLike, *, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
         self.layout = layout = Layout(Path(path).expanduser().absolute())
         self.path, self.lock_path, self.audit_path = layout.path, layout.lock_path, layout.audit_path
@@ -360,115 +367,31 @@ class Store:
                 raise PtdvError("backup.current", version=seq)
             if seq not in known:
                 raise PtdvError("backup.unknown", version=seq, versions=", ".join(map(str, known[-10:])) or "—")
-            try:
-                files = {name: payload for name, payload in self._backups.contents_at(seq).items()
-                         if read_or_none(self.layout.target(name)) != payload}
-            except OSError as exc:
-                raise PtdvError("store.unreadable", path=str(self.backups_dir), detail=exc.strerror or str(exc)) from exc
+            files = self._repair().restored(seq)
             self._committer.write(files, [self._store_entry("store.restore", {"version": current}, {"version": seq}, by)],
-                        self.mode())
+                                  self.mode())
             self._forget_all(files)
             self._prune()
         return current, seq
 
-    def _check_readable(self, name: str, raw: bytes) -> None:
-        """Raise the error a read of file ``name`` holding ``raw`` would give, if any."""
-        path = self.layout.target(name)
-        if name == CATALOGUE:
-            read_model(path, parse(path, raw, CATALOGUE_TABLES), None, whole=True)
-        elif path == self.counters_path:
-            try:
-                dict(orjson.loads(raw))
-            except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
-                raise PtdvError("store.damaged", path=str(path), detail=str(exc)) from exc
-        elif (kind := kind_of(name)) is not None:
-            kind.entries(path, raw)
-        else:
-            part = PartFile(path, parse(path, raw, PART_TABLES), None)
-            part.candidates()
-            part.unit_part()
-
-    def _newest_good(self, name: str) -> Version | None:
-        """The newest backup of file ``name`` that can be read."""
-        for version, copies in reversed(self._backups.listing().items()):
-            try:
-                self._check_readable(name, copies[name].read_bytes())
-            except (KeyError, OSError, PtdvError):
-                continue
-            return version
-        return None
 
     def _damaged(self, err: PtdvError) -> PtdvError:
         """``err`` about a file of the store, saying which backup of that file can be read."""
-        path = Path(str(err.params.get("path", "")))
-        if isinstance(err, DamagedFile) or (path != self.path and path.parent != self.parts_dir):
-            return err
-        return DamagedFile(err, self._newest_good(self.layout.pending_name(path)), self.path)
+        return damaged(self.layout, self._backups, err)
+
+    def _repair(self) -> Repair:
+        return Repair(self.layout, self._log, self._backups, self.parts, self.summaries)
 
     def damage(self) -> list[Damage]:
         """Every file of the store that cannot be read, with what would replace it: reads the whole store."""
-        found: list[Damage] = []
-        names = [CATALOGUE, self.counters_path.name, *(self.parts.path(p).name for p in self.parts.existing()),
-                 *(blocks.path(b).name for blocks in (self.parts.index, self.parts.units) for b in blocks.blocks())]
-        for name in names:
-            path = self.layout.target(name)
-            try:
-                self._check_readable(name, path.read_bytes())
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                found.append(Damage(path, PtdvError("store.unreadable", path=str(path), detail=exc.strerror or str(exc)),
-                                    None, name))
-            except PtdvError as err:
-                found.append(Damage(path, err, self._newest_good(name), name))
-        try:
-            every, committed = len(self._log.entries()), len(self.audit_since(0))
-            raw = read_or_none(self.audit_path) or b""
-        except PtdvError as err:
-            found.append(Damage(self.audit_path, err, None, None))
-        else:
-            if raw and not raw.endswith(b"\n"):
-                found.append(Damage(self.audit_path, PtdvError("backup.audit_unfinished", path=str(self.audit_path)),
-                                    None, None, cut=True))
-            if every > committed:
-                found.append(Damage(self.audit_path, PtdvError("backup.audit_uncommitted", path=str(self.audit_path),
-                                                               count=every - committed), None, None, cut=True))
-        return found
+        return self._repair().damage()
 
     def drift(self) -> list[tuple[str, dict]]:
-        """What differs from what ptdv wrote, as (message key, params): a file unlike the hash the audit trail
-        recorded for it at the last write that put it in place (changed, removed or put back by hand), and a
-        cache that claims to match its part but does not (:meth:`_Parts.forged`).  Reads the whole store."""
-        recorded: dict[str, tuple[str | None, int]] = {}
-        for entry in self.audit_since(0):
-            for name, digest in (entry.get("files") or {}).items():
-                removed = name.endswith(DELETE)
-                recorded[name.removesuffix(DELETE)] = (None if removed else digest, int(entry.get("seq") or 0))
-        found: list[tuple[str, dict]] = []
-        checks = self.summaries.checks()
-        for name, (digest, seq) in sorted(recorded.items()):
-            path = self.layout.target(name)
-            entry = checks.get(int(name[1:-5])) if is_part_name(name) else None
-            if entry is not None and entry.get("sha256") and entry["part"] == list(file_signature(path) or ()):
-                if entry["sha256"] != digest:  # the part as its check entry read it (its signature unchanged)
-                    found.append(("check.file_changed", {"path": str(path), "seq": seq}))
-                continue
-            try:
-                raw = read_or_none(path)
-            except OSError:
-                continue  # unreadable: said by the read that needs it
-            if raw is None and digest is not None:
-                found.append(("check.file_missing", {"path": str(path), "seq": seq}))
-            elif raw is not None and (digest is None or hashlib.sha256(raw).hexdigest() != digest):
-                found.append(("check.file_changed", {"path": str(path), "seq": seq}))
-        for pid in self.parts.existing():
-            if self.parts.path(pid).name not in recorded:  # a part no save of ptdv ever wrote
-                found.append(("check.file_unknown", {"path": str(self.parts.path(pid))}))
-        found.extend(("check.cache_forged", {"path": str(path)}) for path in self.summaries.forged(checks))
-        return found
+        """What differs from what ptdv wrote (:meth:`Repair.drift`): reads the whole store."""
+        return self._repair().drift()
 
     def due_dates(self, pids: Collection[int]) -> dict[int, list[tuple[int, int]]] | None:
-        """:meth:`_Parts.due_dates`: the due dates of the live candidates of the parts among ``pids``."""
+        """:meth:`Summaries.due_dates`: the due dates of the live candidates of the parts among ``pids``."""
         return self.summaries.due_dates(pids)
 
     def part_room(self, growth: dict[int, int]) -> dict[int, int]:
@@ -485,7 +408,7 @@ class Store:
         return over
 
     def part_checks(self) -> dict[int, dict]:
-        """What ``check`` finds of each part from the part alone (:meth:`_Parts._made_check`), by part: kept in
+        """What ``check`` finds of each part from the part alone (:meth:`Summaries.checks`), by part: kept in
         ``checks.json`` and made again only for a part that changed, so a check after a save reads one part."""
         return self.summaries.checks()
 
@@ -496,24 +419,7 @@ class Store:
         part's summary and every index file."""
         if not self.indexed():
             return []
-        checks = self.summaries.checks()
-        held = {cid: pid for pid, entry in checks.items() for cid, _, _ in entry["cands"]}
-        indexed: dict[int, int] = {}
-        index = self.parts.index
-        for block in index.blocks():
-            indexed.update(index.block(block))
-        wrong = sorted((cid, pid) for cid, pid in held.items() if indexed.get(cid) != pid)
-        found = [("check.index_wrong", {"id": cid, "part": pid, "indexed": indexed.get(cid, "—")}) for cid, pid in wrong]
-        found += [("check.index_stale", {"id": cid, "part": indexed[cid]})
-                  for cid in sorted(cid for cid in indexed if cid not in held)]
-        counter = int(self.parts.counters().get("next_candidate", 0))
-        if held and counter < max(held):
-            found.append(("check.counter_behind", {"counter": counter, "id": max(held)}))
-        placed = {uid: parent for uid, (parent, _) in self.current_state().placed.items()}
-        for pid, entry in checks.items():   # the reverse of check.unit_record: a record no entry places in its part
-            found += [("check.unit_unplaced", {"unit": uid, "part": pid}) for uid in sorted(map(int, entry["units"]))
-                      if placed.get(uid) != pid]
-        return found
+        return self._repair().index_problems(self.current_state().placed)
 
     def repair(self, by: str | None = None) -> list[Damage]:
         """Under the lock, replace each damaged file by its newest good backup, as one logged write; the
@@ -527,18 +433,8 @@ class Store:
             fixable = [d for d in found if d.fixable]
             if not fixable:
                 return found
-            stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
-            files: dict[str, bytes] = {}
             try:
-                for d in fixable:
-                    aside = d.path.with_name(f"{d.path.name}.damaged-{stamp}")
-                    if d.cut:
-                        tmp = write_tmp(aside, d.path.read_bytes(), self.mode(), durable=True)
-                        os.replace(tmp, aside)
-                        continue
-                    os.link(d.path, aside)
-                    files[d.name] = self.backup_copy(d.backup, d.name).read_bytes()
-                files.update(self._index_after(files))
+                files = self._repair().repaired(fixable, datetime.now().strftime("%Y%m%dT%H%M%S"))
             except OSError as exc:
                 raise os_error(self.path, exc) from exc
             entry = self._store_entry("store.repair", {"files": {d.path.name: "damaged" for d in fixable}},
@@ -548,43 +444,6 @@ class Store:
             self._forget_all(files)
         return found
 
-    def _index_after(self, files: dict[str, bytes]) -> dict[str, bytes]:
-        """With a repair that puts back older copies of parts or index files: the index files (and the counter)
-        that name the parts as they will then be, so that no candidate is looked for where it no longer is and
-        no id is given twice.  The entries of a part that cannot be read are kept as they are."""
-        try:
-            catalogue = orjson.loads(files.get(CATALOGUE) or self.path.read_bytes())
-            if int(catalogue["meta"]["1"]["schema"]) < INDEXED_SCHEMA:
-                return {}
-        except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            return {}
-        parts, summaries = self.parts, self.summaries
-        replaced = {int(name[1:-5]): raw for name, raw in files.items() if is_part_name(name)}
-        unread, kept = set(), {}
-        for pid in set(parts.existing()) - set(replaced):
-            try:
-                summaries.summary(pid)
-            except PtdvError:
-                unread.add(pid)
-        held = summaries.held(skip=set(replaced) | unread)
-        for pid, raw in replaced.items():
-            held.update((int(cid), pid) for cid in orjson.loads(raw)["candidates"])
-        before: dict[int, dict[int, int] | None] = {}
-        for block in parts.index.blocks():
-            try:
-                before[block] = parts.index.block(block)
-            except PtdvError:
-                before[block] = None
-            kept.update((cid, pid) for cid, pid in (before[block] or {}).items() if pid in unread)
-        out = {CANDIDATES.name(block): CANDIDATES.doc(block, entries)
-               for block, entries in parts.index.remade({**kept, **held}).items() if entries != before.get(block, {})}
-        try:
-            counters = parts.counters()
-        except PtdvError:
-            counters = {}
-        if held and max(held) > int(counters.get("next_candidate", 0)):
-            out[self.counters_path.name] = orjson.dumps({**counters, "next_candidate": max(held)})
-        return out
 
     def readable_state(self) -> State:
         """The read model; while the catalogue cannot be read, the one of its newest good backup (so that the
