@@ -25,6 +25,20 @@ the file, and no write happens while a file the write needs is in that state.
 All file access of ptdv goes through :class:`Store`: ``state()`` (the read model; candidates
 are loaded part by part as asked), ``transaction()`` (apply a change), ``changed()`` and
 ``audit_since()`` (what changed since).
+
+The modules, each over the ones above it:
+
+- :mod:`.files`        the files' names (``Layout``), how each is written, a TinyDB file in memory;
+- :mod:`.lock`         the writers' lock;
+- :mod:`.index`        the candidate index and the unit index;
+- :mod:`.parts`        the parts, the two indexes' files and the counter;
+- :mod:`.summaries`    each part's summary and report counts, the caches of the whole store (the one user of
+                       ``db.quota``, ``db.report`` and ``db.rules`` here);
+- :mod:`.source`       the read model's two sources over them (the seam a second backend implements for reading);
+- :mod:`.transaction`  one write, its typed calls (the files' tables are named there and in the modules above);
+- :mod:`.audit`        the audit trail; :mod:`.backups` the backups and versions;
+- :mod:`.commit`       the commit point and the recovery of a killed writer;
+- :mod:`.repair`       what ``check`` finds of the files, and what restore and repair write.
 """
 from __future__ import annotations
 
@@ -42,7 +56,7 @@ from ..model import DEFAULT_LEVELS, Level, Settings
 from ..state import State
 from .audit import AuditLog
 from .backups import PRUNE_EVERY, Backups, Damage, DamagedFile, Version
-from .commit import Committer, news
+from .commit import Committer, news_of
 from .files import (CATALOGUE, CATALOGUE_TABLES, INDEXED_SCHEMA, SCHEMA_VERSION, SPLIT_SCHEMA, Layout, TinyFile,
                     discard, file_signature, fsync_dir, gid_of, make_folder, new_file_mode, os_error, own, parse,
                     write_tmp)
@@ -83,7 +97,7 @@ class Store:
         self.lock_timeout = lock_timeout
         self._catalogue: TinyFile | None = None
         self._state: State | None = None
-        self._audit_seen: tuple | None = None  # the news (:func:`~db.store.commit.news`) this session last saw
+        self._audit_seen: tuple | None = None  # the news (:func:`~db.store.commit.news_of`) this session last saw
         self._log = AuditLog(layout)
         self._backups = Backups(layout)
         self._committer = Committer(layout, self._log, self._backups)
@@ -183,8 +197,7 @@ class Store:
 
     # -- reading -------------------------------------------------------------------------
     def _news(self) -> tuple:
-        return news(self.layout)
-
+        return news_of(self.layout)
 
     def changed(self) -> bool:
         """True when another process changed the store since this one last looked: two stats and a listing of
@@ -206,7 +219,7 @@ class Store:
             return news
         self.layout.check_place()
         self.layout.refuse_public([self.path, self.audit_path, self.lock_path, self.counters_path, self.parts_dir,
-                             self.pending_dir, self.backups_dir])  # first: a wrong group is said, not "unreadable"
+                                   self.pending_dir, self.backups_dir])  # first: a wrong group is said, not "unreadable"
         try:
             raw = self.path.read_bytes()
         except OSError as exc:
@@ -245,7 +258,6 @@ class Store:
         (:meth:`changed` would then not report it, and another session would show the figures from before
         it until the next write)."""
         return self._state if self._state is not None else self.state()
-
 
     def audit_since(self, seq: int = 0) -> list[dict]:
         """Committed audit entries numbered above ``seq``, oldest first: the lines of a write still being

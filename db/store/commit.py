@@ -16,7 +16,7 @@ BULK_PARTS = 8            # more files than this in one write: one sync() for al
 DELETE = ".delete"        # a pending file of this name removes the file instead of replacing it (a restore)
 
 
-def news(layout: Layout) -> tuple:
+def news_of(layout: Layout) -> tuple:
     """What tells another process that a write happened: the audit log (every write appends to it), and whether a
     write is under way (its files wait in the pending folder from before its audit line until they are in place).
     A session that looked in between looks again once the folder is empty.  Not the folder's mtime: it is as
