@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Collection, Iterable
 
 from .errors import PtdvError
+from .i18n import t
 
 if TYPE_CHECKING:
     from .state import State
@@ -59,8 +60,6 @@ class AccessError(PtdvError):
     """A refusal whose ``role`` and ``action`` parameters are shown as labels in the user's language."""
 
     def _label(self, name: str, value: object, lang: str) -> object:
-        from .i18n import t
-
         if name == "role" and value in ROLES:
             return t(f"access.a_role.{value}", lang)  # "a viewer", "an editor"
         if name == "action" and value in ACTIONS:

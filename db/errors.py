@@ -5,6 +5,8 @@ Front ends render it with :func:`db.i18n.t` in the user's language; nothing in
 """
 from __future__ import annotations
 
+from .i18n import CATALOGUES, t
+
 
 class PtdvError(Exception):
     def __init__(self, key: str, **params: object) -> None:
@@ -16,8 +18,6 @@ class PtdvError(Exception):
     STAGE_PARAMS = frozenset({"stage", "expected", "previous"})
 
     def message(self, lang: str = "vi") -> str:
-        from .i18n import t
-
         params = {k: self._label(k, v, lang) for k, v in self.params.items()}
         return t(self.key, lang, **params)
 
@@ -25,10 +25,7 @@ class PtdvError(Exception):
         return self.message("en")
 
     def _label(self, name: str, value: object, lang: str) -> object:
-        from .i18n import CATALOGUES, t
-        from .model import STAGES
-
-        if name in self.STAGE_PARAMS and value in STAGES:
+        if name in self.STAGE_PARAMS and f"stage_short.{value}" in CATALOGUES["en"]:  # a stage's id
             return t(f"stage_short.{value}", lang)
         if name == "field" and f"field.{value}" in CATALOGUES["en"]:
             return t(f"field.{value}", lang)

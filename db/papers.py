@@ -16,6 +16,7 @@ from datetime import date
 
 from .i18n import Phrases
 from .model import Candidate, Paper, Settings
+from .workdays import age_on
 
 SOURCE_NOT_FOUND = "source not found"  # as db.rules.SOURCE_NOT_FOUND (rules imports this module)
 # The dossier considered by the branch, as a legal-advice page quotes Hướng dẫn 12-HD/BTCTW (2022), Phần II,
@@ -54,13 +55,20 @@ KINDS_BY_ID: dict[str, PaperKind] = {k.id: k for k in KINDS}
 RULE_SOURCE = (f"{HD12}{QUOTED}; the point of Hướng dẫn 06-HD/TW (2025): {SOURCE_NOT_FOUND}")
 
 
+def introducers_needed(candidate: Candidate, day: date, settings: Settings) -> tuple[int, bool]:
+    """Introducers needed on ``day`` and whether the Youth Union route applies: its committee's resolution
+    and one member, for Youth Union members of youth age (up to ``youth_max_age``; a birth date not given is
+    not held against them); otherwise ``min_introducers`` members (a letter from each, :func:`required`)."""
+    young = candidate.born is None or age_on(candidate.born, day) <= settings.youth_max_age
+    route = candidate.youth_union and young
+    return settings.min_introducers - (1 if route else 0), route
+
+
 def required(candidate: Candidate, day: date, settings: Settings) -> dict[str, int]:
     """How many papers of each kind the branch vote on ``day`` needs, in the order of :data:`KINDS`: one letter
     from each introducer (two, or one on the Youth Union route, whose committee's resolution is then needed; a
     candidate recorded with fewer introducers needs a letter from each of them, the shortfall being the soft
     ``introducers`` rule), the comments, and for a renter the comment of the ward where they live."""
-    from .rules import introducers_needed
-
     needed, route = introducers_needed(candidate, day, settings)
     recorded = len(candidate.introducers)
     counts = {"application": 1, "biography": 1, "certificate": 1,
@@ -125,8 +133,6 @@ def missing_phrases(missing: list[tuple[str, int]]) -> Phrases:
 def checklist(candidate: Candidate, settings: Settings, day: date) -> Checklist:
     """The papers ``candidate`` needs for a branch vote on ``day`` and those it has: a paper counts when received
     on or before ``day`` and, for the kinds a redone dossier redoes, on or after the redone dossier's date."""
-    from .rules import introducers_needed
-
     counts = required(candidate, day, settings)
     redone = redone_since(candidate, day)
     items = []

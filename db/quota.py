@@ -13,18 +13,14 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Iterable, Iterator, Mapping, NamedTuple
 
-from .model import COUNTS_TOWARD_QUOTA, FORECAST_FROM, STAGES, Candidate, Quota, Settings, Unit, stage_index
-from .rules import first_due
+from .counts import UnitCounts, YearCounts, quarter_of
+from .model import COUNTS_TOWARD_QUOTA, FORECAST_FROM, STAGES, Quota, Unit, stage_index
 from .state import State, UnitPart, walk
 
 
 def rate_target(rate: float, members: int) -> int:
     """Members to admit for a rate in percent: rounded up to a whole person."""
     return math.ceil(Fraction(str(rate)) * members / 100)
-
-
-def quarter_of(day: date) -> int:
-    return (day.month - 1) // 3 + 1
 
 
 def cutoff_for(year: int, today: date) -> date:
@@ -89,120 +85,6 @@ class Figures:
             "children_target": self.children_target, "children_without_target": self.children_without_target,
             "allocation_gap": self.allocation_gap,
         }
-
-
-@dataclass
-class YearCounts:
-    """One unit's own candidates in one year: decisions per quarter, stages at the year's cutoff, exits."""
-
-    by_quarter: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
-    by_stage: list[int] = field(default_factory=lambda: [0] * len(STAGES))
-    exited: int = 0
-
-    def to_json(self) -> list[int]:
-        return [*self.by_quarter, *self.by_stage, self.exited]
-
-    @classmethod
-    def from_json(cls, row: list[int]) -> "YearCounts":
-        return cls(list(row[:4]), list(row[4:4 + len(STAGES)]), int(row[4 + len(STAGES)]))
-
-
-@dataclass
-class UnitCounts:
-    """What the roll-up needs of one unit's own candidates, for every year, without the candidates.
-
-    Stage counts are taken at the end of each year from the first to the last year any of them has a
-    date in; since no date is ever in the future, the last year's stages are also the stages of every
-    later year (and of "today").  ``due`` holds, for each live candidate with a deadline, the earliest
-    one: a candidate is overdue on a day after it.
-    """
-
-    years: dict[int, YearCounts] = field(default_factory=dict)
-    due: list[date] = field(default_factory=list)
-
-    def year(self, year: int) -> YearCounts:
-        if year in self.years:
-            return self.years[year]
-        earlier = [y for y in self.years if y < year]
-        if not earlier:
-            return YearCounts()
-        return YearCounts(by_stage=list(self.years[max(earlier)].by_stage))
-
-    def overdue_on(self, today: date) -> int:
-        return bisect_left(self.due, today)
-
-    def plus(self, other: "UnitCounts") -> "UnitCounts":
-        """One unit's counts from two parts (candidates transferred away keep counting where they were)."""
-        years = [*self.years, *other.years]
-        if not years:
-            return UnitCounts(due=sorted(self.due + other.due))
-        out = UnitCounts(due=sorted(self.due + other.due))
-        for year in range(min(years), max(years) + 1):
-            a, b = self.year(year), other.year(year)
-            out.years[year] = YearCounts([x + y for x, y in zip(a.by_quarter, b.by_quarter)],
-                                         [x + y for x, y in zip(a.by_stage, b.by_stage)], a.exited + b.exited)
-        return out
-
-    def to_json(self) -> dict:
-        return {"years": {str(y): c.to_json() for y, c in self.years.items()}, "due": [d.isoformat() for d in self.due]}
-
-    @classmethod
-    def from_json(cls, doc: dict) -> "UnitCounts":
-        return cls({int(y): YearCounts.from_json(row) for y, row in doc["years"].items()},
-                   [date.fromisoformat(d) for d in doc["due"]])
-
-
-def count_candidates(candidates: Iterable[Candidate], settings: Settings) -> dict[int, UnitCounts]:
-    """Per branch, the counts of what happened there (see :class:`UnitCounts`): a candidate transferred
-    counts where each stage was recorded and, at each year's end, where it belonged then."""
-    return {uid: _count_unit(uid, group, settings) for uid, group in by_place(candidates).items()}
-
-
-def by_place(candidates: Iterable[Candidate]) -> dict[int, list[tuple[Candidate, list[date]]]]:
-    """Per branch, the candidates that belonged to it, each with the dates of what happened to it there
-    (:meth:`Candidate.dates_at`); a candidate never transferred is only at its own branch."""
-    out: dict[int, list[tuple[Candidate, list[date]]]] = {}
-    for cand in candidates:
-        if not cand.moves and all(e.unit in (None, cand.unit) for e in cand.history):
-            days = dates_of(cand)
-            if days:
-                out.setdefault(cand.unit, []).append((cand, days))
-            continue
-        for uid in cand.places():
-            days = cand.dates_at(uid)
-            if days:
-                out.setdefault(uid, []).append((cand, days))
-    return out
-
-
-def dates_of(cand: Candidate) -> list[date]:
-    return [e.date for e in cand.history] + ([cand.exit.date] if cand.exit else [])
-
-
-def _count_unit(uid: int, dated: list[tuple[Candidate, list[date]]], settings: Settings) -> UnitCounts:
-    counts = UnitCounts()
-    horizon = max(max(days) for _, days in dated).year  # every candidate counts up to the unit's last year
-    first = min(min(days) for _, days in dated).year
-    counts.years = {year: YearCounts() for year in range(first, horizon + 1)}
-    for cand, days in dated:
-        decided = cand.stage_entry(COUNTS_TOWARD_QUOTA)
-        if decided is not None and cand.unit_of(decided) == uid:
-            counts.years[decided.date.year].by_quarter[quarter_of(decided.date) - 1] += 1
-        for year in range(min(days).year, horizon + 1):
-            end = date(year, 12, 31)
-            if cand.unit_on(end) != uid:
-                continue
-            row = counts.years[year]
-            stage = cand.stage_on(end)
-            if stage is not None:
-                row.by_stage[stage_index(stage)] += 1
-            elif cand.exit is not None and cand.exit.date.year == year:
-                row.exited += 1
-        due = first_due(cand, settings) if cand.live and cand.unit == uid else None
-        if due is not None:
-            counts.due.append(due)
-    counts.due.sort()
-    return counts
 
 
 class PartTotals(NamedTuple):

@@ -18,21 +18,14 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Iterable
 
 from . import quota as quota_math
+from .counts import ATTRIBUTES, MARKS, OUTSIDE_RULES, report_year
 from .errors import PtdvError
 from .i18n import t
 from .letterhead import Letterhead, letterhead
-from .model import (COUNTS_TOWARD_QUOTA, EXIT_KINDS, HIGHER_EDUCATION, MAJORITY_ETHNICITY, OCCUPATIONS, STAGES,
-                    Candidate, stage_index)
-from .rules import age_on, outside_rules
+from .model import EXIT_KINDS, OCCUPATIONS, STAGES
 from .state import State, walk
-
-ATTRIBUTES: tuple[str, ...] = ("women", "ethnic_minority", "religious", "youth_union", "age_18_30", "higher_education")
-OUTSIDE_RULES = "outside_rules"  # admitted with an exception or a soft rule broken up to the decision (db.rules)
-MARKS: tuple[str, ...] = ATTRIBUTES + OCCUPATIONS + (OUTSIDE_RULES,)  # what is counted of each person admitted
-YOUNG = (18, 30)
 
 
 @dataclass(frozen=True)
@@ -167,107 +160,9 @@ def _is_grassroots(state: State, uid: int) -> bool:
     return bool(kids) and all(state.is_leaf(k) for k in kids)
 
 
-def marks(cand: Candidate, decided: date) -> list[int]:
-    """One admitted person as counts of :data:`MARKS` (each attribute 0 or 1, then one occupation group)."""
-    hits = {
-        OUTSIDE_RULES: outside_rules(cand),
-        "women": cand.gender == "female",
-        "ethnic_minority": bool(cand.ethnicity) and cand.ethnicity != MAJORITY_ETHNICITY,
-        "religious": bool(cand.religion.strip()),
-        "youth_union": cand.youth_union,
-        "age_18_30": cand.born is not None and YOUNG[0] <= age_on(cand.born, decided) <= YOUNG[1],
-        "higher_education": cand.education in HIGHER_EDUCATION,
-    }
-    occupation = cand.occupation if cand.occupation in OCCUPATIONS else "other"
-    return [int(hits[a]) for a in ATTRIBUTES] + [int(o == occupation) for o in OCCUPATIONS] + [int(hits[OUTSIDE_RULES])]
-
-
-def _quarter_end(year: int, quarter: int) -> date:
-    month = 3 * quarter
-    return date(year, month, calendar.monthrange(year, month)[1])
-
-
-@dataclass
-class ReportYear:
-    """What a report needs of one unit's own candidates in one year: how many stood at each stage at
-    the end of each quarter, and the :data:`MARKS` of those admitted in each quarter."""
-
-    stages: list[list[int]] = field(default_factory=lambda: [[0] * len(STAGES) for _ in range(4)])
-    marks: list[list[int]] = field(default_factory=lambda: [[0] * len(MARKS) for _ in range(4)])
-    exits: list[list[int]] = field(default_factory=lambda: [[0] * len(EXIT_KINDS) for _ in range(4)])
-
-    def to_json(self) -> list[list[int]]:
-        return [*self.stages, *self.marks, *self.exits]
-
-    @classmethod
-    def from_json(cls, rows: list[list[int]]) -> "ReportYear":
-        exits = [list(r) for r in rows[8:12]] or [[0] * len(EXIT_KINDS) for _ in range(4)]
-        return cls([list(r) for r in rows[:4]], [list(r) for r in rows[4:8]], exits)
-
-
-def report_counts(candidates: Iterable[Candidate]) -> dict[int, dict[int, ReportYear]]:
-    """Per branch and year (from the first to the last year anything happened there), what a report counts
-    of what happened there (:func:`~db.quota.by_place`: a transferred candidate counts where each stage was
-    recorded and, at each quarter's end, where it belonged then).  A year after the last is like the last
-    one's end (no date is ever in the future): :func:`report_year`."""
-    out: dict[int, dict[int, ReportYear]] = {}
-    for uid, dated in quota_math.by_place(candidates).items():
-        first = min(min(days) for _, days in dated).year
-        horizon = max(max(days) for _, days in dated).year
-        years = out[uid] = {year: ReportYear() for year in range(first, horizon + 1)}
-        for cand, days in dated:
-            for year in range(min(days).year, horizon + 1):
-                for quarter in range(4):
-                    end = _quarter_end(year, quarter + 1)
-                    stage = cand.stage_on(end) if cand.unit_on(end) == uid else None
-                    if stage is not None:
-                        years[year].stages[quarter][stage_index(stage)] += 1
-            decided = cand.stage_entry(COUNTS_TOWARD_QUOTA)
-            if decided is not None and cand.unit_of(decided) == uid:
-                row = years[decided.date.year].marks[quota_math.quarter_of(decided.date) - 1]
-                for i, n in enumerate(marks(cand, decided.date)):
-                    row[i] += n
-            if cand.exit is not None and cand.unit_on(cand.exit.date) == uid and cand.exit.kind in EXIT_KINDS:
-                years[cand.exit.date.year].exits[quota_math.quarter_of(cand.exit.date) - 1][
-                    EXIT_KINDS.index(cand.exit.kind)] += 1
-    return out
-
-
-def report_plus(first: dict[int, ReportYear], second: dict[int, ReportYear]) -> dict[int, ReportYear]:
-    """One unit's report counts from two parts, year by year (each extended as :func:`report_year` does)."""
-    years = [*first, *second]
-    out = {}
-    for year in range(min(years), max(years) + 1):
-        a, b = report_year(first, year), report_year(second, year)
-        out[year] = ReportYear([[x + y for x, y in zip(r, s)] for r, s in zip(a.stages, b.stages)],
-                               [[x + y for x, y in zip(r, s)] for r, s in zip(a.marks, b.marks)],
-                               [[x + y for x, y in zip(r, s)] for r, s in zip(a.exits, b.exits)])
-    return out
-
-
-def report_sum(found: Iterable[ReportYear]) -> ReportYear:
-    """Several units' report counts of one year, added up."""
-    out = ReportYear()
-    for row in found:
-        for mine, theirs in ((out.stages, row.stages), (out.marks, row.marks), (out.exits, row.exits)):
-            for quarter, counts in zip(mine, theirs):
-                quarter[:] = [a + b for a, b in zip(quarter, counts)]
-    return out
-
-
-def report_year(years: dict[int, ReportYear], year: int) -> ReportYear:
-    if year in years:
-        return years[year]
-    earlier = [y for y in years if y < year]
-    if not earlier:
-        return ReportYear()
-    last = years[max(earlier)].stages[3]
-    return ReportYear(stages=[list(last) for _ in range(4)])
-
-
 def build_report(state: State, unit_id: int, period: Period, today: date) -> Report:
     """The report of ``unit_id`` for ``period``: its children's rows and their sum, in the tree of the period
-    (docs/HISTORY.md).  Made from the quota figures and the :func:`report_counts` of the units, not from the
+    (docs/HISTORY.md).  Made from the quota figures and the :func:`~db.counts.report_counts` of the units, not from the
     candidates themselves."""
     figures = quota_math.rollup(state, period.year, today, unit_id, day=period.end)
     day = min(period.end, quota_math.view_day(period.year, today))

@@ -15,10 +15,11 @@ from typing import Iterable
 
 from . import papers as papers_mod
 from .errors import PtdvError
+from .i18n import t
 from .model import (BEFORE_ADMISSION_EXITS, EXIT_KINDS, PROBATION_EXITS, READMISSION_EXCLUDED, RETAKEN_STAGES,
                     STAGES, Breach, Candidate, Settings, StageEntry, stage_index)
 from .text import fmt_date
-from .workdays import add_months
+from .workdays import add_months, age_on
 
 SEVERITIES = ("overdue", "due", "warning", "upcoming")  # most urgent first
 SOURCE_NOT_FOUND = "source not found"
@@ -83,8 +84,6 @@ def rule(rule_id: str) -> Rule:
 
 def source_text(rule_id: str, lang: str) -> str:
     """The rule's source as shown: "source not found" in the user's language."""
-    from .i18n import t
-
     source = RULES_BY_ID[rule_id].source
     return source.replace(SOURCE_NOT_FOUND, t("rules.source_not_found", lang))
 
@@ -102,8 +101,6 @@ def rule_params(spec: Rule, settings: Settings) -> dict:
 def rules_table(settings: Settings, lang: str) -> list[dict]:
     """The rules as rows (``ptdv rules``, docs/RULES.md): id, kind, step, whether an exception is possible and
     by whom, the source, what it checks and why a soft rule only warns, in ``lang``."""
-    from .i18n import t
-
     rows = []
     for spec in RULES:
         params = rule_params(spec, settings)
@@ -125,8 +122,6 @@ class RuleRefused(PtdvError):
         self.needs_exception = needs_exception
 
     def message(self, lang: str = "vi") -> str:
-        from .i18n import t
-
         text = super().message(lang) + " " + t("rules.named", lang, rule=self.rule_id,
                                                  source=source_text(self.rule_id, lang))
         if self.needs_exception:
@@ -276,19 +271,6 @@ def check_readmission(left: date, reason: str, day: date, readmitted_before: boo
         raise RuleRefused("readmit_once")
 
 
-def age_on(born: date, day: date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
-def introducers_needed(candidate: Candidate, day: date, settings: Settings) -> tuple[int, bool]:
-    """Introducers needed on ``day`` and whether the Youth Union route applies: its committee's resolution
-    and one member, for Youth Union members of youth age (up to ``youth_max_age``; a birth date not given is
-    not held against them); otherwise ``min_introducers`` members."""
-    young = candidate.born is None or age_on(candidate.born, day) <= settings.youth_max_age
-    route = candidate.youth_union and young
-    return settings.min_introducers - (1 if route else 0), route
-
-
 def probation_end(candidate: Candidate, settings: Settings) -> date | None:
     """The end of probation: official status dates from it (the recognition only confirms it)."""
     admitted = candidate.stage_date("admitted")
@@ -308,7 +290,7 @@ def judge_step(candidate: Candidate, stage: str, day: date, settings: Settings, 
                 out.append(Breach("age_min", {**params, "min": settings.min_age}))
             elif months > settings.max_age * 12:
                 out.append(Breach("age_max", {**params, "max": settings.max_age}))
-        needed, route = introducers_needed(candidate, day, settings)
+        needed, route = papers_mod.introducers_needed(candidate, day, settings)
         count = len(candidate.introducers)
         if count < needed and candidate.youth_union and not route:  # a Youth Union member past youth age
             out.append(Breach("youth_route", {"age": age_on(candidate.born, day), "max": settings.youth_max_age,
@@ -541,7 +523,7 @@ def findings(candidate: Candidate, settings: Settings, today: date) -> list[Find
                                                             "on": fmt_date(today)},
                                    "age_min" if months < settings.min_age * 12 else "age_max"))
         if reached >= stage_index("dossier"):
-            needed, route = introducers_needed(candidate, today, settings)
+            needed, route = papers_mod.introducers_needed(candidate, today, settings)
             if len(candidate.introducers) < needed:
                 out.append(Finding("introducers", "warning", None,
                                    {"count": len(candidate.introducers), "needed": needed},
@@ -619,7 +601,6 @@ def rules_markdown() -> str:
             "What the branch vote needs (`db.papers.KINDS`; `ptdv candidate papers ID` shows a candidate's "
             "checklist). *redone*: received again after a redone dossier.", "",
             "| id | paper | giấy tờ | form | redone | source |", "|---|---|---|---|---|---|"]
-    from .i18n import t
     for kind in papers_mod.KINDS:
         cells = [f"`{kind.id}`", t(f"paper.{kind.id}", "en"), t(f"paper.{kind.id}", "vi"), kind.form or "—",
                  "yes" if kind.redone else "—", kind.source]

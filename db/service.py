@@ -6,7 +6,6 @@ may fix.  Reads return records and figures; writes return the new record.
 from __future__ import annotations
 
 import heapq
-import re
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -22,6 +21,7 @@ from . import reorg
 from . import rules
 from . import transfer
 from .errors import PtdvError
+from .i18n import LANGS, t
 from .identity import Caller
 from .report import Period, Report, build_report
 from .model import (DEFAULT_LEVELS, EDITABLE_FIELDS, EDUCATION, GENDERS, LEFT_REASONS, MULTILINE_FIELDS, OCCUPATIONS,
@@ -29,7 +29,7 @@ from .model import (DEFAULT_LEVELS, EDITABLE_FIELDS, EDUCATION, GENDERS, LEFT_RE
 from .state import State, walk
 from .store import Store
 from .text import (NAME_LIMIT, NOTES_LIMIT, clean_name, clean_person_name, clean_text, clean_unit_name, fmt_date,
-                   parse_date, safe)
+                   fold, parse_count, parse_date, parse_rate, safe)
 
 
 def short_labels(state: State, units: list[Unit]) -> dict[str, int]:
@@ -56,35 +56,6 @@ class DueItem:
     candidate: Candidate
     finding: rules.Finding
     moved: calendar_store.Moved | None = None  # the days added to the calendar moved its due date
-
-
-def parse_rate(text: str | float) -> float:
-    """``4%``, ``4`` or ``3.5 %`` -> percent as a float; refused outside 0–100."""
-    raw = str(text).strip().rstrip("%").strip().replace(",", ".")
-    try:
-        value = float(raw)
-    except ValueError:
-        raise PtdvError("quota.bad_rate", value=safe(str(text))) from None
-    if not 0 <= value <= 100 or value != value:
-        raise PtdvError("quota.bad_rate", value=safe(str(text)))
-    return value
-
-
-# a whole number, digits grouped by thousands with "." or "," allowed (139.534); never a fraction (4.5, 0.125);
-# digits 0-9 only (int() would take ٣ or ３)
-_COUNT = re.compile(r"-?(\d+|[1-9]\d{0,2}([.,]\d{3})+)", re.ASCII)
-
-
-def parse_count(value: str | int, *, field: str, maximum: int = 10_000_000) -> int:
-    text = str(value).strip()
-    if not isinstance(value, int) and not _COUNT.fullmatch(text):
-        raise PtdvError("input.not_a_number", field=field, value=safe(str(value)))
-    number = value if isinstance(value, int) else int(text.replace(".", "").replace(",", ""))
-    if number < 0:
-        raise PtdvError("input.negative", field=field, value=number)
-    if number > maximum:
-        raise PtdvError("input.too_large", field=field, value=number, limit=maximum)
-    return number
 
 
 def _choice(value: str | None, options: Iterable[str], key: str) -> str | None:
@@ -260,7 +231,7 @@ class Service:
             state = tx.state
             parent = state.resolve_unit(parent_ref)
             self._require(access.UNITS, parent.id, state)
-            level_id = level or self._level_below(state, parent.level)
+            level_id = level or state.level_below(parent.level)
             if level_id not in state.levels:
                 raise PtdvError("unit.unknown_level", level=safe(str(level_id)), levels=", ".join(state.levels))
             self._check_unique_name(state, parent, name)
@@ -276,12 +247,6 @@ class Service:
         if any(state.units[c].name.casefold() == name.casefold() and c != unit_id
                for c in state.children.get(parent.id, [])):
             raise PtdvError("unit.duplicate", name=name, parent=parent.name)
-
-    @staticmethod
-    def _level_below(state: State, level_id: str) -> str:
-        ids = list(state.levels)
-        index = ids.index(level_id) if level_id in ids else len(ids) - 1
-        return ids[min(index + 1, len(ids) - 1)]
 
     def _update_unit(self, ref: str | int, action: str, change, permission: str = access.UNITS) -> Unit:
         with self.store.transaction(by=self.user) as tx:
@@ -546,21 +511,6 @@ class Service:
             c.readmission is not None and c.born == born and c.name.casefold() == name
             and c.stage_entry("decided") is not None for c in state.candidates.values())
 
-    @staticmethod
-    def is_grassroots_branch(state: State, unit_id: int, day: date | None = None) -> bool:
-        """A chi bộ cơ sở: a branch that is itself the grassroots organisation, because the unit above it is of
-        a level above grassroots (a district or city committee), or nothing is above it.  Its branch vote is
-        followed by the competent committee's decision, with no grassroots committee vote between."""
-        levels = state.levels
-        if "grassroots" not in levels or unit_id not in state.units or not state.is_leaf(unit_id):
-            return False
-        unit = state.units[unit_id]
-        parent = unit.parent_on(day) if day is not None else unit.parent
-        if parent is None or parent not in state.units:
-            return True
-        above = levels.get(state.units[parent].level)
-        return above is not None and above.order < levels["grassroots"].order
-
     def _update_candidate(self, cid: int | str, action: str, change, expected_rev: int | None) -> Candidate:
         ident = self._candidate_id(cid)
         with self.store.transaction(by=self.user) as tx:
@@ -602,7 +552,7 @@ class Service:
 
         def change(tx, cand: Candidate) -> Candidate:
             place = cand.unit_on(when)  # recorded where the candidate was on that day (before a later transfer)
-            skip = self.is_grassroots_branch(tx.state, place, when)
+            skip = tx.state.is_grassroots_branch(place, when)
             target = stage or rules.next_stage(cand, skip)
             if target is None:
                 raise PtdvError("stage.finished", id=cand.id)
@@ -647,9 +597,6 @@ class Service:
     def paper_kind(ref: str) -> str:
         """A kind of paper by its id (``letter``), its form number (``1-KNĐ``) or its label in either language,
         diacritics and case ignored (``ly lich``, ``giay gioi thieu``)."""
-        from .i18n import LANGS, t
-        from .text import fold
-
         text = fold(" ".join(str(ref or "").replace("_", " ").split()))
         for kind in papers_mod.KINDS:
             names = {kind.id.replace("_", " "), fold(kind.form)} | {fold(t(f"paper.{kind.id}", lang)) for lang in LANGS}
@@ -916,7 +863,7 @@ class Service:
         cand = self.candidate(cid)
         when = parse_date(day, field="date") if day not in (None, "") else self.today()
         state = self.state()
-        skip = self.is_grassroots_branch(state, cand.unit_on(when), when)
+        skip = state.is_grassroots_branch(cand.unit_on(when), when)
         target = rules.next_stage(cand, skip)
         if target is None:
             raise PtdvError("stage.finished", id=cand.id)
@@ -925,7 +872,7 @@ class Service:
 
     def next_stage(self, cand: Candidate) -> str | None:
         """The stage ``advance`` records next for ``cand`` (a grassroots branch skips ``committee``)."""
-        return rules.next_stage(cand, self.is_grassroots_branch(self.state(), cand.unit, self.today()))
+        return rules.next_stage(cand, self.state().is_grassroots_branch(cand.unit, self.today()))
 
     def breaches(self, cand: Candidate) -> list:
         """The rules ``cand``'s recorded steps did not keep (an exception or a soft rule): rules.breaches."""

@@ -8,14 +8,14 @@ from heapq import nsmallest
 from typing import TYPE_CHECKING, Any, Callable, Collection, Iterator, Mapping, NamedTuple, Protocol
 
 from .access import User, users_from_docs
+from .counts import ReportYear, UnitCounts, count_candidates, report_counts
 from .errors import PtdvError
 from .model import PERIOD_KEYS, Candidate, Level, Quota, Settings, Unit, period_of
 from .text import fold, safe
 from .workdays import CalendarEntry, official_calendar
 
 if TYPE_CHECKING:
-    from .quota import PartTotals, UnitCounts
-    from .report import ReportYear
+    from .quota import PartTotals
 
 
 class CandidateHit(NamedTuple):
@@ -72,15 +72,11 @@ class MemoryCandidates:
         return list(self._candidates.values())
 
     def counts(self, units: Collection[int]) -> dict:
-        from .quota import count_candidates
-
         if self._counts is None:
             self._counts = count_candidates(self._candidates.values(), self._settings)
         return {u: self._counts[u] for u in units if u in self._counts}
 
-    def report_counts(self, units: Collection[int]) -> dict[int, dict[int, "ReportYear"]]:
-        from .report import report_counts
-
+    def report_counts(self, units: Collection[int]) -> dict[int, dict[int, ReportYear]]:
         found = report_counts(self._candidates.values())
         return {u: found[u] for u in units if u in found}
 
@@ -390,6 +386,12 @@ class State:
         """The level whose units (branches) have their records in their parent's part."""
         return next(reversed(self.levels), None)
 
+    def level_below(self, level_id: str) -> str:
+        """The level under ``level_id`` (the last level under itself, and under a level the store does not have)."""
+        ids = list(self.levels)
+        index = ids.index(level_id) if level_id in ids else len(ids) - 1
+        return ids[min(index + 1, len(ids) - 1)]
+
     def parent_of(self, uid: int) -> int | None:
         """Unit ``uid``'s parent on the view's day."""
         unit = self.period(uid)
@@ -475,6 +477,20 @@ class State:
 
     def is_leaf(self, uid: int) -> bool:
         return not self.children.of(uid)
+
+    def is_grassroots_branch(self, unit_id: int, day: date | None = None) -> bool:
+        """A chi bộ cơ sở: a branch that is itself the grassroots organisation, because the unit above it is of
+        a level above grassroots (a district or city committee), or nothing is above it.  Its branch vote is
+        followed by the competent committee's decision, with no grassroots committee vote between."""
+        levels = self.levels
+        if "grassroots" not in levels or unit_id not in self.units or not self.is_leaf(unit_id):
+            return False
+        unit = self.units[unit_id]
+        parent = unit.parent_on(day) if day is not None else unit.parent
+        if parent is None or parent not in self.units:
+            return True
+        above = levels.get(self.units[parent].level)
+        return above is not None and above.order < levels["grassroots"].order
 
     def links(self) -> "Links":
         """Who is under whom among the records without a period, found once for every view of the store."""

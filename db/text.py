@@ -1,4 +1,4 @@
-"""Text helpers: diacritics-insensitive folding, safe display, dates in dd/mm/yyyy."""
+"""Text helpers: diacritics-insensitive folding, safe display, dates in dd/mm/yyyy, counts and rates as typed."""
 from __future__ import annotations
 
 import re
@@ -158,6 +158,35 @@ def parse_date(text: str | date, *, field: str = "date") -> date:
     except ValueError:
         pass
     raise PtdvError("input.bad_date", field=field, value=safe(raw))
+
+
+def parse_rate(text: str | float) -> float:
+    """``4%``, ``4`` or ``3.5 %`` -> percent as a float; refused outside 0–100."""
+    raw = str(text).strip().rstrip("%").strip().replace(",", ".")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise PtdvError("quota.bad_rate", value=safe(str(text))) from None
+    if not 0 <= value <= 100 or value != value:
+        raise PtdvError("quota.bad_rate", value=safe(str(text)))
+    return value
+
+
+# a whole number, digits grouped by thousands with "." or "," allowed (139.534); never a fraction (4.5, 0.125);
+# digits 0-9 only (int() would take ٣ or ３)
+_COUNT = re.compile(r"-?(\d+|[1-9]\d{0,2}([.,]\d{3})+)", re.ASCII)
+
+
+def parse_count(value: str | int, *, field: str, maximum: int = 10_000_000) -> int:
+    text = str(value).strip()
+    if not isinstance(value, int) and not _COUNT.fullmatch(text):
+        raise PtdvError("input.not_a_number", field=field, value=safe(str(value)))
+    number = value if isinstance(value, int) else int(text.replace(".", "").replace(",", ""))
+    if number < 0:
+        raise PtdvError("input.negative", field=field, value=number)
+    if number > maximum:
+        raise PtdvError("input.too_large", field=field, value=number, limit=maximum)
+    return number
 
 
 def fmt_date(value: date | None) -> str:

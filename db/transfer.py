@@ -47,7 +47,7 @@ from .i18n import CATALOGUES, LANGS, t
 from .model import (EDITABLE_FIELDS, EDUCATION, END_KINDS, EXIT_KINDS, GENDERS, OCCUPATIONS, STAGES, TAGS, Candidate,
                     Exit, Move, Quota, Settings, StageEntry, Unit)
 from .state import State
-from .text import clean_name, clean_text, clean_unit_name, fmt_date, fold, parse_date, safe
+from .text import clean_name, clean_text, clean_unit_name, fmt_date, fold, parse_count, parse_date, parse_rate, safe
 
 Progress = Callable[[int, int], None]  # told (rows done, rows in all) as a long import goes
 PROGRESS_ROWS = 500  # ... every so many rows
@@ -779,15 +779,13 @@ class _Tree:
         return uid
 
     def grassroots(self, uid: int, day: date) -> bool:
-        """Whether branch ``uid`` is a grassroots branch on ``day`` (``Service.is_grassroots_branch``; for a
+        """Whether branch ``uid`` is a grassroots branch on ``day`` (``State.is_grassroots_branch``; for a
         unit the file adds, from the level of its parent in the file): its rows have no committee date."""
-        from .service import Service
-
         key = (uid, None)  # a unit of the store that never moved: any day alike
         if key in self.grassroots_on:
             return self.grassroots_on[key]
         if uid in self.state.units:
-            found = Service.is_grassroots_branch(self.state, uid, day)
+            found = self.state.is_grassroots_branch(uid, day)
             if not self.state.units[uid].earlier:
                 self.grassroots_on[key] = found
             return found
@@ -833,8 +831,6 @@ def _year(text: str) -> int:
 def _plan_unit(service, tree: _Tree, row: Row, seen: dict[int, int], dated: list[tuple[int, Row]]) -> Planned | None:
     """The unit a units row adds or changes (None: the store has it as the row says).  A row of a file with
     the period columns is put in ``dated``, read once every unit of the file is known (:func:`_period`)."""
-    from .service import Service, parse_count
-
     state = tree.state
     name = clean_unit_name(row.cells.get("unit", ""), field="unit")
     level = _level(tree, row.cells.get("level", ""))
@@ -852,7 +848,7 @@ def _plan_unit(service, tree: _Tree, row: Row, seen: dict[int, int], dated: list
         raise PtdvError("import.repeated_row", first=seen[uid])
     if uid is None:
         tree.require(access.UNITS, parent)
-        level = level or Service._level_below(state, tree.unit(parent).level)
+        level = level or state.level_below(tree.unit(parent).level)
         unit = Unit(id=tree.new_id(), name=name, level=level, parent=parent, members=members)
         seen[unit.id] = row.number
         tree.add(unit)
@@ -954,8 +950,6 @@ def _plan_periods(tree: _Tree, dated: list[tuple[int, Row]], adds: list[Planned]
 
 def _plan_quota(tree: _Tree, row: Row, seen: dict[tuple[int, int], int]) -> Planned | None:
     """The quota a quotas row sets (None: the store has it as the row says)."""
-    from .service import parse_count, parse_rate
-
     uid = tree.find(row.cells["unit"]) if row.cells.get("unit") else None
     if uid is None:
         raise PtdvError("input.required", field="unit")

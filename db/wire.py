@@ -16,13 +16,13 @@ from typing import Any
 
 import orjson
 
-from . import (access, audit, calendar_store, documents, letterhead, lineage, model, papers, quota, reorg, report,
-               rules, service, state, transfer, workdays)
+from . import (access, audit, calendar_store, counts, documents, letterhead, lineage, model, papers, quota, reorg,
+               report, rules, service, state, transfer, workdays)
 from .errors import PtdvError
 from .i18n import LANGS, Phrases
 
-_MODULES = (model, access, audit, calendar_store, documents, letterhead, lineage, papers, quota, reorg, report, rules,
-            service, state, transfer, workdays)
+_MODULES = (model, access, audit, calendar_store, counts, documents, letterhead, lineage, papers, quota, reorg, report,
+            rules, service, state, transfer, workdays)
 
 
 def _records() -> dict[str, type]:

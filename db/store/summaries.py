@@ -4,7 +4,7 @@ counts (``p<N>.rep.json``), and the caches of the whole store, an entry per part
 ``names.json``, ``due.json``, ``checks.json``).  Each carries the (inode, size, mtime) of the part it was made from and
 is made again when that differs.
 
-This module is the store's one user of the arithmetic of the figures (:mod:`db.quota`, :mod:`db.report`) and of
+This module is the store's one user of the arithmetic of the figures (:mod:`db.counts`, :mod:`db.quota`) and of
 the rules (:mod:`db.rules`): what the summaries and caches hold is made here."""
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ import orjson
 
 from .. import rules
 from ..model import Settings
-from ..quota import PartTotals, UnitCounts, count_candidates, part_branches, part_totals
-from ..report import ReportYear, report_counts, report_plus, report_sum, report_year
+from ..counts import ReportYear, UnitCounts, count_candidates, report_counts, report_plus, report_sum, report_year
+from ..quota import PartTotals, part_branches, part_totals
 from ..state import NO_UNITS, CandidateHit, UnitPart
 from ..workdays import shipped_fingerprint
 from .files import file_signature, write_tmp
@@ -267,7 +267,7 @@ class Summaries:
         return self.layout.parts_dir / f"p{pid}.rep.json"
 
     def report_of(self, pid: int) -> dict[int, dict[int, ReportYear]]:
-        """Part ``pid``'s :func:`~db.report.report_counts`: from memory or its cache file while they match the
+        """Part ``pid``'s :func:`~db.counts.report_counts`: from memory or its cache file while they match the
         part (one stat), else counted from the part and cached again."""
         signature = file_signature(self.parts.path(pid))
         if signature is None:
@@ -299,7 +299,7 @@ class Summaries:
     # -- what reports count of each part's branches taken together, per year --------------------------
     def report_sums(self, pids: Collection[int], year: int) -> dict[int, ReportYear]:
         """For the parts among ``pids``: the report counts of ``year`` of their branches without a period, added
-        up (:func:`~db.report.report_sum`), from ``reports<year>.json`` (made again for a part that changed)."""
+        up (:func:`~db.counts.report_sum`), from ``reports<year>.json`` (made again for a part that changed)."""
         name = f"reports{year}"
         if name not in self.caches:
             self.caches[name] = PartCache(self, f"{name}.json", lambda pid: self._made_report_sum(pid, year))
