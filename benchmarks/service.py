@@ -158,13 +158,16 @@ def against_file(key: str, scale: str, label: str, unit: str, stats: Callable[[l
 
 
 def app_start(plan: Plan, scale: Scale, served: Served) -> list[Figure]:
-    """The app at the top and at one ward, to its first paint, in fresh processes (``workers.py start``)."""
+    """The app at the top and at one ward, to its first paint, in fresh processes (``workers.py start``), after
+    one start of each not timed (the service's first answer about a unit, and the file's, make caches: a
+    service that has run a while has them)."""
     figures = []
     for key, unit, where in (("top", scale.picks.root, "at the top"), ("ward", scale.picks.ward, "at one ward")):
         def start(store: str) -> Callable[[], dict]:
             return lambda: run_worker("start", "--app", "ptdv", "--store", store, "--unit", str(unit), "--today",
                                       scale.today.isoformat(), "--launched", repr(time.monotonic()))
         planned = plan.reps(5, 2)
+        start(str(scale.path))(), start(served.target)()  # not timed: what a first opening of the unit makes
         runs = in_turn(plan, planned, start(str(scale.path)), start(served.target))
         if not all(r["shown"] for mode in runs for r in mode):
             raise RuntimeError(f"{scale.scale} {where}: the first paint was of a screen the unit's then covered")
@@ -389,7 +392,7 @@ def sessions(plan: Plan, scale: Scale, served: Served, folder: Path, sizes: tupl
                "counts_match": not mismatched,
                "mismatched": {b: (before[b], acked_by_branch[b], after[b]) for b in mismatched},
                "wall_s": wall, "throughput": acked / wall if wall else 0.0, "service_cpu_s": cpu, "cli_cpu_s": cli_cpu,
-               "apps_cpu_s": sum(r["cpu_s"] for r in reports), "apps_reloads": sum(r["reloads"] for r in reports),
+               "apps_cpu_s": sum(r["cpu_s"] for r in reports), "apps_news": sum(r["news"] for r in reports),
                "cores": os.cpu_count(), "screens": len(opened), "apps_rss_mb": [r["rss_mb"] for r in reports],
                "failures": loops.failed[:5]}
     verdict = f"all {acked} acknowledged present" if not missing else f"{len(missing)} of {acked} acknowledged MISSING"
@@ -406,8 +409,8 @@ def sessions(plan: Plan, scale: Scale, served: Served, folder: Path, sizes: tupl
     shown = Figure("service.sessions.screens", scale.scale,
                    f"{loops_count} CLI loops and {apps_count} apps at once: an app opens a screen", "s",
                    spread(opened) if opened else nan, len(opened), len(opened),
-                   note=f"{len(opened)} screens opened by {apps_count} apps, which read their screen again "
-                        f"{summary['apps_reloads']} times on news of a write; their peak RSS "
+                   note=f"{len(opened)} screens opened by {apps_count} apps, whose polls heard of a change "
+                        f"{summary['apps_news']} times (each time the screen reads again); their peak RSS "
                         f"{number(percentile(summary['apps_rss_mb'], 50), 'MB')} (median)")
     for fig, key, what in ((add, "service.cli.add", "the same alone, through the service (the CLI rounds)"),
                            (shown, "service.screens", "an app alone through the service")):
@@ -611,13 +614,14 @@ async def session(args: argparse.Namespace) -> None:
 
     app = make_app(open_service(args.store, today=date.fromisoformat(args.today)), unit_id=args.start)
     painted = watch_first_paint(app)
-    reloads = [0]
-    reload_screen = app.reload_screen
+    news = [0]
+    changed = app.reader.changed
 
-    def counted(screen) -> None:  # the app reading its screen again on news of another's write (its poll)
-        reloads[0] += 1
-        reload_screen(screen)
-    app.reload_screen = counted
+    def counted() -> bool:  # the app's poll asking whether the store changed: news make the screen read again
+        heard = changed()
+        news[0] += heard
+        return heard
+    app.reader.changed = counted
     targets_ = {"start": args.start, "branch": args.branch, "candidate": args.candidate, "grassroots": args.grassroots}
     by_screen: dict[str, list[float]] = {name: [] for *_, name in SCREENS}
     opened: list[float] = []
@@ -626,7 +630,7 @@ async def session(args: argparse.Namespace) -> None:
         home = type(app.screen).__name__
         await settled(pilot, home)
         emit({"ready": True})
-        cpu, reloads[0] = time.process_time(), 0
+        cpu, news[0] = time.process_time(), 0
         for number_, (method, target, screen) in enumerate(itertools.cycle(SCREENS)):
             if (args.stop and Path(args.stop).exists()) or (args.cycles and number_ >= args.cycles * len(SCREENS)):
                 break
@@ -638,7 +642,7 @@ async def session(args: argparse.Namespace) -> None:
             app.pop_screen()
             await settled(pilot, home, pauses=1)
     emit({"opened_s": opened, "by_screen": by_screen, "rss_mb": peak_rss_mb(), "cpu_s": time.process_time() - cpu,
-          "reloads": reloads[0]})
+          "news": news[0]})
 
 
 def session_main(argv: list[str]) -> None:
