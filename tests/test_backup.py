@@ -91,6 +91,20 @@ def test_restore_gives_exactly_the_earlier_records_is_logged_and_can_be_undone(h
     assert reopen(store_path).check() == []
 
 
+def test_an_id_given_before_a_restore_is_never_given_again(small):
+    service, ids = small
+    version = service.backups()[0]["version"]
+    undone_cand = service.add_candidate(ids["pm1"], "Đinh Văn Khang")
+    undone_unit = service.add_unit("Chi bộ khu dân cư số 9", ids["phuoc_my"], "branch")
+    service.restore(version)  # both are gone, but the log and the audit sink still name them by their ids
+    cand = service.add_candidate(ids["pm1"], "Mai Thị Lan")
+    unit = service.add_unit("Chi bộ khu dân cư số 8", ids["phuoc_my"], "branch")
+    assert cand.id > undone_cand.id and unit.id > undone_unit.id
+    assert [e["target"] for e in service.log() if e["target"] == f"candidate:{undone_cand.id}"] \
+        == [f"candidate:{undone_cand.id}"]  # one person under one id in the trail
+    assert reopen(service.store.path).check() == []
+
+
 def test_a_restore_drops_a_part_made_after_the_version_and_summaries_follow(history, store_path):
     service, ids, seen = history
     before_new_ward = max(v for v in seen if not any("Mân Thái" in u.name for u in seen[v]["units"].values()))

@@ -163,10 +163,30 @@ class Repair:
         """The files (by pending name; None: to remove) a restore of version ``seq`` writes: each that differs from
         what it was right after ``seq``."""
         try:
-            return {name: payload for name, payload in self.backups.contents_at(seq).items()
-                    if read_or_none(self.layout.target(name)) != payload}
+            files = {name: payload for name, payload in self.backups.contents_at(seq).items()
+                     if read_or_none(self.layout.target(name)) != payload}
+            return self._ids_kept(files)
         except OSError as exc:
             raise PtdvError("store.unreadable", path=str(self.backups.folder), detail=exc.strerror or str(exc)) from exc
+
+    def _ids_kept(self, files: dict[str, bytes | None]) -> dict[str, bytes | None]:
+        """A restore puts the records back, not the counters that give ids: a candidate or unit added after the
+        version restored keeps its id to itself (the audit trail, its sink and papers printed name it), so the
+        next one added gets a new id.  Raises OSError."""
+        for name, key, current in ((self.layout.counters_path.name, None, self.layout.counters_path),
+                                   (CATALOGUE, "meta", self.layout.path)):
+            if files.get(name) is None:
+                continue
+            try:
+                now, back = orjson.loads(current.read_bytes()), orjson.loads(files[name])
+                now, doc = (now[key]["1"], back[key]["1"]) if key else (now, back)
+            except (orjson.JSONDecodeError, KeyError, TypeError, FileNotFoundError):
+                continue  # a damaged file: the restore puts it back as it was
+            counter = "next_unit" if key else "next_candidate"
+            if int(doc.get(counter, 0)) < int(now.get(counter, 0)):
+                doc[counter] = int(now[counter])
+                files[name] = orjson.dumps(back)
+        return files
 
     def repaired(self, fixable: list[Damage], stamp: str) -> dict[str, bytes]:
         """The files (by pending name) a repair of ``fixable`` writes: each damaged file's newest good backup, and
