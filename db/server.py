@@ -130,6 +130,7 @@ class Hub:
         service account, ran ptdv on them): asked of a session of its own, every WATCH_S (two stats)."""
         watch = self.store.session()
         watch.refresh()
+        told = self.writes
         while not self.stopping:
             time.sleep(WATCH_S)
             try:
@@ -138,7 +139,9 @@ class Hub:
                 watch.refresh()
             except PtdvError:
                 pass  # damaged: the clients read again and are told
-            self.news()
+            if self.writes == told:  # else a write through the service changed them, and said so itself
+                self.news()
+            told = self.writes
 
     def news(self) -> None:
         with self.changed:

@@ -18,6 +18,7 @@ from db.i18n import t
 from db.service import Service
 from db.store import Store
 from tui.app import make_app
+from tui.messages import StoreChanged
 from tui.screens.branch import BranchScreen
 from tui.screens.due import DueScreen
 from tui.screens.export_dialog import ExportDialog
@@ -229,6 +230,23 @@ async def test_the_table_gets_the_focus_back_after_the_terminal_lost_it_while_it
         await until(pilot, lambda: app.app_focus, "the app knows it has the focus again")
         assert due.focused is None
         await rows_come_to_the_focused_table(pilot, service, due)
+
+
+@pilot_test
+async def test_news_of_saves_faster_than_a_read_does_not_keep_the_rows_from_coming(held):
+    service, ids = held
+    app = make_app(service, lang="vi", year=2024, unit_id=ids["phuoc_my"])
+    async with app.run_test(size=SIZE) as pilot:
+        due = await first_due_read_held(pilot, service, ids["phuoc_my"])
+        for _ in range(3):  # another client saves, again and again, while the list reads
+            app.post_message(StoreChanged())
+            await pilot.pause()
+        assert due.read_again and service.gate.arrived == 1  # the read under way goes on: no second one yet
+        service.gate.let_one_through()
+        await until(pilot, lambda: due.table.row_count, "the read under way is shown")
+        await service.gate.in_flight(2)  # then the list reads once more, for the news that came meanwhile
+        assert not due.read_again
+        service.gate.release()
 
 
 # -- an export --------------------------------------------------------------------------------------

@@ -103,10 +103,11 @@ class PtdvApp(App[None]):
         self.poll_store()
         self.call_after_refresh(gc.unfreeze)  # see make_app
 
-    def reload_screen(self, screen: Screen) -> None:
-        """Let the active data screen re-read the store (one below it re-reads when it is back)."""
+    def reload_screen(self, screen: Screen, *, news: bool = False) -> None:
+        """Let the active data screen re-read the store (one below it re-reads when it is back); ``news``: because
+        another session saved (see :meth:`DataScreen.reload`)."""
         if isinstance(screen, DataScreen) and screen.is_mounted and screen is self.screen:
-            screen.reload()
+            screen.reload(news=news)
 
     def loaded(self, error: PtdvError | None) -> None:
         """A data screen's load ended, read or refused: a store error is shown once, not on every poll."""
@@ -132,7 +133,7 @@ class PtdvApp(App[None]):
                 self.post_message(StoreChanged())
 
     def on_store_changed(self, message: StoreChanged) -> None:
-        self.reload_screen(self.screen)  # a modal on top: the screen below re-reads when it is back
+        self.reload_screen(self.screen, news=True)  # a modal on top: the screen below re-reads when it is back
 
     def watch_year(self, year: int) -> None:
         """Another year is another tree: the stack of unit screens becomes the path to the unit on screen in the

@@ -90,9 +90,9 @@ class AuditScreen(TableScreen):
         return (self.query_one("#since", Input).value, self.query_one("#until", Input).value,
                 None if person is Select.NULL else str(person))
 
-    def reload(self) -> None:
+    def reload(self, *, news: bool = False) -> None:
         self.asked = self.filters()  # read here, on the event loop: the load's thread touches no widget
-        super().reload()
+        super().reload(news=news)
 
     def load(self, service: Service) -> AuditData:
         state = service.state()

@@ -67,6 +67,8 @@ class DataScreen(Notes, Screen):
         super().__init__(name=name, id=id, classes=classes)
         localize_bindings(self, self.app.lang)
         self.load_serial = 0        # the latest load asked for: an earlier one's answer is not shown
+        self.reading = False        # that load has not answered yet
+        self.read_again = False     # news of a save came while it read: read once more when it has answered
         self.shown = False          # the data of a load are on screen (a reload keeps them until its own)
         self._look: Timer | None = None  # until the loading look, then while it shows
 
@@ -80,8 +82,15 @@ class DataScreen(Notes, Screen):
         """On the event loop: show what :meth:`load` returned, keeping the cursor, scroll and anything typed."""
         raise NotImplementedError
 
-    def reload(self) -> None:
-        """Read the store again, in a worker thread; what is on screen stays, and takes keys, until it is shown."""
+    def reload(self, *, news: bool = False) -> None:
+        """Read the store again, in a worker thread; what is on screen stays, and takes keys, until it is shown.
+        ``news``: another session saved (no key asked for other data): a load under way is not thrown away for
+        it but shown when it answers, and the screen reads once more then; news coming faster than a load takes
+        (another client saving every second) would otherwise keep the screen from ever showing an answer."""
+        if news and self.reading:
+            self.read_again = True
+            return
+        self.read_again, self.reading = False, True
         self.load_serial += 1
         if self._look is None:
             self._look = self.set_timer(LOADING_LOOK_S, self._loading_look)
@@ -103,6 +112,7 @@ class DataScreen(Notes, Screen):
     def on_loaded(self, message: Loaded) -> None:
         if message.serial != self.load_serial:
             return  # a later load is under way: its answer is shown, not this older one
+        self.reading = False
         if self._look is not None:
             self._look.stop()
             self._look = None
@@ -112,6 +122,8 @@ class DataScreen(Notes, Screen):
         if message.error is None:
             self.show(message.data)
             self.shown = True
+        if self.read_again:
+            self.reload(news=True)
 
     def _loading_look(self) -> None:
         """The load takes a while: say so (the data shown stay; the first time there are none)."""
