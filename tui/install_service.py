@@ -13,7 +13,6 @@ link or a file with several names among the store's files (root would give their
 """
 from __future__ import annotations
 
-import fcntl
 import grp
 import os
 import pwd
@@ -22,7 +21,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -32,6 +30,7 @@ import click
 
 from db.errors import PtdvError
 from db.i18n import t
+from db.store.lock import flock_within
 from db.systemd_units import SERVICE_UNIT, SOCKET_UNIT, Installation, hidden_by, units
 from db.text import safe
 
@@ -362,15 +361,8 @@ def _saves_held_off(lock: Path, dry_run: bool) -> Iterator[None]:
         raise PtdvError("install.entry_link", path=safe(str(lock)))
     fd = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
-        deadline = time.monotonic() + LOCK_WAIT_S
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise PtdvError("install.store_busy", path=str(lock), seconds=LOCK_WAIT_S) from None
-                time.sleep(0.05)
+        if not flock_within(fd, LOCK_WAIT_S, step=0.05):
+            raise PtdvError("install.store_busy", path=str(lock), seconds=LOCK_WAIT_S)
         yield
     finally:
         os.close(fd)

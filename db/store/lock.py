@@ -20,6 +20,19 @@ LOCK_TIMEOUT_S = 10.0
 LOCK_INFO = 128  # bytes of the lock file's record of its holder (process id, account)
 
 
+def flock_within(fd: int, seconds: float, step: float = 0.005) -> bool:
+    """``flock`` the open file ``fd`` exclusively, trying until ``seconds`` have passed: whether it was taken."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(step)
+
+
 @contextmanager
 def locked(layout: Layout, timeout: float, account: str, mode: int | None = None) -> Iterator[None]:
     """Hold the store's lock (``flock`` on the lock file, never through a link), waiting up to ``timeout`` seconds;
@@ -39,15 +52,8 @@ def locked(layout: Layout, timeout: float, account: str, mode: int | None = None
         with suppress(OSError):  # so that the umask does not narrow it; only its owner may
             if os.fstat(fd).st_uid == os.geteuid():
                 own(fd, mode, gid_of(path.parent))
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise _busy(layout.path, fd, timeout) from None
-                time.sleep(0.005)
+        if not flock_within(fd, timeout):
+            raise _busy(layout.path, fd, timeout)
         info = orjson.dumps({"pid": os.getpid(), "account": account}).ljust(LOCK_INFO, b" ")
         held = writable and len(info) == LOCK_INFO
         if held:
