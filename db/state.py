@@ -476,7 +476,10 @@ class State:
         return walk(uid, lambda current: sorted(kids.get(current, []), key=lambda k: (self.folded[k], k)))
 
     def is_leaf(self, uid: int) -> bool:
-        return not self.children.of(uid)
+        """No unit under it.  A unit of the last level (the catalogue places it) never has one: said without
+        finding who is under whom in the whole tree, which every save of a candidate asked (at metro scale,
+        half of an ``advance``)."""
+        return uid in self.placed or not self.children.of(uid)
 
     def is_grassroots_branch(self, unit_id: int, day: date | None = None) -> bool:
         """A chi bộ cơ sở: a branch that is itself the grassroots organisation, because the unit above it is of
