@@ -729,19 +729,16 @@ done <"$names"
 
 
 LIBRARY_WRITER = """
-import itertools, os, sys, threading
-sys.path.insert(0, sys.argv[1])
-from conftest import spelled
+import os, sys, threading
 from db.errors import PtdvError
 from db.remote import RemoteService
 
-socket_path, branch, tag, acks, fails, stop = sys.argv[2:]
+names, socket_path, branch, acks, fails, stop = sys.argv[1:]
 service = RemoteService(socket_path)
-with open(acks, "a") as acked, open(fails, "a") as failed:
-    for n in itertools.count():
+with open(names) as listed, open(acks, "a") as acked, open(fails, "a") as failed:
+    for name in listed.read().splitlines():
         if os.path.exists(stop):
             break
-        name = "Quần chúng " + spelled(int(tag, 16), 9, n)
         try:
             cand = service.add_candidate(int(branch), name)
         except PtdvError as err:
@@ -775,9 +772,10 @@ def test_kill_9_of_the_service_during_writes_loses_no_acknowledged_write(site):
                                  str(work / "stop"), *site.ptdv_args(("candidate", "add", "--unit", branch))])
         writers.append((proc, *files))
     files = [work / f"{kind}-library" for kind in ("acks", "fails")]
-    writers.append((site.start(binh, [str(site.venv / "bin" / "python"), "-c", LIBRARY_WRITER,
-                                      str(Path(__file__).parent), str(site.socket), branch, TAG,
-                                      *map(str, files), str(work / "stop")]), *files))
+    names = work / "names-library"  # made here: binh may not read the tests' folder (a clone in /root)
+    names.write_text("".join(f"Quần chúng {spelled(int(TAG, 16), 9, n)}\n" for n in range(5000)))
+    writers.append((site.start(binh, [str(site.venv / "bin" / "python"), "-c", LIBRARY_WRITER, str(names),
+                                      str(site.socket), branch, *map(str, files), str(work / "stop")]), *files))
     try:
         wait_for(lambda: all(count_lines(acks) for _, acks, _ in writers), "a write of each writer")
         os.kill(service_pid(site), signal.SIGKILL)
