@@ -22,6 +22,7 @@ import struct
 import sys
 import threading
 import time
+from contextlib import suppress
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable
@@ -129,7 +130,8 @@ class Hub:
         """Say so when the store's files changed other than through this service (its administrator, as the
         service account, ran ptdv on them): asked of a session of its own, every WATCH_S (two stats)."""
         watch = self.store.session()
-        watch.refresh()
+        with suppress(PtdvError):  # damaged: said to whoever asks; the watch goes on
+            watch.refresh()
         told = self.writes
         while not self.stopping:
             time.sleep(WATCH_S)
