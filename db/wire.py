@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path, PurePath
 from typing import Any
@@ -76,7 +77,7 @@ def encode(value: Any) -> Any:
         return {"$tuple": [encode(item) for item in value]}
     if isinstance(value, (set, frozenset)):
         return {"$set": [encode(item) for item in value]}
-    if isinstance(value, dict) or _is_mapping(value):
+    if isinstance(value, Mapping):
         items = list(value.items())
         if all(isinstance(k, str) and not k.startswith("$") for k, _ in items):
             return {k: encode(v) for k, v in items}
@@ -84,12 +85,6 @@ def encode(value: Any) -> Any:
     if isinstance(value, PtdvError):
         return error_data(value)
     raise TypeError(f"ptdv's protocol has no form for {kind.__module__}.{kind.__qualname__}")
-
-
-def _is_mapping(value: Any) -> bool:
-    from collections.abc import Mapping
-
-    return isinstance(value, Mapping)
 
 
 def decode(value: Any) -> Any:
