@@ -22,7 +22,6 @@ from tui.screens.unit import UnitScreen
 from tui.widgets.record_table import RecordTable
 
 from test_history_figures import merge_wards
-from served import SERVED
 from tui_pilot import clear_and_type, flat, notified, open_with, pilot_test, settle, shown
 
 SIZE = (80, 24)
@@ -85,8 +84,6 @@ async def test_year_keys_change_the_units_listed_under_a_unit(merged):
         assert rows(app) == [ids["an_hai"]]
 
 
-@pytest.mark.xfail(SERVED, strict=False, reason="known, not fixed: through a service the loading look comes, Textual moves "
-                   "the focus off the covered table to the filter's field, which then takes Backspace")
 @pilot_test
 async def test_another_year_puts_the_screens_on_the_path_of_that_years_tree(merged):
     service, ids = merged

@@ -12,6 +12,7 @@ import threading
 from conftest import TODAY, build_small
 
 from textual import events
+from textual.command import CommandList, CommandPalette
 from textual.widgets import Input, Static
 
 from db.i18n import t
@@ -88,6 +89,11 @@ class HeldService(Service):
     def candidates(self, *args, **kwargs):
         found = super().candidates(*args, **kwargs)
         self.gate.passing("candidates")
+        return found
+
+    def figures(self, *args, **kwargs):
+        found = super().figures(*args, **kwargs)
+        self.gate.passing("figures")
         return found
 
     def due(self, *args, **kwargs):
@@ -230,6 +236,37 @@ async def test_the_table_gets_the_focus_back_after_the_terminal_lost_it_while_it
         await until(pilot, lambda: app.app_focus, "the app knows it has the focus again")
         assert due.focused is None
         await rows_come_to_the_focused_table(pilot, service, due)
+
+
+@pilot_test
+async def test_backspace_goes_back_along_the_path_the_palette_opened_while_its_screens_still_load(held):
+    service, ids = held
+    app = make_app(service, lang="vi", year=2024, unit_id=ids["city"])
+    async with app.run_test(size=SIZE) as pilot:
+        city = app.screen
+        await until(pilot, lambda: city.table.row_count, "the city's rows are shown")
+        service.gate.hold("figures")
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette opens")
+        await pilot.press(*"thach thang")
+        await until(pilot, lambda: app.screen.query(CommandList).only_one().option_count, "the palette finds it")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, UnitScreen) and app.screen.unit_id == ids["thach_thang"],
+                    "the palette opens the unit's screen")
+        await service.gate.in_flight()
+        await settle(pilot)
+        path = [screen for screen in app.screen_stack if isinstance(screen, UnitScreen)]
+        assert [screen.unit_id for screen in path] == [ids["city"], ids["hai_chau"], ids["thach_thang"]]
+        # When a screen is made Textual focuses its first focusable widget unless told which: that was the
+        # filter's hidden field, kept while the table was covered by the loading look; it took Backspace as text
+        assert not any(isinstance(screen.focused, Input) for screen in path)
+        await pilot.press("backspace")
+        await until(pilot, lambda: app.screen is path[1], "Backspace goes back to the ward")
+        await pilot.press("backspace")
+        await until(pilot, lambda: app.screen is city, "Backspace goes back to the city")
+        service.gate.release()
+        await until(pilot, lambda: not city.reading and city.table.row_count, "the city's rows are shown again")
+        assert app.focused is city.table
 
 
 @pilot_test

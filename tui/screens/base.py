@@ -71,6 +71,10 @@ class DataScreen(Notes, Screen):
         self.read_again = False     # news of a save came while it read: read once more when it has answered
         self.shown = False          # the data of a load are on screen (a reload keeps them until its own)
         self._look: Timer | None = None  # until the loading look, then while it shows
+        # What Textual focuses when the screen opens or comes back and nothing has the focus: only the LOADING
+        # widget.  Textual's default is the first focusable widget, and while the indicator covers the LOADING
+        # widget that is the next one, even in a hidden bar: the filter's field, which then took Backspace.
+        self.AUTO_FOCUS = self.LOADING
 
     # -- loading --------------------------------------------------------------------------
     def load(self, service: Service) -> object:
