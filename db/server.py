@@ -84,6 +84,7 @@ class Hub:
 
     def __init__(self, store: Store, sink: Sink) -> None:
         self.store = store
+        store.tidy_later = True  # old backups are dropped between answers (:meth:`tidy`)
         self.sink = sink
         self.lock = threading.Lock()
         self.changed = threading.Condition()
@@ -135,6 +136,7 @@ class Hub:
         told = self.writes
         while not self.stopping:
             time.sleep(WATCH_S)
+            self.tidy()
             try:
                 if not watch.changed():
                     continue
@@ -144,6 +146,13 @@ class Hub:
             if self.writes == told:  # else a write through the service changed them, and said so itself
                 self.news()
             told = self.writes
+
+    def tidy(self) -> None:
+        """Drop the backups no kept version needs, when a save left that for later: between answers, not in a
+        save's (every tenth save's answer took 5-15 ms longer at metro scale)."""
+        if self.store.tidy_due:
+            with self.lock, suppress(PtdvError):  # the lock busy for long, a store damaged: the next save asks again
+                self.store.tidy()
 
     def news(self) -> None:
         with self.changed:

@@ -6,6 +6,7 @@ import http.client
 import os
 import socket
 import threading
+import time
 from datetime import date, datetime
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from db.identity import Caller
 from db.remote import RemoteService
 from db.server import Hub, Listener, Sink
 from db.service import Service
-from db.store import Store
+from db.model import Settings
+from db.store import PRUNE_EVERY, Store
 
 ADMIN = "canbo.tochuc"
 
@@ -105,6 +107,22 @@ def test_the_sink_keeps_what_a_restore_undid(serving, store_path, tmp_path):
     assert [(e["action"], e["by"]) for e in sunk] == [("candidate.add", ADMIN), ("store.restore", ADMIN)]
     assert sunk[0]["after"]["name"] == "Đinh Thị Mới"
     assert oct((tmp_path / "sink" / "audit.jsonl").stat().st_mode & 0o777) == "0o600"
+
+
+def test_old_backups_are_dropped_between_the_services_answers(serving, store_path):
+    running, ids = serving
+    there = running.client()
+    for n in range(Settings().backups_kept + 2 * PRUNE_EVERY):
+        there.set_members(ids["pm1"], 40 + n, 2024)
+    oldest_kept = min(b["version"] for b in there.backups())
+    folder = Store(store_path).backups_dir
+
+    def oldest_on_disk() -> int:
+        return min(int(name.split("-")[0]) for name in os.listdir(folder))
+    deadline = time.monotonic() + 30
+    while oldest_on_disk() < oldest_kept:  # dropped by the service after it answered, within its next look
+        assert time.monotonic() < deadline, f"backups older than the oldest kept version stay: {oldest_on_disk()}"
+        time.sleep(0.05)
 
 
 def test_an_editor_gets_no_candidate_outside_their_units_from_any_question(serving):

@@ -95,6 +95,8 @@ class Store:
         self.backups_dir = layout.backups_dir
         self.user = current_user()  # the process's own account; a service names its caller per write
         self.lock_timeout = lock_timeout
+        self.tidy_later = False  # a save leaves dropping old backups to :meth:`tidy` (a service sets this)
+        self.tidy_due = False    # a save left it
         self._catalogue: TinyFile | None = None
         self._state: State | None = None
         self._audit_seen: tuple | None = None  # the news (:func:`~db.store.commit.news_of`) this session last saw
@@ -278,7 +280,6 @@ class Store:
         """The store's lock (:func:`~db.store.lock.locked`), its holder named ``by`` (default: the store's account)."""
         return locked(self.layout, self.lock_timeout, by or self.user, mode)
 
-
     def _recover(self) -> None:
         """Under the lock: finish or drop a write a killed process left (:meth:`Committer.recover`); what this
         session holds is then read again."""
@@ -329,7 +330,10 @@ class Store:
         self.summaries.written(written, self.state().settings)
         self._audit_seen = self._news()
         if self._log.last_seq() % PRUNE_EVERY == 0:
-            self._prune()
+            if self.tidy_later:
+                self.tidy_due = True
+            else:
+                self._prune()
 
     # -- backups, restore, repair (see docs/STORE.md) -------------------------------------------
     def backup_copy(self, version: Version, name: str) -> Path:
@@ -351,6 +355,14 @@ class Store:
     def _prune(self) -> None:
         """Drop backups no kept version needs (:meth:`Backups.prune`)."""
         self._backups.prune(self._settings())
+
+    def tidy(self) -> None:
+        """Under the lock, drop the backups no kept version needs when a save left that for later
+        (``tidy_later``: a service does it between its answers, not in a save's)."""
+        if self.tidy_due:
+            with self._locked():
+                self._prune()
+            self.tidy_due = False
 
     def _store_entry(self, action: str, before: dict, after: dict, by: str | None) -> dict:
         return {"at": datetime.now().astimezone().isoformat(timespec="seconds"), "by": by or self.user,
