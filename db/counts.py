@@ -87,10 +87,17 @@ class UnitCounts:
                    [date.fromisoformat(d) for d in doc["due"]])
 
 
-def count_candidates(candidates: Iterable[Candidate], settings: Settings) -> dict[int, UnitCounts]:
+Shares = dict[tuple[int, int], tuple[Candidate, "Share"]]  # (candidate id, branch) -> what it added, and as whom
+
+
+def count_candidates(candidates: Iterable[Candidate], settings: Settings,
+                     shares: Shares | None = None) -> dict[int, UnitCounts]:
     """Per branch, the counts of what happened there (see :class:`UnitCounts`): a candidate transferred
-    counts where each stage was recorded and, at each year's end, where it belonged then."""
-    return {uid: _count_unit(uid, group, settings) for uid, group in by_place(candidates).items()}
+    counts where each stage was recorded and, at each year's end, where it belonged then.  ``shares``: what
+    each candidate added to each branch, kept from an earlier count with the same settings; a candidate
+    still the same record is not looked at again (a save changes one of a branch's candidates), and what is
+    counted now is put in."""
+    return {uid: _count_unit(uid, group, settings, shares) for uid, group in by_place(candidates).items()}
 
 
 def by_place(candidates: Iterable[Candidate]) -> dict[int, list[tuple[Candidate, list[date]]]]:
@@ -114,28 +121,65 @@ def dates_of(cand: Candidate) -> list[date]:
     return [e.date for e in cand.history] + ([cand.exit.date] if cand.exit else [])
 
 
-def _count_unit(uid: int, dated: list[tuple[Candidate, list[date]]], settings: Settings) -> UnitCounts:
+@dataclass(frozen=True)
+class Share:
+    """What one candidate adds to one branch's :class:`UnitCounts`: the quarter of its decision there, its
+    stage (or its leaving) at the end of each year from its first there to its own last date anywhere, its
+    stage there at the end of every later year (nothing happens to it after its last date), its deadline."""
+
+    decided: tuple[int, int] | None     # (year, quarter - 1) of the decision counted toward the quota
+    first: int                          # the first year of ``rows``
+    rows: tuple[tuple[int | None, bool], ...]  # each year: (stage index at its end there, or None; left that year)
+    after: int | None                   # the stage index there at the end of each year after ``rows``
+    due: date | None                    # its earliest deadline, when live and there now
+
+
+def share_of(cand: Candidate, uid: int, days: list[date], settings: Settings) -> Share:
+    decided = cand.stage_entry(COUNTS_TOWARD_QUOTA)
+    slot = (decided.date.year, quarter_of(decided.date) - 1) \
+        if decided is not None and cand.unit_of(decided) == uid else None
+    last = max([*dates_of(cand), *(m.on for m in cand.moves)]).year
+    first = min(days).year
+    rows = []
+    for year in range(first, last + 1):
+        end = date(year, 12, 31)
+        if cand.unit_on(end) != uid:
+            rows.append((None, False))
+            continue
+        stage = cand.stage_on(end)
+        rows.append((None if stage is None else stage_index(stage),
+                     stage is None and cand.exit is not None and cand.exit.date.year == year))
+    now = cand.stage_on(date.max) if cand.unit == uid else None
+    due = first_due(cand, settings) if cand.live and cand.unit == uid else None
+    return Share(slot, first, tuple(rows), None if now is None else stage_index(now), due)
+
+
+def _count_unit(uid: int, dated: list[tuple[Candidate, list[date]]], settings: Settings,
+                shares: Shares | None) -> UnitCounts:
     counts = UnitCounts()
     horizon = max(max(days) for _, days in dated).year  # every candidate counts up to the unit's last year
     first = min(min(days) for _, days in dated).year
     counts.years = {year: YearCounts() for year in range(first, horizon + 1)}
     for cand, days in dated:
-        decided = cand.stage_entry(COUNTS_TOWARD_QUOTA)
-        if decided is not None and cand.unit_of(decided) == uid:
-            counts.years[decided.date.year].by_quarter[quarter_of(decided.date) - 1] += 1
-        for year in range(min(days).year, horizon + 1):
-            end = date(year, 12, 31)
-            if cand.unit_on(end) != uid:
-                continue
-            row = counts.years[year]
-            stage = cand.stage_on(end)
+        kept = shares.get((cand.id, uid)) if shares is not None else None
+        if kept is not None and kept[0] is cand:
+            share = kept[1]
+        else:
+            share = share_of(cand, uid, days, settings)
+            if shares is not None:
+                shares[(cand.id, uid)] = (cand, share)
+        if share.decided is not None:
+            counts.years[share.decided[0]].by_quarter[share.decided[1]] += 1
+        for year, (stage, left) in enumerate(share.rows[:horizon - share.first + 1], share.first):
             if stage is not None:
-                row.by_stage[stage_index(stage)] += 1
-            elif cand.exit is not None and cand.exit.date.year == year:
-                row.exited += 1
-        due = first_due(cand, settings) if cand.live and cand.unit == uid else None
-        if due is not None:
-            counts.due.append(due)
+                counts.years[year].by_stage[stage] += 1
+            elif left:
+                counts.years[year].exited += 1
+        if share.after is not None:
+            for year in range(share.first + len(share.rows), horizon + 1):
+                counts.years[year].by_stage[share.after] += 1
+        if share.due is not None:
+            counts.due.append(share.due)
     counts.due.sort()
     return counts
 

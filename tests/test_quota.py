@@ -1,13 +1,15 @@
 """db.quota: rate targets, the roll-up over any tree, and proportional allocation."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from db.model import DEFAULT_LEVELS, STAGES, Candidate, Exit, Quota, Settings, StageEntry, Unit
+from db.counts import count_candidates
+from db.model import DEFAULT_LEVELS, STAGES, Candidate, Exit, Move, Quota, Settings, StageEntry, Unit
 from db.quota import proportional_split, quarter_of, rate_target, rollup
 from db.rules import is_overdue
 from db.state import State
@@ -196,3 +198,32 @@ def test_proportional_split_by_hand():
     assert proportional_split(10, [1, 1, 1]) == [4, 3, 3]  # equal remainders: the first unit gets it
     assert proportional_split(0, [3, 4]) == [0, 0]
     assert proportional_split(5, [0, 0]) == [0, 0]         # nothing to be proportional to
+
+
+def _changed(cand: Candidate, how: str, other_unit: int) -> Candidate:
+    """Another record of ``cand``: a stage taken back, a leaving, or a transfer after its last date."""
+    last = max([e.date for e in cand.history] + ([cand.exit.date] if cand.exit else []))
+    if how == "back" and len(cand.history) > 1:
+        return replace(cand, history=cand.history[:-1], exit=None)
+    if how == "leave" and cand.exit is None:
+        return replace(cand, exit=Exit("withdrawn", "moved", last + timedelta(days=3), "t", ""))
+    if how == "move" and cand.exit is None and other_unit != cand.unit:
+        move = Move(last + timedelta(days=400), cand.unit, other_unit, "r", "t", "")
+        return replace(cand, unit=other_unit, moves=(*cand.moves, move))
+    return replace(cand, name=cand.name + " (sửa)")  # a new record, nothing counted changes
+
+
+@FAST
+@given(states(), st.data())
+def test_counting_again_with_each_candidates_share_kept_gives_what_counting_afresh_gives(state, data):
+    """A save counts a branch again looking only at the candidates whose record changed (db.counts.Shares):
+    the counts are those of counting every candidate afresh, after transfers, leavings and stages taken back."""
+    settings_ = Settings()
+    shares: dict = {}
+    candidates = list(state.candidates.values())
+    for _ in range(3):
+        assert count_candidates(candidates, settings_, shares) == count_candidates(candidates, settings_)
+        picked = data.draw(st.sets(st.sampled_from(range(len(candidates))), max_size=5)) if candidates else set()
+        candidates = [_changed(c, data.draw(st.sampled_from(["back", "leave", "move", "edit"])),
+                               data.draw(st.sampled_from(sorted(state.units))))
+                      if i in picked else c for i, c in enumerate(candidates)]

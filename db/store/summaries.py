@@ -18,7 +18,7 @@ import orjson
 
 from .. import rules
 from ..model import Settings
-from ..counts import ReportYear, UnitCounts, count_candidates, report_counts, report_plus, report_sum, report_year
+from ..counts import ReportYear, Shares, UnitCounts, count_candidates, report_counts, report_plus, report_sum, report_year
 from ..quota import PartTotals, part_branches, part_totals
 from ..state import NO_UNITS, CandidateHit, UnitPart
 from ..workdays import shipped_fingerprint
@@ -26,6 +26,7 @@ from .files import file_signature, write_tmp
 from .parts import PartFile, Parts, unit_part
 
 REPORT_CACHE_VERSION = 2  # of the p<N>.rep.json files: another number makes them all again (2: exits, outside rules)
+SHARES_KEPT = 64  # parts whose candidates' shares of the counts a session keeps (the parts it wrote last)
 
 
 def settings_key(settings: Settings) -> str:
@@ -55,17 +56,21 @@ class Summary:
         self._units: UnitPart | None = None
 
     @classmethod
-    def of(cls, part: PartFile, settings: Settings, before: "Summary | None" = None) -> "Summary":
+    def of(cls, part: PartFile, settings: Settings, before: "Summary | None" = None,
+           shares: Shares | None = None) -> "Summary":
         """Part ``part``'s summary; ``before``, the summary of the part as it was read, lets only the units
-        whose candidates changed since then be counted again (a save changes one or two)."""
+        whose candidates changed since then be counted again (a save changes one or two); ``shares``, what
+        each candidate of the part added to the counts when last counted (:func:`count_candidates`), lets
+        only the candidates changed since then be looked at (a branch grown large costs a save little)."""
         candidates = list(part.candidates().values())
         units = part.unit_part()  # refuses a part whose unit records cannot be read
         changed = part.changed_units if before is not None else None
         if changed is None:
-            counts, names = count_candidates(candidates, settings), [CandidateHit.of(c) for c in candidates]
+            counts = count_candidates(candidates, settings, shares)
+            names = [CandidateHit.of(c) for c in candidates]
         else:
             counts = {u: c for u, c in before.counts.items() if u not in changed}
-            counts.update(count_candidates([c for c in candidates if c.unit in changed], settings))
+            counts.update(count_candidates([c for c in candidates if c.unit in changed], settings, shares))
             kept = {hit.id: hit for hit in before.names if hit.unit not in changed}
             names = [kept.get(c.id) or CandidateHit.of(c) for c in candidates]
         made = cls(counts, names,
@@ -112,6 +117,7 @@ class Summaries:
         self._checked_news: tuple | None = None
         self._units_checked: tuple[tuple | None, dict[int, UnitPart]] = (None, {})
         self._decoded: dict[int, tuple[dict, PartTotals]] = {}  # part -> (its totals entry, as decoded)
+        self.shares: dict[int, tuple[str, Shares]] = {}  # part -> (settings key, its candidates' shares): parts written
         self.caches = {"totals": PartCache(self, "totals.json", self._made_totals),
                        "checks": PartCache(self, "checks.json", self._made_check),
                        "due": PartCache(self, "due.json", self._made_due),
@@ -166,12 +172,22 @@ class Summaries:
             pid = int(part.data["meta"]["1"]["part"])
             cached = self.kept.get(pid)
             before = cached[2] if cached and cached[:2] == (read_as, key) else None
-            summary = Summary.of(part, settings, before)
+            summary = Summary.of(part, settings, before, self._shares(pid, key))
             part.changed_units = set()
             self._write_summary(pid, summary, part.signature, key)
             self.kept[pid] = (part.signature, key, summary)
             for cid, *_ in summary.names:
                 self.parts.located[cid] = pid
+
+    def _shares(self, pid: int, key: str) -> Shares:
+        """What the candidates of part ``pid`` added to its counts when it was last written by this session (kept
+        for the last ``SHARES_KEPT`` parts written, and while the settings stay)."""
+        kept = self.shares.pop(pid, None)
+        shares = kept[1] if kept is not None and kept[0] == key else {}
+        self.shares[pid] = (key, shares)  # the newest last
+        while len(self.shares) > SHARES_KEPT:
+            del self.shares[next(iter(self.shares))]
+        return shares
 
     def summary_path(self, pid: int) -> Path:
         return self.layout.parts_dir / f"p{pid}.sum.json"
