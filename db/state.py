@@ -478,8 +478,9 @@ class State:
     def is_leaf(self, uid: int) -> bool:
         """No unit under it.  A unit of the last level (the catalogue places it) never has one: said without
         finding who is under whom in the whole tree, which every save of a candidate asked (at metro scale,
-        half of an ``advance``)."""
-        return uid in self.placed or not self.children.of(uid)
+        half of an ``advance``).  A unit the catalogue keeps a record of is above that level: not looked for among
+        the branches (through a service, the first such look fetches every branch)."""
+        return (uid not in self.own_units and uid in self.placed) or not self.children.of(uid)
 
     def is_grassroots_branch(self, unit_id: int, day: date | None = None) -> bool:
         """A chi bộ cơ sở: a branch that is itself the grassroots organisation, because the unit above it is of
