@@ -125,6 +125,20 @@ def test_old_backups_are_dropped_between_the_services_answers(serving, store_pat
         time.sleep(0.05)
 
 
+def test_the_app_asking_whether_the_top_is_a_branch_fetches_no_list_of_branches(serving):
+    """The app's start at the top asks whether the unit is a branch (which screen to open): through a service,
+    looking among the branches fetched all of them (1.2 MB at metro scale, 0.4 s of the first paint)."""
+    running, ids = serving
+    asked: list[str] = []
+    hub = running.listener.hub
+    call = hub.call
+    hub.call = lambda caller, peer, method, *rest: (asked.append(method), call(caller, peer, method, *rest))[1]
+    state = running.client().state()
+    assert not state.is_leaf(ids["city"])
+    assert "parts.branches" not in asked
+    assert state.is_leaf(ids["pm1"])  # a branch is one
+
+
 def test_an_editor_gets_no_candidate_outside_their_units_from_any_question(serving):
     running, ids = serving
     running.account = OFFICER
