@@ -27,6 +27,7 @@ from .state import State
 
 CALL_TIMEOUT_S = 900.0  # the longest question (the first check of a metro store) takes well under this
 EVENTS_RETRY_S = 1.0
+BRANCHES_ASKED_ALONE = 16  # branches a read model asks for one by one before it fetches the list of all
 
 
 class _UnixConnection(http.client.HTTPConnection):
@@ -129,6 +130,7 @@ class RemoteParts:
         self._store = store
         self._units: dict[int, Any] = {}  # part -> its units (kept as long as the read model: units change
         self._branches: dict[int, tuple[int, str]] | None = None  # only with a write, which makes a new one)
+        self._branch: dict[int, tuple[int, str] | None] = {}  # branches asked for one by one
 
     def _ask(self, name: str, **args: Any) -> Any:
         return self._store.ask(f"parts.{name}", args)
@@ -166,7 +168,13 @@ class RemoteParts:
         return self._units[pid]
 
     def branch(self, uid: int):
-        return self._all_branches().get(uid)
+        """One branch's (parent, name): asked for alone (a candidate's path needs one or two; the list of every
+        branch is 1.2 MB at metro scale), until so many were asked that the whole list costs less."""
+        if self._branches is not None or len(self._branch) >= BRANCHES_ASKED_ALONE:
+            return self._all_branches().get(uid)
+        if uid not in self._branch:
+            self._branch[uid] = self._ask("branch", uid=uid)
+        return self._branch[uid]
 
     def branches(self):
         return iter(self._all_branches().items())
