@@ -2,8 +2,13 @@
 refusals in the user's language, and --json that stays valid UTF-8 JSON (issue 10)."""
 from __future__ import annotations
 
+import gc
 import json
+import os
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 from importlib.metadata import version
 
 import pytest
@@ -156,3 +161,33 @@ def test_json_output_is_valid_indented_utf8_in_the_stores_order(store_path, smal
 def test_to_json_writes_dates_and_number_keys_as_the_standard_library_did():
     data = {"Phước Mỹ": [date(2024, 11, 15), None, 1.5, True], 7: {}, "empty": []}
     assert output.to_json(data) == json.dumps(data, ensure_ascii=False, indent=2, default=str)
+
+
+# -- a command as a process of its own ----------------------------------------------------------
+def ptdv_process(*args: str) -> subprocess.CompletedProcess:
+    """``ptdv ARGS`` as the console script runs it (tui.cli.run), its output read through a pipe."""
+    env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
+    return subprocess.run([sys.executable, "-m", "tui.cli", *args], cwd=Path(__file__).parent.parent, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_a_command_as_a_process_ends_with_all_its_output_and_its_status(store_path, small):
+    """The process ends at once after a command (tui.cli.run): what it wrote to a pipe is all there."""
+    expected = ptdv("--db", str(store_path), "candidate", "list", "--all", "--json")
+    done = ptdv_process("--db", str(store_path), "candidate", "list", "--all", "--json")
+    assert done.returncode == 0, done.stderr
+    assert [c["id"] for c in json.loads(done.stdout)] == [c["id"] for c in json.loads(expected.stdout)] != []
+    missing = ptdv_process("--db", str(store_path), "candidate", "show", "99999")
+    assert missing.returncode == 2 and missing.stdout == ""
+    assert t("candidate.not_found", "vi", ref="99999") in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_a_command_reads_without_the_cycle_collector_and_gives_it_back(store_path, small, monkeypatch):
+    seen = []
+    state = Service.state
+    monkeypatch.setattr(Service, "state", lambda self, *a, **k: seen.append(gc.isenabled()) or state(self, *a, **k))
+    assert gc.isenabled()
+    result = ptdv("--db", str(store_path), "quota", "show", "#1")
+    assert result.exit_code == 0, result.output
+    assert seen and not any(seen)
+    assert gc.isenabled()
