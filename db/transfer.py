@@ -39,6 +39,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import cache, cached_property, lru_cache
 from itertools import count
+from operator import attrgetter
 from typing import Callable, Mapping
 
 from . import access, headings, rules, store
@@ -1426,40 +1427,50 @@ class _Cells:
                 "; ".join(self.path(s) for s in unit.successors),
                 "; ".join(f"{self.path(p)} {word} {_fmt_date(until)}" for until, p in unit.earlier if p is not None)]
 
-    def row(self, columns: list[str], cand: Candidate) -> list[str | int]:
-        days = {e.stage: _fmt_date(e.date) for e in cand.history}  # the latest date of a retaken stage
-        return [self.cell(key, cand, days) for key in columns]
+    def reader(self, columns: list[str]) -> Callable[[Candidate], list[str | int]]:
+        """A candidate's row of ``columns``: what each column reads is chosen once, not again for each cell."""
+        cells = [self.cell(key) for key in columns]
 
-    def cell(self, key: str, cand: Candidate, days: dict[str, str]) -> str | int:
+        def row(cand: Candidate) -> list[str | int]:
+            days = {e.stage: _fmt_date(e.date) for e in cand.history}  # the latest date of a retaken stage
+            return [cell(cand, days) for cell in cells]
+        return row
+
+    def cell(self, key: str) -> Callable[[Candidate, dict[str, str]], str | int]:
+        """What column ``key`` holds of a candidate, given the dates of its stages as written."""
         if key == "id":
-            return cand.id
+            return lambda cand, days: cand.id
         if key == "unit":
-            return self.path(cand.unit)
+            return lambda cand, days: self.path(cand.unit)
         if key.startswith(STAGE_COLUMN):
-            return days.get(key[len(STAGE_COLUMN):], "")
+            stage = key[len(STAGE_COLUMN):]
+            return lambda cand, days: days.get(stage, "")
         if key in DETAILS:
-            return DETAILS[key](cand)
+            detail = DETAILS[key]
+            return lambda cand, days: detail(cand)
         if key.startswith(EXCEPTION_COLUMN):
-            entry = cand.stage_entry(key[len(EXCEPTION_COLUMN):])
-            return entry.exception if entry else ""
+            step = key[len(EXCEPTION_COLUMN):]
+            return lambda cand, days: entry.exception if (entry := cand.stage_entry(step)) else ""
         if key == "moves":
-            return "; ".join(self.move(m) for m in cand.moves)
+            return lambda cand, days: "; ".join(self.move(m) for m in cand.moves)
         if key in ("exit", "exit_reason", "exit_date"):
-            if cand.exit is None:
-                return ""
-            return {"exit": self.labels["exit"][cand.exit.kind], "exit_reason": cand.exit.reason,
-                    "exit_date": _fmt_date(cand.exit.date)}[key]
-        value = getattr(cand, key)
+            kinds = self.labels["exit"]
+            value = {"exit": lambda e: kinds[e.kind], "exit_reason": lambda e: e.reason,
+                     "exit_date": lambda e: _fmt_date(e.date)}[key]
+            return lambda cand, days: "" if cand.exit is None else value(cand.exit)
+        read = attrgetter(key)
         if key in CHOICES:
-            items = value if key in LISTS else ([value] if value else [])
-            return "; ".join(self.labels[key][v] for v in items)
+            labels = self.labels[key]
+            if key in LISTS:
+                return lambda cand, days: "; ".join(labels[v] for v in read(cand))
+            return lambda cand, days: labels[value] if (value := read(cand)) else ""
         if key in LISTS:
-            return "; ".join(value)
+            return lambda cand, days: "; ".join(read(cand))
         if key in FLAGS:
-            return "x" if value else ""
+            return lambda cand, days: "x" if read(cand) else ""
         if key == "born":
-            return _fmt_date(value)
-        return value
+            return lambda cand, days: _fmt_date(cand.born)
+        return lambda cand, days: read(cand)
 
 
 def _vote(cand: Candidate) -> date | None:
@@ -1527,6 +1538,7 @@ def export_tables(state: State, units: list[int], candidates: list[Candidate], l
     optional = _optional_columns(candidates)
     columns = [k for k in CANDIDATE_COLUMNS if (include_sensitive or k not in SENSITIVE)
                and (k not in OPTIONAL and not k.startswith(EXCEPTION_COLUMN) or k in optional)]
-    cand_rows = [cells.row(columns, c) for c in candidates]
+    row = cells.reader(columns)
+    cand_rows = [row(c) for c in candidates]
     return {"units": (unit_head, unit_rows), "quotas": (quota_head, quota_rows),
             "candidates": ([heading(k, lang) for k in columns], cand_rows)}

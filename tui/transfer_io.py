@@ -331,7 +331,8 @@ def _xlsx(sheets: list[tuple[str, list[list[object]]]], progress: Callable[[int,
                       f'{escape(_filter_range(title, rows))}</definedName>' for i, (title, rows) in enumerate(sheets))
     shared = "".join(f'<si><t xml:space="preserve">{escape(safe(text, newlines=True))}</t></si>' for text in strings)
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as book:
+    # the fastest compression: a metro export's sheets are 60 MB of XML; level 6 took 1.7 s for a file 20 % smaller
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
         book.writestr("[Content_Types].xml",
                       f'{_XML}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">{types}</Types>')
         book.writestr("_rels/.rels", f'{_XML}<Relationships xmlns="{_PACKAGE}"><Relationship Id="rId1" '
