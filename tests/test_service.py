@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from db.errors import PtdvError
+from db import model
 from db.model import STAGES, Candidate
 from db.rules import SEVERITIES
 from db.workdays import add_workdays
@@ -342,3 +343,13 @@ def test_warnings_name_member_and_allocation_gaps(small):
     # The city asks 4% of 184 members (120 + 64) = 7.36 -> 8, and neither district has a target.
     assert gaps == {"Đảng bộ thành phố Đà Nẵng": 8, "Đảng ủy phường Phước Mỹ": 4, "Đảng ủy phường Thạch Thang": 3}
     assert service.check() == []   # warnings are not integrity problems
+
+
+def test_a_record_read_back_equals_the_one_written_and_an_old_one_gets_the_defaults():
+    """model.built fills records without their constructor: what it makes must be the constructor's."""
+    cand = Candidate(id=7, unit=3, name="Lê Thị Hoa", born=date(2000, 1, 2), tags=("youth",), renter=True)
+    cand = cand.with_(history=(model.StageEntry("source", date(2024, 3, 1), "root", "2024-03-01T08:00:00", unit=3),),
+                      papers=(model.Paper("letter", date(2024, 3, 2), "root", "2024-03-02T08:00:00"),))
+    back = Candidate.from_doc(7, cand.to_doc())
+    assert back == cand and hash(back) == hash(cand) and vars(back) == vars(cand)
+    assert Candidate.from_doc(8, {"unit": 3, "name": "Trần Văn An"}) == Candidate(id=8, unit=3, name="Trần Văn An")
