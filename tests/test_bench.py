@@ -39,6 +39,7 @@ def test_the_service_bench_runs_and_prints_its_table(tmp_path):
     sessions = next(f for f in result["figures"] if f["key"] == "service.sessions.add")["extra"]
     assert sessions["acknowledged"] == sessions["attempted"] == 4  # two loops of two adds (--quick)
     assert sessions["present"] == 4 and sessions["counts_match"]
+    assert {f["extra"]["store"] for f in result["figures"]} == {"a copy of the store as generated"}
     assert f"all {sessions['acknowledged']} acknowledged present; counts match" in printed
     concurrent = next(r for r in result["service_targets"] if r["figure"].startswith("concurrent sessions"))
     assert concurrent["ok"] is True
