@@ -8,6 +8,7 @@ its own (``workers.watch_first_paint``).
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
@@ -205,6 +206,17 @@ class Scale:
     def release(self) -> None:
         """Drop the harness's session and what it has read (the next use opens a new one)."""
         self.__dict__.pop("service", None)
+
+    def copied(self, folder: Path) -> Scale:
+        """The same scale (its summary and picks) on a copy of its store as it is now, in ``folder``; the copy
+        warmed (:meth:`warm`) and its session released."""
+        shutil.copytree(self.folder, folder, symlinks=True)
+        twin = copy.copy(self)
+        twin.folder, twin.path = folder, store_path(folder)
+        twin.release()  # the session on this store, not the copy
+        twin.warm()
+        twin.release()
+        return twin
 
     def warm(self) -> None:
         """Read every part once through the service, so that a copied store's caches are made again here and not in

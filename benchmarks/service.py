@@ -7,9 +7,9 @@ each figure against the same from the store file, measured in the same run.
                                          # (a worker: one app opening screens, alone or among the sessions)
 
 Alone, it is ``benchmarks/run.py`` with this section only (the same options, stores and lines); ``make bench``
-runs it after the in-process figures.  For each scale, a copy of the scale's store is served by ``ptdv serve``
-(the installed console script, a process of its own, in a folder of mode 0700), warmed through the service,
-and then:
+runs it after the in-process figures.  For each scale, a copy of the scale's store as generated is served by
+``ptdv serve`` (the installed console script, a process of its own, in a folder of mode 0700), warmed through the
+service, and then:
 
 - the app at the top and at one ward to its first paint (``workers.py start`` with ``--store unix:SOCKET``),
   against the same from the file, the two taken in turn; and each one's peak RSS;
@@ -21,7 +21,9 @@ and then:
   the ward's due list, back to the ward after each), on the file and through the service;
 - at the largest scale, concurrent sessions: CLI loops (threads, each running ``ptdv candidate add --json`` as a
   process again and again, keeping the ids acknowledged) while headless apps (``session``) open screens;
-  afterwards every acknowledged candidate is asked of the service and the counts compared.
+  afterwards every acknowledged candidate is asked of the service and the counts compared;
+- after the in-process figures (``run.py``), the saves again on a copy of the store they left, its ward grown by
+  their bulk import (no target).
 
 See benchmarks/README.md, "Through the service".
 """
@@ -50,8 +52,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from db.connect import PREFIX  # noqa: E402
 from db.remote import RemoteService  # noqa: E402
-from measure import (FAMILY, GIVEN, MIDDLE, CandidatePool, Figure, Plan, Scale, fsync_ms, median,  # noqa: E402
-                     number, percentile, run_worker, spread, store_path, timed_ms, worker_command)
+from db.store import PART_LIMIT  # noqa: E402
+from measure import (FAMILY, GIVEN, IMPORT_SIZE, MIDDLE, CandidatePool, Figure, Plan, Scale, fsync_ms,  # noqa: E402
+                     median, number, percentile, run_worker, spread, store_path, timed_ms, worker_command)
 import processes  # noqa: E402
 
 PAINT_LIMIT_S = 0.3        # the app at the top of a metro store, to its first paint through the service
@@ -67,6 +70,10 @@ GROUPS = ("start", "cli", "saves", "screens", "sessions")  # the figure groups, 
 SCREENS = (("open_unit", "branch", "BranchScreen"), ("open_candidate", "candidate", "CandidateScreen"),
            ("open_report", "grassroots", "ReportScreen"), ("open_due", "start", "DueScreen"))
 SCRIPT = Path(__file__).resolve()  # also the worker of the apps (``session``)
+# the store a figure through the service is measured on (its extra's "store")
+AS_GENERATED = "a copy of the store as generated"
+GROWN = (f"a copy of the store the in-process figures left: its ward grown by their bulk import of "
+         f"{IMPORT_SIZE:,} candidates")
 
 
 # -- the service -------------------------------------------------------------------------------
@@ -224,14 +231,28 @@ def new_name(index: int) -> str:
             f"{GIVEN[gender][index // 120 % len(GIVEN[gender])]}")
 
 
-def saves(plan: Plan, scale: Scale, served: Served) -> list[Figure]:
+def parts(scale: Scale) -> dict[int, int]:
+    """The candidates (exited ones too) of each part the ward's branches are in, by grassroots unit: a part is a
+    grassroots unit's branches, one file that a save into it rewrites whole (docs/STORE.md)."""
+    tree = scale.service.tree(scale.year, scale.ward)
+    grassroots = {tree.unit(u).parent for u in tree.subtree(scale.ward) if tree.is_leaf(u)}
+    return {unit: len(scale.service.candidates(unit, include_exited=True)) for unit in sorted(grassroots)}
+
+
+def saves(plan: Plan, scale: Scale, served: Served, key: str = "service.save",
+          label: str = "a save through the service") -> list[Figure]:
     """``advance`` of the ward's candidates in turn (``measure.CandidatePool``) and ``add_candidate`` at the
-    branch, each through an in-process client of the service and on the file, taken in turn."""
+    branch, each through an in-process client of the service and on the file, taken in turn; each with the
+    candidates of the parts it writes to, counted before."""
     planned = plan.reps(200, 50)
     fsyncs = spread(plan.repeat(lambda: fsync_ms(scale.folder), planned))
     (scale.folder / "fsync-probe.bin").unlink()
     disk = (f"the disk: a 1 KB write and fsync in the file's folder p50 {number(fsyncs['p50'], 'ms')}, "
             f"p95 {number(fsyncs['p95'], 'ms')}")
+    sizes = parts(scale)
+    ward_parts = (f"candidates in each of the ward's parts: {', '.join(f'{n:,}' for n in sizes.values())} "
+                  f"(a save rewrites its part whole; at most {PART_LIMIT:,} a part)")
+    branch_part = f"candidates in the branch's part: {sizes[scale.picks.grassroots]:,}"
     client = served.client()
     pools = CandidatePool(scale.service, scale.ward), CandidatePool(client, scale.ward)
     advances = in_turn(plan, planned, lambda: pools[0].advance().seconds * 1000,
@@ -240,11 +261,22 @@ def saves(plan: Plan, scale: Scale, served: Served) -> list[Figure]:
     adds = in_turn(plan, planned,
                    lambda: timed_ms(lambda: scale.service.add_candidate(scale.picks.branch, new_name(next(names)))),
                    lambda: timed_ms(lambda: client.add_candidate(scale.picks.branch, new_name(next(names)))))
-    return [against_file("service.save.advance", scale.scale, "a save through the service: advance (RPC)", "ms",
-                         spread, advances, planned, "p95", note="; ".join(filter(None, (pools[1].note(), disk))),
-                         extra={"fsync_ms": fsyncs}),
-            against_file("service.save.add", scale.scale, "a save through the service: add_candidate (RPC)", "ms",
-                         spread, adds, planned, "p95", note=disk, extra={"fsync_ms": fsyncs})]
+    return [against_file(f"{key}.advance", scale.scale, f"{label}: advance (RPC)", "ms", spread, advances, planned,
+                         "p95", note="; ".join(filter(None, (pools[1].note(), ward_parts, disk))),
+                         extra={"fsync_ms": fsyncs, "part_candidates": sizes, "parts": ward_parts}),
+            against_file(f"{key}.add", scale.scale, f"{label}: add_candidate (RPC)", "ms", spread, adds, planned,
+                         "p95", note=f"{branch_part}; {disk}",
+                         extra={"fsync_ms": fsyncs, "part_candidates": sizes[scale.picks.grassroots]})]
+
+
+def grown_saves(plan: Plan, scale: Scale, folder: Path) -> list[Figure]:
+    """The saves above on a copy of ``scale``'s own store as the in-process figures left it (its ward grown by
+    their bulk import), served by a service of its own.  No target: the issue's is for the stores as generated."""
+    served = Served(scale, folder)
+    try:
+        return saves(plan, scale, served, "service.grown.save", "a save through the service into the grown ward")
+    finally:
+        served.stop()
 
 
 # -- concurrent sessions -----------------------------------------------------------------------
@@ -425,11 +457,29 @@ def sessions(plan: Plan, scale: Scale, served: Served, folder: Path, sizes: tupl
 
 
 # -- the section -------------------------------------------------------------------------------
+def attempt(scale: str, step: str, store: str, run: Callable[[], list[Figure]],
+            report: Callable[[list[Figure]], None]) -> list[Figure]:
+    """The figures of ``run()``, each marked with the ``store`` it was measured on, reported; or the failure,
+    printed (one group failing does not lose the others)."""
+    try:
+        figures = run()
+    except Exception as err:  # noqa: BLE001  (one group failing does not lose the others)
+        print(f"{scale:<6}service {step}: FAILED: {type(err).__name__}: {str(err)[-1500:]}", flush=True)
+        return []
+    for fig in figures:
+        fig.extra["store"] = store
+    report(figures)
+    return figures
+
+
 def measure(plan: Plan, scales: list[Scale], folder: Path, sizes: tuple[int, int], groups: tuple[str, ...],
-            report: Callable[[list[Figure]], None], progress: Callable[[str], None]) -> None:
-    """The figures of ``groups`` through the service, one scale after the other (the sessions at the largest)."""
+            report: Callable[[list[Figure]], None], progress: Callable[[str], None],
+            grown: dict[str, Scale]) -> None:
+    """The figures of ``groups`` through the service, one scale after the other (the sessions at the largest), on
+    ``scales`` (their stores as generated); with ``saves``, then the saves again on each store of ``grown`` (by
+    scale: as the in-process figures left it, its ward grown by their bulk import)."""
     for scale in scales:
-        progress(f"{scale.scale}: serving a copy of the store")
+        progress(f"{scale.scale}: serving a copy of the store as generated")
         try:
             served = Served(scale, folder / scale.scale)
         except Exception as err:  # noqa: BLE001  (a service that cannot start loses its scale's figures only)
@@ -447,19 +497,16 @@ def measure(plan: Plan, scales: list[Scale], folder: Path, sizes: tuple[int, int
         try:
             for step, run in ((step, run) for step, run in steps if step in groups):
                 progress(f"{scale.scale}: through the service: {step}")
-                try:
-                    figures = run()
-                except Exception as err:  # noqa: BLE001  (one group failing does not lose the others)
-                    print(f"{scale.scale:<6}service {step}: FAILED: {type(err).__name__}: {str(err)[-1500:]}",
-                          flush=True)
-                    continue
-                got += figures
-                report(figures)
+                got += attempt(scale.scale, step, AS_GENERATED, run, report)
             report([Figure("service.process", scale.scale, "the service process: peak RSS", "MB",
                            {"peak": served.peak_rss_mb()}, 1, 1,
-                           note=f"answered {served.started_s:.2f} s after its start")])
+                           note=f"answered {served.started_s:.2f} s after its start", extra={"store": AS_GENERATED})])
         finally:
             served.stop()
+        if "saves" in groups and scale.scale in grown:
+            progress(f"{scale.scale}: through the service: saves into the ward the bulk import grew")
+            attempt(scale.scale, "saves into the grown ward", GROWN,
+                    lambda: grown_saves(plan, grown[scale.scale], folder / f"{scale.scale}-grown"), report)
 
 
 # -- the table and the targets -----------------------------------------------------------------
@@ -474,6 +521,8 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("service.screens", "an app alone opens a screen, p95", "p95"),
     ("service.save.advance", "save: advance, p95", "p95"),
     ("service.save.add", "save: add_candidate, p95", "p95"),
+    ("service.grown.save.advance", "save into the ward grown by the bulk import (no target): advance, p95", "p95"),
+    ("service.grown.save.add", "save into the ward grown by the bulk import (no target): add_candidate, p95", "p95"),
 )
 
 
@@ -498,6 +547,10 @@ def table_lines(figures: list[Figure], scales: list[str]) -> list[str]:
         out.append(f"| {label} | " + " | ".join(cell(get(key, s), stat) for s in scales) + " |")
     out.append("| the service process: peak RSS | " + " | ".join(
         number(f.stats["peak"], "MB") if (f := get("service.process", s)) else "–" for s in scales) + " |")
+    for scale in scales:
+        for key in ("service.save.advance", "service.grown.save.advance"):
+            if (fig := get(key, scale)) is not None:
+                out += ["", f"{scale}: saves on {fig.extra['store']}: {fig.extra['parts']}"]
     for scale in scales:
         add, screens = get("service.sessions.add", scale), get("service.sessions.screens", scale)
         if add is not None:
@@ -576,7 +629,7 @@ def targets(figures: list[Figure], scales: list[str]) -> list[dict]:
     return processes.targets(figures, (
         ("app at the top to first paint through the service, metro", f"≤ {PAINT_LIMIT_S} s", first_paint),
         ("a staff session's memory through the service", "below the file's", memory(scales)),
-        ("a save through the service, p95", f"≤ {SAVE_LIMIT_MS} ms", save_p95(scales)),
+        ("a save through the service, p95 (the stores as generated)", f"≤ {SAVE_LIMIT_MS} ms", save_p95(scales)),
         ("concurrent sessions: every acknowledged write present", "all", concurrent(scales))))
 
 

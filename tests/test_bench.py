@@ -34,11 +34,13 @@ def test_the_service_bench_runs_and_prints_its_table(tmp_path):
     printed = done.stdout
     assert "FAILED" not in printed, printed
     assert "| save: advance, p95 | " in printed and "| save: add_candidate, p95 | " in printed
+    assert "ward: saves on a copy of the store as generated: candidates in each of the ward's parts: " in printed
     assert "2 CLI loops and 1 apps at once" in printed
     result = json.loads(out.read_text(encoding="utf-8"))
     sessions = next(f for f in result["figures"] if f["key"] == "service.sessions.add")["extra"]
     assert sessions["acknowledged"] == sessions["attempted"] == 4  # two loops of two adds (--quick)
     assert sessions["present"] == 4 and sessions["counts_match"]
+    assert {f["extra"]["store"] for f in result["figures"]} == {"a copy of the store as generated"}
     assert f"all {sessions['acknowledged']} acknowledged present; counts match" in printed
     concurrent = next(r for r in result["service_targets"] if r["figure"].startswith("concurrent sessions"))
     assert concurrent["ok"] is True
