@@ -801,15 +801,16 @@ class _Tree:
 
     def require(self, action: str, uid: int) -> None:
         """The user may do ``action`` at ``uid`` (for a unit the file adds: at the store's unit above it)."""
-        while uid not in self.state.units:
-            uid = self.changed[uid].parent
-        if (action, uid) not in self.allowed:
+        key = (action, uid)
+        if key not in self.allowed:  # asked once a unit: a branch's many rows look no unit up again
+            while uid not in self.state.units:
+                uid = self.changed[uid].parent
             try:
                 access.require(self.state, self.service.user, action, uid)
-                self.allowed[(action, uid)] = None
+                self.allowed[key] = None
             except PtdvError as err:
-                self.allowed[(action, uid)] = err
-        if (err := self.allowed[(action, uid)]) is not None:
+                self.allowed[key] = err
+        if (err := self.allowed[key]) is not None:
             raise err
 
 
@@ -1011,6 +1012,7 @@ def _replay(cand: Candidate, cells: dict[str, str], today: date, user: str, at: 
                "vote": _date(cells["vote"]) if cells.get("vote") else None}
     anyhow = clean_text(cells["exception"], field="exception") if cells.get("exception") else ""
     used = False
+    probe = cand  # the candidate with the steps so far: made again only when a step is added
     for stage, column, exception in _STAGE_COLUMNS:
         text = cells.get(column, "")
         given = clean_text(cells[exception], field="exception") if cells.get(exception) else ""
@@ -1024,7 +1026,7 @@ def _replay(cand: Candidate, cells: dict[str, str], today: date, user: str, at: 
         if not history and stage == STAGES[1] and not cells.get(STAGE_COLUMN + STAGES[0]):
             # a list of those who took the class says not since when they were sources: since then at the latest
             history.append(StageEntry(STAGES[0], day, user, at, cand.unit_on(day)))
-        probe = cand.with_(history=tuple(history))
+            probe = cand.with_(history=tuple(history))
         recorded = probe.stage_entry(stage)  # the latest (a retaken class, a redone dossier)
         if recorded is not None and (recorded.date == day or not rules.may_retake(probe, stage)
                                      or day < recorded.date):
@@ -1065,6 +1067,7 @@ def _replay(cand: Candidate, cells: dict[str, str], today: date, user: str, at: 
                                   received=got, vote=voted))
         if stage == "official":
             cand = cand.with_(recognition_vote=None)
+        probe = cand.with_(history=tuple(history))
     if anyhow and not used:
         raise PtdvError("import.exception_unused", text=anyhow)
     if not history:
