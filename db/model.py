@@ -1,7 +1,7 @@
 """Records of the domain and their JSON form in the store."""
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import date, timedelta
 
 from .text import from_iso, iso
@@ -42,8 +42,8 @@ def stage_index(stage: str) -> int:
 def built(cls: type, values: dict):
     """The frozen dataclass ``cls`` holding ``values``, which name every one of its fields: what the generated
     ``__init__`` makes, without its ``object.__setattr__`` for each field (which doubled the time of reading
-    candidates: a metro store's are about a million records with their steps and papers).  Only for ``from_doc``:
-    elsewhere the constructor says what a record needs."""
+    candidates: a metro store's are about a million records with their steps and papers).  For ``from_doc`` and
+    ``Candidate.with_``, which give every field; elsewhere the constructor says what a record needs."""
     made = object.__new__(cls)
     made.__dict__.update(values)
     return made
@@ -446,7 +446,12 @@ class Candidate:
         return built(cls, values)
 
     def with_(self, **changes) -> "Candidate":
-        return replace(self, **changes)
+        """The candidate with ``changes`` (fields by name): ``dataclasses.replace`` without the constructor (an
+        import's dry run makes one for every row)."""
+        unknown = changes.keys() - _CANDIDATE_DEFAULTS.keys()
+        if unknown:
+            raise TypeError(f"Candidate has no field {', '.join(sorted(unknown))}")
+        return built(Candidate, {**vars(self), **changes})
 
 
 _CANDIDATE_DEFAULTS = {f.name: None if f.default is MISSING else f.default for f in fields(Candidate)}

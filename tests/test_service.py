@@ -353,3 +353,13 @@ def test_a_record_read_back_equals_the_one_written_and_an_old_one_gets_the_defau
     back = Candidate.from_doc(7, cand.to_doc())
     assert back == cand and hash(back) == hash(cand) and vars(back) == vars(cand)
     assert Candidate.from_doc(8, {"unit": 3, "name": "Trần Văn An"}) == Candidate(id=8, unit=3, name="Trần Văn An")
+
+
+def test_a_candidate_with_changes_is_the_one_the_constructor_makes_and_refuses_an_unknown_field():
+    cand = Candidate(id=7, unit=3, name="Lê Thị Hoa")
+    changed = cand.with_(name="Lê Thị Hòa", renter=True)
+    assert changed == replace(cand, name="Lê Thị Hòa", renter=True) and vars(changed) == vars(
+        replace(cand, name="Lê Thị Hòa", renter=True))
+    assert cand.name == "Lê Thị Hoa"  # the record it came from is unchanged
+    with pytest.raises(TypeError):
+        cand.with_(nickname="Hoa")
