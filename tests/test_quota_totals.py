@@ -167,6 +167,33 @@ def test_the_first_items_of_a_due_list_are_those_of_the_whole_list(city, monkeyp
     assert reopen(service).due(ids["root"], limit=overdue + 2) == whole[:overdue + 2]
 
 
+def test_a_due_list_reads_each_part_of_its_candidates_once_and_keeps_none(city, monkeypatch):
+    service, ids = city
+    whole = reopen(service).due(ids["root"])
+    reopen(service).due(ids["root"], limit=3)  # the parts' due dates made (due.json)
+    fresh = reopen(service)
+    read: list[int] = []
+    parts = fresh.store.parts
+    file = parts.file
+    monkeypatch.setattr(parts, "file", lambda pid: (read.append(pid), file(pid))[1])
+    shown = fresh.due(ids["root"], limit=3)
+    assert shown == whole[:3]
+    assert sorted(read) == sorted({parts.located[i.candidate.id] for i in shown})  # once each, those only
+    assert not parts.files  # a due list of the city held every part it read (hundreds of megabytes at metro scale)
+
+
+def test_candidates_looked_for_in_another_part_are_found_where_the_index_says(city):
+    service, ids = city
+    whole = reopen(service).due(ids["root"])
+    fresh = reopen(service)
+    cand = whole[0].candidate
+    other = next(w for w in ids["wards"] if w != fresh.state().part_of(cand.unit))
+    assert fresh.store.candidates_in({cand.id: other}) == {}
+    assert not fresh.store.parts.files
+    held = fresh.store.candidates_in({cand.id: fresh.state().part_of(cand.unit)})
+    assert held == {cand.id: cand}
+
+
 def test_a_due_list_after_a_save_reads_that_part_again(city):
     service, ids = city
     first = reopen(service).due(ids["root"], limit=2)

@@ -59,7 +59,7 @@ class DueScreen(TableScreen):
         return DueData(self.t("ui.due.title", unit=safe(state.unit(self.unit_id).name), count=len(items)),
                        self.t("ui.due.empty") if not items else "",
                        self.t("ui.due.more", shown=SHOWN, count=len(items)) if len(items) > SHOWN else "",
-                       [self._record(item, state.units[item.candidate.unit].name) for item in items[:SHOWN]],
+                       [self._record(item, state.name_of(item.candidate.unit)) for item in items[:SHOWN]],
                        self._moved_lines([i for i in items if i.moved is not None]))
 
     def show(self, data: DueData) -> None:
