@@ -8,7 +8,7 @@ from datetime import date
 import orjson
 import pytest
 
-from db.quota import EAGER_PARTS
+from db.quota import EAGER_PARTS, PartTotals
 from db.service import Service
 from db.store import Store
 
@@ -139,6 +139,42 @@ def test_a_totals_file_edited_by_hand_is_found_by_check(city):
     path.write_bytes(b"{ cut short")   # a cache that cannot be read is made again
     assert reopen(service).figures(2024)[ids["root"]] == reopen(service).figures(2024)[ids["root"]]
     assert reopen(service).check() == []
+
+
+@pytest.mark.parametrize("edit", ["a count as text", "a count with a fraction", "a count as true", "a row too short",
+                                  "a due day as text", "a year of the plans not a number", "a branch as text"])
+def test_a_totals_entry_not_as_ptdv_writes_it_is_not_used_and_its_part_is_read(city, monkeypatch, edit):
+    service, ids = city
+    reopen(service).figures(2024)[ids["root"]]
+    path = service.store.parts_dir / "totals.json"
+    doc = orjson.loads(path.read_bytes())
+    entry = doc["parts"][str(ids["wards"][6])]
+    assert PartTotals.from_json(entry).to_json() == {k: v for k, v in entry.items() if k != "part"}  # as written
+    year = next(iter(entry["plans"]))
+    if edit == "a count as text":
+        entry["rows"][0][0] = str(entry["rows"][0][0])
+    elif edit == "a count with a fraction":
+        entry["rows"][-1][4] += 0.5
+    elif edit == "a count as true":
+        entry["rows"][-1][5] = True
+    elif edit == "a row too short":
+        entry["rows"][-1].pop()
+    elif edit == "a due day as text":
+        entry["due"] = [str(day) for day in entry["due"]] or ["738000"]
+    elif edit == "a year of the plans not a number":
+        entry["plans"][f" {year}"] = entry["plans"].pop(year)
+    else:
+        entry["branches"][0] = str(entry["branches"][0])
+    with pytest.raises((TypeError, ValueError)):
+        PartTotals.from_json(entry)
+    path.write_bytes(orjson.dumps(doc))
+    fresh = reopen(service)
+    read = summaries_read(fresh, monkeypatch)
+    found = every_figure(fresh, 2024)
+    assert ids["wards"][6] in read  # its part is read instead
+    reference = reopen(service)
+    without_totals(reference, monkeypatch)
+    assert found == every_figure(reference, 2024)
 
 
 def test_a_subtree_to_a_depth_reads_no_part(city, monkeypatch):
