@@ -241,6 +241,16 @@ def test_a_due_list_after_a_save_reads_that_part_again(city):
 
 
 # -- a report above the grassroots units, from each part's report counts taken together -------------------
+def test_a_report_of_the_top_reads_no_part_whose_totals_serve(city, monkeypatch):
+    service, ids = city
+    reopen(service).report(ids["root"], 2024)            # makes totals.json and reports2024.json
+    fresh = reopen(service)
+    read = summaries_read(fresh, monkeypatch)
+    fresh.report(ids["root"], 2024)
+    # as the top's figures: before, telling whether a district is a grassroots unit read its first ward's part
+    assert set(read) == {ids["districts"][0], ids["wards"][0], ids["wards"][2], ids["wards"][4]}
+
+
 @pytest.mark.parametrize("quarter", [None, 2, 4])
 def test_a_report_from_the_parts_sums_is_the_report_of_every_branch(city, monkeypatch, quarter):
     service, ids = city
