@@ -18,6 +18,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from typing import Collection
 
 from . import quota as quota_math
 from .counts import ATTRIBUTES, MARKS, OUTSIDE_RULES, report_year
@@ -155,9 +156,11 @@ class Report:
                               "plan": q.plan} for q in self.quarters], "last_year_of": dict(self.compared)}
 
 
-def _is_grassroots(state: State, uid: int) -> bool:
+def _is_grassroots(state: State, uid: int, summed: Collection[int] = ()) -> bool:
+    """Units under it, none with units under it; ``summed``: units known to have some (the roll-up's units summed
+    from their part's branches: asking the tree would read each one's part, for a district its first ward's)."""
     kids = state.children.get(uid, [])
-    return bool(kids) and all(state.is_leaf(k) for k in kids)
+    return bool(kids) and all(k not in summed and state.is_leaf(k) for k in kids)
 
 
 def build_report(state: State, unit_id: int, period: Period, today: date) -> Report:
@@ -187,7 +190,7 @@ def build_report(state: State, unit_id: int, period: Period, today: date) -> Rep
         if sources:
             compared[row.name] = [state.units[u].name for u in sources]
         for sub in walk(uid, below):
-            if sub in summed or _is_grassroots(tree, sub):  # (a unit summed: its children are its branches)
+            if sub in summed or _is_grassroots(tree, sub, summed):  # (a unit summed: its children are its branches)
                 row.grassroots += 1
                 row.grassroots_admitting += sum(figures[sub].by_quarter[first:last]) > 0
             if sub not in counts and sub not in sums:

@@ -6,6 +6,7 @@ may fix.  Reads return records and figures; writes return the new record.
 from __future__ import annotations
 
 import heapq
+from itertools import repeat
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -714,13 +715,16 @@ class Service:
         if dates is None or len(dates) <= quota_math.EAGER_PARTS:
             return None
         horizon = (self.today() + timedelta(days=state.settings.due_soon_days)).toordinal()
-        chosen: dict[int, None] = {}
-        for count, (day, cid) in enumerate(heapq.merge(*dates.values()), start=1):
+        chosen: dict[int, int] = {}  # candidate id -> the part whose due dates name it
+        merged = heapq.merge(*(zip(found, repeat(pid)) for pid, found in dates.items()))
+        for count, ((day, cid), pid) in enumerate(merged, start=1):
             if day > horizon:
                 return None
-            chosen[cid] = None
+            chosen.setdefault(cid, pid)
             if count == limit:
-                return [state.candidate(cid) for cid in chosen]
+                found = self.store.candidates_in(chosen)  # a part read once for all its candidates, and not kept
+                # (one moved to another part since its part's due dates were made: where the index says it is)
+                return [found[cid] if cid in found else state.candidate(cid) for cid in chosen]
         return None
 
     def days_in_stage(self, cand: Candidate) -> int:

@@ -159,15 +159,9 @@ class Records(Mapping):
         return cls({str(k): v for k, v in (records or {}).items()}, lambda _, record: record)
 
     def __getitem__(self, key: object) -> Any:
-        found = self._made.get(key)  # type: ignore[call-overload]
+        found = self.get(key)
         if found is None:
-            doc = self._docs.get(str(key)) if type(key) is int else None
-            if doc is None:
-                raise KeyError(key)
-            try:
-                found = self._made[key] = self._make(key, doc)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise self._invalid(exc) from exc
+            raise KeyError(key)
         return found
 
     def __contains__(self, key: object) -> bool:
@@ -175,9 +169,15 @@ class Records(Mapping):
 
     def get(self, key: object, default: Any = None) -> Any:
         found = self._made.get(key)  # type: ignore[call-overload]
-        if found is not None:
-            return found
-        return self[key] if key in self else default
+        if found is None:
+            doc = self._docs.get(str(key)) if type(key) is int else None
+            if doc is None:
+                return default
+            try:
+                found = self._made[key] = self._make(key, doc)  # type: ignore[index]
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise self._invalid(exc) from exc
+        return found
 
     def __iter__(self) -> Iterator[int]:
         return (int(k) for k in self._docs)
@@ -743,6 +743,13 @@ class QuotaMap(Mapping):
         state = self._state
         place = None if key[0] in state.own_units else state.placed.get(key[0])
         return state.own_quotas[key] if place is None else state.part_units(place[0]).quotas[key]
+
+    def get(self, key: tuple[int, int], default: Any = None) -> Any:
+        state = self._state
+        place = None if key[0] in state.own_units else state.placed.get(key[0])
+        if place is not None:
+            return state.part_units(place[0]).quotas.get(key, default)
+        return state.own_quotas[key] if key in state.own_quotas else default  # (no KeyError raised and caught)
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         state = self._state

@@ -8,7 +8,7 @@ from datetime import date
 import orjson
 import pytest
 
-from db.quota import EAGER_PARTS
+from db.quota import EAGER_PARTS, PartTotals
 from db.service import Service
 from db.store import Store
 
@@ -141,6 +141,42 @@ def test_a_totals_file_edited_by_hand_is_found_by_check(city):
     assert reopen(service).check() == []
 
 
+@pytest.mark.parametrize("edit", ["a count as text", "a count with a fraction", "a count as true", "a row too short",
+                                  "a due day as text", "a year of the plans not a number", "a branch as text"])
+def test_a_totals_entry_not_as_ptdv_writes_it_is_not_used_and_its_part_is_read(city, monkeypatch, edit):
+    service, ids = city
+    reopen(service).figures(2024)[ids["root"]]
+    path = service.store.parts_dir / "totals.json"
+    doc = orjson.loads(path.read_bytes())
+    entry = doc["parts"][str(ids["wards"][6])]
+    assert PartTotals.from_json(entry).to_json() == {k: v for k, v in entry.items() if k != "part"}  # as written
+    year = next(iter(entry["plans"]))
+    if edit == "a count as text":
+        entry["rows"][0][0] = str(entry["rows"][0][0])
+    elif edit == "a count with a fraction":
+        entry["rows"][-1][4] += 0.5
+    elif edit == "a count as true":
+        entry["rows"][-1][5] = True
+    elif edit == "a row too short":
+        entry["rows"][-1].pop()
+    elif edit == "a due day as text":
+        entry["due"] = [str(day) for day in entry["due"]] or ["738000"]
+    elif edit == "a year of the plans not a number":
+        entry["plans"][f" {year}"] = entry["plans"].pop(year)
+    else:
+        entry["branches"][0] = str(entry["branches"][0])
+    with pytest.raises((TypeError, ValueError)):
+        PartTotals.from_json(entry)
+    path.write_bytes(orjson.dumps(doc))
+    fresh = reopen(service)
+    read = summaries_read(fresh, monkeypatch)
+    found = every_figure(fresh, 2024)
+    assert ids["wards"][6] in read  # its part is read instead
+    reference = reopen(service)
+    without_totals(reference, monkeypatch)
+    assert found == every_figure(reference, 2024)
+
+
 def test_a_subtree_to_a_depth_reads_no_part(city, monkeypatch):
     service, ids = city
     fresh = reopen(service)
@@ -167,6 +203,33 @@ def test_the_first_items_of_a_due_list_are_those_of_the_whole_list(city, monkeyp
     assert reopen(service).due(ids["root"], limit=overdue + 2) == whole[:overdue + 2]
 
 
+def test_a_due_list_reads_each_part_of_its_candidates_once_and_keeps_none(city, monkeypatch):
+    service, ids = city
+    whole = reopen(service).due(ids["root"])
+    reopen(service).due(ids["root"], limit=3)  # the parts' due dates made (due.json)
+    fresh = reopen(service)
+    read: list[int] = []
+    parts = fresh.store.parts
+    file = parts.file
+    monkeypatch.setattr(parts, "file", lambda pid: (read.append(pid), file(pid))[1])
+    shown = fresh.due(ids["root"], limit=3)
+    assert shown == whole[:3]
+    assert sorted(read) == sorted({parts.located[i.candidate.id] for i in shown})  # once each, those only
+    assert not parts.files  # a due list of the city held every part it read (hundreds of megabytes at metro scale)
+
+
+def test_candidates_looked_for_in_another_part_are_found_where_the_index_says(city):
+    service, ids = city
+    whole = reopen(service).due(ids["root"])
+    fresh = reopen(service)
+    cand = whole[0].candidate
+    other = next(w for w in ids["wards"] if w != fresh.state().part_of(cand.unit))
+    assert fresh.store.candidates_in({cand.id: other}) == {}
+    assert not fresh.store.parts.files
+    held = fresh.store.candidates_in({cand.id: fresh.state().part_of(cand.unit)})
+    assert held == {cand.id: cand}
+
+
 def test_a_due_list_after_a_save_reads_that_part_again(city):
     service, ids = city
     first = reopen(service).due(ids["root"], limit=2)
@@ -178,6 +241,16 @@ def test_a_due_list_after_a_save_reads_that_part_again(city):
 
 
 # -- a report above the grassroots units, from each part's report counts taken together -------------------
+def test_a_report_of_the_top_reads_no_part_whose_totals_serve(city, monkeypatch):
+    service, ids = city
+    reopen(service).report(ids["root"], 2024)            # makes totals.json and reports2024.json
+    fresh = reopen(service)
+    read = summaries_read(fresh, monkeypatch)
+    fresh.report(ids["root"], 2024)
+    # as the top's figures: before, telling whether a district is a grassroots unit read its first ward's part
+    assert set(read) == {ids["districts"][0], ids["wards"][0], ids["wards"][2], ids["wards"][4]}
+
+
 @pytest.mark.parametrize("quarter", [None, 2, 4])
 def test_a_report_from_the_parts_sums_is_the_report_of_every_branch(city, monkeypatch, quarter):
     service, ids = city

@@ -7,6 +7,7 @@ from dataclasses import replace
 import orjson
 import pytest
 
+from db.errors import PtdvError
 from db.service import Service
 from db.store import SCHEMA_VERSION, Store
 from db.store.audit import AuditLog
@@ -205,6 +206,36 @@ def test_a_ward_opens_from_the_catalogue_and_its_own_parts_only(small_store, mon
     assert set(read) == {ids["phuoc_my"]}
     assert [u.name for u in fresh.state().search_units("thach thang")] == ["Đảng ủy phường Thạch Thang"]
     assert set(read) == {ids["phuoc_my"]}   # a unit search reads no part
+
+
+def test_a_quota_asked_for_with_get_is_the_one_indexing_gives_and_none_when_there_is_none(small_store):
+    service, ids = small_store
+    service.set_quota(ids["pm1"], 2024, target=2)     # a branch's: in its part
+    service.set_quota(ids["phuoc_my"], 2024, target=5)  # a grassroots unit's: in the catalogue
+    state = reopen(service).state()
+    for key in ((ids["pm1"], 2024), (ids["phuoc_my"], 2024)):
+        assert state.quotas.get(key) == state.quotas[key] and state.quotas.get(key).target in (2, 5)
+    for key in ((ids["pm1"], 2023), (ids["phuoc_my"], 2023), (10 ** 6, 2024)):
+        assert state.quotas.get(key) is None and state.quotas.get(key, "none") == "none"
+        with pytest.raises(KeyError):
+            state.quotas[key]
+    assert state.own_units.get(ids["phuoc_my"]) is state.own_units[ids["phuoc_my"]]
+    assert state.own_units.get(ids["pm1"]) is None and state.own_units.get(str(ids["phuoc_my"]), 0) == 0
+    with pytest.raises(KeyError):
+        state.own_units[ids["pm1"]]
+
+
+def test_a_unit_record_that_cannot_be_read_is_said_by_get_too(small_store):
+    service, ids = small_store
+    path = service.store.path
+    doc = orjson.loads(path.read_bytes())
+    doc["units"][str(ids["phuoc_my"])]["members"] = {"2024": "many"}
+    path.write_bytes(orjson.dumps(doc))
+    state = reopen(service).state()
+    for look in (lambda: state.own_units.get(ids["phuoc_my"]), lambda: state.units[ids["phuoc_my"]]):
+        with pytest.raises(PtdvError) as err:
+            look()
+        assert err.value.key == "store.invalid"
 
 
 def test_moving_a_branch_takes_its_record_and_quotas_to_the_other_part(small_store):

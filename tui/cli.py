@@ -1300,7 +1300,7 @@ def _findings_table(ses: Session, items: list[tuple[Candidate, Finding]], *, wit
     headers = ["severity", "due"] + (["id", "name", "unit"] if with_candidate else []) + ["rule"]
     rows = []
     for n, (cand, finding) in enumerate(items):
-        who = [str(cand.id), shorten(safe(cand.name), 30), shorten_name(safe(state.units[cand.unit].name), 32)] \
+        who = [str(cand.id), shorten(safe(cand.name), 30), shorten_name(safe(state.name_of(cand.unit)), 32)] \
             if with_candidate else []
         note = notes[n] if notes else ""
         named = ses.t("cli.finding_rule", rule=finding.source_rule,

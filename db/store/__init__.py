@@ -52,7 +52,7 @@ import orjson
 
 from ..errors import PtdvError
 from ..identity import current_user
-from ..model import DEFAULT_LEVELS, Level, Settings
+from ..model import DEFAULT_LEVELS, Candidate, Level, Settings
 from ..state import State
 from .audit import AuditLog
 from .backups import PRUNE_EVERY, Backups, Damage, DamagedFile, Version
@@ -417,6 +417,11 @@ class Store:
     def due_dates(self, pids: Collection[int]) -> dict[int, list[tuple[int, int]]] | None:
         """:meth:`Summaries.due_dates`: the due dates of the live candidates of the parts among ``pids``."""
         return self.summaries.due_dates(pids)
+
+    def candidates_in(self, where: dict[int, int]) -> dict[int, Candidate]:
+        """:meth:`Parts.candidates_in`: the candidates of ``where`` (id -> the part to look in) found there, each part
+        read once, none kept in memory that was not."""
+        return self.parts.candidates_in(where)
 
     def part_room(self, growth: dict[int, int]) -> dict[int, int]:
         """What an import plans (dry run or not), before any write: the parts that ``growth[pid]`` more candidates

@@ -175,6 +175,28 @@ class Parts:
         part = self.file(pid)
         return part.candidate(cid) if part is not None else None
 
+    def candidates_in(self, where: dict[int, int]) -> dict[int, Candidate]:
+        """The candidates of ``where`` (id -> the part to look in) that those parts hold, each part read once; a part
+        not held before is not kept (a due list of the city reads a few candidates of hundreds of parts: kept, they
+        held hundreds of megabytes, and the collector's passes over them cost more than reading them)."""
+        wanted: dict[int, list[int]] = {}
+        for cid, pid in where.items():
+            wanted.setdefault(pid, []).append(cid)
+        found: dict[int, Candidate] = {}
+        for pid, cids in wanted.items():
+            kept = pid in self.files
+            part = self.file(pid)
+            if part is None:
+                continue
+            for cid in cids:
+                cand = part.candidate(cid)
+                if cand is not None:
+                    found[cid] = cand
+                    self.located[cid] = pid
+            if not kept and not part.dirty:
+                self.forget([pid])
+        return found
+
     # -- the unit index (schema 5): a branch's parent and name, by its id -----------------------------
     def branch(self, uid: int) -> tuple[int, str] | None:
         return self.units.get(uid)

@@ -451,12 +451,12 @@ class PartCache:
         if self._checked[0] != (seen, key):
             self._checked = ((seen, key), {})
         cache, checked, changed = self._loaded[1], self._checked[1], False
-        folder = str(self.layout.parts_dir)
+        folder = f"{self.layout.parts_dir}{os.sep}p"
         for pid in pids:
             if pid in checked:
                 continue
             checked[pid] = None  # no part, or none this cache has an entry for
-            signature = file_signature(os.path.join(folder, f"p{pid}.json"))
+            signature = file_signature(f"{folder}{pid}.json")
             if signature is None:
                 continue
             entry = cache.get(pid)

@@ -64,7 +64,7 @@ class DueScreen(TableScreen):
                        else self.t("ui.due.title", unit=name, count=len(items)),
                        self.t("ui.due.empty") if not items else "",
                        self.t("ui.due.more", shown=SHOWN) if more else "",
-                       [self._record(item, state.units[item.candidate.unit].name) for item in items],
+                       [self._record(item, state.name_of(item.candidate.unit)) for item in items],
                        self._moved_lines([i for i in items if i.moved is not None]))
 
     def show(self, data: DueData) -> None:
