@@ -86,6 +86,9 @@ SocketMode=0660
 # the folder systemd makes for the socket belongs to root: staff must be able to pass it (the socket's own
 # mode and group decide who connects)
 DirectoryMode=0755
+# the socket file goes when the socket stops (the restore of the README): staff are told the service is not
+# running (No such file or directory), not "Connection refused" from a socket left behind
+RemoveOnStop=yes
 
 [Install]
 WantedBy=sockets.target
@@ -98,6 +101,12 @@ def service_unit(inst: Installation) -> str:
 Description=ptdv: the service that owns the store {inst.store}
 Requires={SOCKET_UNIT}
 After={SOCKET_UNIT}
+# a service that cannot start (no store yet, a folder others may enter) is tried five times in a minute, then
+# given up: the socket fails too and staff waiting on it are told at once.  systemd's default (five starts in
+# ten seconds) is never reached with RestartSec and Python's start: it restarted every 2.5 s for ever while a
+# client waited (seen under systemd 252)
+StartLimitIntervalSec=60
+StartLimitBurst=5
 
 [Service]
 Type=simple

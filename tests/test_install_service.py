@@ -102,8 +102,11 @@ def test_the_units_listen_for_the_staff_and_run_the_service_in_a_sandbox_with_th
     assert {key: socket[key] for key in ("ListenStream", "SocketUser", "SocketGroup", "SocketMode")} == \
         {"ListenStream": ["/run/ptdv/ptdv.sock"], "SocketUser": ["ptdv"], "SocketGroup": ["ptdvstaff"],
          "SocketMode": ["0660"]}
+    assert socket["RemoveOnStop"] == ["yes"]  # a stopped socket leaves no file: "the service is not running"
     unit = sections((folder / "ptdv.service").read_text())
     assert unit["Unit"]["Requires"] == ["ptdv.socket"]
+    # a service that cannot start is given up after five tries in a minute, so clients are not left waiting
+    assert (unit["Unit"]["StartLimitIntervalSec"], unit["Unit"]["StartLimitBurst"]) == (["60"], ["5"])
     service = unit["Service"]
     assert service["User"] == ["ptdv"]
     assert service["ExecStart"] == [f"{inst.ptdv} serve --db /var/lib/ptdv/ptdv.json --socket /run/ptdv/ptdv.sock "
