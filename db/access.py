@@ -111,8 +111,20 @@ def scope_under(state: "State", user_units: Iterable[int], unit_id: int) -> list
     units = list(user_units)
     if covers(state, units, unit_id):
         return state.subtree(unit_id)
-    inside = [u for u in units if u in state.units and any(a.id == unit_id for a in state.ancestors(u))]
-    return [uid for u in inside for uid in state.subtree(u)]
+    return [uid for u in _inside(state, units, unit_id) for uid in state.subtree(u)]
+
+
+def reaches(state: "State", user_units: Iterable[int], unit_id: int) -> bool:
+    """Whether the user covers ``unit_id`` or a unit below it: :func:`scope_under` is not empty, known from the
+    user's units and their ancestors, without walking the tree below ``unit_id`` (at the top of a metro store,
+    every part's summary)."""
+    units = list(user_units)
+    return covers(state, units, unit_id) or bool(_inside(state, units, unit_id))
+
+
+def _inside(state: "State", units: list[int], unit_id: int) -> list[int]:
+    """The user's units strictly below ``unit_id``."""
+    return [u for u in units if u in state.units and any(a.id == unit_id for a in state.ancestors(u))]
 
 
 def home(state: "State", user_units: Iterable[int]) -> int | None:

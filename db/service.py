@@ -125,8 +125,11 @@ class Service:
         return units
 
     def check_open(self, unit_id: int) -> None:
-        """Refuse to open a unit's screen when the user covers neither it nor anything below it."""
-        self.readable_units(unit_id)
+        """Refuse to open a unit's screen when the user covers neither it nor anything below it (refused as
+        :meth:`readable_units` refuses)."""
+        state = self.state()
+        if not access.reaches(state, self.whoami().units, unit_id):
+            self._require(access.READ, unit_id, state)
 
     def home_unit(self) -> Unit:
         """Where the app opens: the top unit for its admins, else the unit above all the user covers."""

@@ -81,8 +81,24 @@ def test_a_unit_covers_its_subtree_and_nothing_else(small):
     assert access.scope_under(state, mine, ids["son_tra"]) and not access.scope_under(state, mine, ids["an_hai_bac"])
     assert sorted(access.scope_under(state, mine, ids["city"])) == sorted([ids["phuoc_my"], ids["pm1"], ids["pm2"]])
     assert access.home(state, mine) == ids["phuoc_my"]
+    for unit in ("city", "son_tra", "phuoc_my", "pm1", "an_hai_bac", "ahb1"):  # what opening a screen asks
+        assert access.reaches(state, mine, ids[unit]) == bool(access.scope_under(state, mine, ids[unit])), unit
     assert access.home(state, [ids["pm1"], ids["ahb1"]]) == ids["son_tra"]  # above both
     assert access.home(state, [ids["pm1"], ids["tt1"]]) == ids["city"]
+
+
+def test_opening_a_units_screen_is_checked_without_walking_the_tree_below_it(boss_store, store_path, monkeypatch):
+    """At the top of a metro store the walk read every part's summary (3-4 s before the app's first paint)."""
+    ids = boss_store
+    bob = grant(store_path, "bob", ids["phuoc_my"], "editor")
+    boss = as_user(store_path, "boss")
+    monkeypatch.setattr("db.state.State.subtree", lambda *a, **k: pytest.fail("walked the tree"))
+    for service in (boss, bob):
+        service.check_open(ids["city"])  # the way down to one's ward opens
+    bob.check_open(ids["pm1"])
+    with pytest.raises(PtdvError) as err:
+        bob.check_open(ids["an_hai_bac"])
+    assert err.value.key == "access.no_role"
 
 
 def test_every_access_message_is_in_both_catalogues_with_its_parameters():
