@@ -101,8 +101,8 @@ def service_unit(inst: Installation) -> str:
 Description=ptdv: the service that owns the store {inst.store}
 Requires={SOCKET_UNIT}
 After={SOCKET_UNIT}
-# a service that cannot start (no store yet, a folder others may enter) is tried five times in a minute, then
-# given up: the socket fails too and staff waiting on it are told at once.  systemd's default (five starts in
+# a service that cannot start (no store yet, a folder others may enter) is given up at its fifth start within a
+# minute (every start counts, a good one too): the socket fails too and staff waiting on it are told at once.  systemd's default (five starts in
 # ten seconds) is never reached with RestartSec and Python's start: it restarted every 2.5 s for ever while a
 # client waited (seen under systemd 252)
 StartLimitIntervalSec=60
