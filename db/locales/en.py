@@ -1139,7 +1139,7 @@ MESSAGES: dict[str, str] = {
     "serve.not_in_group": "The account {account} is not in the group {group}, so it cannot give the socket to that group (usermod -aG {group} {account}).",
     "service.bad_request": "Invalid request: {detail}.",
     "remote.unavailable": "The ptdv service at {path} does not answer ({detail}). Nothing was written; try again when it is back (administrator: systemctl status ptdv).",
-    "remote.interrupted": "The connection to the ptdv service at {path} broke after the request was sent ({detail}): whether it was done is not known; look (e.g. ptdv log) before doing it again.",
+    "remote.interrupted": "The connection to the ptdv service at {path} broke after the request was sent ({detail}): whether it was done is not known; look (e.g. ptdv log) before doing it again; the service may have stopped or failed to start (administrator: systemctl status ptdv).",
     "remote.failed": "The ptdv service at {path} met an unexpected error answering; the request was not done. The administrator finds the details in the service's journal (journalctl -u ptdv).",
     "remote.not_allowed": "This account may not use the ptdv service at {path} ({detail}): only members of the staff group can connect. Ask the administrator to add you to the group (usermod -aG), then log in again.",
     "remote.bad_answer": "The ptdv service at {path} gave an answer outside its protocol ({detail}).",

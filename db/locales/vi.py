@@ -1139,7 +1139,7 @@ MESSAGES: dict[str, str] = {
     "serve.not_in_group": "Tài khoản {account} không thuộc nhóm {group}, nên không trao socket cho nhóm đó được (usermod -aG {group} {account}).",
     "service.bad_request": "Yêu cầu không hợp lệ: {detail}.",
     "remote.unavailable": "Dịch vụ ptdv tại {path} không trả lời ({detail}). Không có gì được ghi; thử lại khi dịch vụ chạy lại (quản trị viên: systemctl status ptdv).",
-    "remote.interrupted": "Kết nối tới dịch vụ ptdv tại {path} bị ngắt sau khi đã gửi yêu cầu ({detail}): chưa biết yêu cầu đã được thực hiện hay chưa; hãy xem lại (ví dụ ptdv log) trước khi làm lại.",
+    "remote.interrupted": "Kết nối tới dịch vụ ptdv tại {path} bị ngắt sau khi đã gửi yêu cầu ({detail}): chưa biết yêu cầu đã được thực hiện hay chưa; hãy xem lại (ví dụ ptdv log) trước khi làm lại; có thể dịch vụ đã dừng hoặc không khởi động được (quản trị viên: systemctl status ptdv).",
     "remote.failed": "Dịch vụ ptdv tại {path} gặp lỗi ngoài dự kiến khi trả lời; yêu cầu không được thực hiện. Quản trị viên xem chi tiết trong nhật ký của dịch vụ (journalctl -u ptdv).",
     "remote.not_allowed": "Tài khoản này không được dùng dịch vụ ptdv tại {path} ({detail}): chỉ thành viên nhóm nhân viên mới kết nối được. Nhờ quản trị viên thêm bạn vào nhóm (usermod -aG), rồi đăng nhập lại.",
     "remote.bad_answer": "Dịch vụ ptdv tại {path} trả lời không đúng giao thức ({detail}).",
