@@ -88,7 +88,7 @@ class QuotaEditor(FormDialog):
 
     # -- live figures -------------------------------------------------------------------
     def _quota(self, text: str) -> QuotaInput:
-        return self.service.quota_input(self.unit_id, text, self.year)
+        return self.service.quota_input(text, self.figures[self.unit_id].members)
 
     def _typed_target(self) -> QuotaInput | None:
         try:
