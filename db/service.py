@@ -6,10 +6,10 @@ may fix.  Reads return records and figures; writes return the new record.
 from __future__ import annotations
 
 import heapq
-from itertools import repeat
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from itertools import repeat
 from typing import Iterable, Mapping
 
 from . import access
@@ -117,19 +117,16 @@ class Service:
 
     def readable_units(self, unit_id: int) -> list[int]:
         """The units under ``unit_id`` (itself included) whose candidates the user may read;
-        refused, naming the units they do cover, when there are none."""
-        state = self.state()
-        units = access.scope_under(state, self.whoami().units, unit_id)
-        if not units:
-            self._require(access.READ, unit_id, state)  # not covered: raises "no role at …"
-        return units
+        refused, naming the units they do cover, when there are none (:meth:`check_open`)."""
+        self.check_open(unit_id)
+        return access.scope_under(self.state(), self.whoami().units, unit_id)
 
     def check_open(self, unit_id: int) -> None:
-        """Refuse to open a unit's screen when the user covers neither it nor anything below it (refused as
-        :meth:`readable_units` refuses)."""
+        """Refuse to open a unit's screen when the user covers neither it nor anything below it, without walking
+        the tree under it (:func:`access.reaches`)."""
         state = self.state()
         if not access.reaches(state, self.whoami().units, unit_id):
-            self._require(access.READ, unit_id, state)
+            self._require(access.READ, unit_id, state)  # not covered: raises "no role at …"
 
     def home_unit(self) -> Unit:
         """Where the app opens: the top unit for its admins, else the unit above all the user covers."""

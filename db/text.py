@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 from datetime import date, datetime
+from functools import lru_cache
 
 from .errors import PtdvError
 
