@@ -141,6 +141,9 @@ class RemoteParts:
     def of_units(self, units: Collection[int]):
         return self._ask("of_units", units=list(units))
 
+    def stored_cells(self, units: Collection[int]):
+        return self._ask("stored_cells", units=list(units))
+
     def all(self):
         return self._ask("all")
 

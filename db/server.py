@@ -193,8 +193,8 @@ def parts_answer(service: Service, name: str, args: dict) -> Any:
     if name == "get":
         cand = parts.get(args["cid"])
         return cand if cand is not None and readable(cand.unit) else None
-    if name == "of_units":
-        return parts.of_units([u for u in args["units"] if readable(u)])
+    if name in ("of_units", "stored_cells"):
+        return getattr(parts, name)([u for u in args["units"] if readable(u)])
     if name == "all":
         return [c for c in parts.all() if readable(c.unit)]
     if name == "names":

@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from itertools import repeat
+from operator import itemgetter
 from typing import Iterable, Mapping
 
 from . import access
@@ -1047,12 +1048,13 @@ class Service:
         headed in ``lang``."""
         state = self.state()
         unit = state.resolve_unit(unit_ref) if unit_ref not in (None, "") else self.root()
-        readable = set(self.readable_units(unit.id))
+        self.check_open(unit.id)
         covered = self.whoami().units
-        units = [uid for uid in state.every_under(unit.id)
-                 if uid in readable or (not state.exists(uid) and access.covers(state, covered, uid))]
-        cands = sorted(state.source.of_units(units), key=lambda c: c.id)
-        return transfer.export_tables(state, units, cands, lang, include_sensitive)
+        readable = None if access.covers(state, covered, unit.id) else set(access.scope_under(state, covered, unit.id))
+        units = [uid for uid in state.every_under(unit.id) if (readable is None or uid in readable)
+                 or (not state.exists(uid) and access.covers(state, covered, uid))]
+        rows = sorted(state.source.stored_cells(units), key=itemgetter(0))
+        return transfer.export_tables(state, units, rows, lang, include_sensitive)
 
     def import_tables(self, tables: dict[str, list[list[object]]], *, unit_ref: str | int | None = None,
                       dry_run: bool = False, lang: str = "vi", strict: bool = False,

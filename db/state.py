@@ -8,6 +8,7 @@ from heapq import nsmallest
 from typing import TYPE_CHECKING, Any, Callable, Collection, Iterator, Mapping, NamedTuple, Protocol
 
 from .access import User, users_from_docs
+from .cells import stored_cells
 from .counts import ReportYear, UnitCounts, count_candidates, report_counts
 from .errors import PtdvError
 from .model import PERIOD_KEYS, Candidate, Level, Quota, Settings, Unit, period_of
@@ -43,6 +44,7 @@ class CandidateSource(Protocol):
 
     def get(self, cid: int) -> Candidate | None: ...
     def of_units(self, units: Collection[int]) -> list[Candidate]: ...
+    def stored_cells(self, units: Collection[int]) -> list[list]: ...  # db.cells.stored_cells of those of_units gives
     def all(self) -> list[Candidate]: ...
     def counts(self, units: Collection[int]) -> dict[int, "UnitCounts"]: ...
     def report_counts(self, units: Collection[int]) -> dict[int, dict[int, "ReportYear"]]: ...
@@ -67,6 +69,9 @@ class MemoryCandidates:
     def of_units(self, units: Collection[int]) -> list[Candidate]:
         wanted = set(units)
         return [c for c in self._candidates.values() if c.unit in wanted]
+
+    def stored_cells(self, units: Collection[int]) -> list[list]:
+        return [stored_cells(c) for c in self.of_units(units)]
 
     def all(self) -> list[Candidate]:
         return list(self._candidates.values())

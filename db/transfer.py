@@ -39,14 +39,15 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import cache, cached_property, lru_cache
 from itertools import count
-from operator import attrgetter
+from operator import itemgetter
 from typing import Callable, Mapping
 
 from . import access, headings, rules, store
+from .cells import (AT, CANDIDATE_COLUMNS, CHOICES, EXCEPTION_COLUMN, FLAGS, LISTS, OPTIONAL, STAGE_COLUMN, day_text,
+                    optional_columns)
 from .errors import PtdvError
 from .i18n import CATALOGUES, LANGS, t
-from .model import (EDITABLE_FIELDS, EDUCATION, END_KINDS, EXIT_KINDS, GENDERS, OCCUPATIONS, STAGES, TAGS, Candidate,
-                    Exit, Move, Quota, Settings, StageEntry, Unit)
+from .model import EDITABLE_FIELDS, END_KINDS, STAGES, Candidate, Exit, Move, Quota, Settings, StageEntry, Unit
 from .state import State
 from .text import clean_name, clean_text, clean_unit_name, fmt_date, fold, parse_count, parse_date, parse_rate, safe
 
@@ -54,14 +55,7 @@ Progress = Callable[[int, int], None]  # told (rows done, rows in all) as a long
 PROGRESS_ROWS = 500  # ... every so many rows
 SHEETS = ("units", "quotas", "candidates")  # the order export writes them and import reads them
 SENSITIVE = frozenset({"ethnicity", "religion", "notes"})
-STAGE_COLUMN = "stage:"
-EXCEPTION_COLUMN = "exception:"  # the exception that allowed a hard rule at a step: "exception:decided"
-EXCEPTION_STAGES = tuple(s for s in STAGES if any(r.stage == s and r.exception for r in rules.RULES))
 MEMBERS_COLUMN = "members:"  # members at the start of a year: "members:2024"
-CANDIDATE_COLUMNS: tuple[str, ...] = (
-    "id", "unit", *EDITABLE_FIELDS, *(STAGE_COLUMN + s for s in STAGES), "received", "vote",
-    *(EXCEPTION_COLUMN + s for s in EXCEPTION_STAGES), "exception", "exit", "exit_reason", "exit_date",
-    "moves")  # received, vote, the exceptions and transfers: written only when a candidate of the export has one
 # a unit's period (docs/HISTORY.md): written only when a unit of the export has one; a file without them
 # (an older export, a list made by hand) has units that were there from the start of time
 UNIT_HISTORY = ("began", "ended", "end", "successors", "earlier")
@@ -69,10 +63,6 @@ UNIT_COLUMNS = ("id", "unit", "level", "parent", *UNIT_HISTORY)  # then a member
 QUOTA_COLUMNS = ("unit", "year", "target", "rate")
 COLUMNS = {"units": UNIT_COLUMNS, "quotas": QUOTA_COLUMNS, "candidates": CANDIDATE_COLUMNS}
 REQUIRED = {"units": ("unit", "parent"), "quotas": ("unit", "year"), "candidates": ("name",)}
-CHOICES = {"gender": ("gender", GENDERS), "education": ("education", EDUCATION),
-           "occupation": ("occupation", OCCUPATIONS), "tags": ("tag", TAGS), "exit": ("exit", EXIT_KINDS)}
-LISTS = frozenset({"tags", "introducers"})
-FLAGS = frozenset({"youth_union", "renter"})
 
 # -- how much import reads: a file past one of these is refused before it is read whole (a zip bomb, a
 # never-ending device); each may be set in the environment variable named in LIMIT_VARIABLES ------------
@@ -234,9 +224,9 @@ def _cell_text(cell: object) -> str:
     if cell is None:
         return ""
     if isinstance(cell, datetime):
-        return _fmt_date(cell.date())
+        return day_text(cell.date())
     if isinstance(cell, date):
-        return _fmt_date(cell)
+        return day_text(cell)
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
     return str(cell).strip()
@@ -1417,115 +1407,59 @@ class _Cells:
             self.paths[uid] = self.state.path(uid)
         return self.paths[uid]
 
-    def move(self, move: Move) -> str:
-        """``dd/mm/yyyy: FROM → TO (reason)``, the reason left out when there is none."""
-        text = f"{_fmt_date(move.on)}: {self.path(move.source)} → {self.path(move.target)}"
-        return f"{text} ({move.reason})" if move.reason else text
+    def move(self, move: list) -> str:
+        """``dd/mm/yyyy: FROM → TO (reason)`` of a transfer as stored cells keep it, the reason left out when
+        there is none."""
+        on, source, target, reason = move
+        text = f"{on}: {self.path(source)} → {self.path(target)}"
+        return f"{text} ({reason})" if reason else text
 
     def period(self, unit: Unit) -> list[str]:
         """The cells of the UNIT_HISTORY columns."""
         word = t("import.before", self.lang)
-        return [_fmt_date(unit.began), _fmt_date(unit.ended),
+        return [day_text(unit.began), day_text(unit.ended),
                 t(f"import.end.{unit.end}", self.lang) if unit.end else "",
                 "; ".join(self.path(s) for s in unit.successors),
-                "; ".join(f"{self.path(p)} {word} {_fmt_date(until)}" for until, p in unit.earlier if p is not None)]
+                "; ".join(f"{self.path(p)} {word} {day_text(until)}" for until, p in unit.earlier if p is not None)]
 
-    def reader(self, columns: list[str]) -> Callable[[Candidate], list[str | int]]:
-        """A candidate's row of ``columns``: what each column reads is chosen once, not again for each cell."""
-        cells = [self.cell(key) for key in columns]
+    def reader(self, columns: list[str]) -> Callable[[list], list[str | int]]:
+        """A candidate's row of ``columns`` from its stored cells (``db.cells.stored_cells``): the cells taken
+        as they are stored, then the few a language or a path writes (:meth:`written`), each chosen once."""
+        take = itemgetter(*(AT[key] for key in columns), AT["id"])  # (a tuple even for one column)
+        written = [(index, write) for index, key in enumerate(columns) if (write := self.written(key)) is not None]
 
-        def row(cand: Candidate) -> list[str | int]:
-            days = {e.stage: _fmt_date(e.date) for e in cand.history}  # the latest date of a retaken stage
-            return [cell(cand, days) for cell in cells]
+        def row(stored: list) -> list[str | int]:
+            out = list(take(stored))
+            out.pop()
+            for index, write in written:
+                out[index] = write(out[index])
+            return out
         return row
 
-    def cell(self, key: str) -> Callable[[Candidate, dict[str, str]], str | int]:
-        """What column ``key`` holds of a candidate, given the dates of its stages as written."""
-        if key == "id":
-            return lambda cand, days: cand.id
+    def written(self, key: str) -> Callable[[object], str] | None:
+        """How column ``key``'s stored value is written: a label for a choice, a path for a branch (None: as it
+        is stored)."""
         if key == "unit":
-            return lambda cand, days: self.path(cand.unit)
-        if key.startswith(STAGE_COLUMN):
-            stage = key[len(STAGE_COLUMN):]
-            return lambda cand, days: days.get(stage, "")
-        if key in DETAILS:
-            detail = DETAILS[key]
-            return lambda cand, days: detail(cand)
-        if key.startswith(EXCEPTION_COLUMN):
-            step = key[len(EXCEPTION_COLUMN):]
-            return lambda cand, days: entry.exception if (entry := cand.stage_entry(step)) else ""
+            return self.path
         if key == "moves":
-            return lambda cand, days: "; ".join(self.move(m) for m in cand.moves)
-        if key in ("exit", "exit_reason", "exit_date"):
-            kinds = self.labels["exit"]
-            value = {"exit": lambda e: kinds[e.kind], "exit_reason": lambda e: e.reason,
-                     "exit_date": lambda e: _fmt_date(e.date)}[key]
-            return lambda cand, days: "" if cand.exit is None else value(cand.exit)
-        read = attrgetter(key)
+            return lambda moves: "; ".join(self.move(m) for m in moves)
         if key in CHOICES:
             labels = self.labels[key]
             if key in LISTS:
-                return lambda cand, days: "; ".join(labels[v] for v in read(cand))
-            return lambda cand, days: labels[value] if (value := read(cand)) else ""
-        if key in LISTS:
-            return lambda cand, days: "; ".join(read(cand))
-        if key in FLAGS:
-            return lambda cand, days: "x" if read(cand) else ""
-        if key == "born":
-            return lambda cand, days: _fmt_date(cand.born)
-        return lambda cand, days: read(cand)
-
-
-def _vote(cand: Candidate) -> date | None:
-    """The branch's recognition vote: kept on the ``official`` entry, or recorded alone before the decision."""
-    entry = cand.stage_entry("official")
-    return entry.vote if entry else cand.recognition_vote
-
-
-def _received(cand: Candidate) -> date | None:
-    entry = cand.stage_entry("decided")
-    return entry.received if entry else None
-
-
-DETAILS: dict[str, Callable[[Candidate], str]] = {"received": lambda c: _fmt_date(_received(c)),
-                                                  "vote": lambda c: _fmt_date(_vote(c))}
-
-
-@lru_cache(maxsize=65536)
-def _fmt_date(day: date | None) -> str:
-    return fmt_date(day)
+                return lambda ids: "; ".join(labels.get(v, v) for v in ids)
+            return lambda value: labels.get(value, value) if value else ""
+        return None
 
 
 def _has_period(unit: Unit) -> bool:
     return unit.began is not None or unit.ended is not None or bool(unit.earlier)
 
 
-OPTIONAL = frozenset({"moves", "received", "vote", "exception"})  # a column written only when a candidate needs it
-
-
-def _optional_columns(candidates: list[Candidate]) -> set[str]:
-    """The optional columns some of ``candidates`` have a value in (the generic ``exception`` never: export
-    names the step of each exception)."""
-    found: set[str] = set()
-    for cand in candidates:
-        if cand.moves:
-            found.add("moves")
-        if cand.recognition_vote is not None:
-            found.add("vote")
-        for entry in cand.history:
-            if entry.received is not None:
-                found.add("received")
-            if entry.vote is not None:
-                found.add("vote")
-            if entry.exception:
-                found.add(EXCEPTION_COLUMN + entry.stage)
-    return found
-
-
-def export_tables(state: State, units: list[int], candidates: list[Candidate], lang: str,
+def export_tables(state: State, units: list[int], candidates: list[list], lang: str,
                   include_sensitive: bool = False) -> dict[str, Table]:
-    """Units, quotas and candidates as tables with headings in ``lang`` (sensitive columns only when asked;
-    the units' periods when one has a period, the candidates' transfers when one was transferred)."""
+    """Units, quotas and candidates (their stored cells: ``db.cells.stored_cells``) as tables with headings in
+    ``lang`` (sensitive columns only when asked; the units' periods when one has a period, the candidates'
+    transfers when one was transferred)."""
     cells = _Cells(state, lang)
     records = [state.units[uid] for uid in units]
     years = sorted({y for u in records for y in u.members})
@@ -1538,7 +1472,7 @@ def export_tables(state: State, units: list[int], candidates: list[Candidate], l
     quota_rows = [[cells.path(q.unit), q.year, "" if q.target is None else q.target, "" if q.rate is None else q.rate]
                   for q in sorted(state.quotas.values(), key=lambda q: (q.unit, q.year)) if q.unit in wanted]
     quota_head = [heading(k, lang) for k in QUOTA_COLUMNS]
-    optional = _optional_columns(candidates)
+    optional = optional_columns(candidates)
     columns = [k for k in CANDIDATE_COLUMNS if (include_sensitive or k not in SENSITIVE)
                and (k not in OPTIONAL and not k.startswith(EXCEPTION_COLUMN) or k in optional)]
     row = cells.reader(columns)

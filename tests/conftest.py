@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from db.identity import Caller
 from db.service import Service
 from db.store import Store
+from db.store.parts import is_part_name
 
 from served import served  # noqa: F401 - the suite in served mode (PTDV_SERVED=1)
 
@@ -133,7 +135,7 @@ def small(service) -> tuple[Service, dict[str, int]]:
 def part_files(path: Path) -> list[Path]:
     """The part files of the store at ``path`` (one per grassroots unit), not their caches."""
     folder = path.with_name(path.stem + ".parts")
-    return sorted(p for p in folder.glob("p*.json") if not p.name.endswith((".sum.json", ".rep.json")))
+    return sorted(p for p in folder.glob("p*.json") if is_part_name(p.name))
 
 
 def raw_tables(path: Path) -> dict:
@@ -155,6 +157,20 @@ def edit_candidate_file(path: Path, cid: int, **fields) -> None:
     data = orjson.loads(part.read_bytes())
     data["candidates"][str(cid)].update(fields)
     part.write_bytes(orjson.dumps(data))
+
+
+def forge_cache(path: Path, change) -> None:
+    """Edit a cache in place as a forger would: same inode, same size, same modification time."""
+    st = path.stat()
+    doc = orjson.loads(path.read_bytes())
+    change(doc)
+    raw = orjson.dumps(doc)
+    raw = raw + b" " * (st.st_size - len(raw)) if len(raw) <= st.st_size else raw
+    with open(path, "r+b") as f:
+        f.write(raw)
+        f.truncate(len(raw))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_ino == st.st_ino and path.stat().st_mtime_ns == st.st_mtime_ns
 
 
 def record_as_written(path: Path) -> None:

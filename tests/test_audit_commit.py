@@ -7,7 +7,6 @@ an earlier ptdv kept.  ``check`` also compares every file with the hash the audi
 write that put it in place, and every summary cache with the part it claims to describe."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from db.service import Service
 from db.store import Store
 from db.store.audit import entry_hash
 
-from conftest import TODAY, build_small, edit_candidate_file, part_holding
+from conftest import TODAY, build_small, edit_candidate_file, forge_cache, part_holding
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -138,20 +137,6 @@ def _last_write_of(service: Service, path: Path) -> int:
     return max(e["seq"] for e in service.store.audit_since(0) if path.name in (e.get("files") or {}))
 
 
-def _forge(path: Path, change) -> None:
-    """Edit a cache in place as a forger would: same inode, same size, same modification time."""
-    st = path.stat()
-    doc = orjson.loads(path.read_bytes())
-    change(doc)
-    raw = orjson.dumps(doc)
-    raw = raw + b" " * (st.st_size - len(raw)) if len(raw) <= st.st_size else raw
-    with open(path, "r+b") as f:
-        f.write(raw)
-        f.truncate(len(raw))
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
-    assert path.stat().st_ino == st.st_ino and path.stat().st_mtime_ns == st.st_mtime_ns
-
-
 def test_check_finds_a_forged_summary_that_keeps_the_part_signature(service):
     ids = build_small(service)
     service.unit_figures(ids["phuoc_my"], 2024)  # the summaries are made
@@ -164,7 +149,7 @@ def test_check_finds_a_forged_summary_that_keeps_the_part_signature(service):
         row[0] += 5
 
     before = Service(Store(service.store.path), today=TODAY).unit_figures(ids["phuoc_my"], 2024).admitted
-    _forge(summary, more_admitted)
+    forge_cache(summary, more_admitted)
     forged = Service(Store(service.store.path), today=TODAY)
     assert forged.unit_figures(ids["phuoc_my"], 2024).admitted != before  # the forgery shows on every screen...
     assert ("check.cache_forged", {"path": str(summary)}) in forged.check()  # ...and check names it

@@ -1705,8 +1705,6 @@ def template() -> None:
 @pass_session
 def template_list(ses: Session, as_json: bool) -> None:
     """Each form's template in use (ptdv's default or the committee's), its sha256 and the fields it may use."""
-    from db import documents
-
     found = ses.service.templates()
     if as_json:
         ses.json([{"form": i.form, "source": i.source, "sha256": i.sha256, "size": i.size, "fields": list(i.fields)}

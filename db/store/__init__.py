@@ -372,7 +372,7 @@ class Store:
         """After a restore or repair: drop what is in memory, and the summaries of the parts it replaced."""
         for name in names:
             if name.startswith("p") and name.endswith(".json"):
-                for cache in (".sum.json", ".rep.json"):
+                for cache in (".sum.json", ".rep.json", ".cells.json"):
                     discard(self.parts_dir / name.replace(".json", cache))
         self._catalogue = self._state = None
         self._fresh()

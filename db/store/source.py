@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Collection, Iterator
 
+from ..cells import AT
 from ..errors import PtdvError
 from ..model import Candidate
 from ..state import CandidateHit, State, UnitPart
@@ -65,6 +66,15 @@ class PartsSource:
             if part is not None:
                 out.extend(c for c in part.candidates().values() if c.unit in wanted)
         return out
+
+    def stored_cells(self, units: Collection[int]) -> list[list]:
+        """The stored cells (``db.cells.stored_cells``) of the candidates of ``units``, from each part's cache of
+        them (made again for a part that changed), reading no part that did not."""
+        state, wanted, at = self.state(), set(units), AT["unit"]
+        # the part each unit's candidates would be in: that of a unit above the branches is read too and none of
+        # its rows kept, which costs less than asking which units are branches (every part's summary, at the top)
+        pids = {state.part_of(u) for u in wanted if u in state.units}
+        return [row for pid in sorted(pids) for row in self.summaries.cells_of(pid) if row[at] in wanted]
 
     def all(self) -> list[Candidate]:
         out: list[Candidate] = []

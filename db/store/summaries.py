@@ -12,12 +12,13 @@ import hashlib
 import os
 from contextlib import suppress
 from pathlib import Path
-from typing import Callable, Collection
+from typing import Callable, Collection, Iterable
 
 import orjson
 
 from .. import rules
-from ..model import Settings
+from ..cells import CELLS_VERSION, stored_cells, well_formed
+from ..model import Candidate, Settings
 from ..counts import ReportYear, Shares, UnitCounts, count_candidates, report_counts, report_plus, report_sum, report_year
 from ..quota import PartTotals, part_branches, part_totals
 from ..state import NO_UNITS, CandidateHit, UnitPart
@@ -25,6 +26,7 @@ from ..workdays import shipped_fingerprint
 from .files import file_signature, write_tmp
 from .parts import PartFile, Parts, unit_part
 
+CHECKS_VERSION = "2"  # of the entries of checks.json: another makes them all again (2: the hash of p<N>.cells.json)
 REPORT_CACHE_VERSION = 2  # of the p<N>.rep.json files: another number makes them all again (2: exits, outside rules)
 SHARES_KEPT = 64  # parts whose candidates' shares of the counts a session keeps (the parts it wrote last)
 
@@ -95,6 +97,12 @@ class Summary:
                    [CandidateHit(*hit) for hit in doc["names"]], dict(doc["units"]), list(doc["quotas"]))
 
 
+def cells_doc(signature: tuple, candidates: Iterable[Candidate]) -> dict:
+    """A ``p<N>.cells.json`` file: the stored cells of the candidates of the part of that signature, by id."""
+    return {"part": list(signature), "v": CELLS_VERSION,
+            "cells": [stored_cells(c) for c in sorted(candidates, key=lambda c: c.id)]}
+
+
 def report_doc(signature: tuple, found: dict[int, dict[int, ReportYear]]) -> dict:
     """A ``p<N>.rep.json`` file: the report counts of the part of that signature."""
     return {"part": list(signature), "v": REPORT_CACHE_VERSION,
@@ -119,7 +127,7 @@ class Summaries:
         self._decoded: dict[int, tuple[dict, PartTotals]] = {}  # part -> (its totals entry, as decoded)
         self.shares: dict[int, tuple[str, Shares]] = {}  # part -> (settings key, its candidates' shares): parts written
         self.caches = {"totals": PartCache(self, "totals.json", self._made_totals),
-                       "checks": PartCache(self, "checks.json", self._made_check),
+                       "checks": PartCache(self, "checks.json", self._made_check, version=CHECKS_VERSION),
                        "due": PartCache(self, "due.json", self._made_due),
                        "names": PartCache(self, "names.json", self._made_names)}
 
@@ -312,6 +320,33 @@ class Summaries:
                     out[uid] = years if uid not in out else report_plus(out[uid], years)
         return out
 
+    # -- what an export writes of each part's candidates, in no language: read whole by an export ---------
+    def cells_path(self, pid: int) -> Path:
+        return self.layout.parts_dir / f"p{pid}.cells.json"
+
+    def cells_of(self, pid: int) -> list[list]:
+        """The stored cells of part ``pid``'s candidates (:func:`~db.cells.stored_cells`), by id: from its cache
+        file while it matches the part (one stat), else made from the part and cached again.  Not kept in
+        memory (an export reads each part's once), and a part read to make them is let go again."""
+        signature = file_signature(self.parts.path(pid))
+        if signature is None:
+            return []
+        try:
+            doc = orjson.loads(self.cells_path(pid).read_bytes())
+            if doc["part"] != list(signature) or doc["v"] != CELLS_VERSION or not well_formed(doc["cells"]):
+                raise ValueError("stale")
+            return doc["cells"]
+        except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            kept = pid in self.parts.files
+            part = self.parts.file(pid)
+            if part is None:
+                return []
+            doc = cells_doc(signature, part.candidates().values())
+            if not kept and not part.dirty:
+                self.parts.forget([pid])
+            self._write_cache(self.cells_path(pid), doc)
+            return doc["cells"]
+
     # -- what reports count of each part's branches taken together, per year --------------------------
     def report_sums(self, pids: Collection[int], year: int) -> dict[int, ReportYear]:
         """For the parts among ``pids``: the report counts of ``year`` of their branches without a period, added
@@ -383,6 +418,7 @@ class Summaries:
         found["expect"] = {
             "summary": canonical(summary.to_doc(part.signature, key)),
             "report": canonical(report_doc(part.signature, report_counts(candidates))),
+            "cells": canonical(cells_doc(part.signature, candidates)),
             "totals": canonical({"part": list(part.signature),
                                  **part_totals(pid, summary.units(), summary.counts).to_json()})}
         return found
@@ -403,15 +439,15 @@ class Summaries:
         verified = False
         for pid, entry in checks.items():
             signature = entry["part"]
-            claimed = [(self.summary_path(pid), "summary"), (self.report_path(pid), "report")]
-            for path, kind in claimed:
+            claimed = [(self.summary_path(pid), "summary", None),
+                       (self.report_path(pid), "report", REPORT_CACHE_VERSION), (self.cells_path(pid), "cells", CELLS_VERSION)]
+            for path, kind, version in claimed:
                 seen = file_signature(path)
                 if seen is None or entry.setdefault("verified", {}).get(kind) == list(seen):
                     continue  # not there, or found right as it is now by an earlier check
                 try:
                     doc = orjson.loads(path.read_bytes())
-                    claims = doc["part"] == signature and doc.get("settings", key) == key \
-                        and doc.get("v", REPORT_CACHE_VERSION) == REPORT_CACHE_VERSION
+                    claims = doc["part"] == signature and doc.get("settings", key) == key and doc.get("v") == version
                 except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
                     continue  # not used as it is: made again from the part when asked
                 if claims and canonical(doc, parsed=True) != entry["expect"][kind]:
@@ -434,8 +470,9 @@ class PartCache:
     its part made again, and the file written again when one was (a new file renamed into place: another session
     reads it whole or not at all).  A cache: one that cannot be read is made again, entry by entry."""
 
-    def __init__(self, summaries: Summaries, name: str, make: Callable[[int], dict | None]) -> None:
+    def __init__(self, summaries: Summaries, name: str, make: Callable[[int], dict | None], version: str = "") -> None:
         self.summaries = summaries
+        self.version = version  # of what ``make`` makes: with the settings key, what the file's entries were made for
         self.layout = summaries.layout
         self.path = self.layout.parts_dir / name
         self.make = make
@@ -444,7 +481,7 @@ class PartCache:
 
     def entries(self, pids: Collection[int]) -> dict[int, dict]:
         """The entries of the parts among ``pids`` (those there are)."""
-        _, key = self.summaries.settings()
+        key = self.summaries.settings()[1] + self.version
         if self._loaded is None or self._loaded[0] != key:
             self._loaded = (key, self._read(key))
         seen = self.summaries.parts.seen()
