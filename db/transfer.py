@@ -1087,12 +1087,15 @@ def _replay(cand: Candidate, cells: dict[str, str], today: date, user: str, at: 
 
 @dataclass(frozen=True)
 class _Person:
-    """A candidates row read: its branch, fields, the id it gives (None: no id) and its transfers."""
+    """A candidates row read: its branch, fields, the id it gives (None: no id) and its transfers; ``same``: the
+    row is what export writes of the candidate of that id (:class:`_Stored`), so it changes nothing and its
+    fields are not read."""
     row: Row
     unit: int
     fields: dict
     ident: int | None
     moves: tuple[Move, ...] = ()
+    same: bool = False
 
 
 MOVE_FORM = re.compile(r"(\S+?)\s*:\s*(.+?)\s*(?:→|->)\s*(.+)", re.DOTALL)
@@ -1158,12 +1161,42 @@ def _moved(before: Candidate, person: _Person, today: date, reason: str, user: s
     return before.with_(unit=person.unit, moves=moves, history=history)
 
 
+class _Stored:
+    """The stored cells (``db.cells.stored_cells``) of the candidates whose ids a file's rows give, read from the
+    parts' caches of them, to know a row that is what export writes of its candidate (in either language): a
+    round trip of an export reads no candidate and checks no rule again for the rows that did not change."""
+
+    def __init__(self, state: State, in_use: dict[int, int], rows: list[Row]) -> None:
+        given = {int(text) for row in rows if (text := row.cells.get("id", "").lstrip("#")).isdigit()}
+        homes = {in_use[cid] for cid in given if cid in in_use}
+        self.cells = {stored[0]: stored for stored in state.source.stored_cells(homes) if stored[0] in given}
+        self.writers = [_Cells(state, lang) for lang in LANGS]
+        # a row's keys -> what to take of the row, and a reader of stored cells in each language
+        self.readers: dict[tuple[str, ...], tuple[Callable[[dict], tuple], list[Callable[[list], list]]]] = {}
+
+    def same(self, row: Row, ident: int | None, unit: int) -> bool:
+        """Whether ``row`` (of branch ``unit``) is what export writes of candidate ``ident``, cell for cell."""
+        stored = self.cells.get(ident)
+        if stored is None or stored[AT["unit"]] != unit:
+            return False
+        keys = tuple(row.cells)
+        found = self.readers.get(keys)
+        if found is None:
+            columns = [key for key in keys if key not in ("id", "unit")]
+            readers = [cells.reader(columns) for cells in self.writers] if all(key in AT for key in columns) else []
+            found = self.readers[keys] = (itemgetter(*columns, "name"), readers)  # (a tuple even for one column)
+        take, readers = found
+        texts = list(take(row.cells))
+        texts.pop()
+        return any(read(stored) == texts for read in readers)
+
+
 class _Candidates:
     """The store's candidates a file may be about, loaded once: those of the branches its rows name and of
-    the ids they give (the name index says where those are)."""
+    the ids they give (the name index says where those are: ``in_use``, id -> branch)."""
 
-    def __init__(self, state: State, people: list[_Person]) -> None:
-        self.in_use = {hit.id: hit.unit for hit in state.source.names()}
+    def __init__(self, state: State, in_use: dict[int, int], people: list[_Person]) -> None:
+        self.in_use = in_use
         units = {p.unit for p in people} | {self.in_use[p.ident] for p in people if p.ident in self.in_use}
         loaded = state.source.of_units([u for u in units if u in state.units])
         self.by_id = {c.id: c for c in loaded}
@@ -1208,6 +1241,13 @@ def _scope(tree: _Tree, default_unit: str | None) -> str | PtdvError | None:
     return tree.paths[uid] if uid is not None and not tree.is_leaf(uid) else None
 
 
+def _first_row(seen: dict[object, int], key: object, number: int) -> None:
+    """Row ``number`` is the first about the candidate ``key`` names (refused when an earlier row was)."""
+    if key in seen:
+        raise PtdvError("import.repeated_row", first=seen[key])
+    seen[key] = number
+
+
 def _plan_candidates(service, tree: _Tree, rows: list[Row], default_unit: str | None, at: str,
                      bad: list, reason: str, progress: Progress | None = None) -> Changes:
     """The candidates rows add and change; ``progress`` is told of each ``PROGRESS_ROWS`` rows read, then
@@ -1216,6 +1256,9 @@ def _plan_candidates(service, tree: _Tree, rows: list[Row], default_unit: str | 
     today = service.today()
     scope = _scope(tree, default_unit)
     total = len(rows)
+    in_use = {hit.id: hit.unit for hit in tree.state.source.names()}
+    stored = _Stored(tree.state, in_use, rows)
+    branches: dict[str, int] = {}  # a branch's rows name it alike: found once
     for done, row in enumerate(rows):
         if progress is not None and done % PROGRESS_ROWS == 0:
             progress(done // 2, total)
@@ -1230,15 +1273,18 @@ def _plan_candidates(service, tree: _Tree, rows: list[Row], default_unit: str | 
             ref = ref or default_unit
             if not ref:
                 raise PtdvError("input.required", field="unit")
-            unit = tree.branch(ref)
+            unit = branches.get(ref) or branches.setdefault(ref, tree.branch(ref))
             tree.require(access.WRITE, unit)
             ident = row.cells.get("id", "").lstrip("#")
+            ident = int(ident) if ident.isdigit() else None
+            if stored.same(row, ident, unit):
+                people.append(_Person(row, unit, {}, ident, same=True))
+                continue
             moves = _moves(tree, row.cells["moves"], unit, today, service.user, at) if row.cells.get("moves") else ()
-            people.append(_Person(row, unit, _fields(service, row.cells), int(ident) if ident.isdigit() else None,
-                                  moves))
+            people.append(_Person(row, unit, _fields(service, row.cells), ident, moves))
         except PtdvError as err:
             bad.append(("candidates", row.number, err))
-    store = _Candidates(tree.state, people)
+    store = _Candidates(tree.state, in_use, [p for p in people if not p.same])
     adds, changes, unchanged = [], [], 0
     seen: dict[object, int] = {}
     kept: dict[int, int] = {}  # ids of new candidates kept from their rows -> row
@@ -1246,13 +1292,15 @@ def _plan_candidates(service, tree: _Tree, rows: list[Row], default_unit: str | 
         if progress is not None and done % PROGRESS_ROWS == 0:
             progress((total + done) // 2, total)
         try:
+            if person.same:  # in the branch it names, where the first pass found the user may write
+                _first_row(seen, person.ident, person.row.number)
+                unchanged += 1
+                continue
             _require_own(tree, store, person)
             before = store.identity(person)
             fields = person.fields
-            key = before.id if before else (fold(fields["name"]), fields.get("born"), person.unit)
-            if key in seen:
-                raise PtdvError("import.repeated_row", first=seen[key])
-            seen[key] = person.row.number
+            _first_row(seen, before.id if before else (fold(fields["name"]), fields.get("born"), person.unit),
+                       person.row.number)
             if before is not None:
                 tree.require(access.WRITE, before.unit)
                 start = _moved(before.with_(**fields), person, today, reason, service.user, at)

@@ -10,9 +10,9 @@ from db.cells import AT, CANDIDATE_COLUMNS, stored_cells
 from db.service import Service
 from db.store import Store
 from db.store.parts import Parts
-from db.transfer import heading
+from db.transfer import ImportRefused, heading
 
-from conftest import TODAY, build_small, forge_cache, part_holding
+from conftest import TODAY, build_small, caller, forge_cache, part_holding
 
 
 def candidates_sheet(service: Service) -> dict[str, dict[str, object]]:
@@ -104,3 +104,44 @@ def test_stored_cells_are_what_the_candidate_holds(small_store):
     assert row[AT["moves"]] == [["01/06/2024", ids["pm1"], ids["pm2"], "chuyển nơi ở"]]
     assert row[AT["introducers"]] == "Ngô Văn Hai; Đỗ Thị Ba"
     assert (row[AT["exit"]], row[AT["exception"]]) == ("", "")
+
+
+# -- an import of an export: a row that is what export writes of its candidate changes nothing, read no further --
+def test_importing_an_export_again_reads_no_part_and_changes_nothing(small_store, monkeypatch):
+    path, _ = small_store
+    tables = Service(Store(path), today=TODAY).export(include_sensitive=True)
+    read = []
+    original = Parts.file
+    monkeypatch.setattr(Parts, "file", lambda self, pid: read.append(pid) or original(self, pid))
+    plan = Service(Store(path), today=TODAY).import_tables({k: [head, *rows] for k, (head, rows) in tables.items()},
+                                                           dry_run=True)
+    assert plan.candidates.counts() == {"added": 0, "changed": 0, "unchanged": len(tables["candidates"][1])}
+    assert read == []
+
+
+def test_a_changed_cell_or_a_repeated_row_of_an_export_is_read_as_before(small_store):
+    path, ids = small_store
+    service = Service(Store(path), today=TODAY)
+    head, rows = service.export()["candidates"]
+    changed = [list(row) for row in rows]
+    bich = next(row for row in changed if row[0] == ids["cand2"])
+    bich[head.index(heading("residence", "vi"))] = "Tổ 9"
+    plan = service.import_tables({"candidates": [head, *changed]}, dry_run=True)
+    assert [(p.before.id, p.after.residence) for p in plan.candidates.changes] == [(ids["cand2"], "Tổ 9")]
+    with pytest.raises(ImportRefused) as err:
+        service.import_tables({"candidates": [head, *rows, rows[0]]}, dry_run=True)
+    assert [(row, e.key, e.params["first"]) for _, row, e in err.value.bad] == \
+        [(len(rows) + 2, "import.repeated_row", 2)]
+
+
+def test_an_unchanged_row_of_a_branch_the_user_may_not_write_is_refused(store_path):
+    boss = Service(Store(store_path), caller=caller("boss"), today=TODAY)
+    ids = build_small(boss)
+    boss.add_user("bob", ids["an_hai_bac"], "editor")
+    head, rows = boss.export()["candidates"]
+    bob = Service(Store(store_path), caller=caller("bob"), today=TODAY)
+    with pytest.raises(ImportRefused) as err:
+        bob.import_tables({"candidates": [head, *rows]}, dry_run=True)
+    refused = {row for _, row, _ in err.value.bad}
+    theirs = {n for n, row in enumerate(rows, start=2) if "An Hải Bắc" not in row[head.index(heading("unit", "vi"))]}
+    assert refused == theirs and len(theirs) == len(rows) - 1
