@@ -156,6 +156,26 @@ def kept_folder(keep: Path, scale: str, seed: int, today: date) -> Path:
     return folder
 
 
+WARD_CANDIDATES = 77  # the candidates of the ward store's ward: each scale's ward is the one nearest this
+
+
+def ward_of_size(state) -> tuple[int, int]:
+    """The ward ("Đảng ủy phường …") whose candidates are nearest ``WARD_CANDIDATES`` in number, and that number:
+    the per-ward figures then compare wards as alike as the stores have (the generated wards grow with the city:
+    the smallest at metro has ~370 candidates, the first by name 773), so that what a ratio shows is the city
+    around the ward, not the ward's own size."""
+    wards = {uid for uid, name in state.folded.items() if name.startswith("dang uy phuong")}
+    ward_of = {}
+    per_ward = Counter()
+    for hit in state.source.names():
+        part = state.part_of(hit.unit)
+        if part not in ward_of:
+            ward_of[part] = next((u for u in state.chain(part) if u in wards), None)
+        per_ward[ward_of[part]] += 1
+    ward = min(wards, key=lambda uid: (abs(per_ward[uid] - WARD_CANDIDATES), uid))
+    return ward, per_ward[ward]
+
+
 @dataclass(frozen=True)
 class Picks:
     """The units and candidate the whole-process commands and the app's screens are given, the same kind at
@@ -194,7 +214,7 @@ class Scale:
             if kept:
                 keep_store(folder, kept, self.summary)
         self.root = self.service.root().id
-        self.ward = self.service.state().search_units("dang uy phuong", limit=1)[0].id
+        self.ward, self.ward_candidates = ward_of_size(self.service.state())
 
     @cached_property
     def service(self) -> Service:

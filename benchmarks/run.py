@@ -211,7 +211,7 @@ def store_line(scale: Scale) -> str:
     made = f"copied from {s['kept']} (generated in {s['seconds']:.1f} s)" if "kept" in s \
         else f"generated in {s['seconds']:.1f} s"
     return (f"{scale.scale:<6}store: {s['units']:,} units, {s['candidates']:,} candidates, {s['quotas']:,} quotas, "
-            f"{s['bytes'] / 1e6:.1f} MB, {made}")
+            f"{s['bytes'] / 1e6:.1f} MB, {made}; its ward (#{scale.ward}): {scale.ward_candidates:,} candidates")
 
 
 def measure_scale(scale: Scale, plan: Plan, bare_runs: list[dict], seed: int,
