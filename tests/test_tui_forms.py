@@ -388,6 +388,25 @@ async def test_quota_number_live_sum_and_save(small):
 
 
 @pilot_test
+async def test_the_quota_editor_sums_once_for_all_its_rows(small):
+    service, ids = small
+    service.allocate(ids["city"], {ids["son_tra"]: 5, ids["hai_chau"]: 2}, 2024)
+    app = make_app(service, lang="vi", year=2024)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        summed, total = [], app.service.allocation_total
+        app.service.allocation_total = lambda *a: summed.append(a) or total(*a)
+        app.edit_quota(ids["city"])
+        await settle(pilot)
+        assert sum_line(app) == t("ui.quota.sum_even", "vi", allocated=7, target=7)  # 4% of 167 members: 7
+        # each row's input says it changed as it is mounted: summed once for them all, not once each (at the top
+        # of a metro store, 173 rows: 4 s more before the editor answered a key)
+        assert len(summed) <= 2
+        await pilot.press("ctrl+g")  # the suggestion fills every row: summed once again
+        assert len(summed) <= 3
+
+
+@pilot_test
 async def test_quota_rate_and_proportional_suggestion(small):
     service, ids = small
     app = make_app(service, lang="vi", year=2024)

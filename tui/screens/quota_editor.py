@@ -39,6 +39,9 @@ class QuotaEditor(FormDialog):
         self.figures: dict[int, Figures] = {}
         self.child_ids: list[int] = []
         self.started: dict[str, str] = {}  # input id -> text the editor opened with
+        # input id -> the input: a look-up by id walks every row (at the top of a metro store, 173 for every key)
+        self.inputs: dict[str, Input] = {}
+        self.pending = False  # an update of the figures is asked for after the next refresh
 
     @property
     def year(self) -> int:
@@ -60,6 +63,7 @@ class QuotaEditor(FormDialog):
         target = text_input(self.started["input-target"], check=self._quota, lang=self.lang,
                             valid_empty=not self.started["input-target"], placeholder=self.t("ui.quota.target_hint"),
                             id="input-target")
+        self.inputs[target.id] = target
         yield FormField(self.t("ui.quota.target"), target, id="field-target")
         yield Static("", id="meaning", markup=False)
         if not self.child_ids:
@@ -74,6 +78,7 @@ class QuotaEditor(FormDialog):
             share = text_input(self.started[f"input-child-{kid}"], lang=self.lang, valid_empty=True,
                                placeholder="0", id=f"input-child-{kid}",
                                check=lambda text: parse_count(text, field="target"))
+            self.inputs[share.id] = share
             cells = Horizontal(Label(number(fig.members, self.lang), classes="alloc-num"),
                                Label(number(fig.target, self.lang), classes="alloc-num"), share, classes="alloc-cells")
             yield FormField(safe(self.service.state().unit(kid).name), cells, id=f"field-child-{kid}",
@@ -83,7 +88,7 @@ class QuotaEditor(FormDialog):
         yield Static("", id="sum", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#input-target", Input).focus()
+        self.inputs["input-target"].focus()
         self._update()
 
     # -- live figures -------------------------------------------------------------------
@@ -92,18 +97,23 @@ class QuotaEditor(FormDialog):
 
     def _typed_target(self) -> QuotaInput | None:
         try:
-            return self._quota(self.query_one("#input-target", Input).value)
+            return self._quota(self.inputs["input-target"].value)
         except PtdvError:
             return None
 
     def _shares(self) -> dict[int, str]:
-        return {kid: self.query_one(f"#input-child-{kid}", Input).value for kid in self.child_ids}
+        return {kid: self.inputs[f"input-child-{kid}"].value for kid in self.child_ids}
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
-        self._update()
+        """Every input says it changed when it is mounted, and "suggest" changes them all: the figures are
+        made again once, after the changes at hand."""
+        if not self.pending:
+            self.pending = True
+            self.call_after_refresh(self._update)
 
     def _update(self) -> None:
+        self.pending = False
         typed = self._typed_target()
         meaning = ""
         if typed is not None and typed.rate is not None:
@@ -141,17 +151,17 @@ class QuotaEditor(FormDialog):
             self.show_message(self.t("ui.quota.suggest_needs_target"), error=True)
             return
         for kid, share in self.service.suggest_allocation(self.unit_id, self.year, typed.target).items():
-            self.query_one(f"#input-child-{kid}", Input).value = str(share)
+            self.inputs[f"input-child-{kid}"].value = str(share)
 
     # -- saving -------------------------------------------------------------------------
     def save(self) -> bool | None:
-        changed = {ident for ident, text in self.started.items() if self.query_one(f"#{ident}", Input).value != text}
+        changed = {ident for ident, text in self.started.items() if self.inputs[ident].value != text}
         if not changed:
             self.dismiss(None)
             return None
         shares = self._shares()
         if "input-target" in changed:
-            typed = self._quota(self.query_one("#input-target", Input).value)
+            typed = self._quota(self.inputs["input-target"].value)
             self.service.set_quota(self.unit_id, self.year, target=None if typed.rate is not None else typed.target,
                                    rate=typed.rate)
         allocation = {kid: text or 0 for kid, text in shares.items() if f"input-child-{kid}" in changed}
