@@ -123,7 +123,7 @@ class QuotaEditor(FormDialog):
                        if typed.members is not None else self.t("ui.quota.rate_no_members", rate=rate))
         elif typed is not None:
             meaning = self.t("ui.quota.members", members=number(typed.members, self.lang))
-        self.query_one("#meaning", Static).update(meaning)
+        self.query_one("#meaning", Static).update(meaning, layout=False)  # of a fixed height (.tcss)
         if not self.child_ids:
             return
         target = typed.target if typed is not None else None
@@ -142,7 +142,7 @@ class QuotaEditor(FormDialog):
             else:
                 text, state = self.t("ui.quota.sum_even", **shown), "-even"
         note = self.query_one("#sum", Static)
-        note.update(text)
+        note.update(text, layout=False)
         note.set_classes(state)
 
     def action_suggest(self) -> None:

@@ -156,7 +156,9 @@ class FormField(Vertical):
 
     def show_error(self, message: str | None) -> None:
         note = self.query_one(".field-error", Static)
-        note.update("✗ " + message if message else "")
+        text = "✗ " + message if message else ""
+        if text != str(note.content):  # each key: laid out again only when the message changes
+            note.update(text)
         note.set_class(bool(message), "-shown")
 
     @on(Input.Changed)
