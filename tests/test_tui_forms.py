@@ -16,6 +16,7 @@ from tui.screens.branch import BranchScreen
 from tui.screens.candidate_form import CandidateForm
 from tui.screens.exit_dialog import ExitDialog
 from tui.screens.quota_editor import QuotaEditor
+from tui.widgets.allocation_table import AllocationTable
 
 
 def value(app, ident: str):
@@ -355,11 +356,17 @@ def sum_line(app) -> str:
     return flat(shown(app.screen.query_one("#sum")))
 
 
+def shares(app) -> dict[int, str]:
+    """The shares the quota editor's table shows, by unit."""
+    table = app.screen.query_one(AllocationTable)
+    return {int(key.value): table.get_cell(key, "new").plain for key in table.rows}
+
+
 @pilot_test
 async def test_quota_number_live_sum_and_save(small):
     service, ids = small
     kids = service.state().children[ids["phuoc_my"]]
-    assert kids == [ids["pm1"], ids["pm2"]]  # name order ("khu dân cư" before "Trường"): the order of Tab
+    assert kids == [ids["pm1"], ids["pm2"]]  # name order ("khu dân cư" before "Trường"): the table's rows
     app = make_app(service, lang="vi", year=2024, unit_id=ids["phuoc_my"])
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -372,12 +379,24 @@ async def test_quota_number_live_sum_and_save(small):
         assert sum_line(app) == t("ui.quota.sum_short", "vi", allocated=0, target=4, gap=4)
         await clear_and_type(pilot, "22")
         assert "65" in flat(shown(app.screen.query_one("#meaning")))  # members at the start of 2024: 45 + 20
-        await pilot.press("tab", *"15")
+        await pilot.press("tab", *"15")  # to the units under it: the first row's share is typed
+        await pilot.pause()
+        assert shares(app) == {kids[0]: "15", kids[1]: ""}
         assert sum_line(app) == t("ui.quota.sum_short", "vi", allocated=15, target=22, gap=7)
-        await pilot.press("tab", *"9")
+        await pilot.press("down", *"9")
+        await pilot.pause()
         assert sum_line(app) == t("ui.quota.sum_over", "vi", allocated=24, target=22, over=2)
         await pilot.press("backspace", "7")
+        await pilot.pause()
+        assert shares(app) == {kids[0]: "15", kids[1]: "7"}
         assert sum_line(app) == t("ui.quota.sum_even", "vi", allocated=22, target=22)
+        await pilot.press("up", "delete", *"016")  # emptied, then typed again (a leading zero is dropped)
+        await pilot.pause()
+        assert shares(app) == {kids[0]: "16", kids[1]: "7"}
+        await pilot.press("backspace")
+        await pilot.pause()
+        assert shares(app) == {kids[0]: "1", kids[1]: "7"}
+        await pilot.press("5")
         assert len(asked) == 1  # once when it opened, not at each field's change (at the top of a metro store: 42 s)
         await pilot.press("enter")
         await settle(pilot)
@@ -425,10 +444,10 @@ async def test_quota_rate_and_proportional_suggestion(small):
         assert flat(shown(app.screen.query_one("#meaning"))) == \
             t("ui.quota.rate_means", "vi", rate="10%", members=167, target=17)
         await pilot.press("ctrl+g")
-        kids = service.state().children[ids["city"]]
-        shares = [int(value(app, f"child-{k}")) for k in kids]
-        assert sum(shares) == 17
-        assert dict(zip(kids, shares)) == service.suggest_allocation(ids["city"], 2024, 17)
+        await pilot.pause()
+        suggested = {kid: int(text) for kid, text in shares(app).items()}
+        assert sum(suggested.values()) == 17
+        assert suggested == service.suggest_allocation(ids["city"], 2024, 17)
         assert sum_line(app) == t("ui.quota.sum_even", "vi", allocated=17, target=17)
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -448,7 +467,7 @@ async def test_quota_bad_input_is_refused_and_a_branch_has_no_allocation(small):
         await settle(pilot)
         app.edit_quota(ids["pm1"])
         await settle(pilot)
-        assert not app.screen.query(".alloc-cells")
+        assert not app.screen.query(AllocationTable)
         await pilot.press(*"150%")
         assert "150%" in field_error(app, "target")
         await pilot.press("enter")

@@ -8,16 +8,16 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Static
 
 from db.errors import PtdvError
 from db.quota import Figures
-from db.service import QuotaInput, parse_count
+from db.service import QuotaInput
 from db.text import safe
 from tui.output import number, percent
 
-from tui.widgets.form_dialog import FormDialog
+from tui.widgets.allocation_table import AllocationTable
+from tui.widgets.form_dialog import FormDialog, outer_height
 from tui.widgets.form_field import FormField, text_input
 
 
@@ -38,9 +38,8 @@ class QuotaEditor(FormDialog):
         self.unit_id = unit_id
         self.figures: dict[int, Figures] = {}
         self.child_ids: list[int] = []
-        self.started: dict[str, str] = {}  # input id -> text the editor opened with
-        # input id -> the input: a look-up by id walks every row (at the top of a metro store, 173 for every key)
-        self.inputs: dict[str, Input] = {}
+        self.started_target = ""  # the target as the editor opened with it
+        self.started_shares: dict[int, str] = {}  # and each unit's under it
         self.pending = False  # an update of the figures is asked for after the next refresh
 
     @property
@@ -51,45 +50,46 @@ class QuotaEditor(FormDialog):
     def load(self) -> None:
         self.child_ids = self.service.state().children.get(self.unit_id, [])
         self.figures = self.service.figures(self.year, self.unit_id, [self.unit_id, *self.child_ids])
-        self.started = {"input-target": quota_text(self.figures[self.unit_id], self.lang)}
-        self.started.update({f"input-child-{kid}": "" if self.figures[kid].target is None
-                             else str(self.figures[kid].target) for kid in self.child_ids})
+        self.started_target = quota_text(self.figures[self.unit_id], self.lang)
+        self.started_shares = {kid: "" if self.figures[kid].target is None else str(self.figures[kid].target)
+                               for kid in self.child_ids}
 
     def heading(self) -> str:
         name = self.service.state().unit(self.unit_id).name
         return self.t("ui.quota.title", unit=safe(name), year=self.year)
 
     def compose_fields(self) -> ComposeResult:
-        target = text_input(self.started["input-target"], check=self._quota, lang=self.lang,
-                            valid_empty=not self.started["input-target"], placeholder=self.t("ui.quota.target_hint"),
-                            id="input-target")
-        self.inputs[target.id] = target
+        target = text_input(self.started_target, check=self._quota, lang=self.lang, valid_empty=not self.started_target,
+                            placeholder=self.t("ui.quota.target_hint"), id="input-target")
         yield FormField(self.t("ui.quota.target"), target, id="field-target")
         yield Static("", id="meaning", markup=False)
         if not self.child_ids:
             return
-        with Horizontal(classes="alloc-head"):
-            yield Label(self.t("ui.quota.child"), classes="alloc-name")
-            yield Label(self.t("field.members"), classes="alloc-num")
-            yield Label(self.t("ui.quota.current"), classes="alloc-num")
-            yield Label(self.t("ui.quota.new"), classes="alloc-new")
-        for kid in self.child_ids:
-            fig = self.figures[kid]
-            share = text_input(self.started[f"input-child-{kid}"], lang=self.lang, valid_empty=True,
-                               placeholder="0", id=f"input-child-{kid}",
-                               check=lambda text: parse_count(text, field="target"))
-            self.inputs[share.id] = share
-            cells = Horizontal(Label(number(fig.members, self.lang), classes="alloc-num"),
-                               Label(number(fig.target, self.lang), classes="alloc-num"), share, classes="alloc-cells")
-            yield FormField(safe(self.service.state().unit(kid).name), cells, id=f"field-child-{kid}",
-                            classes="alloc-row")
+        state = self.service.state()
+        rows = [(kid, safe(state.unit(kid).name), number(self.figures[kid].members, self.lang),
+                 number(self.figures[kid].target, self.lang)) for kid in self.child_ids]
+        headings = (self.t("ui.quota.child"), self.t("field.members"), self.t("ui.quota.current"), self.t("ui.quota.new"))
+        yield AllocationTable(headings, rows, self.started_shares, self.lang, id="allocation")
 
     def compose_notes(self) -> ComposeResult:
         yield Static("", id="sum", markup=False)
 
+    @property
+    def target_input(self) -> Input:
+        return self.query_one("#input-target", Input)
+
     def on_mount(self) -> None:
-        self.inputs["input-target"].focus()
+        self.target_input.focus()
         self._update()
+
+    def fit_fields(self) -> int:
+        """The table of the units under it takes the room the other fields leave: it scrolls, not the form (which
+        would hide the target while a share is typed)."""
+        room = super().fit_fields()
+        if self.child_ids:
+            table = self.query_one(AllocationTable)
+            table.styles.max_height = max(3, room - outer_height(self.query_one("#fields"), but=table))
+        return room
 
     # -- live figures -------------------------------------------------------------------
     def _quota(self, text: str) -> QuotaInput:
@@ -97,16 +97,17 @@ class QuotaEditor(FormDialog):
 
     def _typed_target(self) -> QuotaInput | None:
         try:
-            return self._quota(self.inputs["input-target"].value)
+            return self._quota(self.target_input.value)
         except PtdvError:
             return None
 
     def _shares(self) -> dict[int, str]:
-        return {kid: self.inputs[f"input-child-{kid}"].value for kid in self.child_ids}
+        return self.query_one(AllocationTable).shares if self.child_ids else {}
 
     @on(Input.Changed)
-    def _changed(self, event: Input.Changed) -> None:
-        """Every input says it changed when it is mounted, and "suggest" changes them all: the figures are
+    @on(AllocationTable.Changed)
+    def _changed(self, event: Input.Changed | AllocationTable.Changed) -> None:
+        """The target says it changed when it is mounted, and "suggest" changes every share: the figures are
         made again once, after the changes at hand."""
         if not self.pending:
             self.pending = True
@@ -150,21 +151,21 @@ class QuotaEditor(FormDialog):
         if typed is None or typed.target is None:
             self.show_message(self.t("ui.quota.suggest_needs_target"), error=True)
             return
+        table = self.query_one(AllocationTable)
         for kid, share in self.service.suggest_allocation(self.unit_id, self.year, typed.target).items():
-            self.inputs[f"input-child-{kid}"].value = str(share)
+            table.set_share(kid, str(share))
 
     # -- saving -------------------------------------------------------------------------
     def save(self) -> bool | None:
-        changed = {ident for ident, text in self.started.items() if self.inputs[ident].value != text}
-        if not changed:
+        target = self.target_input.value
+        allocation = {kid: text or 0 for kid, text in self._shares().items() if text != self.started_shares[kid]}
+        if target == self.started_target and not allocation:
             self.dismiss(None)
             return None
-        shares = self._shares()
-        if "input-target" in changed:
-            typed = self._quota(self.inputs["input-target"].value)
+        if target != self.started_target:
+            typed = self._quota(target)
             self.service.set_quota(self.unit_id, self.year, target=None if typed.rate is not None else typed.target,
                                    rate=typed.rate)
-        allocation = {kid: text or 0 for kid, text in shares.items() if f"input-child-{kid}" in changed}
         if allocation:
             self.service.allocate(self.unit_id, allocation, self.year)
         return True

@@ -96,12 +96,13 @@ class FormDialog(ModalScreen):
     def on_resize(self) -> None:
         self.call_after_refresh(self.fit_fields)
 
-    def fit_fields(self) -> None:
-        """Cap the fields' height at what the screen leaves after the rest of the dialog."""
+    def fit_fields(self) -> int:
+        """Cap the fields' height at what the screen leaves after the rest of the dialog; that height."""
         dialog, fields = self.query_one("#dialog"), self.query_one("#fields")
-        rest = sum(w.outer_size.height + w.styles.margin.top + w.styles.margin.bottom
-                   for w in dialog.children if w is not fields and w.display)
-        fields.styles.max_height = max(3, self.size.height - dialog.styles.gutter.height - rest)
+        room = max(3, self.size.height - dialog.styles.gutter.height - outer_height(dialog, but=fields))
+        fields.styles.max_height = room
+        return room
+
 
     # -- saving -------------------------------------------------------------------------
     def checked_controls(self) -> list:
@@ -154,3 +155,9 @@ class FormDialog(ModalScreen):
         note.update("✗ " + text if error and text else text)
         note.set_class(error, "-error")
         self.call_after_refresh(self.fit_fields)
+
+
+def outer_height(container, but) -> int:
+    """The lines ``container``'s children take, with their margins, ``but`` one of them."""
+    return sum(w.outer_size.height + w.styles.margin.top + w.styles.margin.bottom
+               for w in container.children if w is not but and w.display)
