@@ -38,9 +38,9 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import cache, cached_property, lru_cache
-from itertools import count
+from itertools import compress, count, islice
 from operator import itemgetter
-from typing import Callable, Mapping
+from typing import Callable, Iterable, Mapping, Sequence
 
 from . import access, headings, rules, store
 from .cells import (AT, CANDIDATE_COLUMNS, CHOICES, EXCEPTION_COLUMN, FLAGS, LISTS, OPTIONAL, STAGE_COLUMN, day_text,
@@ -219,10 +219,13 @@ def _match(labels: list[str], keys: list[str | None], sheet: str) -> tuple[dict[
 
 
 def _cell_text(cell: object) -> str:
-    if cell.__class__ is str:  # the most cells: first
+    kind = cell.__class__
+    if kind is str:  # the most cells: first
         return cell.strip()  # type: ignore[attr-defined]
     if cell is None:
         return ""
+    if kind is float:  # a number as a workbook gives it: then
+        return str(int(cell)) if cell.is_integer() else str(cell).strip()  # type: ignore[attr-defined]
     if isinstance(cell, datetime):
         return day_text(cell.date())
     if isinstance(cell, date):
@@ -368,7 +371,8 @@ def read_rows(table: list[list[object]], sheet: str = "candidates") -> Read:
     for index in range(first, len(table)):
         number = index + 1
         texts = _row_texts(table[index])
-        present = [(i, text) for i, text in enumerate(texts) if text]
+        # the first texts of the row, as many as tell whether it is a record (_no_record: no more than 3)
+        present = [(i, texts[i]) for i in islice(compress(count(), texts), 4)]
         if not present:
             blank.append(number)
             continue
@@ -388,12 +392,13 @@ def read_rows(table: list[list[object]], sheet: str = "candidates") -> Read:
             continue
         row, guessed = reader.read(texts, number, section)
         rows.append(row)
-        assumed += [Assumed(sheet, number, what) for what in guessed]
+        if guessed:
+            assumed += [Assumed(sheet, number, what) for what in guessed]
     return Read(rows, sorted(skipped, key=lambda s: s.row), unused, assumed, top + 1)
 
 
 def _row_texts(raw: list[object]) -> list[str]:
-    return [_cell_text(cell) for cell in raw]
+    return [cell.strip() if cell.__class__ is str else _cell_text(cell) for cell in raw]  # type: ignore[attr-defined]
 
 
 def _heading_row(table: list[list[object]], sheet: str) -> int:
@@ -513,18 +518,24 @@ class _RowReader:
             if (i, key) not in self.single:
                 self.multiple.setdefault(key, []).append(i)
         self.width = max(columns, default=0) + 1
+        # what every row takes: the texts of the columns given once (by one itemgetter), the date columns
+        self.keys = [key for _, key in self.single]
+        indexes = [i for i, _ in self.single]
+        self.pick: Callable[[list[str]], Sequence[str]] = (
+            itemgetter(*indexes) if len(indexes) > 1 else lambda texts: [texts[i] for i in indexes])
+        self.dates = sorted(DATE_KEYS.intersection([*self.keys, *self.multiple]))
 
     def read(self, texts: list[str], number: int, section: str) -> tuple[Row, list[str]]:
         """Row ``number`` of cell ``texts`` (:func:`_cell_text`); ``section``: the branch a row above named."""
         if len(texts) < self.width:
             texts = [*texts, *[""] * (self.width - len(texts))]
-        cells = {key: texts[i] for i, key in self.single}
+        cells = dict(zip(self.keys, self.pick(texts)))
         for key, indexes in self.multiple.items():
             cells[key] = _combined(key, [texts[i] for i in indexes])
         assumed: list[str] = []
         error = None
         try:
-            _read_values(cells, assumed)
+            _read_values(cells, assumed, self.dates)
         except PtdvError as err:
             error = err
         if section and not cells.get("unit"):
@@ -547,10 +558,27 @@ def _combined(key: str, texts: list[str]) -> str:
     return max(ids, key=CHOICES[key][1].index) if key in headings.HIGHEST_OF else ids[0]
 
 
-def _read_values(cells: dict[str, str], assumed: list[str]) -> None:
-    """``cells`` with dates, genders, religions and ethnicities as ptdv reads them (in place)."""
-    for key in DATE_KEYS.intersection(cells):
-        cells[key] = _date_text(cells[key], key, assumed)
+def _read_values(cells: dict[str, str], assumed: list[str], dates: Iterable[str] | None = None) -> None:
+    """``cells`` with dates, genders, religions and ethnicities as ptdv reads them (in place); ``dates``: the
+    keys of ``cells`` that are dates, when the caller knows them (a table's rows all have the same)."""
+    for key in DATE_KEYS.intersection(cells) if dates is None else dates:
+        text = cells[key]
+        if text[:5].isdigit() or len(text) == 4:  # else (empty, dd/mm/yyyy) _date_text leaves it as it is
+            cells[key] = _date_text(text, key, assumed)
+    if headings.MALE in cells or headings.FEMALE in cells:
+        _gender_marks(cells, assumed)
+    if cells.get("occupation") and not _known_occupation(cells["occupation"]):
+        # a job no group of the catalogue names (Nhân viên văn phòng): Khác, said
+        cells["occupation"] = "other"
+        assumed.append("occupation_other")
+    if "religion" in cells and _form(cells["religion"]) in _NO_RELIGION:
+        cells["religion"] = ""
+    if "ethnicity" in cells:
+        cells["ethnicity"] = _ETHNICITIES.get(_form(cells["ethnicity"]), cells["ethnicity"])
+
+
+def _gender_marks(cells: dict[str, str], assumed: list[str]) -> None:
+    """The columns ``Nam`` and ``Nữ`` of ``cells`` as its gender (a mark) or its gender and birth date (a date)."""
     marks = {key: cells.pop(key) for key in (headings.MALE, headings.FEMALE) if key in cells}
     given = [(key, text) for key, text in marks.items() if text]
     if len(given) > 1:
@@ -565,16 +593,16 @@ def _read_values(cells: dict[str, str], assumed: list[str]) -> None:
                                 column=_in_langs(lambda lang: t(f"gender.{key}", lang)))
         cells["gender"] = key
         cells["born"] = day
-    if cells.get("occupation"):  # a job no group of the catalogue names (Nhân viên văn phòng): Khác, said
-        try:
-            _choice("occupation", cells["occupation"])
-        except LabelledError:
-            cells["occupation"] = "other"
-            assumed.append("occupation_other")
-    if "religion" in cells and _form(cells["religion"]) in _NO_RELIGION:
-        cells["religion"] = ""
-    if "ethnicity" in cells:
-        cells["ethnicity"] = _ETHNICITIES.get(_form(cells["ethnicity"]), cells["ethnicity"])
+
+
+@lru_cache(maxsize=4096)
+def _known_occupation(text: str) -> bool:
+    """Whether :func:`_choice` reads ``text`` as an occupation (a list repeats the jobs it names)."""
+    try:
+        _choice("occupation", text)
+    except LabelledError:
+        return False
+    return True
 
 
 _DAY = re.compile(r"\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}|\d{4}-\d{2}-\d{2}", re.ASCII)
@@ -584,12 +612,18 @@ _SERIAL = re.compile(r"\d{5}(?:\.\d+)?", re.ASCII)
 def _date_text(text: str, key: str, assumed: list[str]) -> str:
     """A date cell as dd/mm/yyyy when it is an Excel serial (``45366``) or, for a birth date, a year alone
     (``1998``: 31/12/1998, said in ``assumed``); else as it is (read, or refused, when planned)."""
-    if _SERIAL.fullmatch(text):
-        return fmt_date(EXCEL_DAY_ZERO + timedelta(days=int(float(text))))
+    if text[:5].isdigit() and _SERIAL.fullmatch(text):  # most dates are written: dd/mm/yyyy
+        return _serial_date(text)
     if key == "born" and len(text) == 4 and text.isdigit() and BORN_YEAR[0] <= int(text) <= BORN_YEAR[1]:
         assumed.append("born_year")
         return f"31/12/{text}"
     return text
+
+
+@lru_cache(maxsize=8192)
+def _serial_date(text: str) -> str:
+    """An Excel serial date (``45366``) as dd/mm/yyyy (a list repeats the same days)."""
+    return fmt_date(EXCEL_DAY_ZERO + timedelta(days=int(float(text))))
 
 
 _NO_RELIGION = frozenset(_form(text) for text in headings.NO_RELIGION)

@@ -266,21 +266,34 @@ def _sheet_xml(rows: list[list[object]], strings: dict[str, int], tick: Callable
     ``tick(n)`` is told of every ``PROGRESS_ROWS`` rows written."""
     columns = [_letters(i) for i in range(1, max(map(len, rows), default=0) + 1)]
     widths = [NARROWEST] * len(columns)
-    data = []
+    data: list[str] = []
+    add = data.append  # every row's parts in one list, joined once: a metro export's 2.3 million cells
+    shared = strings.setdefault
     for number, row in enumerate(rows, start=1):
-        cells = []
-        for index, (column, value) in enumerate(zip(columns, row)):
-            if value is None or value == "":
+        line = str(number)
+        add(f'<row r="{line}">')
+        for index, value in enumerate(row):
+            kind = value.__class__
+            if kind is str:  # the most cells: a text, or empty
+                if value:
+                    add(f'<c r="{columns[index]}{line}" t="s"><v>{shared(value, len(strings))}</v></c>')
+                    if len(value) > widths[index]:
+                        widths[index] = len(value)
                 continue
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if kind is int:
                 text = repr(value)
-                cells.append(f'<c r="{column}{number}"><v>{text}</v></c>')
+                add(f'<c r="{columns[index]}{line}"><v>{text}</v></c>')
+            elif value is None or value == "":
+                continue
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                text = repr(value)
+                add(f'<c r="{columns[index]}{line}"><v>{text}</v></c>')
             else:
                 text = str(value)
-                cells.append(f'<c r="{column}{number}" t="s"><v>{strings.setdefault(text, len(strings))}</v></c>')
+                add(f'<c r="{columns[index]}{line}" t="s"><v>{shared(text, len(strings))}</v></c>')
             if len(text) > widths[index]:
                 widths[index] = len(text)
-        data.append(f'<row r="{number}">{"".join(cells)}</row>')
+        add("</row>")
         if number % PROGRESS_ROWS == 0:
             tick(PROGRESS_ROWS)
     tick(len(rows) % PROGRESS_ROWS)
