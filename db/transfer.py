@@ -750,9 +750,12 @@ class _Tree:
         self.service = service
         self.state = state
         self.new_id = new_id
-        self.paths = {uid: state.path(uid) for uid in state.units}
+        self.paths = _unit_paths(state)
         self.by_path = {path.casefold(): uid for uid, path in self.paths.items()}
         self.found: dict[str, int] = {}
+        self.at_path: dict[str, int] = {}  # texts found in by_path (which only grows): not case-folded again
+        self.stored: dict[int, bool] = {}  # whether the store has unit uid (asked for each quota row)
+        self.store_units: dict[int, Unit] = {}  # the store's units asked for (a branch's is made from its part)
         self.changed: dict[int, Unit] = {}  # added by the file, or changed by it
         self.with_new_children: set[int] = set()
         self.allowed: dict[tuple[str, int], PtdvError | None] = {}
@@ -768,13 +771,34 @@ class _Tree:
         return out
 
     def unit(self, uid: int) -> Unit:
-        return self.changed.get(uid) or self.state.units[uid]
+        return self.changed.get(uid) or self.stored_unit(uid)
+
+    def stored_unit(self, uid: int) -> Unit:
+        """``state.units[uid]``, made once."""
+        found = self.store_units.get(uid)
+        if found is None:
+            found = self.store_units[uid] = self.state.units[uid]
+        return found
 
     def find(self, ref: str) -> int:
-        uid = self.by_path.get(ref.casefold()) or self.found.get(ref)
+        uid = self.at_path.get(ref)
+        if uid is not None:
+            return uid
+        uid = self.by_path.get(ref.casefold())
+        if uid:
+            self.at_path[ref] = uid
+            return uid
+        uid = self.found.get(ref)
         if uid is None:
             uid = self.found[ref] = self.state.resolve_unit(ref).id
         return uid
+
+    def in_store(self, uid: int) -> bool:
+        """``uid in state.units``, asked once a unit."""
+        found = self.stored.get(uid)
+        if found is None:
+            found = self.stored[uid] = uid in self.state.units
+        return found
 
     def child(self, parent: int, name: str) -> int | None:
         return self.by_path.get(f"{self.paths[parent]}/{name}".casefold())
@@ -838,6 +862,39 @@ class _Tree:
             raise err
 
 
+def _unit_paths(state: State) -> dict[int, str]:
+    """``State.path`` of every unit of the store, each made from its parent's (``State.path`` walks up to the
+    root from each: 20,000 units at metro); the units of a cycle (a hand-made store) by ``State.path`` itself."""
+    units = state.units
+    order = list(units)
+    paths: dict[int, str] = {}
+    for uid in order:
+        if uid in paths:
+            continue
+        stack: list[int] = []  # uid and its ancestors whose paths wait on their parents'
+        current = uid
+        while True:
+            stack.append(current)
+            parent = state.parent_of(current)
+            if parent is None or parent not in units:  # the top of its chain
+                path = None
+                break
+            if parent in paths:
+                path = paths[parent]
+                break
+            if parent in stack:  # a cycle: State.path stops each unit's chain where it comes back
+                start = stack.index(parent)
+                paths.update((u, state.path(u)) for u in stack[start:])
+                del stack[start:]
+                path = paths[parent]
+                break
+            current = parent
+        for u in reversed(stack):
+            name = state.name_of(u)
+            path = paths[u] = name if path is None else f"{path}/{name}"
+    return {uid: paths[uid] for uid in order}
+
+
 def _level(tree: _Tree, text: str) -> str | None:
     """A level cell as the store's level id: the id or its label in either language (None when empty)."""
     if not text:
@@ -848,6 +905,7 @@ def _level(tree: _Tree, text: str) -> str | None:
     return found
 
 
+@lru_cache(maxsize=1024)
 def _year(text: str) -> int:
     if not re.fullmatch(r"\d{4}", text, re.ASCII) or not 1900 <= int(text) <= 9999:
         raise PtdvError("import.bad_year", value=safe(text))
@@ -860,7 +918,7 @@ def _plan_unit(service, tree: _Tree, row: Row, seen: dict[int, int], dated: list
     state = tree.state
     name = clean_unit_name(row.cells.get("unit", ""), field="unit")
     level = _level(tree, row.cells.get("level", ""))
-    members = {int(key[len(MEMBERS_COLUMN):]): parse_count(text, field="members")
+    members = {int(key[len(MEMBERS_COLUMN):]): _count(text, "members")
                for key, text in row.cells.items() if key.startswith(MEMBERS_COLUMN) and text}
     parent_ref = row.cells.get("parent", "")
     if parent_ref:
@@ -956,15 +1014,19 @@ def _period(tree: _Tree, uid: int, cells: dict[str, str]) -> dict:
     return {"began": began, "ended": ended, "end": end, "successors": successors, "earlier": earlier}
 
 
+_NO_PERIOD = {"began": None, "ended": None, "end": None, "successors": (), "earlier": ()}
+
+
 def _plan_periods(tree: _Tree, dated: list[tuple[int, Row]], adds: list[Planned], bad: list) -> list[Planned]:
     """The periods of the units rows give, once every unit of the file is known (a successor or an earlier
     parent may come later in it): set on the units the file adds; a unit the store has must have them
     already (a change of the tree is recorded by ``ptdv unit merge``, ``split``, ``close`` or ``move``)."""
     for uid, row in dated:
         try:
-            period = _period(tree, uid, row.cells)
-            if uid in tree.state.units:
-                before = tree.state.units[uid]
+            # empty cells (most units): the period _period gives them, from the start of time
+            period = _period(tree, uid, row.cells) if any(map(row.cells.get, UNIT_HISTORY)) else _NO_PERIOD
+            if tree.in_store(uid):
+                before = tree.stored_unit(uid)
                 if {key: getattr(before, key) for key in PERIOD_FIELDS} != period:
                     raise PtdvError("import.period_differs", unit=before.name)
             else:
@@ -983,16 +1045,22 @@ def _plan_quota(tree: _Tree, row: Row, seen: dict[tuple[int, int], int]) -> Plan
     target, rate = row.cells.get("target", ""), row.cells.get("rate", "")
     if bool(target) == bool(rate):
         raise PtdvError("quota.target_or_rate")
-    quota = Quota(unit=uid, year=year, target=parse_count(target, field="target") if target else None,
+    quota = Quota(unit=uid, year=year, target=_count(target, "target") if target else None,
                   rate=parse_rate(rate) if rate else None)
     if (uid, year) in seen:
         raise PtdvError("import.repeated_row", first=seen[(uid, year)])
     seen[(uid, year)] = row.number
-    before = tree.state.quotas.get((uid, year)) if uid in tree.state.units else None
+    before = tree.state.quotas.get((uid, year)) if tree.in_store(uid) else None
     if before == quota:
         return None
     tree.require(access.QUOTA, uid)
     return Planned(row.number, before, quota)
+
+
+@lru_cache(maxsize=8192)
+def _count(text: str, field: str) -> int:
+    """``parse_count`` of a members or target cell (a file repeats the same figures many times)."""
+    return parse_count(text, field=field)
 
 
 def _fields(service, cells: dict[str, str]) -> dict:

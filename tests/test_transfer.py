@@ -550,3 +550,17 @@ def test_only_an_admin_adds_units_an_editor_may_set_members(store_path, tmp_path
     assert isinstance(err.value.bad[0][2], access.AccessError)
     del tables["units"][2]
     assert [p.after.members for p in bob.import_tables(tables).units.changes] == [{2024: 40}]
+
+
+def test_the_plans_unit_paths_are_the_states_even_in_a_hand_made_cycle():
+    """An import's tree makes each unit's path from its parent's; a cycle (a hand-edited store) and the units
+    under it read as ``State.path`` reads them, each chain stopped where it comes back."""
+    from db.model import Settings, Unit
+    from db.state import State
+    from db.transfer import _unit_paths
+
+    parents = {1: None, 2: 1, 3: 4, 4: 3, 5: 4, 6: 6, 7: 99, 8: 5}  # 3 <-> 4, 6 its own parent, 99 no unit
+    state = State(Settings(), 1, {}, {uid: Unit(uid, f"u{uid}", "x", parent) for uid, parent in parents.items()}, {})
+    paths = _unit_paths(state)
+    assert paths == {uid: state.path(uid) for uid in state.units}
+    assert paths[4] == "u3/u4" and paths[3] == "u4/u3" and paths[8] == "u3/u4/u5/u8" and paths[6] == "u6"
