@@ -712,8 +712,10 @@ class Service:
         if not access.covers(state, self.whoami().units, unit_id) or state.is_leaf(unit_id):
             return None
         units = walk(unit_id, state.children.listed)  # the parts of these hold every candidate under the unit
+        if len(state.source.part_ids().intersection(units)) <= DUE_LIST_PARTS:
+            return None
         dates = self.store.due_dates(units)
-        if dates is None or len(dates) <= quota_math.EAGER_PARTS:
+        if dates is None:
             return None
         horizon = (self.today() + timedelta(days=state.settings.due_soon_days)).toordinal()
         chosen: dict[int, int] = {}  # candidate id -> the part whose due dates name it
@@ -1072,6 +1074,12 @@ class Service:
             return transfer.plan(self, self.state(), sheets, default_unit=default, moved_reason=reason,
                                  progress=progress)
         return transfer.apply(self, sheets, default_unit=default, moved_reason=reason, progress=progress)
+
+
+# a due list under no more parts than this (a ward: a few dozen grassroots units at most) reads their candidates:
+# less than the due dates the store keeps of every part in one file (due.json, ~0.9 MB at metro scale), which a
+# write anywhere has made again
+DUE_LIST_PARTS = 64
 
 
 def _calendar_audit(entry) -> dict:
