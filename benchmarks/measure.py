@@ -241,10 +241,11 @@ class Scale:
     def warm(self) -> None:
         """Read every part once through the service, so that a copied store's caches are made again here and not in
         a timed run (a part's cache names the part's inode, which a copy changes): the figures of every year, and
-        a search over every name."""
+        a search over every name, and an export (the cells of every candidate: ``p<N>.cells.json``)."""
         for year in self.summary["years"]:
             self.service.figures(year)
         self.service.state().search_candidates("a")
+        self.service.export()
 
     @cached_property
     def picks(self) -> Picks:
