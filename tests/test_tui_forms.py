@@ -426,6 +426,23 @@ async def test_the_quota_editor_sums_once_for_all_its_rows(small):
 
 
 @pilot_test
+async def test_the_shares_stay_in_sight_on_a_narrow_screen(small):
+    service, ids = small
+    long = "Chi bộ Công ty Cổ phần Thương mại và Dịch vụ Tổng hợp Phước Mỹ"
+    service.add_unit(long, ids["phuoc_my"], "branch", members=9, year=2024)
+    app = make_app(service, lang="vi", year=2024)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.edit_quota(ids["phuoc_my"])
+        await settle(pilot)
+        table = app.screen.query_one(AllocationTable)
+        used = sum(column.get_render_width(table) for column in table.columns.values())
+        assert used <= table.scrollable_content_region.width  # the shares' column is not off the side
+        names = [table.get_cell_at((row, 0)) for row in range(table.row_count)]
+        assert any(name.endswith("…") and long.startswith(name[:-1]) for name in names)
+
+
+@pilot_test
 async def test_quota_rate_and_proportional_suggestion(small):
     service, ids = small
     app = make_app(service, lang="vi", year=2024)

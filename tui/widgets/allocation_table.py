@@ -9,11 +9,15 @@ and each key laid them all out again.
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
 from tui.bindings import localize_bindings
+from tui.output import shorten_name, width
+
+NAME_MIN = 16  # the names' column at its narrowest (a long name ends in "…")
 
 MAX_DIGITS = 6  # a share is a number of people
 
@@ -39,15 +43,31 @@ class AllocationTable(DataTable):
         self.given = rows
         self.shares = dict(shares)
         self.typing: int | None = None  # the unit whose share is being typed (another's first digit replaces it)
+        self.name_width = 0  # the names' column as last filled (0: not yet)
 
-    def on_mount(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
+        """The names take the width the numbers leave, so that the shares are never off the side of the table."""
+        numbers = [max(width(label), *(width(row[at]) for row in self.given)) + 2 * self.cell_padding
+                   for at, label in ((2, self.headings[1]), (3, self.headings[2]))]
+        new = max(width(self.headings[3]), 6) + 2 * self.cell_padding  # a share: up to MAX_DIGITS
+        room = event.size.width - sum(numbers) - new - 2 * self.cell_padding - self.styles.scrollbar_size_vertical
+        names = max(NAME_MIN, min(room, max(width(row[1]) for row in self.given) if self.given else NAME_MIN))
+        if names != self.name_width:
+            self._fill(names)
+
+    def _fill(self, names: int) -> None:
+        """The columns and rows, the names cut to ``names`` cells; the highlighted row stays."""
+        row = self.cursor_row
+        self.clear(columns=True)
+        self.name_width = names
         name, members, current, new = self.headings
-        self.add_column(name, key="name")
+        self.add_column(shorten_name(name, names), key="name", width=names)
         for label, key in ((members, "members"), (current, "current"), (new, "new")):
             self.add_column(Text(label, justify="right"), key=key)
         for uid, unit, count, target in self.given:
-            self.add_row(unit, Text(count, justify="right"), Text(target, justify="right"),
+            self.add_row(shorten_name(unit, names), Text(count, justify="right"), Text(target, justify="right"),
                          self._share_cell(self.shares[uid]), key=str(uid))
+        self.move_cursor(row=row)
 
     @staticmethod
     def _share_cell(text: str) -> Text:
