@@ -115,6 +115,7 @@ class QuotaEditor(FormDialog):
 
     def _update(self) -> None:
         self.pending = False
+        self.call_after_refresh(self.fit_fields)  # a field's error line shown or gone changes the room left
         typed = self._typed_target()
         meaning = ""
         if typed is not None and typed.rate is not None:
