@@ -440,7 +440,8 @@ class Summaries:
         for pid, entry in checks.items():
             signature = entry["part"]
             claimed = [(self.summary_path(pid), "summary", None),
-                       (self.report_path(pid), "report", REPORT_CACHE_VERSION), (self.cells_path(pid), "cells", CELLS_VERSION)]
+                       (self.report_path(pid), "report", REPORT_CACHE_VERSION),
+                       (self.cells_path(pid), "cells", CELLS_VERSION)]
             for path, kind, version in claimed:
                 seen = file_signature(path)
                 if seen is None or entry.setdefault("verified", {}).get(kind) == list(seen):
