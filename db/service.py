@@ -22,6 +22,7 @@ from . import papers as papers_mod
 from . import reorg
 from . import rules
 from . import transfer
+from .cells import AT
 from .errors import PtdvError
 from .i18n import LANGS, t
 from .identity import Caller
@@ -1055,7 +1056,7 @@ class Service:
         readable = None if access.covers(state, covered, unit.id) else set(access.scope_under(state, covered, unit.id))
         units = [uid for uid in state.every_under(unit.id) if (readable is None or uid in readable)
                  or (not state.exists(uid) and access.covers(state, covered, uid))]
-        rows = sorted(state.source.stored_cells(units), key=itemgetter(0))
+        rows = sorted(state.source.stored_cells(units), key=itemgetter(AT["id"]))
         return transfer.export_tables(state, units, rows, lang, include_sensitive)
 
     def import_tables(self, tables: dict[str, list[list[object]]], *, unit_ref: str | int | None = None,

@@ -520,9 +520,7 @@ class _RowReader:
         self.width = max(columns, default=0) + 1
         # what every row takes: the texts of the columns given once (by one itemgetter), the date columns
         self.keys = [key for _, key in self.single]
-        indexes = [i for i, _ in self.single]
-        self.pick: Callable[[list[str]], Sequence[str]] = (
-            itemgetter(*indexes) if len(indexes) > 1 else lambda texts: [texts[i] for i in indexes])
+        self.pick = taker([i for i, _ in self.single])
         self.dates = sorted(DATE_KEYS.intersection([*self.keys, *self.multiple]))
 
     def read(self, texts: list[str], number: int, section: str) -> tuple[Row, list[str]]:
@@ -541,6 +539,15 @@ class _RowReader:
         if section and not cells.get("unit"):
             cells["unit"] = section
         return Row(number, cells, error), assumed
+
+
+def taker(keys: Sequence) -> Callable[[object], list]:
+    """``lambda data: [data[k] for k in keys]``, by one ``itemgetter`` (which gives a value, not a tuple, of one
+    key, and cannot be made of none)."""
+    if not keys:
+        return lambda data: []
+    get = itemgetter(*keys)
+    return (lambda data: [get(data)]) if len(keys) == 1 else (lambda data: list(get(data)))
 
 
 def _combined(key: str, texts: list[str]) -> str:
@@ -1269,12 +1276,13 @@ class _Stored:
     round trip of an export reads no candidate and checks no rule again for the rows that did not change."""
 
     def __init__(self, state: State, in_use: dict[int, int], rows: list[Row]) -> None:
-        given = {int(text) for row in rows if (text := row.cells.get("id", "").lstrip("#")).isdigit()}
+        given = {cid for row in rows if (cid := _row_id(row)) is not None}
         homes = {in_use[cid] for cid in given if cid in in_use}
-        self.cells = {stored[0]: stored for stored in state.source.stored_cells(homes) if stored[0] in given}
+        at = AT["id"]
+        self.cells = {stored[at]: stored for stored in state.source.stored_cells(homes) if stored[at] in given}
         self.writers = [_Cells(state, lang) for lang in LANGS]
         # a row's keys -> what to take of the row, and a reader of stored cells in each language
-        self.readers: dict[tuple[str, ...], tuple[Callable[[dict], tuple], list[Callable[[list], list]]]] = {}
+        self.readers: dict[tuple[str, ...], tuple[Callable[[dict], list], list[Callable[[list], list]]]] = {}
 
     def same(self, row: Row, ident: int | None, unit: int) -> bool:
         """Whether ``row`` (of branch ``unit``) is what export writes of candidate ``ident``, cell for cell."""
@@ -1286,10 +1294,9 @@ class _Stored:
         if found is None:
             columns = [key for key in keys if key not in ("id", "unit")]
             readers = [cells.reader(columns) for cells in self.writers] if all(key in AT for key in columns) else []
-            found = self.readers[keys] = (itemgetter(*columns, "name"), readers)  # (a tuple even for one column)
+            found = self.readers[keys] = (taker(columns), readers)
         take, readers = found
-        texts = list(take(row.cells))
-        texts.pop()
+        texts = take(row.cells)
         return any(read(stored) == texts for read in readers)
 
 
@@ -1343,6 +1350,12 @@ def _scope(tree: _Tree, default_unit: str | None) -> str | PtdvError | None:
     return tree.paths[uid] if uid is not None and not tree.is_leaf(uid) else None
 
 
+def _row_id(row: Row) -> int | None:
+    """The candidate id a row gives (``123`` or ``#123``; None: none)."""
+    text = row.cells.get("id", "").lstrip("#")
+    return int(text) if text.isdigit() else None
+
+
 def _first_row(seen: dict[object, int], key: object, number: int) -> None:
     """Row ``number`` is the first about the candidate ``key`` names (refused when an earlier row was)."""
     if key in seen:
@@ -1377,8 +1390,7 @@ def _plan_candidates(service, tree: _Tree, rows: list[Row], default_unit: str | 
                 raise PtdvError("input.required", field="unit")
             unit = branches.get(ref) or branches.setdefault(ref, tree.branch(ref))
             tree.require(access.WRITE, unit)
-            ident = row.cells.get("id", "").lstrip("#")
-            ident = int(ident) if ident.isdigit() else None
+            ident = _row_id(row)
             if stored.same(row, ident, unit):
                 people.append(_Person(row, unit, {}, ident, same=True))
                 continue
@@ -1575,12 +1587,11 @@ class _Cells:
     def reader(self, columns: list[str]) -> Callable[[list], list[str | int]]:
         """A candidate's row of ``columns`` from its stored cells (``db.cells.stored_cells``): the cells taken
         as they are stored, then the few a language or a path writes (:meth:`written`), each chosen once."""
-        take = itemgetter(*(AT[key] for key in columns), AT["id"])  # (a tuple even for one column)
+        take = taker([AT[key] for key in columns])
         written = [(index, write) for index, key in enumerate(columns) if (write := self.written(key)) is not None]
 
         def row(stored: list) -> list[str | int]:
-            out = list(take(stored))
-            out.pop()
+            out = take(stored)
             for index, write in written:
                 out[index] = write(out[index])
             return out

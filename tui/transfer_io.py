@@ -280,12 +280,9 @@ def _sheet_xml(rows: list[list[object]], strings: dict[str, int], tick: Callable
                     if len(value) > widths[index]:
                         widths[index] = len(value)
                 continue
-            if kind is int:
-                text = repr(value)
-                add(f'<c r="{columns[index]}{line}"><v>{text}</v></c>')
-            elif value is None or value == "":
+            if kind is not int and (value is None or value == ""):
                 continue
-            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            if kind is int or isinstance(value, (int, float)) and not isinstance(value, bool):
                 text = repr(value)
                 add(f'<c r="{columns[index]}{line}"><v>{text}</v></c>')
             else:

@@ -103,7 +103,6 @@ class FormDialog(ModalScreen):
         fields.styles.max_height = room
         return room
 
-
     # -- saving -------------------------------------------------------------------------
     def checked_controls(self) -> list:
         """The controls checked before a save (a form that hides fields leaves those out)."""
