@@ -34,12 +34,12 @@ def shorten(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` cells, ending in an ellipsis when something was cut."""
     if width(text) <= limit:
         return text
-    out = ""
-    for ch in text:
-        if width(out + ch) + 1 > limit:
+    used = 0  # the cells of text[:cut] (a character's cells add up: width is one character's at a time)
+    for cut, ch in enumerate(text):
+        if used + width(ch) + 1 > limit:
             break
-        out += ch
-    return out.rstrip() + ELLIPSIS
+        used += width(ch)
+    return text[:cut].rstrip() + ELLIPSIS
 
 
 def shorten_name(name: str, limit: int) -> str:
