@@ -23,7 +23,7 @@ class Kind(NamedTuple):
     prefix: str
     table: str
     size: Callable[[], int]
-    read: Callable[[object], object]   # an entry as the file keeps it -> as it is used (raises when it cannot)
+    read: Callable[[dict], dict]   # a file's entries as it keeps them -> as they are used (raises when it cannot)
     write: Callable[[object], object]
 
     def name(self, block: int) -> str:
@@ -38,11 +38,11 @@ class Kind(NamedTuple):
         """A file's entries; ``store.damaged`` when it is not one of this index."""
         try:
             doc = orjson.loads(raw)
-            found = {int(key): self.read(value) for key, value in doc[self.table].items()}
+            found = self.read(doc[self.table])
             block = int(doc["block"])
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise PtdvError("store.damaged", path=str(path), detail=f"{type(exc).__name__}: {exc}") from exc
-        if any(key // self.size() != block for key in found):
+        if found and not block * self.size() <= min(found) <= max(found) < (block + 1) * self.size():
             raise PtdvError("store.damaged", path=str(path), detail="an id outside the file's range")
         return found
 
@@ -50,15 +50,21 @@ class Kind(NamedTuple):
         return orjson.dumps({"block": block, self.table: {str(k): self.write(entries[k]) for k in sorted(entries)}})
 
 
-def _branch_entry(value: object) -> tuple[int, str]:
-    parent, name = value  # type: ignore[misc]
-    if not isinstance(name, str):
-        raise TypeError(f"name {name!r}")
-    return int(parent), name
+def _parts(table: dict) -> dict[int, int]:
+    return {int(cid): int(pid) for cid, pid in table.items()}
 
 
-CANDIDATES = Kind("ids", "parts", lambda: IDS_PER_INDEX, int, lambda pid: pid)
-UNITS = Kind("units", "units", lambda: UNITS_PER_INDEX, _branch_entry, list)
+def _branches(table: dict) -> dict[int, tuple[int, str]]:
+    """Each branch's (parent, name); a name that is not text raises (one pass over the names, without a call
+    per entry: a search's paths read up to 20 such files)."""
+    found = {int(uid): (int(parent), name) for uid, (parent, name) in table.items()}
+    if not {type(name) for _, name in found.values()} <= {str}:
+        raise TypeError("a branch's name that is not text")
+    return found
+
+
+CANDIDATES = Kind("ids", "parts", lambda: IDS_PER_INDEX, _parts, lambda pid: pid)
+UNITS = Kind("units", "units", lambda: UNITS_PER_INDEX, _branches, list)
 
 
 def kind_of(name: str) -> Kind | None:
