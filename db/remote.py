@@ -153,8 +153,8 @@ class RemoteParts:
     def report_counts(self, units: Collection[int]):
         return self._ask("report_counts", units=list(units))
 
-    def names(self, words: Collection[str] = ()):
-        return self._ask("names", words=list(words))
+    def names(self, words: Collection[str] = (), limit: int | None = None, units: Collection[int] | None = None):
+        return self._ask("names", words=list(words), limit=limit, units=None if units is None else list(units))
 
     def totals(self, pids: Collection[int]):
         return self._ask("totals", pids=list(pids))

@@ -180,6 +180,21 @@ def read_model(service: Service) -> dict:
     return {"data": data, "indexed_branches": int(data["meta"]["1"]["schema"]) >= SPLIT_SCHEMA}
 
 
+class _Readable:
+    """The units a caller may read (of ``wanted`` only, when given), as a search asks them: ``unit in it``, each
+    unit's answer kept for the search's other hits."""
+
+    def __init__(self, readable: Callable[[int], bool], wanted: set[int] | None) -> None:
+        self.readable = readable
+        self.wanted = wanted
+        self.known: dict[int, bool] = {}
+
+    def __contains__(self, unit: object) -> bool:
+        if unit not in self.known:
+            self.known[unit] = (self.wanted is None or unit in self.wanted) and self.readable(unit)
+        return self.known[unit]
+
+
 def parts_answer(service: Service, name: str, args: dict) -> Any:
     """The store's answer to a read model's question about candidates and branches (its parts: a
     :class:`db.state.CandidateSource` and :class:`db.state.UnitParts`), with only the candidates the caller may
@@ -197,8 +212,10 @@ def parts_answer(service: Service, name: str, args: dict) -> Any:
         return getattr(parts, name)([u for u in args["units"] if readable(u)])
     if name == "all":
         return [c for c in parts.all() if readable(c.unit)]
-    if name == "names":
-        return [hit for hit in parts.names(args.get("words", ())) if readable(hit.unit)]
+    if name == "names":  # the first ``limit`` of those the caller may read (of ``units``, when asked)
+        units = args.get("units")
+        wanted = set(units) if units is not None else None
+        return parts.names(args.get("words", ()), args.get("limit"), _Readable(readable, wanted))
     if name == "report_counts":  # the admitted by sex, ethnicity, religion…: a report's detail, in scope only
         return parts.report_counts([u for u in args["units"] if readable(u)])
     if name == "report_sums":

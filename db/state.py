@@ -5,7 +5,8 @@ from copy import copy
 from dataclasses import replace
 from datetime import date
 from heapq import nsmallest
-from typing import TYPE_CHECKING, Any, Callable, Collection, Iterator, Mapping, NamedTuple, Protocol
+from typing import (TYPE_CHECKING, Any, Callable, Collection, Container, Iterable, Iterator, Mapping, NamedTuple,
+                    Protocol)
 
 from .access import User, users_from_docs
 from .cells import stored_cells
@@ -39,6 +40,24 @@ class CandidateHit(NamedTuple):
         return f"exit.{self.exit}" if self.exit else f"stage_short.{self.stage}"
 
 
+def search_order(hit: CandidateHit) -> tuple[str, int]:
+    """The order a search answers in: by folded name, then id."""
+    return hit.folded, hit.id
+
+
+def hit_matches(folded: str, words: Collection[str]) -> bool:
+    """Whether a folded name holds every one of ``words`` (a search's words, folded)."""
+    return all(word in folded for word in words)
+
+
+def hits_in_order(hits: Iterable[CandidateHit], words: Collection[str], limit: int | None = None,
+                  keep: Callable[[int], bool] | None = None) -> list[CandidateHit]:
+    """The first ``limit`` (all: None) of ``hits`` in search order whose folded name holds every one of ``words``,
+    of the units ``keep`` lets through (all: None)."""
+    found = [hit for hit in hits if hit_matches(hit.folded, words) and (keep is None or keep(hit.unit))]
+    return nsmallest(limit, found, key=search_order) if limit is not None else sorted(found, key=search_order)
+
+
 class CandidateSource(Protocol):
     """Where a read model gets candidates from: all in memory, or the store's parts loaded on demand."""
 
@@ -48,8 +67,9 @@ class CandidateSource(Protocol):
     def all(self) -> list[Candidate]: ...
     def counts(self, units: Collection[int]) -> dict[int, "UnitCounts"]: ...
     def report_counts(self, units: Collection[int]) -> dict[int, dict[int, "ReportYear"]]: ...
-    def names(self, words: Collection[str] = ()) -> list["CandidateHit"]: ...  # every candidate whose folded
-    # name holds every one of ``words``, as the name index has it
+    def names(self, words: Collection[str] = (), limit: int | None = None,
+              units: Container[int] | None = None) -> list["CandidateHit"]: ...  # the first ``limit`` (all:
+    # None) candidates in search order whose folded name holds every one of ``words``, of ``units`` (all: None)
     def totals(self, pids: Collection[int]) -> dict[int, "PartTotals"]: ...  # of the parts there are among pids
     def part_ids(self) -> set[int]: ...  # the units that have a part
     def report_sums(self, pids: Collection[int], year: int) -> dict[int, "ReportYear"]: ...  # branches together
@@ -85,9 +105,10 @@ class MemoryCandidates:
         found = report_counts(self._candidates.values())
         return {u: found[u] for u in units if u in found}
 
-    def names(self, words: Collection[str] = ()) -> list["CandidateHit"]:
-        hits = [CandidateHit.of(c) for c in self._candidates.values()]
-        return [hit for hit in hits if all(word in hit.folded for word in words)]
+    def names(self, words: Collection[str] = (), limit: int | None = None,
+              units: Container[int] | None = None) -> list["CandidateHit"]:
+        return hits_in_order(map(CandidateHit.of, self._candidates.values()), words, limit,
+                             None if units is None else units.__contains__)
 
     def totals(self, pids: Collection[int]) -> dict[int, "PartTotals"]:
         return {}  # no parts: the roll-up makes every unit's figures
@@ -595,11 +616,7 @@ class State:
                           units: Collection[int] | None = None) -> list[CandidateHit]:
         """Candidates (of ``units`` only, when given) whose name contains every word of ``query``,
         diacritics ignored; from the name index, so no part is read."""
-        found = self.source.names(sorted(fold(query).split(), key=len, reverse=True))  # the longest narrows most
-        if units is not None:
-            wanted = set(units)
-            found = [hit for hit in found if hit.unit in wanted]
-        return nsmallest(limit, found, key=lambda hit: (hit.folded, hit.id))
+        return self.source.names(fold(query).split(), limit, None if units is None else set(units))
 
 
 def _place_of(uid: int, doc: dict) -> tuple[int, str]:

@@ -5,7 +5,7 @@ This is the seam a second backend implements for reading (docs/POSTGRES.md)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Collection, Iterator
+from typing import Callable, Collection, Container, Iterator
 
 from ..cells import AT
 from ..errors import PtdvError
@@ -92,8 +92,9 @@ class PartsSource:
         wanted = set(units)
         return self.summaries.report_counts(self._pids(wanted, visited=True), wanted)
 
-    def names(self, words: Collection[str] = ()) -> list[CandidateHit]:
-        return self.summaries.names(words)
+    def names(self, words: Collection[str] = (), limit: int | None = None,
+              units: Container[int] | None = None) -> list[CandidateHit]:
+        return self.summaries.names(words, limit, None if units is None else units.__contains__)
 
     def totals(self, pids: Collection[int]) -> dict:
         return self.summaries.totals(pids)

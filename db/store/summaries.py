@@ -1,8 +1,9 @@
 """What the store keeps of its parts besides the parts themselves (see docs/STORE.md): each part's summary
-(``p<N>.sum.json``: counts per branch and year, the name index, a copy of its unit records and quotas), its report
-counts (``p<N>.rep.json``), and the caches of the whole store, an entry per part (``totals.json``, ``reports<Y>.json``,
-``names.json``, ``due.json``, ``checks.json``).  Each carries the (inode, size, mtime) of the part it was made from and
-is made again when that differs.
+(``p<N>.sum.json``: counts per branch and year, its candidates' names, a copy of its unit records and quotas), its
+report counts (``p<N>.rep.json``), the caches of the whole store, an entry per part (``totals.json``,
+``reports<Y>.json``, ``due.json``, ``checks.json``), and the name index in search order (``names.txt``,
+:mod:`.names`).
+Each carries the (inode, size, mtime) of the part(s) it was made from and is made again when that differs.
 
 This module is the store's one user of the arithmetic of the figures (:mod:`db.counts`, :mod:`db.quota`) and of
 the rules (:mod:`db.rules`): what the summaries and caches hold is made here."""
@@ -24,9 +25,10 @@ from ..quota import PartTotals, part_branches, part_totals
 from ..state import NO_UNITS, CandidateHit, UnitPart
 from ..workdays import shipped_fingerprint
 from .files import file_signature, write_tmp
+from .names import DamagedLine, NameIndex, Text, lines_hash, part_lines
 from .parts import PartFile, Parts, unit_part
 
-CHECKS_VERSION = "2"  # of the entries of checks.json: another makes them all again (2: the hash of p<N>.cells.json)
+CHECKS_VERSION = "3"  # of the entries of checks.json: another makes them all again (3: a part's lines of names.txt)
 REPORT_CACHE_VERSION = 2  # of the p<N>.rep.json files: another number makes them all again (2: exits, outside rules)
 SHARES_KEPT = 64  # parts whose candidates' shares of the counts a session keeps (the parts it wrote last)
 
@@ -128,8 +130,8 @@ class Summaries:
         self.shares: dict[int, tuple[str, Shares]] = {}  # part -> (settings key, its candidates' shares): parts written
         self.caches = {"totals": PartCache(self, "totals.json", self._made_totals),
                        "checks": PartCache(self, "checks.json", self._made_check, version=CHECKS_VERSION),
-                       "due": PartCache(self, "due.json", self._made_due),
-                       "names": PartCache(self, "names.json", self._made_names)}
+                       "due": PartCache(self, "due.json", self._made_due)}
+        self.name_index = NameIndex(self)
 
     def settings(self) -> tuple[Settings, str]:
         """The store's settings and their :func:`settings_key`."""
@@ -251,22 +253,12 @@ class Summaries:
                     out[uid] = counts if uid not in out else out[uid].plus(counts)
         return out
 
-    def names(self, words: Collection[str] = ()) -> list[CandidateHit]:
-        """The candidates in the name index whose folded name holds each of ``words`` (all without): the parts'
-        entries in ``names.json`` (made from each part's summary, again when the part changed), so a search of
-        the whole store reads one file instead of every summary, and makes only the hits it finds."""
-        entries = self.caches["names"].entries(self.parts.existing())
-        try:
-            found = [CandidateHit(*hit) for entry in entries.values() for hit in entry["names"]
-                     if all(word in hit[3] for word in words)]
-        except (KeyError, TypeError, ValueError, IndexError):  # edited by hand: from the summaries
-            found = [hit for summary in self.summaries_of(self.parts.existing()) for hit in summary.names
-                     if all(word in hit.folded for word in words)]
-        return found
-
-    def _made_names(self, pid: int) -> dict | None:
-        found = self.summary(pid)
-        return None if found is None else {"names": [list(hit) for hit in found.names]}
+    def names(self, words: Collection[str] = (), limit: int | None = None,
+              keep: Callable[[int], bool] | None = None) -> list[CandidateHit]:
+        """The first ``limit`` candidates in search order whose folded name holds every one of ``words``, of the
+        units ``keep`` lets through: from the name index of the whole store (:class:`~db.store.names.NameIndex`),
+        so a search reads one file and decodes only the lines it answers with."""
+        return self.name_index.names(words, limit, keep)
 
     # -- the parts' totals, for the roll-up above their owners: one cache file for every part ------------
     def totals(self, pids: Collection[int]) -> dict[int, PartTotals]:
@@ -419,6 +411,7 @@ class Summaries:
             "summary": canonical(summary.to_doc(part.signature, key)),
             "report": canonical(report_doc(part.signature, report_counts(candidates))),
             "cells": canonical(cells_doc(part.signature, candidates)),
+            "names": lines_hash(part_lines(pid, summary.names)),
             "totals": canonical({"part": list(part.signature),
                                  **part_totals(pid, summary.units(), summary.counts).to_json()})}
         return found
@@ -428,9 +421,9 @@ class Summaries:
         return self.caches["checks"].entries(self.parts.existing())
 
     def forged(self, checks: dict[int, dict]) -> list[Path]:
-        """The caches (summaries, report counts, totals entries) that claim to match their part as it is (its
-        signature, the settings) but hold other figures than ptdv makes of it (``checks``: :meth:`checks`):
-        edited by hand, since ptdv itself only writes what it counted."""
+        """The caches (summaries, report counts, totals entries, the name index) that claim to match their part as
+        it is (its signature, the settings) but hold other figures than ptdv makes of it (``checks``:
+        :meth:`checks`): edited by hand, since ptdv itself only writes what it counted."""
         _, key = self.settings()
         totals_path = self.caches["totals"].path
         totals = self.caches["totals"].read_as_is()
@@ -461,7 +454,23 @@ class Summaries:
                 out.append(totals_path)
         if verified:
             self.caches["checks"].save()
-        return out
+        return out + self._names_forged(checks, key)
+
+    def _names_forged(self, checks: dict[int, dict], key: str) -> list[Path]:
+        """names.txt, when a part's lines in it are not what ptdv makes of the part it claims they were made from."""
+        path = self.name_index.path
+        text = Text.read(path)
+        if text is None or text.key != key or text.parts is None:
+            return []  # not used as it is: made again by the next search
+        try:
+            lines = text.by_part()
+        except DamagedLine:
+            return [path]
+        claimed = text.parts
+        if any(claimed.get(pid) == tuple(entry["part"]) and lines_hash(lines.get(pid, [])) != entry["expect"]["names"]
+               for pid, entry in checks.items()) or lines.keys() - claimed.keys():
+            return [path]
+        return []
 
 
 class PartCache:
