@@ -150,3 +150,16 @@ def test_the_name_index_of_an_older_version_is_removed(store):
     (parts / "names.txt").unlink(missing_ok=True)
     assert searched(session(path), "nguyen") == expected(session(path), "nguyen", 50)
     assert not (parts / "names.json").exists() and (parts / "names.txt").exists()
+
+
+def test_lines_put_in_their_places_keep_the_file_sorted():
+    import random
+    rng = random.Random(4)
+    words = ["an", "an b", "anh", "a", "b", "nguyen van", "nguyen", "z", "đ"]
+    lines = sorted({f"{rng.choice(words)} {rng.randint(0, 9)}\t{rng.randint(0, 99):010d}\t7\t[]\n".encode()
+                    for _ in range(300)})
+    for _ in range(20):
+        new = sorted(rng.sample(lines, rng.randint(0, 12)))
+        base = [line for line in lines if line not in new]
+        assert names_module._inserted(b"".join(base), new) == b"".join(lines)
+    assert names_module._inserted(b"", [b"x\n"]) == b"x\n"
