@@ -258,6 +258,9 @@ class RemoteStore:
     def refresh(self) -> bool:
         return self.changed()
 
+    def mark_seen(self) -> None:
+        self.changed()
+
     def _listen(self) -> None:
         """News when the service says the store changed, when it stops answering and when it is back."""
         lost = False

@@ -47,7 +47,7 @@ class Reader:
         self._service.store = store.session()
         self._lock = threading.Lock()
         self._watch = store.session()
-        self._watch.refresh()  # before any screen reads: a save after this is news
+        self._watch.mark_seen()  # before any screen reads: a save after this is news
 
     @contextmanager
     def session(self) -> Iterator[Service]:
@@ -62,8 +62,8 @@ class Reader:
 
     def changed(self) -> bool:
         """Whether the store changed since the last call that said so (two stats and a listing of the pending
-        folder; the catalogue read again when it changed): for one caller, the poll, in a thread."""
+        folder): for one caller, the poll, in a thread."""
         if not self._watch.changed():
             return False
-        self._watch.refresh()
+        self._watch.mark_seen()
         return True

@@ -98,6 +98,7 @@ class Store:
         self.tidy_later = False  # a save leaves dropping old backups to :meth:`tidy` (a service sets this)
         self.tidy_due = False    # a save left it
         self._catalogue: TinyFile | None = None
+        self._catalogue_seen: tuple | None = None  # a watching session's (:meth:`mark_seen`): the catalogue's signature
         self._state: State | None = None
         self._audit_seen: tuple | None = None  # the news (:func:`~db.store.commit.news_of`) this session last saw
         self._log = AuditLog(layout)
@@ -204,8 +205,14 @@ class Store:
     def changed(self) -> bool:
         """True when another process changed the store since this one last looked: two stats and a listing of
         the (usually empty) pending folder."""
-        catalogue = self._catalogue.signature if self._catalogue else None
+        catalogue = self._catalogue.signature if self._catalogue else self._catalogue_seen
         return file_signature(self.path) != catalogue or self._news() != self._audit_seen
+
+    def mark_seen(self) -> None:
+        """Take the store as it is now as seen, without reading it: what a session that only watches for changes
+        (:meth:`changed`) does, instead of parsing the catalogue it never reads (12 ms at metro scale)."""
+        self._audit_seen = self._news()
+        self._catalogue_seen = file_signature(self.path)
 
     def refresh(self) -> bool:
         """Reload the catalogue when it changed; parts are checked as they are used."""
