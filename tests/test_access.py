@@ -335,7 +335,7 @@ def test_identity_is_the_os_account_never_user_or_logname(boss_store, store_path
 
 # -- the app --------------------------------------------------------------------------------------
 def stack_units(app) -> list[int]:
-    return [s.unit_id for s in app.screen_stack if hasattr(s, "unit_id")]
+    return app.unit_path()
 
 
 @pilot_test

@@ -11,7 +11,6 @@ import pytest
 from textual.widgets import OptionList
 
 from tui.app import make_app
-from tui.screens.base import UnitViewScreen
 from tui.screens.branch import BranchScreen
 from tui.screens.candidate import CandidateScreen
 from tui.screens.help import HelpScreen
@@ -35,7 +34,7 @@ def merged(small):
 
 
 def stack_units(app) -> list[int]:
-    return [s.unit_id for s in app.screen_stack if isinstance(s, UnitViewScreen)]
+    return app.unit_path()
 
 
 def rows(app) -> list[int]:

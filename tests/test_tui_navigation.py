@@ -18,7 +18,6 @@ from db.errors import PtdvError
 from db.service import Service
 from db.store import Store
 from tui.app import make_app
-from tui.screens.base import UnitViewScreen
 from tui.screens.branch import BranchScreen
 from tui.screens.help import HelpScreen
 from tui.screens.unit import UnitScreen
@@ -61,7 +60,7 @@ def row_cells(table: RecordTable, key: str) -> dict[str, str]:
 
 
 def stack_units(app) -> list[int]:
-    return [s.unit_id for s in app.screen_stack if isinstance(s, UnitViewScreen)]
+    return app.unit_path()
 
 
 async def move_to(pilot, key: int) -> None:
@@ -111,6 +110,26 @@ async def test_make_app_opens_at_a_unit_or_candidate_with_its_ancestors_beneath(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert stack_units(app) == [ids["city"], ids["son_tra"], ids["phuoc_my"]]
+        for key, above in (("backspace", "son_tra"), ("left", "city")):  # the screens above are made on the way
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, UnitScreen) and app.screen.unit_id == ids[above], key
+            assert app.screen.query_one(RecordTable).row_count
+        await pilot.press("backspace")  # the top: nothing above
+        await settle(pilot)
+        assert app.screen.unit_id == ids["city"] and stack_units(app) == [ids["city"]]
+    app = make_app(service, lang="vi", year=2024, unit_id="phuong phuoc my")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await app.jump_to_unit(ids["an_hai_bac"])  # a ward beside it (the palette, a breadcrumb)
+        await settle(pilot)
+        assert stack_units(app) == [ids["city"], ids["son_tra"], ids["an_hai_bac"]]
+        await app.jump_to_unit(ids["son_tra"])  # a unit above, whose screen was never made
+        await settle(pilot)
+        assert app.screen.unit_id == ids["son_tra"] and stack_units(app) == [ids["city"], ids["son_tra"]]
+        await pilot.press("backspace")
+        await settle(pilot)
+        assert app.screen.unit_id == ids["city"]
     app = make_app(service, lang="vi", year=2024, candidate_id=ids["cand2"])
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

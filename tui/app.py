@@ -66,6 +66,7 @@ class PtdvApp(App[None]):
         self.lang = lang
         self.set_reactive(PtdvApp.year, year)
         self._start_path = path
+        self._above: list[int] = []  # the units above the first unit screen, not opened yet (:meth:`open_above`)
         self._start_candidate = candidate_id
         self._last_error: str | None = None
         self._kept_theme = self.theme  # the theme the config files give: not written again
@@ -96,8 +97,8 @@ class PtdvApp(App[None]):
     def on_mount(self) -> None:
         if self._config_error is not None:
             self.show_error(self._config_error)
-        for unit_id in self._start_path:
-            self.push_screen(self.screen_for(unit_id))
+        *self._above, unit_id = self._start_path  # only the unit's screen is made: the start at a ward of a
+        self.push_screen(self.screen_for(unit_id))  # metro store took 20 ms more for the two screens beneath it
         if self._start_candidate is not None:
             self.open_candidate(self._start_candidate)
         self.poll_store()
@@ -146,7 +147,7 @@ class PtdvApp(App[None]):
             except PtdvError as err:
                 self.show_error(err)
                 return
-            if path != self._stack_path() or type(screen) is not self.screen_class(screen.unit_id):
+            if path != self.unit_path() or type(screen) is not self.screen_class(screen.unit_id):
                 self.call_later(self.show_path, path)
                 return
         self.reload_screen(self.screen)
@@ -264,21 +265,36 @@ class PtdvApp(App[None]):
         """Make the stack the unit screens of ``path`` (top unit first), keeping what it shares.
         (Below them lies Textual's blank default screen.)"""
         units = self.screen_stack[1:]
+        opened = path[len(self._above):] if path[:len(self._above)] == self._above else None
         keep = 0
-        while (keep < min(len(units), len(path)) and isinstance(units[keep], UnitViewScreen)
-               and units[keep].unit_id == path[keep] and type(units[keep]) is self.screen_class(path[keep])):
+        while (opened is not None and keep < min(len(units), len(opened)) and isinstance(units[keep], UnitViewScreen)
+               and units[keep].unit_id == opened[keep] and type(units[keep]) is self.screen_class(opened[keep])):
             keep += 1
+        if not opened:  # a path that leaves the units above the stack, or ends among them: made as at the start
+            *self._above, last = path
+            opened, keep = [last], 0
         while len(self.screen_stack) > keep + 1:
             await self.pop_screen()
-        for unit_id in path[keep:]:
+        for unit_id in opened[keep:]:
             await self.push_screen(self.screen_for(unit_id))
+
+    @property
+    def units_above(self) -> list[int]:
+        """The units above the first unit screen whose screens are not made yet, top unit first."""
+        return list(self._above)
+
+    def open_above(self) -> None:
+        """Back from the first unit screen to the unit above it, whose screen was not made at the start."""
+        self.switch_screen(self.screen_for(self._above.pop()))
+
+    def unit_path(self) -> list[int]:
+        """The units the stack of screens stands for, top unit first: those above it not opened yet, then its
+        unit screens."""
+        return self._above + [s.unit_id for s in self.screen_stack if isinstance(s, UnitViewScreen)]
 
     def _path_to(self, unit_id: int) -> list[int]:
         """The units from the top down to ``unit_id`` in the tree of the app's year (an ended unit: its last day)."""
         return self.service.tree(self.year, unit_id).chain(unit_id)
-
-    def _stack_path(self) -> list[int]:
-        return [s.unit_id for s in self.screen_stack if isinstance(s, UnitViewScreen)]
 
     async def jump_to_unit(self, unit_id: int) -> None:
         if self.allowed(lambda: self.service.check_open(unit_id)):
@@ -346,6 +362,8 @@ def make_app(service: Service, *, lang: str = "vi", year: int | None = None, uni
     unit or candidate given, with the units above it beneath on the screen stack.  Raises
     :class:`PtdvError` when the store or the unit is not there, or is outside the user's scope."""
     service.store.lock_timeout = min(service.store.lock_timeout, LOCK_WAIT_SECONDS)
+    gc.freeze()  # what the imports made lives as long as the app: not scanned by the collections the read below
+    gc.set_threshold(*APP_COLLECTOR)  # triggers (a metro catalogue: 20 ms more, most of it scanning the modules)
     service.root()  # a store without its top unit is reported here
     year = year or service.today().year
     candidate = service.candidate(candidate_id) if candidate_id not in (None, "") else None
@@ -357,9 +375,8 @@ def make_app(service: Service, *, lang: str = "vi", year: int | None = None, uni
     else:
         target = service.home_unit().id  # the top unit, or the unit above all the user covers
     path = service.tree(year, target).chain(target)  # the path in the tree of the year (an ended unit: its last day)
-    # the read model just loaded lives long: keep the collector from scanning it again and again while the
+    # the read model just loaded lives long too: keep the collector from scanning it again and again while the
     # app starts (measured: a third of a metro-sized start at one ward); the app unfreezes once painted
     gc.freeze()
-    gc.set_threshold(*APP_COLLECTOR)
     return PtdvApp(service, lang=lang, year=year, path=path,
                    candidate_id=candidate.id if candidate else None)

@@ -160,9 +160,16 @@ class DataScreen(Notes, Screen):
     # -- actions --------------------------------------------------------------------------
     @property
     def can_go_back(self) -> bool:
-        """Not on the first data screen (the top unit's): below it is only Textual's blank screen."""
+        """Not on the top unit's screen: below it is only Textual's blank screen (and, below the first screen of
+        a unit under the top, the units above it, whose screens are made when it goes back)."""
         stack = self.app.screen_stack
-        return self in stack and isinstance(stack[stack.index(self) - 1], DataScreen)
+        return self in stack and (isinstance(stack[stack.index(self) - 1], DataScreen) or self.opens_above)
+
+    @property
+    def opens_above(self) -> bool:
+        """The first screen of the stack, with units above it not opened yet (the app started at a unit)."""
+        stack = self.app.screen_stack
+        return bool(self.app.units_above) and len(stack) > 1 and stack[1] is self
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":
@@ -170,7 +177,9 @@ class DataScreen(Notes, Screen):
         return True
 
     def action_back(self) -> None:
-        if self.can_go_back:
+        if self.opens_above:
+            self.app.open_above()
+        elif self.can_go_back:
             self.app.pop_screen()
 
     def action_year(self, step: int) -> None:
