@@ -19,6 +19,7 @@ from db.i18n import t
 from db.text import fold
 from tui import output
 from tui.bindings import localize_bindings
+from tui.widgets.fitted_text import FittedText
 
 ASCENDING, DESCENDING = "▲", "▼"
 FLEX_MIN, FLEX_MAX = 24, 48  # the flexible column: optional columns give way below, figures stay near above
@@ -49,8 +50,8 @@ def name_matches(query: str, name: str) -> bool:
     return all(word in folded for word in fold(query).split())
 
 
-def fit(cell: str | Text, width: int, right: bool) -> Text:
-    text = cell.copy() if isinstance(cell, Text) else Text(output.shorten_name(cell, width))
+def fit(cell: str | Text, width: int, right: bool) -> FittedText:
+    text = FittedText.of(cell) if isinstance(cell, Text) else FittedText(output.shorten_name(cell, width))
     text.no_wrap = True
     text.truncate(width, overflow="ellipsis")
     if right:

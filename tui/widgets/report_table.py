@@ -10,6 +10,7 @@ from db.report import Report
 from tui import report_output
 from tui.bindings import localize_bindings
 from tui.output import shorten, width
+from tui.widgets.fitted_text import FittedText
 
 UNIT_CELLS = (12, 30)         # the unit column: at least, at most
 HEADING_CELLS = 14            # a figure's heading wraps over two lines up to this width, then is cut
@@ -81,8 +82,8 @@ class ReportTable(DataTable):
         for row, line in zip(rows, texts):
             key = TOTAL_KEY if row.unit is None else str(row.unit)
             style = "bold" if row.unit is None else ""
-            self.add_row(*(Text(shorten(value, cells), style, no_wrap=True) if column.kind == "text"
-                           else Text(value, style, justify="right", no_wrap=True)
+            self.add_row(*(FittedText(shorten(value, cells), style, no_wrap=True) if column.kind == "text"
+                           else FittedText(value, style, justify="right", no_wrap=True)
                            for column, value, cells in zip(columns, line, widths)), key=key)
             keys.append(key)
         self.fixed_rows = 1
