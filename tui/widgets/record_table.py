@@ -133,6 +133,12 @@ class RecordTable(DataTable):
 
     def rebuild(self) -> None:
         """Show the records again, with the cursor on the record it was on and the same scroll."""
+        if not self.size.width:
+            # not laid out (under the loading indicator, whose records come just before it goes; or hidden): the
+            # columns' widths are not known yet, and the table is built when it gets its width (on_resize).
+            # Built now, it was built twice, at a metro top's due list 2 × 300 rows, each measured and painted.
+            self._built_width = 0
+            return
         keep_key, keep_row, keep_scroll = self.current_key, self.cursor_row, self.scroll_y
         layout = self._layout()
         self._built_width = self.size.width
