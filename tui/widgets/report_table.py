@@ -2,6 +2,8 @@
 names too when the figures scroll sideways, figure headings wrapped over two lines."""
 from __future__ import annotations
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
@@ -55,6 +57,7 @@ class ReportTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=True, header_height=HEADING_LINES, fixed_columns=1,
                          **kwargs)
         self.lang = lang
+        self._spans: list[tuple[int, int]] = []
         localize_bindings(self, lang)
 
     def show(self, report: Report) -> list[tuple[str, str]]:
@@ -78,6 +81,7 @@ class ReportTable(DataTable):
                     cut_headings.append((label.replace("\n", " "), column.label))
             widths.append(cells)
             self.add_column(Text(label, "bold"), width=cells, key=str(j))
+        self._spans = self._column_spans()
         keys = []
         for row, line in zip(rows, texts):
             key = TOTAL_KEY if row.unit is None else str(row.unit)
@@ -91,6 +95,43 @@ class ReportTable(DataTable):
             self.move_cursor(row=keys.index(keep_key), animate=False)
         self.scroll_to(x=keep_x, animate=False, immediate=True)
         return cut_headings
+
+    # -- painting the columns in view ------------------------------------------------------
+    # DataTable paints every column of a line and then cuts out the part in view: a city's report has 37 columns,
+    # of which 6 to 9 fit on the screen, and painting all of them held the event loop for 85-170 ms each time
+    # the screen of lines was painted (at metro scale, when the report opened: twice).  So the cells out of view
+    # are given blank; and as a line painted at one horizontal scroll is then not the line of another, the lines
+    # DataTable keeps painted are dropped when the scroll moves (the cells it keeps stay).  This reaches into
+    # Textual 8's DataTable (_render_cell, _row_render_cache); the report's tests read the lines painted after
+    # scrolling.
+
+    def _column_spans(self) -> list[tuple[int, int]]:
+        """Where each column is across the whole width of a line: (first cell, after the last)."""
+        spans, x = [], 0
+        for column in self.ordered_columns:
+            spans.append((x, x + column.get_render_width(self)))
+            x = spans[-1][1]
+        return spans
+
+    def _in_view(self, column_index: int) -> bool:
+        if column_index < self.fixed_columns or column_index >= len(self._spans):
+            return True
+        fixed = self._spans[self.fixed_columns - 1][1] if self.fixed_columns else 0
+        start, end = self._spans[column_index]
+        left = int(self.scroll_x) + fixed  # a cell over either edge counts as in view
+        return end > left - 1 and start < left - fixed + self.size.width + 1
+
+    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
+                     cursor: bool = False, hover: bool = False) -> list[list[Segment]]:
+        if self._in_view(column_index):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        height = self.header_height if row_index < 0 else self.ordered_rows[row_index].height
+        return [[Segment(" " * width, base_style)] for _ in range(height)]
+
+    def watch_scroll_x(self, old_value: float, new_value: float) -> None:
+        if round(old_value) != round(new_value):
+            self._row_render_cache.clear()
+        super().watch_scroll_x(old_value, new_value)
 
     def _stops(self) -> list[int]:
         """The horizontal scroll offsets that put a figure's column right after the unit names."""
