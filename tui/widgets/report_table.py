@@ -58,18 +58,20 @@ class ReportTable(DataTable):
                          **kwargs)
         self.lang = lang
         self._spans: list[tuple[int, int]] = []
+        # a report's columns (heading, width) and rows (key, cells) not yet in the table: it has no size yet
+        self._unfilled: tuple[list[tuple[Text, int]], list[tuple[str, list[FittedText]]]] | None = None
         localize_bindings(self, lang)
 
     def show(self, report: Report) -> list[tuple[str, str]]:
         """The report's rows, in the columns and cell texts of the CLI's report, with the cursor on the same
-        unit and the figures scrolled as they were.  Returns the headings cut short, with their full text."""
-        keep_key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value if self.row_count else None
-        keep_x = self.scroll_x
+        unit and the figures scrolled as they were.  Returns the headings cut short, with their full text.
+
+        The table is filled once it is laid out: under the loading indicator it has no size, and when it gets it
+        DataTable paints it all again (the first report of the metro top was painted twice, 50-170 ms each)."""
         columns = report_output.columns(self.lang)
         rows = [report.total, *report.rows]
         texts = [[report_output.cell_text(c.value(row), c.kind, self.lang) for c in columns] for row in rows]
-        self.clear(columns=True)
-        cut_headings, widths = [], []
+        cut_headings, labels, widths = [], [], []
         for j, column in enumerate(columns):
             widest = max(width(line[j]) for line in texts)
             if column.kind == "text":
@@ -79,22 +81,40 @@ class ReportTable(DataTable):
                 label, cells, cut = fit_heading(column.label, widest)
                 if cut:
                     cut_headings.append((label.replace("\n", " "), column.label))
+            labels.append(Text(label, "bold"))
             widths.append(cells)
-            self.add_column(Text(label, "bold"), width=cells, key=str(j))
-        self._spans = self._column_spans()
-        keys = []
+        lines = []
         for row, line in zip(rows, texts):
-            key = TOTAL_KEY if row.unit is None else str(row.unit)
             style = "bold" if row.unit is None else ""
-            self.add_row(*(FittedText(shorten(value, cells), style, no_wrap=True) if column.kind == "text"
+            lines.append((TOTAL_KEY if row.unit is None else str(row.unit),
+                          [FittedText(shorten(value, cells), style, no_wrap=True) if column.kind == "text"
                            else FittedText(value, style, justify="right", no_wrap=True)
-                           for column, value, cells in zip(columns, line, widths)), key=key)
-            keys.append(key)
+                           for column, value, cells in zip(columns, line, widths)]))
+        self._unfilled = (list(zip(labels, widths)), lines)
+        if self.size.width:
+            self._fill()
+        return cut_headings
+
+    def _fill(self) -> None:
+        columns, lines = self._unfilled
+        self._unfilled = None
+        keep_key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value if self.row_count else None
+        keep_x = self.scroll_x
+        self.clear(columns=True)
+        for j, (label, cells) in enumerate(columns):
+            self.add_column(label, width=cells, key=str(j))
+        self._spans = self._column_spans()
+        for key, cells in lines:
+            self.add_row(*cells, key=key)
         self.fixed_rows = 1
+        keys = [key for key, _ in lines]
         if keep_key in keys:
             self.move_cursor(row=keys.index(keep_key), animate=False)
         self.scroll_to(x=keep_x, animate=False, immediate=True)
-        return cut_headings
+
+    def on_resize(self) -> None:
+        if self._unfilled is not None and self.size.width:
+            self._fill()
 
     # -- painting the columns in view ------------------------------------------------------
     # DataTable paints every column of a line and then cuts out the part in view: a city's report has 37 columns,
