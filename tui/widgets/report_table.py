@@ -133,13 +133,17 @@ class ReportTable(DataTable):
             x = spans[-1][1]
         return spans
 
+    @property
+    def _fixed_width(self) -> int:
+        """The cells of the columns kept in sight (the unit names)."""
+        return self._spans[self.fixed_columns - 1][1] if self.fixed_columns and self._spans else 0
+
     def _in_view(self, column_index: int) -> bool:
         if column_index < self.fixed_columns or column_index >= len(self._spans):
             return True
-        fixed = self._spans[self.fixed_columns - 1][1] if self.fixed_columns else 0
         start, end = self._spans[column_index]
-        left = int(self.scroll_x) + fixed  # a cell over either edge counts as in view
-        return end > left - 1 and start < left - fixed + self.size.width + 1
+        left = int(self.scroll_x) + self._fixed_width  # a cell over either edge counts as in view
+        return end > left - 1 and start < int(self.scroll_x) + self.size.width + 1
 
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False) -> list[list[Segment]]:
@@ -155,10 +159,7 @@ class ReportTable(DataTable):
 
     def _stops(self) -> list[int]:
         """The horizontal scroll offsets that put a figure's column right after the unit names."""
-        stops, x = [0], 0
-        for column in self.ordered_columns[self.fixed_columns:]:
-            x += column.get_render_width(self)
-            stops.append(x)
+        stops = [0] + [end - self._fixed_width for _, end in self._spans[self.fixed_columns:]]
         return [stop for stop in stops if stop < self.max_scroll_x] + [int(self.max_scroll_x)]
 
     def action_cursor_right(self) -> None:
