@@ -166,6 +166,57 @@ async def test_enter_opens_a_units_report_and_back_returns_through_the_reports(s
         assert isinstance(app.screen, UnitScreen) and app.screen.unit_id == ids["city"]
 
 
+def whole_lines(table: ReportTable) -> list[str]:
+    """Each line of the table, headings and rows, as it reads with every column side by side: each cell padded,
+    its text to the left or, a figure, to the right."""
+    pad = " " * table.cell_padding
+    columns = table.ordered_columns
+    headings = [column.label.plain.split("\n") for column in columns]
+    lines = ["".join(pad + (heading[i] if i < len(heading) else "").ljust(column.width) + pad
+                     for column, heading in zip(columns, headings)) for i in range(table.header_height)]
+    for row in table.ordered_rows:
+        lines.append("".join(pad + (cell.plain.rjust(column.width) if cell.justify == "right"
+                                    else cell.plain.ljust(column.width)) + pad
+                             for column, cell in zip(columns, table.get_row(row.key))))
+    return lines
+
+
+def in_view(table: ReportTable, line: str) -> str:
+    """The part of a whole line on screen: the unit's name, then the figures from the horizontal scroll."""
+    fixed = table.ordered_columns[0].get_render_width(table)
+    scroll = round(table.scroll_x)
+    return (line[:fixed] + line[fixed + scroll:scroll + table.size.width]).rstrip()
+
+
+@pilot_test
+async def test_every_figure_scrolled_into_view_is_painted_under_its_heading(small):
+    """→ brings the figures into view a column at a time, ← takes them back: each time the lines read as the whole
+    lines seen through the screen, the unit names kept at the left, a column cut at the edge shown in part (the
+    table paints only the columns in view, and paints them again when the figures scroll)."""
+    service, ids = small
+    app = make_app(service, lang="vi", year=2024, unit_id=ids["city"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_report(pilot, ids["city"])
+        table = screen.query_one(ReportTable)
+        whole = whole_lines(table)
+        assert len(whole) == table.header_height + 3 and len(shown(table).splitlines()) == len(whole)  # all shown
+        offsets = set()
+
+        async def check(key: str | None) -> None:
+            if key:
+                await pilot.press(key)
+                await pilot.pause()
+            assert shown(table).splitlines() == [in_view(table, line) for line in whole], (key, table.scroll_x)
+            offsets.add(round(table.scroll_x))
+
+        await check(None)  # as the report opens
+        while table.scroll_x < table.max_scroll_x:
+            await check("right")
+        while table.scroll_x > 0:
+            await check("left")
+        assert len(offsets) > 3  # it did scroll, a column at a time
+
+
 @pilot_test
 async def test_the_palette_and_help_offer_the_report(small):
     service, ids = small

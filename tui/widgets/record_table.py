@@ -19,6 +19,7 @@ from db.i18n import t
 from db.text import fold
 from tui import output
 from tui.bindings import localize_bindings
+from tui.widgets.fitted_text import FittedText
 
 ASCENDING, DESCENDING = "▲", "▼"
 FLEX_MIN, FLEX_MAX = 24, 48  # the flexible column: optional columns give way below, figures stay near above
@@ -49,8 +50,8 @@ def name_matches(query: str, name: str) -> bool:
     return all(word in folded for word in fold(query).split())
 
 
-def fit(cell: str | Text, width: int, right: bool) -> Text:
-    text = cell.copy() if isinstance(cell, Text) else Text(output.shorten_name(cell, width))
+def fit(cell: str | Text, width: int, right: bool) -> FittedText:
+    text = FittedText.of(cell) if isinstance(cell, Text) else FittedText(output.shorten_name(cell, width))
     text.no_wrap = True
     text.truncate(width, overflow="ellipsis")
     if right:
@@ -132,6 +133,12 @@ class RecordTable(DataTable):
 
     def rebuild(self) -> None:
         """Show the records again, with the cursor on the record it was on and the same scroll."""
+        if not self.size.width:
+            # not laid out (under the loading indicator, whose records come just before it goes; or hidden): the
+            # columns' widths are not known yet, and the table is built when it gets its width (on_resize).
+            # Built now, it was built twice, at a metro top's due list 2 × 300 rows, each measured and painted.
+            self._built_width = 0
+            return
         keep_key, keep_row, keep_scroll = self.current_key, self.cursor_row, self.scroll_y
         layout = self._layout()
         self._built_width = self.size.width
