@@ -44,6 +44,10 @@ def expected(service: Service, query: str, limit: int) -> list[int]:
     return [c.id for c in sorted(found, key=lambda c: (fold(c.name), c.id))][:limit]
 
 
+def index_of(path):
+    return path.with_name(path.stem + ".parts") / "names.txt"
+
+
 def searched(service: Service, query: str, limit: int = 50) -> list[int]:
     return [hit.id for hit in service.search_candidates(query, limit)]
 
@@ -133,12 +137,31 @@ def test_check_names_an_index_edited_by_hand(store):
     assert searched(session(path), "tran thi binh") == [ids["cand2"]]
 
 
-def test_an_index_with_many_parts_changed_is_made_from_every_summary(store, monkeypatch):
+@pytest.mark.parametrize("stale, whole", [(0, 256), (0, 0)])
+def test_an_index_with_many_parts_changed_is_made_again(store, monkeypatch, stale, whole):
     path, ids = store
     searched(session(path), "an")
-    monkeypatch.setattr(names_module, "REMADE_WHOLE_AFTER", 0)
+    monkeypatch.setattr(names_module, "STALE_PARTS", stale)  # more parts changed than a search reads aside
+    monkeypatch.setattr(names_module, "REMADE_WHOLE_AFTER", whole)  # …and than are put in again: from every summary
     session(path).edit(ids["cand1"], {"name": "Nguyễn Văn Ba"})
+    before = index_of(path).read_bytes()
     service = session(path)
+    for query in (*QUERIES, "nguyen van ba"):
+        assert searched(service, query) == expected(service, query, 50), query
+    assert index_of(path).read_bytes() != before and "Nguyễn Văn Ba".encode() in index_of(path).read_bytes()
+
+
+def test_a_search_follows_saves_the_audit_log_cannot_tell(store):
+    path, ids = store
+    searched(session(path), "an")
+    session(path).edit(ids["cand1"], {"name": "Nguyễn Văn Ba"})
+    log = path.with_name(path.stem + ".audit.jsonl")
+    copy = log.with_name("copy")
+    copy.write_bytes(log.read_bytes())
+    copy.chmod(log.stat().st_mode)
+    copy.replace(log)  # another file (a restored copy): what was written since cannot be read from it
+    service = session(path)
+    assert ids["cand1"] in searched(service, "nguyen van ba")
     for query in (*QUERIES, "nguyen van ba"):
         assert searched(service, query) == expected(service, query, 50), query
 

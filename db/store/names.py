@@ -1,38 +1,45 @@
 """The name index of the whole store in the order a search answers (``ptdv.parts/names.txt``): a line per candidate,
-``<folded name>\\t<id, 10 digits>\\t<part>\\t[branch, name, stage, exit]``, so that the lines sorted as bytes are in
-the order of folded name and id; above them, a line naming the parts they were made from (each one's inode, size
-and mtime), the settings of the summaries they came from, and the store's news then (the audit log's signature:
-every write appends to it).
+``<folded name>\t<id, 10 digits>\t<part>\t[branch, name, stage, exit]``, so that the lines sorted as bytes are in
+the order of folded name and id; above them, a line naming the store's news when it was made (the audit log's
+signature: every write appends to it, naming the files it wrote) and the settings of the summaries it came from,
+and a line naming the parts it was made from (each one's inode, size and mtime).
 
 A search finds its words in the file's bytes (``bytes.find``; a line is decoded only when its folded name holds
 them) and stops at the ``limit``-th match it keeps, so it costs about the same in a city of 90,000 candidates as in
 one ward.  The file is a cache made from the parts' summaries (:class:`db.store.summaries.Summaries`); a write does
-not touch it.  While the store's news are those the file names, no part changed since, and nothing else is looked
-at; after a write, each part is looked at (one stat) and, when some changed, the file is made again from its own
-lines of the others and the summaries of those (the lines of a few parts taken out and put in: ~0.06 s at metro
-scale) and renamed into place, so that another session reads it whole or not at all.  A file that cannot be read
-is made again from the summaries; so is one with a line ptdv did not write (found by the search that reads it, or
-by ``check``).  A part edited outside ptdv, which writes no audit line, is seen at the next write."""
+not touch it.  While the store's news are those the file names, nothing else is looked at.  After writes, the
+audit lines appended since name the parts they wrote: a search leaves out those parts' lines and reads their
+names from their summaries instead; past :data:`STALE_PARTS` such parts (or when the log cannot tell: a write
+under way, a log replaced) each part is looked at (one stat) and the file is made again from its own lines of the
+parts that did not change and the summaries of those that did (~0.06 s at metro scale), then renamed into place,
+so that another session reads it whole or not at all.  A file that cannot be read is made again from the
+summaries; so is one with a line ptdv did not write (found by the search that reads it, or by ``check``).  A part
+edited outside ptdv, which writes no audit line, is seen when the file is next made again."""
 from __future__ import annotations
 
 import hashlib
 import os
 import re
 from contextlib import suppress
+from heapq import merge
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Collection, Iterator
+from typing import TYPE_CHECKING, Callable, Collection, Container, Iterator
 
 import orjson
 
-from ..state import CandidateHit
+from ..state import CandidateHit, hits_in_order, search_order
+from .commit import DELETE
 from .files import discard, file_signature, write_tmp
+from .parts import is_part_name
 
 if TYPE_CHECKING:
     from .summaries import Summaries
 
 NAMES_VERSION = 2          # of names.txt's lines: another number makes the file again
-REMADE_WHOLE_AFTER = 256   # parts changed since the file was made past which it is made from every summary
+STALE_PARTS = 16           # parts written since the file was made that a search reads from their summaries; more:
+REMADE_WHOLE_AFTER = 256   # the file made again; past this many, from every summary (else from its lines and theirs)
+TAIL_LIMIT = 1 << 20       # bytes of audit lines since the file was made past which the parts are looked at instead
 OLD_CACHE = "names.json"   # what held the name index before (an entry per part, unordered): removed once this is made
 
 
@@ -116,13 +123,14 @@ class Text:
     def body(self) -> bytes:
         return self.raw[self.start:]
 
-    def found(self, words: Collection[str], keep: Callable[[int], bool] | None) -> Iterator[CandidateHit]:
+    def found(self, words: Collection[str], keep: Callable[[int], bool] | None,
+              left_out: Container[int] = ()) -> Iterator[CandidateHit]:
         """The candidates whose folded name holds every one of ``words``, in the file's order, but those of the
-        units ``keep`` refuses."""
+        units ``keep`` refuses and of the parts ``left_out``."""
         if not words:
             for line in self.body.splitlines():
-                _, hit = _hit(line)
-                if keep is None or keep(hit.unit):
+                pid, hit = _hit(line)
+                if pid not in left_out and (keep is None or keep(hit.unit)):
                     yield hit
             return
         raw = self.raw
@@ -137,8 +145,8 @@ class Text:
             pos = end + 1
             if at + len(first) > tab or not all(raw.find(word, start, tab) >= 0 for word in others):
                 continue  # not every word in the folded name (one found past it, in the line's other fields)
-            _, hit = _hit(raw[start:end])
-            if keep is None or keep(hit.unit):
+            pid, hit = _hit(raw[start:end])
+            if pid not in left_out and (keep is None or keep(hit.unit)):
                 yield hit
 
     def by_part(self) -> dict[int, list[bytes]]:
@@ -206,26 +214,54 @@ class NameIndex:
         ``words``, among the units ``keep`` lets through (all: None)."""
         words = sorted(words, key=len, reverse=True)  # the longest narrows most
         try:
-            return list(islice(self.current().found(words, keep), limit))
+            text, changed = self.current()
+            hits = text.found(words, keep, changed)
+            if changed:  # the parts written since the file was made: their names from their summaries
+                fresh = (hit for pid in changed for hit in self._summary_names(pid))
+                hits = merge(hits, hits_in_order(fresh, words, None, keep), key=search_order)
+            return list(islice(hits, limit))
         except DamagedLine:  # a line edited by hand: every line made again from the summaries
             return list(islice(self.remade().found(words, keep), limit))
 
-    def current(self) -> Text:
-        """The file as it is (read again when it changed), made again when it cannot be read or parts changed
-        since it was made."""
+    def current(self) -> tuple[Text, set[int]]:
+        """The file as it is (read again when it changed), and the parts written since it was made (the audit
+        log's lines since then name them); made again when it cannot be read, or too many parts changed, or what
+        changed cannot be told from the audit log (the parts are then looked at, one stat each)."""
         key = self.summaries.settings()[1]
-        news = _jsonable(self.summaries.news())  # before the parts are looked at: a write after changes them
+        news = self.summaries.news()  # before the parts are looked at: a write after changes them
         signature = file_signature(self.path)
         text = self._text[1] if self._text is not None and self._text[0] == signature else Text.read(self.path)
         self._text = None if text is None else (signature, text)
-        if text is not None and text.key == key and news is not None and text.news == news:
-            return text  # no write since the parts were looked at
+        if text is not None and text.key == key:
+            changed = set() if _jsonable(news) is not None and text.news == _jsonable(news) \
+                else self._written_since(text.news, news)
+            if changed is not None and len(changed) <= STALE_PARTS:
+                return text, changed
         now = self._signatures()
+        news = _jsonable(news)
         if text is None or text.key != key or text.parts is None:
-            return self._write(Text.made(key, news, now, self._lines(now, None)))
+            return self._write(Text.made(key, news, now, self._lines(now, None))), set()
         if text.parts == now:
-            return self._write(Text.made(key, news, now, text.body)) if news is not None else text
-        return self._write(Text.made(key, news, now, self._lines(now, text)))
+            return (self._write(Text.made(key, news, now, text.body)) if news is not None else text), set()
+        return self._write(Text.made(key, news, now, self._lines(now, text))), set()
+
+    def _written_since(self, before: list | None, news: tuple) -> set[int] | None:
+        """The parts the writes since the store's news were ``before`` wrote, from the audit log's lines appended
+        since (each commit's last line names its files); None when that cannot be told: a write under way, the
+        log not the one it was, or more of it than :data:`TAIL_LIMIT`."""
+        signature, busy = news
+        if busy or signature is None or before is None or signature[0] != before[0] \
+                or not 0 <= signature[1] - before[1] <= TAIL_LIMIT:
+            return None
+        try:
+            with open(self.layout.audit_path, "rb") as log:
+                log.seek(before[1])
+                tail = log.read(signature[1] - before[1])
+            names = [name.removesuffix(DELETE) for line in tail.splitlines()
+                     for name in orjson.loads(line).get("files") or ()]
+        except (OSError, orjson.JSONDecodeError, AttributeError, TypeError):
+            return None
+        return {int(name[1:-5]) for name in names if is_part_name(name)}
 
     def remade(self) -> Text:
         """The file made again from every part's summary."""
