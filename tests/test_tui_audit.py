@@ -13,7 +13,7 @@ from tui.app import make_app
 from tui.screens.audit import AuditEntryScreen, AuditScreen
 from tui.screens.unit import UnitScreen
 from tui.widgets.record_table import RecordTable
-from tui_pilot import flat, open_from_unit, open_with, pilot_test, settle, shown
+from tui_pilot import flat, open_from_unit, open_with, pilot_test, read_in, settle, shown
 
 SIZE = (120, 40)
 def records(app) -> dict[str, tuple[str, ...]]:
@@ -185,9 +185,9 @@ def test_audit_screen_80x24(logged, snap_compare):
     app = make_app(service, lang="vi", year=2024, unit_id=ids["phuoc_my"])
 
     async def open_it(pilot) -> None:
-        await settle(pilot)
+        await read_in(pilot)
         await pilot.press("l")
-        await settle(pilot)
+        await read_in(pilot)
         for field in app.screen.query(Input):
             field.cursor_blink = False
         await pilot.pause()

@@ -26,7 +26,7 @@ from tui.screens.write_report_dialog import WriteReportDialog
 from tui.widgets.report_chart import ReportChart
 from tui.widgets.report_table import ReportTable
 from tui.screens.unit import UnitScreen
-from tui_pilot import flat, notified, open_from_unit, open_with, pilot_test, settle, shown
+from tui_pilot import flat, notified, open_from_unit, open_with, pilot_test, read_in, settle, shown
 
 SIZE = (120, 40)
 
@@ -382,9 +382,9 @@ def test_report_screen(snap_compare, small, size):
     app = make_app(service, lang="vi", year=2024, unit_id=ids["city"])
 
     async def open_it(pilot) -> None:
-        await settle(pilot)
+        await read_in(pilot)
         await pilot.press("r")
-        await settle(pilot)
+        await read_in(pilot)
         await pilot.press("3")
-        await settle(pilot)
+        await read_in(pilot)
     assert snap_compare(app, terminal_size=size, run_before=open_it)

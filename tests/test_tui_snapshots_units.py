@@ -9,11 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tui.app import make_app
-
-
-async def settle(pilot) -> None:
-    await pilot.pause(0.2)
-    await pilot.pause()
+from tui_pilot import read_in
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
@@ -21,4 +17,4 @@ async def settle(pilot) -> None:
 def test_unit_screen(snap_compare, small, unit, size):
     service, ids = small
     app = make_app(service, lang="vi", year=2024, unit_id=ids[unit])
-    assert snap_compare(app, terminal_size=size, run_before=settle)
+    assert snap_compare(app, terminal_size=size, run_before=read_in)

@@ -46,6 +46,16 @@ async def until(pilot, condition, what: str) -> None:
         await pilot.pause()
 
 
+async def read_in(pilot) -> None:
+    """Settle, then pause until the screen on top has shown what it read and reads nothing more: a picture taken on
+    a busy machine then never catches the "loading" look of a read still in flight."""
+    await settle(pilot)
+    screen = lambda: pilot.app.screen  # noqa: E731
+    await until(pilot, lambda: getattr(screen(), "shown", True) and not getattr(screen(), "reading", False),
+                f"{type(screen()).__name__} shows what it read")
+    await pilot.pause()
+
+
 async def clear_and_type(pilot, text: str) -> None:
     """Replace the focused Input's value: select it all, then type over it."""
     await pilot.press("end", "ctrl+u")  # to the end, then delete everything left of the cursor
