@@ -98,7 +98,7 @@ class Store:
         self.tidy_later = False  # a save leaves dropping old backups to :meth:`tidy` (a service sets this)
         self.tidy_due = False    # a save left it
         self._catalogue: TinyFile | None = None
-        self._catalogue_seen: tuple | None = None  # a watching session's (:meth:`mark_seen`): the catalogue's signature
+        self._catalogue_seen: tuple | None = None  # a watching session's catalogue signature (:meth:`mark_seen`)
         self._state: State | None = None
         self._audit_seen: tuple | None = None  # the news (:func:`~db.store.commit.news_of`) this session last saw
         self._log = AuditLog(layout)

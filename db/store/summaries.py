@@ -2,8 +2,8 @@
 (``p<N>.sum.json``: counts per branch and year, its candidates' names, a copy of its unit records and quotas), its
 report counts (``p<N>.rep.json``), the caches of the whole store, an entry per part (``totals.json``,
 ``reports<Y>.json``, ``due.json``, ``checks.json``), and the name index in search order (``names.txt``,
-:mod:`.names`).
-Each carries the (inode, size, mtime) of the part(s) it was made from and is made again when that differs.
+:mod:`.names`).  Each carries the (inode, size, mtime) of the part(s) it was made from and is made again when that
+differs.
 
 This module is the store's one user of the arithmetic of the figures (:mod:`db.counts`, :mod:`db.quota`) and of
 the rules (:mod:`db.rules`): what the summaries and caches hold is made here."""
