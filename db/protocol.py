@@ -29,7 +29,7 @@ LOCAL = frozenset({"state", "tree", "today", "user"})
 NOT_REMOTE = frozenset({"init", "move_store_aside"})
 # what the read model a client keeps is made of: the catalogue and the parts' answers, scoped to the caller
 SNAPSHOT = "read_model"
-PARTS = frozenset({"get", "of_units", "stored_cells", "all", "counts", "report_counts", "names", "totals", "part_ids",
+PARTS = frozenset({"get", "of_units", "stored_cells", "all", "counts", "report_counts", "names", "totals", "parts_among",
                    "report_sums", "part_units", "branch", "branches"})
 
 

@@ -231,7 +231,8 @@ class Rollup(Mapping):
         totals = state.source.totals(listed) if len(listed) > 1 else {}
         blocked = set(state.visits) | {tree.carrier(e.id) for e in state.ended_units()}
         blocked.update(u for found in totals.values() for u in found.foreign)
-        owning = state.source.part_ids() if totals else set()  # a branch with a part has units under it
+        branches = {uid for found in totals.values() for uid in found.branches}
+        owning = state.source.parts_among(branches)  # a branch with a part has units under it
 
         def children(uid: int) -> list[int]:
             found = totals.get(uid)

@@ -159,8 +159,8 @@ class RemoteParts:
     def totals(self, pids: Collection[int]):
         return self._ask("totals", pids=list(pids))
 
-    def part_ids(self) -> set[int]:
-        return set(self._ask("part_ids"))
+    def parts_among(self, units: Collection[int]) -> set[int]:
+        return set(self._ask("parts_among", units=list(units)))
 
     def report_sums(self, pids: Collection[int], year: int):
         return self._ask("report_sums", pids=list(pids), year=year)

@@ -713,7 +713,7 @@ class Service:
         if not access.covers(state, self.whoami().units, unit_id) or state.is_leaf(unit_id):
             return None
         units = walk(unit_id, state.children.listed)  # the parts of these hold every candidate under the unit
-        if len(state.source.part_ids().intersection(units)) <= DUE_LIST_PARTS:
+        if len(state.source.parts_among(units)) <= DUE_LIST_PARTS:
             return None
         dates = self.store.due_dates(units)
         if dates is None:

@@ -71,7 +71,7 @@ class CandidateSource(Protocol):
               units: Container[int] | None = None) -> list["CandidateHit"]: ...  # the first ``limit`` (all:
     # None) candidates in search order whose folded name holds every one of ``words``, of ``units`` (all: None)
     def totals(self, pids: Collection[int]) -> dict[int, "PartTotals"]: ...  # of the parts there are among pids
-    def part_ids(self) -> set[int]: ...  # the units that have a part
+    def parts_among(self, units: Collection[int]) -> set[int]: ...  # those of ``units`` that have a part
     def report_sums(self, pids: Collection[int], year: int) -> dict[int, "ReportYear"]: ...  # branches together
 
 
@@ -113,7 +113,7 @@ class MemoryCandidates:
     def totals(self, pids: Collection[int]) -> dict[int, "PartTotals"]:
         return {}  # no parts: the roll-up makes every unit's figures
 
-    def part_ids(self) -> set[int]:
+    def parts_among(self, units: Collection[int]) -> set[int]:
         return set()
 
     def report_sums(self, pids: Collection[int], year: int) -> dict[int, "ReportYear"]:

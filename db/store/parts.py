@@ -16,6 +16,8 @@ from ..state import UnitPart
 from .files import PART_TABLES, SCHEMA_VERSION, Layout, TinyFile, file_signature, parse
 from .index import CANDIDATES, UNITS, Blocks
 
+STATS_BEFORE_LISTING = 512  # units whose parts are looked for one stat each; more: the folder is listed
+
 
 class PartFile(TinyFile):
     """A part (``p<N>.json``) held in memory: its candidates and unit records made as asked, and kept while only
@@ -130,12 +132,16 @@ class Parts:
             return []
         return sorted(int(n[1:-5]) for n in names if is_part_name(n))
 
-    def part_ids(self) -> set[int]:
-        """The units that have a part (a listing of the parts folder, once after each change the store sees)."""
+    def parts_among(self, units: Collection[int]) -> set[int]:
+        """The units among ``units`` that have a part: a stat of each of a few (a ward's branches), else a listing
+        of the parts folder (~5,500 names at metro scale), once after each change the store sees."""
         seen = self.seen()
+        if self._listed[0] != seen and len(units) <= STATS_BEFORE_LISTING:
+            folder = f"{self.layout.parts_dir}{os.sep}p"
+            return {uid for uid in units if os.path.exists(f"{folder}{uid}.json")}
         if self._listed[0] != seen:
             self._listed = (seen, set(self.existing()))
-        return self._listed[1]
+        return self._listed[1].intersection(units)
 
     def file(self, pid: int) -> PartFile | None:
         """Part ``pid`` as it is on disk now (one stat when it has not changed)."""

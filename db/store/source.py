@@ -99,8 +99,8 @@ class PartsSource:
     def totals(self, pids: Collection[int]) -> dict:
         return self.summaries.totals(pids)
 
-    def part_ids(self) -> set[int]:
-        return self.parts.part_ids()
+    def parts_among(self, units: Collection[int]) -> set[int]:
+        return self.parts.parts_among(units)
 
     def report_sums(self, pids: Collection[int], year: int) -> dict:
         return self.summaries.report_sums(pids, year)
