@@ -228,22 +228,17 @@ class NameIndex:
         log's lines since then name them); made again when it cannot be read, or too many parts changed, or what
         changed cannot be told from the audit log (the parts are then looked at, one stat each)."""
         key = self.summaries.settings()[1]
-        news = self.summaries.news()  # before the parts are looked at: a write after changes them
+        news = self.summaries.news()
         signature = file_signature(self.path)
         text = self._text[1] if self._text is not None and self._text[0] == signature else Text.read(self.path)
         self._text = None if text is None else (signature, text)
-        if text is not None and text.key == key:
-            changed = set() if _jsonable(news) is not None and text.news == _jsonable(news) \
-                else self._written_since(text.news, news)
-            if changed is not None and len(changed) <= STALE_PARTS:
-                return text, changed
-        now = self._signatures()
-        news = _jsonable(news)
-        if text is None or text.key != key or text.parts is None:
-            return self._write(Text.made(key, news, now, self._lines(now, None))), set()
-        if text.parts == now:
-            return (self._write(Text.made(key, news, now, text.body)) if news is not None else text), set()
-        return self._write(Text.made(key, news, now, self._lines(now, text))), set()
+        if text is None or text.key != key:
+            return self.remade(), set()
+        seen = _jsonable(news)
+        changed = set() if seen is not None and text.news == seen else self._written_since(text.news, news)
+        if changed is not None and len(changed) <= STALE_PARTS:
+            return text, changed
+        return self._made_again(text if text.parts is not None else None), set()
 
     def _written_since(self, before: list | None, news: tuple) -> set[int] | None:
         """The parts the writes since the store's news were ``before`` wrote, from the audit log's lines appended
@@ -265,9 +260,18 @@ class NameIndex:
 
     def remade(self) -> Text:
         """The file made again from every part's summary."""
+        return self._made_again(None)
+
+    def _made_again(self, before: Text | None) -> Text:
+        """The file made again for the parts as they are now: ``before``'s lines of the parts that did not change,
+        the others' from their summaries (every part's: None); only its first line written again when no part
+        changed."""
+        key = self.summaries.settings()[1]
+        news = _jsonable(self.summaries.news())  # before the parts are looked at: a write after changes them
         now = self._signatures()
-        return self._write(Text.made(self.summaries.settings()[1], _jsonable(self.summaries.news()), now,
-                                     self._lines(now, None)))
+        if before is not None and before.parts == now:
+            return self._write(Text.made(key, news, now, before.body)) if news is not None else before
+        return self._write(Text.made(key, news, now, self._lines(now, before)))
 
     def _signatures(self) -> dict[int, tuple]:
         folder = f"{self.layout.parts_dir}{os.sep}p"
